@@ -1,0 +1,345 @@
+//! Convolution kernels for 1-d, 2-d and 3-d (1-d and 2-d are 3-d with unit leading axes).
+//!
+//! Three kernels do all the work, for `conv` and `conv_transpose` and both their gradients:
+//!
+//! * [`conv_forward`]: `y = W ⋆ x`. **im2col + GEMM**: unfold the input patches of a tile of
+//!   output positions into a matrix `cols[K, P]` (K = C_in·kd·kh·kw), then `y = W[C_out, K]·cols`.
+//! * [`conv_backward_data`]: `dx = Wᵀ ⋆ dy`, the adjoint of the above. **GEMM + col2im**:
+//!   `cols = Wᵀ·dy`, then scatter-add every column back onto the input positions it came from.
+//!   This is also the forward of the transposed convolution.
+//! * [`conv_backward_weight`]: `dW = Σ_n dy_n · cols_nᵀ` (im2col + GEMM, summed over the batch).
+//!   With the roles of x and dy swapped it is also the weight gradient of `conv_transpose`.
+//!
+//! Work is split into tiles of output rows so that a `cols` tile stays in L2 cache and both
+//! batch-1 and large-batch calls use every thread. `cols` tiles live in a per-thread scratch
+//! buffer that is reused across calls (no page faults per Langevin step).
+
+use std::cell::RefCell;
+
+use rayon::prelude::*;
+
+use super::matmul::{sgemm_raw, MatRef};
+use super::{part_range, parts, SendPtr};
+
+/// Sizes of one convolution, normalised to 3 spatial axes (depth, height, width).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConvGeom {
+    pub n: usize,
+    pub c_in: usize,
+    pub c_out: usize,
+    /// Input spatial size (unpadded).
+    pub input: [usize; 3],
+    pub kernel: [usize; 3],
+    pub output: [usize; 3],
+    pub stride: [usize; 3],
+    /// Padding before each spatial axis (the padding after is implied by `output`).
+    pub pad: [usize; 3],
+}
+
+impl ConvGeom {
+    /// Rows of the unfolded matrix: C_in · kd · kh · kw.
+    pub fn k(&self) -> usize {
+        self.c_in * self.kernel.iter().product::<usize>()
+    }
+    /// Output positions per image.
+    pub fn p(&self) -> usize {
+        self.output.iter().product()
+    }
+    /// Input elements per image.
+    pub fn input_len(&self) -> usize {
+        self.c_in * self.input.iter().product::<usize>()
+    }
+    /// Output "rows" (depth × height), each of `output[2]` positions.
+    fn rows(&self) -> usize {
+        self.output[0] * self.output[1]
+    }
+    /// Output rows per tile, chosen so that a `cols` tile is about 1 MiB.
+    fn rows_per_tile(&self) -> usize {
+        const TILE_FLOATS: usize = 1 << 18;
+        let per_row = self.k() * self.output[2].max(1);
+        (TILE_FLOATS / per_row.max(1)).clamp(1, self.rows().max(1))
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Run `f` with this thread's scratch buffer grown to at least `len` floats.
+fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.len() < len {
+            s.resize(len, 0.0);
+        }
+        f(&mut s[..len])
+    })
+}
+
+/// For kernel offset `k` along the width: the range of output columns whose input column
+/// `ow·stride + k − pad` lies inside `0..w`.
+#[inline]
+fn valid_cols(ow_len: usize, stride: usize, k: usize, pad: usize, w: usize) -> (usize, usize) {
+    // ow·s + k − pad ≥ 0  ⇔  ow ≥ ceil((pad − k)/s) ;  ow·s + k − pad < w  ⇔  ow < ceil((w + pad − k)/s)
+    let lo = if pad > k {
+        (pad - k).div_ceil(stride)
+    } else {
+        0
+    };
+    let hi = if w + pad > k {
+        (w + pad - k).div_ceil(stride)
+    } else {
+        0
+    };
+    (lo.min(ow_len), hi.min(ow_len).max(lo.min(ow_len)))
+}
+
+/// Input row (depth, height) read by output row `r` at kernel offset (kd, kh), if inside.
+#[inline]
+fn input_row(g: &ConvGeom, r: usize, kd: usize, kh: usize) -> Option<usize> {
+    let (od, oh) = (r / g.output[1], r % g.output[1]);
+    let id = (od * g.stride[0] + kd).checked_sub(g.pad[0])?;
+    let ih = (oh * g.stride[1] + kh).checked_sub(g.pad[1])?;
+    (id < g.input[0] && ih < g.input[1]).then_some(id * g.input[1] + ih)
+}
+
+/// Unfold image `x` (C_in × D × H × W) for output rows `rows` into `cols[K, rows·OW]`.
+pub fn im2col(g: &ConvGeom, x: &[f32], rows: std::ops::Range<usize>, cols: &mut [f32]) {
+    let [kd_n, kh_n, kw_n] = g.kernel;
+    let (ow_n, w, sw, pw) = (g.output[2], g.input[2], g.stride[2], g.pad[2]);
+    let tp = rows.len() * ow_n;
+    let plane = g.input[0] * g.input[1] * w;
+    let mut krow = 0;
+    for ci in 0..g.c_in {
+        let xc = &x[ci * plane..(ci + 1) * plane];
+        for kd in 0..kd_n {
+            for kh in 0..kh_n {
+                for kw in 0..kw_n {
+                    let dst = &mut cols[krow * tp..(krow + 1) * tp];
+                    let (lo, hi) = valid_cols(ow_n, sw, kw, pw, w);
+                    for (t, r) in rows.clone().enumerate() {
+                        let seg = &mut dst[t * ow_n..(t + 1) * ow_n];
+                        let Some(irow) = input_row(g, r, kd, kh) else {
+                            seg.fill(0.0);
+                            continue;
+                        };
+                        let src = &xc[irow * w..(irow + 1) * w];
+                        seg[..lo].fill(0.0);
+                        seg[hi..].fill(0.0);
+                        if lo < hi {
+                            let first = lo * sw + kw - pw;
+                            if sw == 1 {
+                                seg[lo..hi].copy_from_slice(&src[first..first + hi - lo]);
+                            } else {
+                                for (j, s) in seg[lo..hi].iter_mut().enumerate() {
+                                    *s = src[first + j * sw];
+                                }
+                            }
+                        }
+                    }
+                    krow += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of [`im2col`]: add every entry of `cols[K, rows·OW]` onto the input position
+/// it was read from, in image `x` (C_in × D × H × W).
+pub fn col2im_add(g: &ConvGeom, cols: &[f32], rows: std::ops::Range<usize>, x: &mut [f32]) {
+    let [kd_n, kh_n, kw_n] = g.kernel;
+    let (ow_n, w, sw, pw) = (g.output[2], g.input[2], g.stride[2], g.pad[2]);
+    let tp = rows.len() * ow_n;
+    let plane = g.input[0] * g.input[1] * w;
+    let mut krow = 0;
+    for ci in 0..g.c_in {
+        let xc = &mut x[ci * plane..(ci + 1) * plane];
+        for kd in 0..kd_n {
+            for kh in 0..kh_n {
+                for kw in 0..kw_n {
+                    let src = &cols[krow * tp..(krow + 1) * tp];
+                    let (lo, hi) = valid_cols(ow_n, sw, kw, pw, w);
+                    for (t, r) in rows.clone().enumerate() {
+                        let Some(irow) = input_row(g, r, kd, kh) else {
+                            continue;
+                        };
+                        if lo >= hi {
+                            continue;
+                        }
+                        let seg = &src[t * ow_n + lo..t * ow_n + hi];
+                        let dst = &mut xc[irow * w..(irow + 1) * w];
+                        let first = lo * sw + kw - pw;
+                        if sw == 1 {
+                            for (d, &s) in dst[first..first + seg.len()].iter_mut().zip(seg) {
+                                *d += s;
+                            }
+                        } else {
+                            for (j, &s) in seg.iter().enumerate() {
+                                dst[first + j * sw] += s;
+                            }
+                        }
+                    }
+                    krow += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Work items: (image, tile of output rows).
+fn tiles(g: &ConvGeom) -> Vec<(usize, std::ops::Range<usize>)> {
+    let rpt = g.rows_per_tile();
+    let rows = g.rows();
+    let mut v = Vec::new();
+    for n in 0..g.n {
+        let mut r = 0;
+        while r < rows {
+            v.push((n, r..(r + rpt).min(rows)));
+            r += rpt;
+        }
+    }
+    v
+}
+
+/// `y[n, co, p] = Σ_k W[co, k]·cols_n[k, p] + b[co]`. x: N × C_in × D × H × W, w: C_out × K.
+pub fn conv_forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+    let (k, p) = (g.k(), g.p());
+    let mut y = vec![0.0f32; g.n * g.c_out * p];
+    let yp = SendPtr(y.as_mut_ptr());
+    let ow = g.output[2];
+    tiles(g).into_par_iter().for_each(|(n, rows)| {
+        let yp = yp;
+        let tp = rows.len() * ow;
+        let p0 = rows.start * ow;
+        with_scratch(k * tp, |cols| {
+            im2col(
+                g,
+                &x[n * g.input_len()..(n + 1) * g.input_len()],
+                rows,
+                cols,
+            );
+            let wm = MatRef {
+                data: w,
+                offset: 0,
+                row_stride: k,
+                col_stride: 1,
+            };
+            let cm = MatRef {
+                data: cols,
+                offset: 0,
+                row_stride: tp,
+                col_stride: 1,
+            };
+            // SAFETY: this item writes y[n, :, p0..p0+tp] only; items are disjoint.
+            unsafe {
+                let out = yp.0.add(n * g.c_out * p + p0);
+                sgemm_raw(g.c_out, k, tp, 1.0, wm, cm, 0.0, out, p, 1);
+                if let Some(b) = bias {
+                    for (co, &bv) in b.iter().enumerate() {
+                        let row = std::slice::from_raw_parts_mut(out.add(co * p), tp);
+                        row.iter_mut().for_each(|v| *v += bv);
+                    }
+                }
+            }
+        });
+    });
+    y
+}
+
+/// `dx = col2im(Wᵀ·dy)`: the gradient of [`conv_forward`] with respect to its input, and the
+/// forward pass of the transposed convolution. dy: N × C_out × P, w: C_out × K.
+pub fn conv_backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
+    let (k, p, il) = (g.k(), g.p(), g.input_len());
+    let ow = g.output[2];
+    let mut dx = vec![0.0f32; g.n * il];
+    // cols[K, tp] = Wᵀ[K, C_out] · dy_n[C_out, tile], then scatter-add into dx_n
+    let tile_into = |n: usize, rows: std::ops::Range<usize>, dxn: &mut [f32]| {
+        let tp = rows.len() * ow;
+        let p0 = rows.start * ow;
+        with_scratch(k * tp, |cols| {
+            let wt = MatRef {
+                data: w,
+                offset: 0,
+                row_stride: 1,
+                col_stride: k,
+            };
+            let dym = MatRef {
+                data: dy,
+                offset: n * g.c_out * p + p0,
+                row_stride: p,
+                col_stride: 1,
+            };
+            // SAFETY: cols is this thread's scratch, k×tp.
+            unsafe { sgemm_raw(k, g.c_out, tp, 1.0, wt, dym, 0.0, cols.as_mut_ptr(), tp, 1) };
+            col2im_add(g, cols, rows, dxn);
+        });
+    };
+    let items = tiles(g);
+    if g.n >= 2 * rayon::current_num_threads() {
+        // enough images: one task per image, each writes its own dx_n
+        dx.par_chunks_mut(il).enumerate().for_each(|(n, dxn)| {
+            for (_, rows) in items.iter().filter(|(m, _)| *m == n) {
+                tile_into(n, rows.clone(), dxn);
+            }
+        });
+    } else {
+        // few images: split the tiles into fixed parts, each with a private dx, then add up
+        let n_parts = parts(items.len());
+        let partials: Vec<Vec<f32>> = (0..n_parts)
+            .into_par_iter()
+            .map(|i| {
+                let mut acc = vec![0.0f32; g.n * il];
+                for (n, rows) in &items[part_range(items.len(), n_parts, i)] {
+                    tile_into(*n, rows.clone(), &mut acc[n * il..(n + 1) * il]);
+                }
+                acc
+            })
+            .collect();
+        for part in partials {
+            super::elementwise::axpy(&mut dx, 1.0, &part);
+        }
+    }
+    dx
+}
+
+/// `dW[co, k] = Σ_n Σ_p dy[n, co, p]·cols_n[k, p]`: the gradient of [`conv_forward`] with
+/// respect to its weight. x: N × C_in × D × H × W, dy: N × C_out × P.
+pub fn conv_backward_weight(g: &ConvGeom, x: &[f32], dy: &[f32]) -> Vec<f32> {
+    let (k, p, il) = (g.k(), g.p(), g.input_len());
+    let ow = g.output[2];
+    let items = tiles(g);
+    let n_parts = parts(items.len());
+    let partials: Vec<Vec<f32>> = (0..n_parts)
+        .into_par_iter()
+        .map(|i| {
+            let mut dw = vec![0.0f32; g.c_out * k];
+            for (n, rows) in &items[part_range(items.len(), n_parts, i)] {
+                let tp = rows.len() * ow;
+                let p0 = rows.start * ow;
+                with_scratch(k * tp, |cols| {
+                    im2col(g, &x[n * il..(n + 1) * il], rows.clone(), cols);
+                    let dym = MatRef {
+                        data: dy,
+                        offset: n * g.c_out * p + p0,
+                        row_stride: p,
+                        col_stride: 1,
+                    };
+                    let ct = MatRef {
+                        data: cols,
+                        offset: 0,
+                        row_stride: 1,
+                        col_stride: tp,
+                    };
+                    // SAFETY: dw is owned by this task.
+                    unsafe { sgemm_raw(g.c_out, tp, k, 1.0, dym, ct, 1.0, dw.as_mut_ptr(), k, 1) };
+                });
+            }
+            dw
+        })
+        .collect();
+    let mut dw = vec![0.0f32; g.c_out * k];
+    for part in partials {
+        super::elementwise::axpy(&mut dw, 1.0, &part);
+    }
+    dw
+}

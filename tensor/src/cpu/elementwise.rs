@@ -1,0 +1,191 @@
+//! Elementwise kernels: unary maps and broadcasting binary ops over strided inputs.
+
+use rayon::prelude::*;
+
+use super::PAR_MIN;
+use crate::layout::Layout;
+
+/// A function applied to every element. Parameters live in the variant (candle-style).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UnaryOp {
+    Neg,
+    Exp,
+    Log,
+    Sqrt,
+    Square,
+    Abs,
+    Relu,
+    /// `x` for `x > 0`, `slope·x` otherwise.
+    LeakyRelu(f32),
+    Tanh,
+    Sigmoid,
+    /// `mul·x + add`: the scalar forms of add, sub and mul.
+    Affine {
+        mul: f32,
+        add: f32,
+    },
+    /// `x^p`.
+    Powf(f32),
+    /// `min(max(x, lo), hi)`.
+    Clamp(f32, f32),
+    /// 1 where `x > 0`, else 0 (the derivative of relu).
+    Step,
+    /// -1, 0 or 1.
+    Sign,
+    Recip,
+}
+
+impl UnaryOp {
+    #[inline(always)]
+    pub fn apply(self, x: f32) -> f32 {
+        match self {
+            UnaryOp::Neg => -x,
+            UnaryOp::Exp => x.exp(),
+            UnaryOp::Log => x.ln(),
+            UnaryOp::Sqrt => x.sqrt(),
+            UnaryOp::Square => x * x,
+            UnaryOp::Abs => x.abs(),
+            UnaryOp::Relu => x.max(0.0),
+            UnaryOp::LeakyRelu(s) => {
+                if x > 0.0 {
+                    x
+                } else {
+                    s * x
+                }
+            }
+            UnaryOp::Tanh => x.tanh(),
+            UnaryOp::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            UnaryOp::Affine { mul, add } => mul * x + add,
+            UnaryOp::Powf(p) => x.powf(p),
+            UnaryOp::Clamp(lo, hi) => x.max(lo).min(hi),
+            UnaryOp::Step => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            UnaryOp::Sign => {
+                if x > 0.0 {
+                    1.0
+                } else if x < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                }
+            }
+            UnaryOp::Recip => 1.0 / x,
+        }
+    }
+}
+
+/// `out[i] = op(x[i])`.
+pub fn unary(x: &[f32], op: UnaryOp) -> Vec<f32> {
+    let mut out = vec![0.0; x.len()];
+    let f = |(o, &v): (&mut f32, &f32)| *o = op.apply(v);
+    if x.len() >= PAR_MIN {
+        out.par_iter_mut().zip(x.par_iter()).for_each(f);
+    } else {
+        out.iter_mut().zip(x.iter()).for_each(f);
+    }
+    out
+}
+
+/// A function of two elements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Maximum,
+    Minimum,
+    /// 1 where `a > b`, else 0.
+    Gt,
+    /// 1 where `a == b`, else 0.
+    Eq,
+}
+
+impl BinaryOp {
+    #[inline(always)]
+    pub fn apply(self, a: f32, b: f32) -> f32 {
+        match self {
+            BinaryOp::Add => a + b,
+            BinaryOp::Sub => a - b,
+            BinaryOp::Mul => a * b,
+            BinaryOp::Div => a / b,
+            BinaryOp::Maximum => a.max(b),
+            BinaryOp::Minimum => a.min(b),
+            BinaryOp::Gt => f32::from(u8::from(a > b)),
+            BinaryOp::Eq => f32::from(u8::from(a == b)),
+        }
+    }
+}
+
+/// `out = op(a, b)` where `a` and `b` are already broadcast to the same shape (strides may be 0).
+///
+/// The output is contiguous. The innermost axis is a tight loop with the two input strides;
+/// the outer axes are walked per row, rows in parallel.
+pub fn binary(a: (&[f32], &Layout), b: (&[f32], &Layout), op: BinaryOp) -> Vec<f32> {
+    let (da, la) = a;
+    let (db, lb) = b;
+    let shape = la.shape();
+    let n = la.numel();
+    if la.is_contiguous() && lb.is_contiguous() {
+        let (sa, sb) = (
+            &da[la.offset()..la.offset() + n],
+            &db[lb.offset()..lb.offset() + n],
+        );
+        let mut out = vec![0.0; n];
+        let f = |((o, &x), &y): ((&mut f32, &f32), &f32)| *o = op.apply(x, y);
+        if n >= PAR_MIN {
+            out.par_iter_mut()
+                .zip(sa.par_iter())
+                .zip(sb.par_iter())
+                .for_each(f);
+        } else {
+            out.iter_mut().zip(sa).zip(sb).for_each(f);
+        }
+        return out;
+    }
+    let rank = shape.len();
+    let inner = if rank == 0 { 1 } else { shape[rank - 1] };
+    let (ia, ib) = if rank == 0 {
+        (0, 0)
+    } else {
+        (la.strides()[rank - 1], lb.strides()[rank - 1])
+    };
+    let mut out = vec![0.0; n];
+    if n == 0 {
+        return out;
+    }
+    let row = |(r, orow): (usize, &mut [f32])| {
+        // offsets of row r in a and b: decompose r over the outer axes
+        let (mut oa, mut ob, mut rem) = (la.offset(), lb.offset(), r);
+        for ax in (0..rank.saturating_sub(1)).rev() {
+            let c = rem % shape[ax];
+            rem /= shape[ax];
+            oa += c * la.strides()[ax];
+            ob += c * lb.strides()[ax];
+        }
+        for (j, o) in orow.iter_mut().enumerate() {
+            *o = op.apply(da[oa + j * ia], db[ob + j * ib]);
+        }
+    };
+    if n >= PAR_MIN {
+        out.par_chunks_mut(inner).enumerate().for_each(row);
+    } else {
+        out.chunks_mut(inner).enumerate().for_each(row);
+    }
+    out
+}
+
+/// `y += alpha · x` (BLAS axpy), in place.
+pub fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
+    let f = |(yi, &xi): (&mut f32, &f32)| *yi += alpha * xi;
+    if y.len() >= PAR_MIN {
+        y.par_iter_mut().zip(x.par_iter()).for_each(f);
+    } else {
+        y.iter_mut().zip(x).for_each(f);
+    }
+}

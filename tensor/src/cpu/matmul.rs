@@ -1,0 +1,101 @@
+//! Matrix multiply on `matrixmultiply::sgemm` (AVX-512 kernel compiled in).
+//!
+//! `sgemm` takes any row and column strides, so transposed views cost nothing. Each call is
+//! single-threaded; parallelism comes from rayon over batches or over blocks of rows.
+
+use rayon::prelude::*;
+
+use super::SendPtr;
+
+/// A matrix operand: pointer-free description of where its elements are.
+#[derive(Clone, Copy, Debug)]
+pub struct MatRef<'a> {
+    pub data: &'a [f32],
+    pub offset: usize,
+    pub row_stride: usize,
+    pub col_stride: usize,
+}
+
+/// `C = alpha·A·B + beta·C` for an `m×k` A and `k×n` B; C is written at `c` with the given
+/// strides. One thread.
+///
+/// # Safety
+/// `c` must be valid for writes of an `m×n` matrix with strides `(rsc, csc)`, and no other
+/// thread may touch that region during the call. A and B must lie inside their slices.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn sgemm_raw(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    beta: f32,
+    c: *mut f32,
+    rsc: usize,
+    csc: usize,
+) {
+    debug_assert!(
+        m == 0
+            || k == 0
+            || a.offset + (m - 1) * a.row_stride + (k - 1) * a.col_stride < a.data.len()
+    );
+    debug_assert!(
+        k == 0
+            || n == 0
+            || b.offset + (k - 1) * b.row_stride + (n - 1) * b.col_stride < b.data.len()
+    );
+    matrixmultiply::sgemm(
+        m,
+        k,
+        n,
+        alpha,
+        a.data.as_ptr().add(a.offset),
+        a.row_stride as isize,
+        a.col_stride as isize,
+        b.data.as_ptr().add(b.offset),
+        b.row_stride as isize,
+        b.col_stride as isize,
+        beta,
+        c,
+        rsc as isize,
+        csc as isize,
+    );
+}
+
+/// `A·B` into a new contiguous `m×n` buffer, rows split over the rayon threads when the
+/// product is large enough to pay for it.
+pub fn matmul(m: usize, k: usize, n: usize, a: MatRef<'_>, b: MatRef<'_>) -> Vec<f32> {
+    let mut c = vec![0.0f32; m * n];
+    let flops = m * n * k;
+    let blocks = if flops >= 1 << 21 {
+        rayon::current_num_threads().min(m.max(1))
+    } else {
+        1
+    };
+    let cp = SendPtr(c.as_mut_ptr());
+    (0..blocks).into_par_iter().for_each(|i| {
+        let rows = super::part_range(m, blocks, i);
+        let cp = cp;
+        let a_blk = MatRef {
+            offset: a.offset + rows.start * a.row_stride,
+            ..a
+        };
+        // SAFETY: block i writes rows `rows` of C only; blocks are disjoint.
+        unsafe {
+            sgemm_raw(
+                rows.len(),
+                k,
+                n,
+                1.0,
+                a_blk,
+                b,
+                0.0,
+                cp.0.add(rows.start * n),
+                n,
+                1,
+            );
+        }
+    });
+    c
+}

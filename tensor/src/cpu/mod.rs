@@ -1,0 +1,33 @@
+//! CPU backend: plain loops over contiguous `f32` slices, parallel with rayon, GEMM from
+//! `matrixmultiply` (single-threaded calls inside rayon loops).
+//!
+//! Every parallel reduction here splits its work into a fixed number of parts in a fixed
+//! order, so results are bit-identical from run to run (resumed training depends on it).
+
+pub mod conv;
+pub mod copy;
+pub mod elementwise;
+pub mod matmul;
+pub mod reduce;
+
+/// Below this many elements an elementwise loop runs on one thread.
+pub const PAR_MIN: usize = 1 << 15;
+
+/// A raw pointer that rayon tasks may share; each task writes a disjoint part.
+#[derive(Clone, Copy)]
+pub(crate) struct SendPtr(pub *mut f32);
+// SAFETY: used only to hand disjoint output regions to parallel tasks (documented at each use).
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+/// Number of parts for a deterministic parallel split of `items` work items.
+pub(crate) fn parts(items: usize) -> usize {
+    rayon::current_num_threads().min(items).max(1)
+}
+
+/// Range of part `i` of `n` parts over `items`.
+pub(crate) fn part_range(items: usize, n: usize, i: usize) -> std::ops::Range<usize> {
+    let (q, r) = (items / n, items % n);
+    let start = i * q + i.min(r);
+    start..start + q + usize::from(i < r)
+}

@@ -1,0 +1,418 @@
+//! Every tensor op against a naive reference loop written here, on random inputs of several
+//! shapes (including views, broadcasting, batch 1 and odd sizes).
+
+use tensor::{rng_from_seed, Tensor, UnaryOp};
+
+fn close(a: &[f32], b: &[f32], tol: f32) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() <= tol * (1.0 + y.abs()) || (x.is_nan() && y.is_nan()))
+}
+
+fn rand(shape: &[usize], seed: u64) -> Tensor {
+    Tensor::randn(shape, 0.0, 1.0, &mut rng_from_seed(seed)).unwrap()
+}
+
+/// Row-major index → coordinates.
+fn coords(mut i: usize, shape: &[usize]) -> Vec<usize> {
+    let mut c = vec![0; shape.len()];
+    for a in (0..shape.len()).rev() {
+        c[a] = i % shape[a];
+        i /= shape[a];
+    }
+    c
+}
+fn index(c: &[usize], shape: &[usize]) -> usize {
+    c.iter().zip(shape).fold(0, |acc, (&ci, &d)| acc * d + ci)
+}
+
+const SHAPES: &[&[usize]] = &[
+    &[1],
+    &[7],
+    &[3, 5],
+    &[2, 3, 4],
+    &[1, 3, 5, 7],
+    &[2, 2, 3, 3, 5],
+    &[40, 1000],
+];
+
+#[test]
+fn unary_ops_match_scalar_formulas() {
+    let ops: Vec<(UnaryOp, fn(f32) -> f32)> = vec![
+        (UnaryOp::Neg, |x| -x),
+        (UnaryOp::Exp, f32::exp),
+        (UnaryOp::Log, |x| x.abs().ln()),
+        (UnaryOp::Sqrt, |x| x.abs().sqrt()),
+        (UnaryOp::Square, |x| x * x),
+        (UnaryOp::Abs, f32::abs),
+        (UnaryOp::Relu, |x| if x > 0.0 { x } else { 0.0 }),
+        (
+            UnaryOp::LeakyRelu(0.2),
+            |x| if x > 0.0 { x } else { 0.2 * x },
+        ),
+        (UnaryOp::Tanh, f32::tanh),
+        (UnaryOp::Sigmoid, |x| 1.0 / (1.0 + (-x).exp())),
+        (
+            UnaryOp::Affine {
+                mul: 3.0,
+                add: -1.0,
+            },
+            |x| 3.0 * x - 1.0,
+        ),
+        (UnaryOp::Clamp(-0.5, 0.5), |x| x.clamp(-0.5, 0.5)),
+        (UnaryOp::Step, |x| if x > 0.0 { 1.0 } else { 0.0 }),
+    ];
+    for (s, shape) in SHAPES.iter().enumerate() {
+        let x = rand(shape, s as u64);
+        for (op, f) in &ops {
+            // log and sqrt are checked on |x|
+            let input = if matches!(op, UnaryOp::Log | UnaryOp::Sqrt) {
+                x.abs()
+            } else {
+                x.clone()
+            };
+            let want: Vec<f32> = x.to_vec().iter().map(|&v| f(v)).collect();
+            assert!(
+                close(&input.map(*op).to_vec(), &want, 1e-6),
+                "{op:?} on {shape:?}"
+            );
+        }
+        assert!(close(
+            &x.abs().powf(1.5).to_vec(),
+            &x.to_vec()
+                .iter()
+                .map(|v| v.abs().powf(1.5))
+                .collect::<Vec<_>>(),
+            1e-6
+        ));
+    }
+}
+
+#[test]
+fn binary_ops_broadcast_like_numpy() {
+    let pairs: &[(&[usize], &[usize])] = &[
+        (&[3, 5], &[3, 5]),
+        (&[3, 5], &[5]),
+        (&[3, 1], &[1, 5]),
+        (&[2, 3, 4], &[3, 1]),
+        (&[2, 3, 4, 5], &[1, 3, 1, 1]),
+        (&[4], &[]),
+        (&[64, 600], &[64, 1]),
+    ];
+    for (k, (sa, sb)) in pairs.iter().enumerate() {
+        let a = rand(sa, 10 + k as u64);
+        let b = rand(sb, 20 + k as u64).add_scalar(3.0); // away from 0 for div
+        let out_shape: Vec<usize> = {
+            let r = sa.len().max(sb.len());
+            (0..r)
+                .map(|i| {
+                    let da = if i + sa.len() >= r {
+                        sa[i + sa.len() - r]
+                    } else {
+                        1
+                    };
+                    let db = if i + sb.len() >= r {
+                        sb[i + sb.len() - r]
+                    } else {
+                        1
+                    };
+                    da.max(db)
+                })
+                .collect()
+        };
+        let (av, bv) = (a.to_vec(), b.to_vec());
+        let pick = |v: &[f32], s: &[usize], c: &[usize]| {
+            let lead = c.len() - s.len();
+            let cc: Vec<usize> = s
+                .iter()
+                .enumerate()
+                .map(|(i, &d)| if d == 1 { 0 } else { c[lead + i] })
+                .collect();
+            v[index(&cc, s)]
+        };
+        let n: usize = out_shape.iter().product();
+        let refs: Vec<(f32, f32)> = (0..n)
+            .map(|i| {
+                let c = coords(i, &out_shape);
+                (pick(&av, sa, &c), pick(&bv, sb, &c))
+            })
+            .collect();
+        let check = |got: Tensor, f: fn(f32, f32) -> f32, name: &str| {
+            assert_eq!(got.shape(), &out_shape[..], "{name} shape");
+            let want: Vec<f32> = refs.iter().map(|&(x, y)| f(x, y)).collect();
+            assert!(close(&got.to_vec(), &want, 1e-6), "{name} {sa:?} {sb:?}");
+        };
+        check(a.add(&b).unwrap(), |x, y| x + y, "add");
+        check(a.sub(&b).unwrap(), |x, y| x - y, "sub");
+        check(a.mul(&b).unwrap(), |x, y| x * y, "mul");
+        check(a.div(&b).unwrap(), |x, y| x / y, "div");
+        check(
+            a.maximum(&b.add_scalar(-3.0)).unwrap(),
+            |x, y| x.max(y - 3.0),
+            "maximum",
+        );
+        check(
+            a.gt(&b.add_scalar(-3.0)).unwrap(),
+            |x, y| if x > y - 3.0 { 1.0 } else { 0.0 },
+            "gt",
+        );
+    }
+    assert!(
+        rand(&[3, 4], 0).add(&rand(&[4, 3], 1)).is_err(),
+        "incompatible shapes are an error"
+    );
+}
+
+#[test]
+fn binary_ops_on_strided_views() {
+    let a = rand(&[4, 6], 1);
+    let b = rand(&[6, 4], 2);
+    let bt = b.transpose(0, 1).unwrap(); // non-contiguous view
+    let want: Vec<f32> = (0..24)
+        .map(|i| {
+            let (r, c) = (i / 6, i % 6);
+            a.to_vec()[i] + b.to_vec()[c * 4 + r]
+        })
+        .collect();
+    assert!(close(&a.add(&bt).unwrap().to_vec(), &want, 1e-6));
+    let n = a.narrow(1, 2, 3).unwrap();
+    assert_eq!(
+        n.to_vec(),
+        (0..12)
+            .map(|i| a.to_vec()[(i / 3) * 6 + 2 + i % 3])
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn reductions_match_loops() {
+    for (s, shape) in SHAPES.iter().enumerate() {
+        let x = rand(shape, 30 + s as u64);
+        let xv = x.to_vec();
+        let total: f64 = xv.iter().map(|&v| f64::from(v)).sum();
+        assert!(
+            (x.sum_all().to_scalar().unwrap() as f64 - total).abs() < 1e-4 * (1.0 + total.abs())
+        );
+        let mx = xv.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        assert_eq!(x.max_all().to_scalar().unwrap(), mx);
+        // every subset of axes
+        let rank = shape.len();
+        for mask in 1..(1u32 << rank) {
+            let axes: Vec<usize> = (0..rank).filter(|a| mask & (1 << a) != 0).collect();
+            let out_shape: Vec<usize> = shape
+                .iter()
+                .enumerate()
+                .map(|(a, &d)| if axes.contains(&a) { 1 } else { d })
+                .collect();
+            let mut sum = vec![0.0f64; out_shape.iter().product()];
+            let mut max = vec![f32::NEG_INFINITY; sum.len()];
+            for (i, &v) in xv.iter().enumerate() {
+                let mut c = coords(i, shape);
+                for &a in &axes {
+                    c[a] = 0;
+                }
+                let o = index(&c, &out_shape);
+                sum[o] += f64::from(v);
+                max[o] = max[o].max(v);
+            }
+            let sum: Vec<f32> = sum.into_iter().map(|v| v as f32).collect();
+            let got = x.sum(&axes, true).unwrap();
+            assert_eq!(got.shape(), &out_shape[..]);
+            assert!(
+                close(&got.to_vec(), &sum, 1e-5),
+                "sum {shape:?} over {axes:?}"
+            );
+            assert!(
+                close(&x.max(&axes, false).unwrap().to_vec(), &max, 0.0),
+                "max {shape:?} over {axes:?}"
+            );
+            let count: usize = axes.iter().map(|&a| shape[a]).product();
+            let mean: Vec<f32> = sum.iter().map(|v| v / count as f32).collect();
+            assert!(close(&x.mean(&axes, true).unwrap().to_vec(), &mean, 1e-5));
+        }
+    }
+}
+
+fn naive_matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
+    let mut c = vec![0.0f32; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            c[i * n + j] = (0..k)
+                .map(|p| f64::from(a[i * k + p]) * f64::from(b[p * n + j]))
+                .sum::<f64>() as f32;
+        }
+    }
+    c
+}
+
+#[test]
+fn matmul_matches_triple_loop() {
+    for &(m, k, n) in &[
+        (1, 1, 1),
+        (3, 5, 2),
+        (17, 33, 9),
+        (64, 130, 70),
+        (200, 64, 150),
+    ] {
+        let a = rand(&[m, k], 1);
+        let b = rand(&[k, n], 2);
+        assert!(
+            close(
+                &a.matmul(&b).unwrap().to_vec(),
+                &naive_matmul(&a.to_vec(), &b.to_vec(), m, k, n),
+                1e-4
+            ),
+            "{m}x{k}x{n}"
+        );
+        // transposed views go straight to sgemm with swapped strides
+        let at = rand(&[k, m], 3).transpose(0, 1).unwrap();
+        assert!(close(
+            &at.matmul(&b).unwrap().to_vec(),
+            &naive_matmul(&at.to_vec(), &b.to_vec(), m, k, n),
+            1e-4
+        ));
+    }
+    // batched with a broadcast batch axis
+    let a = rand(&[3, 4, 5], 4);
+    let b = rand(&[1, 5, 2], 5);
+    let c = a.matmul(&b).unwrap();
+    assert_eq!(c.shape(), &[3, 4, 2]);
+    for i in 0..3 {
+        let want = naive_matmul(
+            &a.get(i).unwrap().to_vec(),
+            &b.get(0).unwrap().to_vec(),
+            4,
+            5,
+            2,
+        );
+        assert!(close(&c.get(i).unwrap().to_vec(), &want, 1e-5));
+    }
+    assert!(a.matmul(&rand(&[4, 5], 0)).is_err());
+}
+
+#[test]
+fn cat_stack_pad_and_views() {
+    let a = rand(&[2, 3, 4], 1);
+    let b = rand(&[2, 1, 4], 2);
+    let c = Tensor::cat(&[&a, &b], 1).unwrap();
+    assert_eq!(c.shape(), &[2, 4, 4]);
+    for i in 0..32 {
+        let co = coords(i, &[2, 4, 4]);
+        let want = if co[1] < 3 {
+            a.to_vec()[index(&co, &[2, 3, 4])]
+        } else {
+            b.to_vec()[index(&[co[0], 0, co[2]], &[2, 1, 4])]
+        };
+        assert_eq!(c.to_vec()[i], want);
+    }
+    let s = Tensor::stack(&[&a, &a], 0).unwrap();
+    assert_eq!(s.shape(), &[2, 2, 3, 4]);
+    assert_eq!(s.get(1).unwrap().to_vec(), a.to_vec());
+    // pad: (before, after) on the last two axes
+    let p = a.pad(&[(1, 0), (2, 1)], -1.0).unwrap();
+    assert_eq!(p.shape(), &[2, 4, 7]);
+    for i in 0..p.numel() {
+        let co = coords(i, &[2, 4, 7]);
+        let want = if co[1] >= 1 && co[2] >= 2 && co[2] < 6 {
+            a.to_vec()[index(&[co[0], co[1] - 1, co[2] - 2], &[2, 3, 4])]
+        } else {
+            -1.0
+        };
+        assert_eq!(p.to_vec()[i], want);
+    }
+    // permute + contiguous copy
+    let t = a.permute(&[2, 0, 1]).unwrap();
+    assert_eq!(t.shape(), &[4, 2, 3]);
+    for i in 0..24 {
+        let co = coords(i, &[4, 2, 3]);
+        assert_eq!(
+            t.to_vec()[i],
+            a.to_vec()[index(&[co[1], co[2], co[0]], &[2, 3, 4])]
+        );
+    }
+    assert_eq!(t.reshape(&[4, usize::MAX]).unwrap().shape(), &[4, 6]);
+    assert!(a.reshape(&[5, 5]).is_err());
+    assert!(Tensor::from_vec(vec![1.0; 5], &[2, 3]).is_err());
+    assert!(a.permute(&[0, 0, 1]).is_err());
+    assert!(a.narrow(2, 3, 2).is_err());
+}
+
+#[test]
+fn in_place_updates_and_copy_on_write() {
+    let mut y = rand(&[100, 500], 1);
+    let keep = y.clone(); // shares storage: axpy_ must not change it
+    let x = rand(&[100, 500], 2);
+    y.axpy_(0.5, &x).unwrap();
+    let want: Vec<f32> = keep
+        .to_vec()
+        .iter()
+        .zip(x.to_vec())
+        .map(|(a, b)| a + 0.5 * b)
+        .collect();
+    assert!(close(&y.to_vec(), &want, 1e-6));
+    assert_eq!(
+        keep.to_vec(),
+        rand(&[100, 500], 1).to_vec(),
+        "the other owner is untouched"
+    );
+    y.scale_(2.0);
+    assert!(close(
+        &y.to_vec(),
+        &want.iter().map(|v| 2.0 * v).collect::<Vec<_>>(),
+        1e-6
+    ));
+    let mask = Tensor::from_vec(vec![1.0, 0.0, 1.0], &[3]).unwrap();
+    let mut z = Tensor::zeros(&[3]);
+    z.masked_assign_(&mask, &Tensor::full(&[3], 5.0)).unwrap();
+    assert_eq!(z.to_vec(), vec![5.0, 0.0, 5.0]);
+    assert!(z.axpy_(1.0, &Tensor::zeros(&[4])).is_err());
+}
+
+#[test]
+fn random_draws_are_seeded_and_have_the_right_moments() {
+    let a = Tensor::randn(&[100_000], 1.0, 2.0, &mut rng_from_seed(7)).unwrap();
+    let b = Tensor::randn(&[100_000], 1.0, 2.0, &mut rng_from_seed(7)).unwrap();
+    assert_eq!(a.to_vec(), b.to_vec(), "same seed, same numbers");
+    let v = a.to_vec();
+    let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / v.len() as f64;
+    let var = v
+        .iter()
+        .map(|&x| (f64::from(x) - mean).powi(2))
+        .sum::<f64>()
+        / v.len() as f64;
+    // standard errors: mean 2/√1e5 ≈ 0.0063, variance 4·√(2/1e5) ≈ 0.018; allow ~5 of them
+    assert!((mean - 1.0).abs() < 0.03, "mean {mean}");
+    assert!((var - 4.0).abs() < 0.1, "var {var}");
+    let u = Tensor::rand_uniform(&[100_000], -1.0, 3.0, &mut rng_from_seed(8))
+        .unwrap()
+        .to_vec();
+    assert!(u.iter().all(|&x| (-1.0..3.0).contains(&x)));
+    let um = u.iter().map(|&x| f64::from(x)).sum::<f64>() / u.len() as f64;
+    assert!((um - 1.0).abs() < 0.02, "uniform mean {um}");
+    let mut n = Tensor::zeros(&[50_000]);
+    n.add_randn_(0.5, &mut rng_from_seed(9));
+    let nv = n.to_vec();
+    let nvar = nv.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / nv.len() as f64;
+    assert!((nvar - 0.25).abs() < 0.01, "add_randn_ variance {nvar}");
+    assert_ne!(
+        tensor::rng_for(1, 0).clone().next_u64_for_test(),
+        tensor::rng_for(1, 1).next_u64_for_test()
+    );
+}
+
+trait NextU64 {
+    fn next_u64_for_test(&mut self) -> u64;
+}
+impl NextU64 for tensor::Rng {
+    fn next_u64_for_test(&mut self) -> u64 {
+        rand::RngCore::next_u64(self)
+    }
+}
+
+#[test]
+fn non_finite_values_are_found() {
+    let t = Tensor::from_vec(vec![0.0, 1.0, f32::NAN, f32::INFINITY], &[4]).unwrap();
+    assert_eq!(t.first_non_finite(), Some(2));
+    assert_eq!(Tensor::ones(&[3]).first_non_finite(), None);
+}

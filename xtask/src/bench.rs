@@ -1,0 +1,156 @@
+//! `cargo xtask bench`: GFLOP/s of the kernels every model is made of, with 1 and 2 threads.
+//!
+//! Workloads (the same shapes as `../shared/bench/torch_ref/coopnets_bench.py --workloads kernels`):
+//! sgemm 1024³; conv2d 3×3 64→64 on 16×64×64×64 (stride 1, pad 1) forward and
+//! forward+backward (data and weight); conv-transpose2d 5×5 stride 2, 64×256×16×16 → 64×128×32×32.
+//! Each timing is the median of `--iters` runs after `--warmup` runs.
+
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::Args;
+use tensor::{rng_from_seed, ConvParams, Tensor};
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Timed repetitions per measurement (median reported).
+    #[arg(long, default_value_t = 10)]
+    iters: usize,
+    /// Untimed warm-up repetitions.
+    #[arg(long, default_value_t = 3)]
+    warmup: usize,
+    /// Thread counts to run with.
+    #[arg(long, value_delimiter = ',', default_values_t = vec![1, 2])]
+    threads: Vec<usize>,
+    /// Only run workloads whose name contains this.
+    #[arg(long)]
+    filter: Option<String>,
+}
+
+/// Median seconds of `f` over `iters` runs after `warmup` runs.
+fn time<F: FnMut() -> Result<()>>(
+    warmup: usize,
+    iters: usize,
+    mut f: F,
+) -> Result<(f64, f64, f64)> {
+    for _ in 0..warmup {
+        f()?;
+    }
+    let mut t = Vec::with_capacity(iters);
+    for _ in 0..iters.max(1) {
+        let s = Instant::now();
+        f()?;
+        t.push(s.elapsed().as_secs_f64());
+    }
+    t.sort_by(f64::total_cmp);
+    Ok((t[t.len() / 2], t[0], t[t.len() - 1]))
+}
+
+struct Workload {
+    name: &'static str,
+    gflop: f64,
+    run: Box<dyn FnMut() -> Result<()>>,
+}
+
+fn workloads() -> Result<Vec<Workload>> {
+    let mut rng = rng_from_seed(0);
+    let mut v = Vec::new();
+
+    let a = Tensor::randn(&[1024, 1024], 0.0, 1.0, &mut rng)?;
+    let b = Tensor::randn(&[1024, 1024], 0.0, 1.0, &mut rng)?;
+    v.push(Workload {
+        name: "sgemm 1024^3",
+        gflop: 2.0 * 1024f64.powi(3) / 1e9,
+        run: Box::new(move || {
+            std::hint::black_box(a.matmul(&b)?);
+            Ok(())
+        }),
+    });
+
+    // conv2d 3×3, 64→64, 16×64×64: 2·N·Cout·Cin·k²·H·W per pass
+    let x = Tensor::randn(&[16, 64, 64, 64], 0.0, 1.0, &mut rng)?;
+    let w = Tensor::randn(&[64, 64, 3, 3], 0.0, 0.05, &mut rng)?;
+    let pass = 2.0 * 16.0 * 64.0 * 64.0 * 9.0 * 64.0 * 64.0 / 1e9;
+    let p = ConvParams::new(1, 1);
+    let (x1, w1, p1) = (x.clone(), w.clone(), p.clone());
+    v.push(Workload {
+        name: "conv2d 3x3 64->64 16x64x64 forward",
+        gflop: pass,
+        run: Box::new(move || {
+            std::hint::black_box(x1.conv2d(&w1, None, &p1)?);
+            Ok(())
+        }),
+    });
+    let dy = Tensor::randn(&[16, 64, 64, 64], 0.0, 1.0, &mut rng)?;
+    let (x2, w2, p2, dy2) = (x.clone(), w.clone(), p.clone(), dy.clone());
+    v.push(Workload {
+        name: "conv2d 3x3 64->64 16x64x64 backward data",
+        gflop: pass,
+        run: Box::new(move || {
+            std::hint::black_box(dy2.conv_backward_data(&w2, x2.shape(), &p2)?);
+            Ok(())
+        }),
+    });
+    let (x3, p3, dy3) = (x.clone(), p.clone(), dy.clone());
+    v.push(Workload {
+        name: "conv2d 3x3 64->64 16x64x64 backward weight",
+        gflop: pass,
+        run: Box::new(move || {
+            std::hint::black_box(x3.conv_backward_weight(&dy3, &[64, 64, 3, 3], &p3)?);
+            Ok(())
+        }),
+    });
+    v.push(Workload {
+        name: "conv2d 3x3 64->64 16x64x64 forward+backward",
+        gflop: 3.0 * pass,
+        run: Box::new(move || {
+            let y = x.conv2d(&w, None, &p)?;
+            std::hint::black_box(y.conv_backward_data(&w, x.shape(), &p)?);
+            std::hint::black_box(x.conv_backward_weight(&y, w.shape(), &p)?);
+            Ok(())
+        }),
+    });
+
+    // DCGAN-style conv-transpose: 64×256×16×16 → 64×128×32×32, 5×5 stride 2 (crop 2,1)
+    let xt = Tensor::randn(&[64, 256, 16, 16], 0.0, 1.0, &mut rng)?;
+    let wt = Tensor::randn(&[256, 128, 5, 5], 0.0, 0.02, &mut rng)?;
+    let pt = ConvParams::asymmetric(&[2], &[(2, 1)]);
+    let gt = 2.0 * 64.0 * 256.0 * 128.0 * 25.0 * 16.0 * 16.0 / 1e9;
+    v.push(Workload {
+        name: "conv_transpose2d 5x5 s2 256->128 64x16x16",
+        gflop: gt,
+        run: Box::new(move || {
+            std::hint::black_box(xt.conv_transpose2d(&wt, None, &pt)?);
+            Ok(())
+        }),
+    });
+    Ok(v)
+}
+
+pub fn run(args: &BenchArgs) -> Result<()> {
+    println!("| workload | threads | median ms | [min - max] ms | GFLOP/s |");
+    println!("|---|---|---|---|---|");
+    for &threads in &args.threads {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()?;
+        pool.install(|| -> Result<()> {
+            for mut w in workloads()? {
+                if args.filter.as_deref().is_some_and(|f| !w.name.contains(f)) {
+                    continue;
+                }
+                let (med, lo, hi) = time(args.warmup, args.iters, &mut w.run)?;
+                println!(
+                    "| {} | {threads} | {:.2} | [{:.2} - {:.2}] | {:.1} |",
+                    w.name,
+                    med * 1e3,
+                    lo * 1e3,
+                    hi * 1e3,
+                    w.gflop / med
+                );
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}

@@ -1,4 +1,5 @@
-//! `cargo xtask ci`: what CI runs, in the order that fails fastest.
+//! `cargo xtask ci`: what CI runs, in the order that fails fastest: formatting, clippy, the
+//! test suite, then the Python interop check of our checkpoints.
 
 use std::process::Command;
 
@@ -27,6 +28,7 @@ pub fn run() -> Result<()> {
         "warnings",
     ])?;
     cargo(&["test", "--workspace"])?;
+    crate::interop::run_check()?;
     eprintln!("\nci: all checks passed");
     Ok(())
 }

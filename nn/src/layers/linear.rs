@@ -1,0 +1,72 @@
+//! `Linear`: `y = x·Wᵀ + b` with weight `[out, in]` (PyTorch layout).
+
+use autodiff::Var;
+use rand::Rng;
+use tensor::Tensor;
+
+use crate::error::{NnError, Result};
+use crate::init::Init;
+use crate::module::{join, Module};
+use crate::parameter::Parameter;
+
+#[derive(Clone, Debug)]
+pub struct Linear {
+    pub weight: Parameter,
+    pub bias: Option<Parameter>,
+}
+
+impl Linear {
+    pub fn new<R: Rng + ?Sized>(
+        in_features: usize,
+        out_features: usize,
+        bias: bool,
+        init: Init,
+        rng: &mut R,
+    ) -> Result<Self> {
+        let weight = Parameter::new(init.tensor(
+            &[out_features, in_features],
+            (in_features, out_features),
+            rng,
+        )?);
+        let bias = bias.then(|| {
+            Parameter::new(Tensor::zeros(&[out_features]))
+                .with_lr_mult(2.0)
+                .with_decay_mult(0.0)
+        });
+        Ok(Linear { weight, bias })
+    }
+}
+
+impl Module for Linear {
+    fn forward(&self, x: &Var) -> Result<Var> {
+        let f = self.weight.shape()[1];
+        if x.shape().last() != Some(&f) {
+            return Err(NnError::Config {
+                layer: "Linear",
+                msg: format!("expected [.., {f}] input, got {:?}", x.shape()),
+            });
+        }
+        let w = self.weight.var(x.tape());
+        let y = x.matmul(&w.transpose(0, 1)?)?;
+        Ok(match &self.bias {
+            Some(b) => y.add(&b.var(x.tape()))?,
+            None => y,
+        })
+    }
+    fn collect_params<'a>(&'a self, prefix: &str, out: &mut Vec<(String, &'a Parameter)>) {
+        out.push((join(prefix, "weight"), &self.weight));
+        if let Some(b) = &self.bias {
+            out.push((join(prefix, "bias"), b));
+        }
+    }
+    fn collect_params_mut<'a>(
+        &'a mut self,
+        prefix: &str,
+        out: &mut Vec<(String, &'a mut Parameter)>,
+    ) {
+        out.push((join(prefix, "weight"), &mut self.weight));
+        if let Some(b) = &mut self.bias {
+            out.push((join(prefix, "bias"), b));
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! The `Module` trait: something with a forward pass and named parameters (`torch.nn.Module`).
+
+use std::collections::BTreeMap;
+
+use autodiff::{Tape, Var};
+use tensor::Tensor;
+
+use crate::error::Result;
+use crate::parameter::Parameter;
+
+/// A layer or a network.
+pub trait Module {
+    /// The forward pass. Parameters join the input's tape.
+    fn forward(&self, x: &Var) -> Result<Var>;
+
+    /// Push `(prefix + name, parameter)` for every parameter, in a stable order.
+    fn collect_params<'a>(&'a self, prefix: &str, out: &mut Vec<(String, &'a Parameter)>);
+
+    /// The mutable counterpart of [`Module::collect_params`].
+    fn collect_params_mut<'a>(
+        &'a mut self,
+        prefix: &str,
+        out: &mut Vec<(String, &'a mut Parameter)>,
+    );
+
+    /// Non-learned state saved with the model (BatchNorm running statistics).
+    fn collect_buffers(&self, _prefix: &str, _out: &mut Vec<(String, Tensor)>) {}
+
+    /// Restore a buffer saved by [`Module::collect_buffers`]; returns false if unknown.
+    fn load_buffer(&self, _name: &str, _value: &Tensor) -> bool {
+        false
+    }
+
+    /// Hierarchical names and parameters: `layers.0.weight`, ...
+    fn named_parameters(&self) -> Vec<(String, &Parameter)> {
+        let mut v = Vec::new();
+        self.collect_params("", &mut v);
+        v
+    }
+
+    fn named_parameters_mut(&mut self) -> Vec<(String, &mut Parameter)> {
+        let mut v = Vec::new();
+        self.collect_params_mut("", &mut v);
+        v
+    }
+
+    /// Total number of learnable numbers.
+    fn num_parameters(&self) -> usize {
+        self.named_parameters()
+            .iter()
+            .map(|(_, p)| p.value.numel())
+            .sum()
+    }
+
+    /// Freeze or unfreeze every parameter.
+    fn set_requires_grad(&mut self, on: bool) {
+        for (_, p) in self.named_parameters_mut() {
+            p.requires_grad = on;
+        }
+    }
+}
+
+/// Join a prefix and a name with a dot.
+pub fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+/// Gradients of a loss with respect to a module's parameters, by parameter name.
+pub type ParamGrads = BTreeMap<String, Tensor>;
+
+/// `∂loss/∂θ` for every trainable parameter θ of `module` that `loss` depends on.
+pub fn param_grads(tape: &Tape, loss: &Var, module: &dyn Module) -> Result<ParamGrads> {
+    let named = module.named_parameters();
+    let vars: Vec<(String, Var)> = named
+        .iter()
+        .filter(|(_, p)| p.requires_grad)
+        .map(|(n, p)| (n.clone(), p.var(tape)))
+        .collect();
+    let refs: Vec<&Var> = vars.iter().map(|(_, v)| v).collect();
+    let grads = tape.backward(loss, &refs)?;
+    Ok(vars
+        .iter()
+        .filter_map(|(n, v)| grads.get(v).map(|g| (n.clone(), g.clone())))
+        .collect())
+}

@@ -1,0 +1,54 @@
+//! `Parameter`: a learnable tensor with its optimisation settings.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use autodiff::{Tape, Var};
+use tensor::Tensor;
+
+static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
+
+/// A tensor a model learns, plus how it is learned.
+#[derive(Clone, Debug)]
+pub struct Parameter {
+    pub value: Tensor,
+    /// Frozen parameters get no gradient and are skipped by optimizers.
+    pub requires_grad: bool,
+    /// Multiplies the optimizer's learning rate (MatConvNet uses 1 for weights, 2 for biases).
+    pub lr_mult: f32,
+    /// Multiplies the optimizer's weight decay (0 for biases and BatchNorm, as in MatConvNet).
+    pub decay_mult: f32,
+    key: u64,
+}
+
+impl Parameter {
+    pub fn new(value: Tensor) -> Self {
+        Parameter {
+            value,
+            requires_grad: true,
+            lr_mult: 1.0,
+            decay_mult: 1.0,
+            key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// Builder: learning-rate multiplier.
+    pub fn with_lr_mult(mut self, m: f32) -> Self {
+        self.lr_mult = m;
+        self
+    }
+
+    /// Builder: weight-decay multiplier.
+    pub fn with_decay_mult(mut self, m: f32) -> Self {
+        self.decay_mult = m;
+        self
+    }
+
+    /// This parameter as a leaf on `tape` (one leaf per pass, however often it is used).
+    pub fn var(&self, tape: &Tape) -> Var {
+        tape.keyed_var(self.key, self.requires_grad, || self.value.clone())
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        self.value.shape()
+    }
+}

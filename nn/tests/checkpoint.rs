@@ -1,0 +1,151 @@
+//! Checkpoints: bit-exact round trip (parameters, buffers, optimizer state, sidecar), clear
+//! errors for mismatched models and for truncated or corrupt files.
+
+use std::path::PathBuf;
+
+use autodiff::Tape;
+use nn::checkpoint::{load, save};
+use nn::layers::*;
+use nn::optim::{Adam, Optimizer};
+use nn::{param_grads, Init, Module, NnError};
+use tensor::{rng_from_seed, Tensor};
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("coopnets-nn-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d.join("model.safetensors")
+}
+
+fn net(seed: u64) -> Sequential {
+    let mut rng = rng_from_seed(seed);
+    Sequential::new()
+        .add(Conv2d::new(1, 3, &[3], ConvOptions::new(1, 1), &mut rng).unwrap())
+        .add(BatchNorm::new(3))
+        .add(ReLU)
+        .add(Flatten)
+        .add(Linear::new(3 * 4 * 4, 2, true, Init::XavierUniform, &mut rng).unwrap())
+}
+
+fn train_step(m: &mut Sequential, opt: &mut Adam) {
+    let x = Tensor::randn(&[4, 1, 4, 4], 0.0, 1.0, &mut rng_from_seed(9)).unwrap();
+    let tape = Tape::new();
+    let loss = m
+        .forward(&tape.constant(x))
+        .unwrap()
+        .square()
+        .unwrap()
+        .mean_all()
+        .unwrap();
+    let g = param_grads(&tape, &loss, m).unwrap();
+    opt.step(m, &g).unwrap();
+}
+
+#[test]
+fn save_load_round_trip_is_bit_exact_including_optimizer_state() {
+    let path = tmp("roundtrip");
+    let mut a = net(1);
+    let mut opt = Adam::new(1e-2);
+    train_step(&mut a, &mut opt);
+    save(
+        &path,
+        &a,
+        &[("adam", &opt)],
+        &serde_json::json!({"step": 1, "config": {"lr": 0.01}}),
+    )
+    .unwrap();
+
+    let mut b = net(2); // different weights
+    let mut opt_b = Adam::new(1e-2);
+    let meta = load(
+        &path,
+        &mut b,
+        &mut [("adam", &mut opt_b as &mut dyn Optimizer)],
+    )
+    .unwrap();
+    assert_eq!(meta["step"], 1);
+    for ((na, pa), (nb, pb)) in a.named_parameters().iter().zip(b.named_parameters()) {
+        assert_eq!(na, &nb);
+        assert_eq!(
+            pa.value
+                .to_vec()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>(),
+            pb.value
+                .to_vec()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>(),
+            "{na}"
+        );
+    }
+    // the same next step from both: the optimizer state came back too
+    train_step(&mut a, &mut opt);
+    train_step(&mut b, &mut opt_b);
+    for ((n, pa), (_, pb)) in a.named_parameters().iter().zip(b.named_parameters()) {
+        assert_eq!(
+            pa.value.to_vec(),
+            pb.value.to_vec(),
+            "{n} after one more step"
+        );
+    }
+}
+
+#[test]
+fn a_mismatched_model_is_refused_with_every_mismatch_listed() {
+    let path = tmp("mismatch");
+    save(&path, &net(1), &[], &serde_json::json!({})).unwrap();
+    let mut rng = rng_from_seed(0);
+    let mut other = Sequential::new()
+        .add(Conv2d::new(1, 5, &[3], ConvOptions::new(1, 1), &mut rng).unwrap())
+        .add(Linear::new(4, 2, true, Init::Zeros, &mut rng).unwrap());
+    let before = other.named_parameters()[0].1.value.to_vec();
+    let err = load(&path, &mut other, &mut []).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, NnError::Mismatch { .. }), "{msg}");
+    assert!(
+        msg.contains("0.weight: checkpoint shape [3, 1, 3, 3], model shape [5, 1, 3, 3]"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("1.weight: checkpoint shape [3], model shape [2, 4]")
+            && msg.contains("unexpected 4.weight")
+            && msg.contains("unexpected 1.running_mean"),
+        "{msg}"
+    );
+    assert_eq!(
+        other.named_parameters()[0].1.value.to_vec(),
+        before,
+        "nothing loaded on mismatch"
+    );
+}
+
+#[test]
+fn truncated_corrupt_and_missing_files_are_errors() {
+    let path = tmp("corrupt");
+    save(&path, &net(1), &[], &serde_json::json!({})).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let mut m = net(1);
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    assert!(
+        matches!(load(&path, &mut m, &mut []), Err(NnError::Corrupt { .. })),
+        "truncated"
+    );
+    let mut garbage = bytes.clone();
+    garbage[0..8].copy_from_slice(&u64::MAX.to_le_bytes());
+    std::fs::write(&path, &garbage).unwrap();
+    assert!(
+        matches!(load(&path, &mut m, &mut []), Err(NnError::Corrupt { .. })),
+        "bad header length"
+    );
+    assert!(matches!(
+        load(&path.with_file_name("nope.safetensors"), &mut m, &mut []),
+        Err(NnError::Io { .. })
+    ));
+    std::fs::write(&path, &bytes).unwrap();
+    std::fs::write(path.with_extension("json"), b"{not json").unwrap();
+    assert!(
+        matches!(load(&path, &mut m, &mut []), Err(NnError::Corrupt { .. })),
+        "corrupt sidecar"
+    );
+}

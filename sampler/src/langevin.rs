@@ -1,0 +1,137 @@
+//! Unadjusted Langevin dynamics (ULA), the sampler of the CoopNets papers.
+//!
+//! One step moves every chain along the gradient of the log-density and adds Gaussian noise:
+//!
+//! ```text
+//! x ← x + δ²/2 · ∇ log p(x) + δ · ξ,        ξ ~ N(0, I)
+//! ```
+//!
+//! For small `δ` the chain's distribution approaches `p`, with an `O(δ²)` bias that MALA
+//! ([`crate::Mala`]) removes. With the noise off the step is gradient ascent on `log p`
+//! with rate `δ²/2` (the "gradient descent" variant of the reference code), which finds a
+//! mode. Chains are persistent: the caller owns the state and passes it in as `&mut`, so a
+//! run continues where the previous one stopped.
+//!
+//! The step is done in place on the state (`axpy_`, `add_randn_`): besides the target's
+//! own tensors, nothing state-sized is allocated per step unless clipping is on.
+
+use rand::Rng;
+use tensor::Tensor;
+
+use crate::chains::{self, Freeze};
+use crate::clip::GradClip;
+use crate::error::{Quantity, Result};
+use crate::schedule::StepSize;
+use crate::target::{LogDensity, ValueAndGrad};
+use crate::trace::{Observer, StepInfo};
+
+/// Settings of a Langevin run: step size (schedule), number of steps, noise, clipping.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Langevin {
+    pub step_size: StepSize,
+    pub n_steps: usize,
+    /// Add `δ·ξ` (true, sampling) or not (false, gradient ascent to a mode).
+    pub noise: bool,
+    pub clip: GradClip,
+}
+
+impl Langevin {
+    /// `n_steps` noisy steps of size `step_size` (a number or a [`StepSize`]), no clipping.
+    pub fn new(step_size: impl Into<StepSize>, n_steps: usize) -> Self {
+        Langevin {
+            step_size: step_size.into(),
+            n_steps,
+            noise: true,
+            clip: GradClip::none(),
+        }
+    }
+    /// Turn the noise term on (default) or off (gradient ascent).
+    pub fn noise(mut self, on: bool) -> Self {
+        self.noise = on;
+        self
+    }
+    pub fn clip(mut self, clip: GradClip) -> Self {
+        self.clip = clip;
+        self
+    }
+
+    /// Run `n_steps` steps on the chains `x` (shape `[n_chains, …]`), updating it in place.
+    pub fn run<T, R>(&self, target: &mut T, x: &mut Tensor, rng: &mut R) -> Result<()>
+    where
+        T: LogDensity + ?Sized,
+        R: Rng + ?Sized,
+    {
+        self.run_with(target, x, rng, None, &mut |_: &StepInfo<'_>| {})
+    }
+
+    /// [`run`](Self::run) with an optional `mask` (state-shaped; `≠ 0` may move, `0` stays
+    /// bit-identical) and an `observer` called after every step.
+    pub fn run_with<T, R, O>(
+        &self,
+        target: &mut T,
+        x: &mut Tensor,
+        rng: &mut R,
+        mask: Option<&Tensor>,
+        observer: &mut O,
+    ) -> Result<()>
+    where
+        T: LogDensity + ?Sized,
+        R: Rng + ?Sized,
+        O: Observer + ?Sized,
+    {
+        self.step_size.validate()?;
+        chains::n_chains(x)?;
+        let freeze = chains::freeze(mask, x)?;
+        for t in 0..self.n_steps {
+            let delta = self.step_size.at(t, self.n_steps);
+            let vg = self.step(target, x, delta, t, freeze.as_ref(), rng)?;
+            observer.observe(&StepInfo {
+                step: t,
+                step_size: delta,
+                log_density: &vg.value,
+                grad: &vg.grad,
+                accepted: None,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// One Langevin step of size `delta` on `x`, in place:
+    ///
+    /// ```text
+    /// x ← x + δ²/2 · clip(∇ log p(x)) + δ · ξ,   ξ ~ N(0, I)   (ξ term only with noise on)
+    /// ```
+    ///
+    /// then frozen coordinates are restored. Returns the log-density and the (unclipped)
+    /// gradient at the state *before* the step.
+    fn step<T, R>(
+        &self,
+        target: &mut T,
+        x: &mut Tensor,
+        delta: f32,
+        t: usize,
+        freeze: Option<&Freeze>,
+        rng: &mut R,
+    ) -> Result<ValueAndGrad>
+    where
+        T: LogDensity + ?Sized,
+        R: Rng + ?Sized,
+    {
+        let vg = chains::evaluate(target, x, t)?;
+        if self.clip.is_off() {
+            x.axpy_(0.5 * delta * delta, &vg.grad)?; // x += δ²/2 · ∇ log p(x)
+        } else {
+            let mut g = vg.grad.clone();
+            self.clip.apply(&mut g)?;
+            x.axpy_(0.5 * delta * delta, &g)?;
+        }
+        if self.noise {
+            x.add_randn_(delta, rng); // x += δ · ξ
+        }
+        if let Some(f) = freeze {
+            f.restore(x)?;
+        }
+        chains::check_finite(x, Quantity::State, t)?;
+        Ok(vg)
+    }
+}

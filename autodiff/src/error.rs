@@ -15,19 +15,10 @@ pub enum AutodiffError {
     ForeignVar(&'static str),
     /// The seed gradient of `backward` does not have the output's shape.
     #[error("backward: seed of shape {seed:?} for an output of shape {output:?}")]
-    SeedShape {
-        seed: Vec<usize>,
-        output: Vec<usize>,
-    },
+    SeedShape { seed: Vec<usize>, output: Vec<usize> },
     /// Analytic and numeric gradients disagree (see [`crate::gradcheck`]).
     #[error("gradient check failed for input {input}, element {index}: analytic {analytic}, numeric {numeric} (tolerance {tolerance})")]
-    GradCheck {
-        input: usize,
-        index: usize,
-        analytic: f64,
-        numeric: f64,
-        tolerance: f64,
-    },
+    GradCheck { input: usize, index: usize, analytic: f64, numeric: f64, tolerance: f64 },
 }
 
 pub type Result<T> = std::result::Result<T, AutodiffError>;

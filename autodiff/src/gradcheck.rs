@@ -26,13 +26,7 @@ pub struct GradCheck {
 
 impl Default for GradCheck {
     fn default() -> Self {
-        GradCheck {
-            eps: 1e-2,
-            atol: 1e-3,
-            rtol: 1e-2,
-            max_elements: 200,
-            seed: 0,
-        }
+        GradCheck { eps: 1e-2, atol: 1e-3, rtol: 1e-2, max_elements: 200, seed: 0 }
     }
 }
 
@@ -46,11 +40,7 @@ pub struct GradCheckReport {
 impl GradCheck {
     /// Check `f` at `inputs`; `Err(AutodiffError::GradCheck { .. })` names the first element
     /// that disagrees.
-    pub fn check(
-        &self,
-        inputs: &[Tensor],
-        f: impl Fn(&[Var]) -> Result<Var>,
-    ) -> Result<GradCheckReport> {
+    pub fn check(&self, inputs: &[Tensor], f: impl Fn(&[Var]) -> Result<Var>) -> Result<GradCheckReport> {
         let tape = Tape::new();
         let vars: Vec<Var> = inputs.iter().map(|t| tape.var(t.clone())).collect();
         let out = f(&vars)?;
@@ -62,15 +52,9 @@ impl GradCheck {
             let t = Tape::new();
             let vs: Vec<Var> = xs.iter().map(|x| t.constant(x.clone())).collect();
             let y = f(&vs)?.value().to_vec();
-            Ok(y.iter()
-                .zip(&rv)
-                .map(|(&a, &b)| f64::from(a) * f64::from(b))
-                .sum())
+            Ok(y.iter().zip(&rv).map(|(&a, &b)| f64::from(a) * f64::from(b)).sum())
         };
-        let mut report = GradCheckReport {
-            checked: 0,
-            max_abs_error: 0.0,
-        };
+        let mut report = GradCheckReport { checked: 0, max_abs_error: 0.0 };
         for (i, v) in vars.iter().enumerate() {
             let analytic = grads.get_or_zeros(v).to_vec();
             let base = inputs[i].to_vec();
@@ -89,13 +73,7 @@ impl GradCheck {
                 let err = (a - numeric).abs();
                 let tolerance = self.atol + self.rtol * numeric.abs();
                 if err > tolerance || !a.is_finite() {
-                    return Err(AutodiffError::GradCheck {
-                        input: i,
-                        index: j,
-                        analytic: a,
-                        numeric,
-                        tolerance,
-                    });
+                    return Err(AutodiffError::GradCheck { input: i, index: j, analytic: a, numeric, tolerance });
                 }
                 report.checked += 1;
                 report.max_abs_error = report.max_abs_error.max(err);

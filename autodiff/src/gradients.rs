@@ -24,9 +24,7 @@ impl Gradients {
 
     /// dL/dv, with zeros where `v` does not influence the output.
     pub fn get_or_zeros(&self, v: &Var) -> Tensor {
-        self.get(v)
-            .cloned()
-            .unwrap_or_else(|| v.value().zeros_like())
+        self.get(v).cloned().unwrap_or_else(|| v.value().zeros_like())
     }
 
     pub fn len(&self) -> usize {

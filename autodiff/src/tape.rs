@@ -66,11 +66,7 @@ impl Tape {
     pub fn var(&self, value: Tensor) -> Var {
         let mut t = self.inner.borrow_mut();
         let id = t.nodes.len();
-        t.nodes.push(Node {
-            parents: vec![],
-            backward: None,
-            shape: value.shape().to_vec(),
-        });
+        t.nodes.push(Node { parents: vec![], backward: None, shape: value.shape().to_vec() });
         Var::new(self.clone(), Some(id), t.generation, value)
     }
 
@@ -86,11 +82,7 @@ impl Tape {
         if let Some(v) = self.inner.borrow().keyed.get(&key) {
             return v.clone();
         }
-        let v = if requires_grad {
-            self.var(value())
-        } else {
-            self.constant(value())
-        };
+        let v = if requires_grad { self.var(value()) } else { self.constant(value()) };
         self.inner.borrow_mut().keyed.insert(key, v.clone());
         v
     }
@@ -157,10 +149,7 @@ impl Tape {
         let id = t.nodes.len();
         t.nodes.push(Node {
             // untracked parents get usize::MAX: never needed, never receive a gradient
-            parents: parents
-                .iter()
-                .map(|p| p.node.unwrap_or(usize::MAX))
-                .collect(),
+            parents: parents.iter().map(|p| p.node.unwrap_or(usize::MAX)).collect(),
             backward: Some(Box::new(backward)),
             shape: value.shape().to_vec(),
         });
@@ -178,12 +167,7 @@ impl Tape {
     /// Only nodes on a path from a `wrt` leaf to `output` are visited, each gradient is freed
     /// as soon as it has been passed on, and ops are told which inputs need a gradient (so
     /// a Langevin step asking for ∂f/∂Y never computes weight gradients).
-    pub fn backward_with_seed(
-        &self,
-        output: &Var,
-        seed: &Tensor,
-        wrt: &[&Var],
-    ) -> Result<Gradients> {
+    pub fn backward_with_seed(&self, output: &Var, seed: &Tensor, wrt: &[&Var]) -> Result<Gradients> {
         if seed.shape() != output.value().shape() {
             return Err(AutodiffError::SeedShape {
                 seed: seed.shape().to_vec(),
@@ -205,8 +189,7 @@ impl Tape {
         let mut needed = vec![false; out_id + 1];
         for i in 0..=out_id {
             let n = &t.nodes[i];
-            needed[i] =
-                wanted.contains(&i) || n.parents.iter().any(|&p| p != usize::MAX && needed[p]);
+            needed[i] = wanted.contains(&i) || n.parents.iter().any(|&p| p != usize::MAX && needed[p]);
         }
         let mut grads: Vec<Option<Tensor>> = vec![None; out_id + 1];
         grads[out_id] = Some(seed.clone());
@@ -217,21 +200,13 @@ impl Tape {
             let Some(g) = grads[i].take() else { continue };
             let node = &t.nodes[i];
             if let Some(bw) = &node.backward {
-                let needs: Vec<bool> = node
-                    .parents
-                    .iter()
-                    .map(|&p| p != usize::MAX && needed[p])
-                    .collect();
+                let needs: Vec<bool> = node.parents.iter().map(|&p| p != usize::MAX && needed[p]).collect();
                 let pg = bw(&g, &needs)?;
                 for ((&p, need), pg) in node.parents.iter().zip(needs).zip(pg) {
                     let (true, Some(pg)) = (need, pg) else {
                         continue;
                     };
-                    debug_assert_eq!(
-                        pg.shape(),
-                        t.nodes[p].shape.as_slice(),
-                        "gradient shape of node {p}"
-                    );
+                    debug_assert_eq!(pg.shape(), t.nodes[p].shape.as_slice(), "gradient shape of node {p}");
                     grads[p] = Some(match grads[p].take() {
                         Some(acc) => acc.add(&pg)?,
                         None => pg,

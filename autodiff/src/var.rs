@@ -24,12 +24,7 @@ impl std::fmt::Debug for Var {
 
 impl Var {
     pub(crate) fn new(tape: Tape, node: Option<usize>, generation: u64, value: Tensor) -> Var {
-        Var {
-            tape,
-            node,
-            generation,
-            value,
-        }
+        Var { tape, node, generation, value }
     }
 
     /// The forward value.

@@ -10,24 +10,13 @@ fn rand(shape: &[usize], seed: u64) -> Tensor {
 
 /// Values whose magnitude is at least 0.1, so kinks (relu, abs, max) are never within ε.
 fn away_from_zero(shape: &[usize], seed: u64) -> Tensor {
-    let v: Vec<f32> = rand(shape, seed)
-        .to_vec()
-        .into_iter()
-        .map(|x| {
-            if x.abs() < 0.1 {
-                x.signum() * 0.1 + x
-            } else {
-                x
-            }
-        })
-        .collect();
+    let v: Vec<f32> =
+        rand(shape, seed).to_vec().into_iter().map(|x| if x.abs() < 0.1 { x.signum() * 0.1 + x } else { x }).collect();
     Tensor::from_vec(v, shape).unwrap()
 }
 
 fn check(inputs: &[Tensor], f: impl Fn(&[Var]) -> autodiff::Result<Var>) {
-    let report = GradCheck::default()
-        .check(inputs, f)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let report = GradCheck::default().check(inputs, f).unwrap_or_else(|e| panic!("{e}"));
     assert!(report.checked > 0);
 }
 
@@ -54,13 +43,7 @@ fn unary_ops() {
         let xc = Tensor::from_vec(
             x.to_vec()
                 .iter()
-                .map(|&v| {
-                    if (v + 0.55).abs() < 0.05 || (v - 0.65).abs() < 0.05 {
-                        v + 0.2
-                    } else {
-                        v
-                    }
-                })
+                .map(|&v| if (v + 0.55).abs() < 0.05 || (v - 0.65).abs() < 0.05 { v + 0.2 } else { v })
                 .collect(),
             x.shape(),
         )
@@ -71,13 +54,8 @@ fn unary_ops() {
 
 #[test]
 fn binary_ops_with_broadcasting() {
-    let pairs: &[(&[usize], &[usize])] = &[
-        (&[3], &[3]),
-        (&[2, 3], &[3]),
-        (&[2, 1, 4], &[3, 1]),
-        (&[1, 3, 2, 2], &[1, 3, 1, 1]),
-        (&[4], &[]),
-    ];
+    let pairs: &[(&[usize], &[usize])] =
+        &[(&[3], &[3]), (&[2, 3], &[3]), (&[2, 1, 4], &[3, 1]), (&[1, 3, 2, 2], &[1, 3, 1, 1]), (&[4], &[])];
     for (i, (sa, sb)) in pairs.iter().enumerate() {
         let a = away_from_zero(sa, 10 + i as u64);
         let b = away_from_zero(sb, 20 + i as u64);
@@ -112,19 +90,11 @@ fn reductions() {
 #[test]
 fn matmul_plain_transposed_and_batched() {
     for &(m, k, n) in &[(1, 1, 1), (3, 5, 2), (7, 4, 9)] {
-        check(&[rand(&[m, k], 1), rand(&[k, n], 2)], |v| {
-            v[0].matmul(&v[1])
-        });
-        check(&[rand(&[k, m], 3), rand(&[k, n], 4)], |v| {
-            v[0].transpose(0, 1)?.matmul(&v[1])
-        });
+        check(&[rand(&[m, k], 1), rand(&[k, n], 2)], |v| v[0].matmul(&v[1]));
+        check(&[rand(&[k, m], 3), rand(&[k, n], 4)], |v| v[0].transpose(0, 1)?.matmul(&v[1]));
     }
-    check(&[rand(&[3, 2, 4], 5), rand(&[1, 4, 3], 6)], |v| {
-        v[0].matmul(&v[1])
-    });
-    check(&[rand(&[2, 3, 4], 7), rand(&[4, 2], 8)], |v| {
-        v[0].matmul(&v[1])
-    });
+    check(&[rand(&[3, 2, 4], 5), rand(&[1, 4, 3], 6)], |v| v[0].matmul(&v[1]));
+    check(&[rand(&[2, 3, 4], 7), rand(&[4, 2], 8)], |v| v[0].matmul(&v[1]));
 }
 
 struct ConvCase {
@@ -135,47 +105,18 @@ struct ConvCase {
 }
 
 const CONVS: &[ConvCase] = &[
-    ConvCase {
-        x: &[1, 2, 9],
-        w: &[3, 2, 3],
-        stride: &[2],
-        pad: &[(1, 0)],
-    },
-    ConvCase {
-        x: &[2, 1, 7],
-        w: &[2, 1, 4],
-        stride: &[1],
-        pad: &[(0, 2)],
-    },
-    ConvCase {
-        x: &[1, 2, 7, 6],
-        w: &[3, 2, 3, 3],
-        stride: &[1],
-        pad: &[(1, 1)],
-    },
-    ConvCase {
-        x: &[2, 3, 9, 8],
-        w: &[2, 3, 5, 3],
-        stride: &[2, 3],
-        pad: &[(1, 2), (0, 1)],
-    },
-    ConvCase {
-        x: &[1, 2, 4, 5, 5],
-        w: &[2, 2, 2, 3, 3],
-        stride: &[1, 2, 2],
-        pad: &[(1, 0), (1, 1), (0, 2)],
-    },
+    ConvCase { x: &[1, 2, 9], w: &[3, 2, 3], stride: &[2], pad: &[(1, 0)] },
+    ConvCase { x: &[2, 1, 7], w: &[2, 1, 4], stride: &[1], pad: &[(0, 2)] },
+    ConvCase { x: &[1, 2, 7, 6], w: &[3, 2, 3, 3], stride: &[1], pad: &[(1, 1)] },
+    ConvCase { x: &[2, 3, 9, 8], w: &[2, 3, 5, 3], stride: &[2, 3], pad: &[(1, 2), (0, 1)] },
+    ConvCase { x: &[1, 2, 4, 5, 5], w: &[2, 2, 2, 3, 3], stride: &[1, 2, 2], pad: &[(1, 0), (1, 1), (0, 2)] },
 ];
 
 #[test]
 fn conv_1d_2d_3d_with_bias() {
     for (i, c) in CONVS.iter().enumerate() {
         let p = ConvParams::asymmetric(c.stride, c.pad);
-        let inputs = [
-            rand(c.x, 40 + i as u64),
-            rand(c.w, 50 + i as u64),
-            rand(&[c.w[0]], 60 + i as u64),
-        ];
+        let inputs = [rand(c.x, 40 + i as u64), rand(c.w, 50 + i as u64), rand(&[c.w[0]], 60 + i as u64)];
         check(&inputs, |v| v[0].conv(&v[1], Some(&v[2]), &p));
         check(&inputs[..2], |v| v[0].conv(&v[1], None, &p));
     }
@@ -186,67 +127,42 @@ fn conv_transpose_1d_2d_3d_with_bias() {
     for (i, c) in CONVS.iter().enumerate() {
         let p = ConvParams::asymmetric(c.stride, c.pad);
         // the transposed conv maps the conv's output shape back to (about) its input shape
-        let y = Tensor::zeros(c.x)
-            .conv(&Tensor::zeros(c.w), None, &p)
-            .unwrap();
+        let y = Tensor::zeros(c.x).conv(&Tensor::zeros(c.w), None, &p).unwrap();
         let wt: Vec<usize> = [&[c.w[0], c.w[1]][..], &c.w[2..]].concat();
-        let inputs = [
-            rand(y.shape(), 70 + i as u64),
-            rand(&wt, 80 + i as u64),
-            rand(&[c.w[1]], 90 + i as u64),
-        ];
+        let inputs = [rand(y.shape(), 70 + i as u64), rand(&wt, 80 + i as u64), rand(&[c.w[1]], 90 + i as u64)];
         check(&inputs, |v| v[0].conv_transpose(&v[1], Some(&v[2]), &p));
     }
     // PyTorch ConvTranspose2d(k5, s2, p2, output_padding 1) = crop (2, 1)
     let p = ConvParams::asymmetric(&[2], &[(2, 1)]);
-    check(&[rand(&[1, 2, 3, 3], 1), rand(&[2, 3, 5, 5], 2)], |v| {
-        v[0].conv_transpose2d(&v[1], None, &p)
-    });
+    check(&[rand(&[1, 2, 3, 3], 1), rand(&[2, 3, 5, 5], 2)], |v| v[0].conv_transpose2d(&v[1], None, &p));
 }
 
 #[test]
 fn shape_ops() {
     let x = rand(&[2, 3, 4], 1);
     check(&[x.clone()], |v| v[0].reshape(&[4, 6]));
-    check(&[x.clone()], |v| {
-        v[0].permute(&[2, 0, 1])?.mul(&v[0].permute(&[2, 0, 1])?)
-    });
+    check(&[x.clone()], |v| v[0].permute(&[2, 0, 1])?.mul(&v[0].permute(&[2, 0, 1])?));
     check(&[x.clone()], |v| v[0].narrow(2, 1, 2));
     check(&[x.clone()], |v| v[0].pad(&[(1, 0), (2, 1)], 0.5));
     check(&[rand(&[3, 1], 2)], |v| v[0].broadcast_to(&[2, 3, 4]));
-    check(&[x.clone(), rand(&[2, 1, 4], 3)], |v| {
-        Var::cat(&[&v[0], &v[1]], 1)
-    });
-    check(&[x.clone(), rand(&[2, 3, 4], 4)], |v| {
-        Var::stack(&[&v[0], &v[1]], 0)
-    });
-    check(&[x.clone()], |v| {
-        v[0].flatten_from(1)?.unsqueeze(0)?.squeeze(0)
-    });
+    check(&[x.clone(), rand(&[2, 1, 4], 3)], |v| Var::cat(&[&v[0], &v[1]], 1));
+    check(&[x.clone(), rand(&[2, 3, 4], 4)], |v| Var::stack(&[&v[0], &v[1]], 0));
+    check(&[x.clone()], |v| v[0].flatten_from(1)?.unsqueeze(0)?.squeeze(0));
 }
 
 #[test]
 fn batch_norm_in_batch_statistics_mode() {
-    for (i, s) in [&[4, 3][..], &[2, 3, 5], &[2, 2, 3, 3], &[1, 2, 2, 2, 3]]
-        .iter()
-        .enumerate()
-    {
+    for (i, s) in [&[4, 3][..], &[2, 3, 5], &[2, 2, 3, 3], &[1, 2, 2, 2, 3]].iter().enumerate() {
         let c = s[1];
         let x = rand(s, 100 + i as u64);
         let gamma = rand(&[c], 110 + i as u64);
         let beta = rand(&[c], 120 + i as u64);
-        let opts = GradCheck {
-            atol: 2e-3,
-            rtol: 2e-2,
-            eps: 1e-2,
-            ..Default::default()
-        };
+        let opts = GradCheck { atol: 2e-3, rtol: 2e-2, eps: 1e-2, ..Default::default() };
         opts.check(&[x.clone(), gamma.clone(), beta.clone()], |v| {
             Ok(v[0].batch_norm(Some(&v[1]), Some(&v[2]), 1e-5)?.0)
         })
         .unwrap_or_else(|e| panic!("{s:?}: {e}"));
-        opts.check(&[x.clone()], |v| Ok(v[0].batch_norm(None, None, 1e-3)?.0))
-            .unwrap_or_else(|e| panic!("{s:?}: {e}"));
+        opts.check(&[x.clone()], |v| Ok(v[0].batch_norm(None, None, 1e-3)?.0)).unwrap_or_else(|e| panic!("{s:?}: {e}"));
     }
 }
 
@@ -254,11 +170,6 @@ fn batch_norm_in_batch_statistics_mode() {
 fn the_checker_catches_a_wrong_gradient() {
     // x·x recorded with the rule of x (gradient 1 instead of 2x): must be rejected
     let x = rand(&[5], 1);
-    let wrong = GradCheck::default().check(&[x], |v| {
-        v[0].square()?.detach().add(&v[0])?.sub(&v[0].detach())
-    });
-    assert!(
-        wrong.is_err(),
-        "a gradient of 1 where 2x is right must fail the check"
-    );
+    let wrong = GradCheck::default().check(&[x], |v| v[0].square()?.detach().add(&v[0])?.sub(&v[0].detach()));
+    assert!(wrong.is_err(), "a gradient of 1 where 2x is right must fail the check");
 }

@@ -39,10 +39,7 @@ fn gradients_for_inputs_and_parameters_with_a_seed() {
     let g = tape.backward_with_seed(&y, &seed, &[&x, &w]).unwrap();
     assert_eq!(g.get(&x).unwrap().to_vec(), vec![1.0, -1.0, 0.0, 4.0]);
     assert_eq!(g.get(&w).unwrap().to_vec(), vec![1.0, 6.0, 2.0, 8.0]);
-    assert!(matches!(
-        tape.backward_with_seed(&y, &Tensor::ones(&[3]), &[&x]),
-        Err(AutodiffError::SeedShape { .. })
-    ));
+    assert!(matches!(tape.backward_with_seed(&y, &Tensor::ones(&[3]), &[&x]), Err(AutodiffError::SeedShape { .. })));
 }
 
 #[test]
@@ -50,10 +47,7 @@ fn a_var_used_twice_accumulates() {
     let tape = Tape::new();
     let x = tape.var(Tensor::from_vec(vec![3.0], &[1]).unwrap());
     let y = x.mul(&x).unwrap().add(&x).unwrap(); // x² + x
-    assert_eq!(
-        tape.backward(&y, &[&x]).unwrap().get(&x).unwrap().to_vec(),
-        vec![7.0]
-    );
+    assert_eq!(tape.backward(&y, &[&x]).unwrap().get(&x).unwrap().to_vec(), vec![7.0]);
 }
 
 #[test]
@@ -62,19 +56,10 @@ fn only_requested_branches_are_differentiated() {
     let tape = Tape::new();
     let y = tape.var(rand(&[1, 2, 6, 6], 1));
     let w = tape.var(rand(&[3, 2, 3, 3], 2));
-    let f = y
-        .conv2d(&w, None, &ConvParams::new(1, 1))
-        .unwrap()
-        .relu()
-        .unwrap()
-        .sum_all()
-        .unwrap();
+    let f = y.conv2d(&w, None, &ConvParams::new(1, 1)).unwrap().relu().unwrap().sum_all().unwrap();
     let g = tape.backward(&f, &[&y]).unwrap();
     assert!(g.get(&y).is_some());
-    assert!(
-        g.get(&w).is_none(),
-        "the weight gradient was not asked for, so it is not computed"
-    );
+    assert!(g.get(&w).is_none(), "the weight gradient was not asked for, so it is not computed");
     assert_eq!(g.len(), 1);
 }
 
@@ -86,15 +71,9 @@ fn no_grad_and_detach_cut_the_graph() {
     assert!(!y.requires_grad());
     assert_eq!(tape.len(), 1, "nothing recorded under no_grad");
     let z = x.detach().mul(&x).unwrap(); // d/dx (c·x) = c = 1
-    assert_eq!(
-        tape.backward(&z, &[&x]).unwrap().get(&x).unwrap().to_vec(),
-        vec![1.0; 3]
-    );
+    assert_eq!(tape.backward(&z, &[&x]).unwrap().get(&x).unwrap().to_vec(), vec![1.0; 3]);
     let c = tape.constant(Tensor::ones(&[3]));
-    assert!(
-        !c.exp().unwrap().requires_grad(),
-        "ops on constants record nothing"
-    );
+    assert!(!c.exp().unwrap().requires_grad(), "ops on constants record nothing");
 }
 
 #[test]
@@ -145,15 +124,8 @@ fn a_thousand_steps_run_in_constant_memory() {
     let before = LIVE.load(Ordering::Relaxed);
     let nodes: Vec<usize> = (0..1000).map(|_| step(&mut w1, &mut w2)).collect();
     let after = LIVE.load(Ordering::Relaxed);
-    assert!(
-        nodes.iter().all(|&n| n == nodes[0]),
-        "node count per step is constant"
-    );
+    assert!(nodes.iter().all(|&n| n == nodes[0]), "node count per step is constant");
     assert_eq!(tape.len(), 0);
     // allow a few KiB of noise (other test threads allocate too), far below one leaked step
-    assert!(
-        after - before < 64 * 1024,
-        "live bytes grew by {} over 1000 steps",
-        after - before
-    );
+    assert!(after - before < 64 * 1024, "live bytes grew by {} over 1000 steps", after - before);
 }

@@ -6,41 +6,24 @@ use nn::{Init, Module};
 use tensor::rng_from_seed;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::env::args()
-        .nth(1)
-        .ok_or("usage: export_checkpoint DIR")?;
+    let dir = std::env::args().nth(1).ok_or("usage: export_checkpoint DIR")?;
     let mut rng = rng_from_seed(7);
     let net = Sequential::new()
-        .add(Conv2d::new(
-            3,
-            8,
-            &[5, 3],
-            ConvOptions::new(1, 1),
-            &mut rng,
-        )?)
+        .add(Conv2d::new(3, 8, &[5, 3], ConvOptions::new(1, 1), &mut rng)?)
         .add(BatchNorm::new(8))
         .add(ReLU)
-        .add(ConvTranspose2d::new(
-            8,
-            4,
-            &[4],
-            ConvOptions::transposed(2, (1, 1)),
-            &mut rng,
-        )?)
+        .add(ConvTranspose2d::new(8, 4, &[4], ConvOptions::transposed(2, (1, 1)), &mut rng)?)
         .add(Flatten)
         .add(Linear::new(16, 10, true, Init::XavierUniform, &mut rng)?);
     let path = std::path::Path::new(&dir).join("model.safetensors");
-    nn::checkpoint::save(&path, &net, &[], &serde_json::json!({"step": 0}))?;
+    nn::checkpoint::save(&path, &net, &[], &Default::default(), &serde_json::json!({"step": 0}))?;
     // what Python must find: name → (shape, sum of the values)
     let expect: serde_json::Map<String, serde_json::Value> = net
         .named_parameters()
         .into_iter()
         .map(|(n, p)| (n, serde_json::json!({"shape": p.shape(), "sum": p.value.to_vec().iter().map(|&v| f64::from(v)).sum::<f64>()})))
         .collect();
-    std::fs::write(
-        std::path::Path::new(&dir).join("expected.json"),
-        serde_json::to_vec_pretty(&expect)?,
-    )?;
+    std::fs::write(std::path::Path::new(&dir).join("expected.json"), serde_json::to_vec_pretty(&expect)?)?;
     println!("wrote {}", path.display());
     Ok(())
 }

@@ -3,7 +3,8 @@
 //!
 //! * Layout is PyTorch's (`Conv2d.weight` is `[out, in, kh, kw]`), names are the module's
 //!   hierarchical names, so `safetensors.torch.load_file` gives a ready `state_dict`.
-//!   Optimizer state is stored under `optim.<label>.<name>`.
+//!   Optimizer state is stored under `optim.<label>.<name>`, other run state (e.g. persistent
+//!   Langevin chains) under `extra.<name>`.
 //! * Writes are atomic: write a temporary file, fsync it, rename it over the target, fsync the
 //!   folder. The sidecar is written after the tensors, so a sidecar always has its tensors.
 //! * Loading checks everything before changing anything: a missing name, an unexpected name or
@@ -28,16 +29,11 @@ pub fn sidecar_path(path: &Path) -> PathBuf {
 
 /// Write `bytes` to `path` so that readers see the old file or the new one, never a mix.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io_err(dir))?;
     let tmp = dir.join(format!(
         ".{}.tmp{}",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("checkpoint"),
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("checkpoint"),
         std::process::id()
     ));
     {
@@ -53,12 +49,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Everything that goes into the safetensors file, by name.
-fn collect(module: &dyn Module, optimizers: &[(&str, &dyn Optimizer)]) -> BTreeMap<String, Tensor> {
-    let mut all: BTreeMap<String, Tensor> = module
-        .named_parameters()
-        .into_iter()
-        .map(|(n, p)| (n, p.value.clone()))
-        .collect();
+fn collect(
+    module: &dyn Module,
+    optimizers: &[(&str, &dyn Optimizer)],
+    extras: &BTreeMap<String, Tensor>,
+) -> BTreeMap<String, Tensor> {
+    let mut all: BTreeMap<String, Tensor> =
+        module.named_parameters().into_iter().map(|(n, p)| (n, p.value.clone())).collect();
     let mut buffers = Vec::new();
     module.collect_buffers("", &mut buffers);
     all.extend(buffers);
@@ -67,127 +64,102 @@ fn collect(module: &dyn Module, optimizers: &[(&str, &dyn Optimizer)]) -> BTreeM
             all.insert(format!("optim.{label}.{k}"), v);
         }
     }
+    for (k, v) in extras {
+        all.insert(format!("extra.{k}"), v.clone());
+    }
     all
 }
 
-/// Save `module`, the optimizers' state and `meta` (the sidecar JSON) at `path`.
+#[derive(Debug)]
+/// What [`load`] returns besides the restored module and optimizers.
+pub struct Loaded {
+    /// The sidecar JSON.
+    pub meta: serde_json::Value,
+    /// The `extra.*` tensors, without the prefix.
+    pub extras: BTreeMap<String, Tensor>,
+}
+
+/// Save `module`, the optimizers' state, extra tensors and `meta` (the sidecar JSON) at `path`.
 pub fn save(
     path: &Path,
     module: &dyn Module,
     optimizers: &[(&str, &dyn Optimizer)],
+    extras: &BTreeMap<String, Tensor>,
     meta: &serde_json::Value,
 ) -> Result<()> {
-    let tensors = collect(module, optimizers);
+    let tensors = collect(module, optimizers, extras);
     let bytes: Vec<(String, Vec<u8>, Vec<usize>)> = tensors
         .into_iter()
-        .map(|(n, t)| {
-            (
-                n,
-                t.to_vec().iter().flat_map(|v| v.to_le_bytes()).collect(),
-                t.shape().to_vec(),
-            )
-        })
+        .map(|(n, t)| (n, t.to_vec().iter().flat_map(|v| v.to_le_bytes()).collect(), t.shape().to_vec()))
         .collect();
     let views = bytes
         .iter()
         .map(|(n, b, s)| {
             Ok((
                 n.clone(),
-                TensorView::new(Dtype::F32, s.clone(), b).map_err(|e| NnError::Corrupt {
-                    path: path.to_path_buf(),
-                    msg: e.to_string(),
-                })?,
+                TensorView::new(Dtype::F32, s.clone(), b)
+                    .map_err(|e| NnError::Corrupt { path: path.to_path_buf(), msg: e.to_string() })?,
             ))
         })
         .collect::<Result<Vec<_>>>()?;
     let mut info = std::collections::HashMap::new();
     info.insert("format".to_string(), "coopnets-checkpoint-v1".to_string());
-    let data = safetensors::tensor::serialize(views, Some(info)).map_err(|e| NnError::Corrupt {
-        path: path.to_path_buf(),
-        msg: e.to_string(),
-    })?;
+    let data = safetensors::tensor::serialize(views, Some(info))
+        .map_err(|e| NnError::Corrupt { path: path.to_path_buf(), msg: e.to_string() })?;
     write_atomic(path, &data)?;
-    let json = serde_json::to_vec_pretty(meta).map_err(|e| NnError::Corrupt {
-        path: path.to_path_buf(),
-        msg: e.to_string(),
-    })?;
+    let json = serde_json::to_vec_pretty(meta)
+        .map_err(|e| NnError::Corrupt { path: path.to_path_buf(), msg: e.to_string() })?;
     write_atomic(&sidecar_path(path), &json)
 }
 
 /// Read every tensor of a safetensors file.
 pub fn read_tensors(path: &Path) -> Result<BTreeMap<String, Tensor>> {
     let data = fs::read(path).map_err(io_err(path))?;
-    let corrupt = |msg: String| NnError::Corrupt {
-        path: path.to_path_buf(),
-        msg,
-    };
+    let corrupt = |msg: String| NnError::Corrupt { path: path.to_path_buf(), msg };
     let st = SafeTensors::deserialize(&data).map_err(|e| corrupt(e.to_string()))?;
     let mut out = BTreeMap::new();
     for (name, view) in st.tensors() {
         if view.dtype() != Dtype::F32 {
-            return Err(corrupt(format!(
-                "tensor {name} has dtype {:?}, expected F32",
-                view.dtype()
-            )));
+            return Err(corrupt(format!("tensor {name} has dtype {:?}, expected F32", view.dtype())));
         }
-        let floats: Vec<f32> = view
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        out.insert(
-            name,
-            Tensor::from_vec(floats, view.shape()).map_err(|e| corrupt(e.to_string()))?,
-        );
+        let floats: Vec<f32> =
+            view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        out.insert(name, Tensor::from_vec(floats, view.shape()).map_err(|e| corrupt(e.to_string()))?);
     }
     Ok(out)
 }
 
-/// Load a checkpoint into `module` and the optimizers; returns the sidecar JSON.
-pub fn load(
-    path: &Path,
-    module: &mut dyn Module,
-    optimizers: &mut [(&str, &mut dyn Optimizer)],
-) -> Result<serde_json::Value> {
+/// Load a checkpoint into `module` and the optimizers; returns the sidecar JSON and extras.
+pub fn load(path: &Path, module: &mut dyn Module, optimizers: &mut [(&str, &mut dyn Optimizer)]) -> Result<Loaded> {
     let mut tensors = read_tensors(path)?;
     let side = sidecar_path(path);
     let meta_bytes = fs::read(&side).map_err(io_err(&side))?;
     let meta: serde_json::Value =
-        serde_json::from_slice(&meta_bytes).map_err(|e| NnError::Corrupt {
-            path: side.clone(),
-            msg: e.to_string(),
-        })?;
+        serde_json::from_slice(&meta_bytes).map_err(|e| NnError::Corrupt { path: side.clone(), msg: e.to_string() })?;
 
     // 1. check: every parameter and buffer present with the right shape, nothing unexpected
     let mut mismatches = Vec::new();
-    let mut expected: Vec<(String, Vec<usize>)> = module
-        .named_parameters()
-        .into_iter()
-        .map(|(n, p)| (n, p.shape().to_vec()))
-        .collect();
+    let mut expected: Vec<(String, Vec<usize>)> =
+        module.named_parameters().into_iter().map(|(n, p)| (n, p.shape().to_vec())).collect();
     let mut buffers = Vec::new();
     module.collect_buffers("", &mut buffers);
     expected.extend(buffers.iter().map(|(n, t)| (n.clone(), t.shape().to_vec())));
     for (name, shape) in &expected {
         match tensors.get(name) {
             None => mismatches.push(format!("missing {name} (expected shape {shape:?})")),
-            Some(t) if t.shape() != shape.as_slice() => mismatches.push(format!(
-                "{name}: checkpoint shape {:?}, model shape {shape:?}",
-                t.shape()
-            )),
+            Some(t) if t.shape() != shape.as_slice() => {
+                mismatches.push(format!("{name}: checkpoint shape {:?}, model shape {shape:?}", t.shape()))
+            }
             _ => {}
         }
     }
     for name in tensors.keys() {
-        if !name.starts_with("optim.") && !expected.iter().any(|(n, _)| n == name) {
+        if !name.starts_with("optim.") && !name.starts_with("extra.") && !expected.iter().any(|(n, _)| n == name) {
             mismatches.push(format!("unexpected {name} (not in the model)"));
         }
     }
     if !mismatches.is_empty() {
-        return Err(NnError::Mismatch {
-            path: path.to_path_buf(),
-            mismatches,
-        });
+        return Err(NnError::Mismatch { path: path.to_path_buf(), mismatches });
     }
     // 2. assign
     for (name, p) in module.named_parameters_mut() {
@@ -202,15 +174,11 @@ pub fn load(
     }
     for (label, opt) in optimizers.iter_mut() {
         let prefix = format!("optim.{label}.");
-        let state: BTreeMap<String, Tensor> = tensors
-            .iter()
-            .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|s| (s.to_string(), v.clone())))
-            .collect();
-        opt.load_state_dict(&state)
-            .map_err(|msg| NnError::Corrupt {
-                path: path.to_path_buf(),
-                msg,
-            })?;
+        let state: BTreeMap<String, Tensor> =
+            tensors.iter().filter_map(|(k, v)| k.strip_prefix(&prefix).map(|s| (s.to_string(), v.clone()))).collect();
+        opt.load_state_dict(&state).map_err(|msg| NnError::Corrupt { path: path.to_path_buf(), msg })?;
     }
-    Ok(meta)
+    let extras =
+        tensors.iter().filter_map(|(k, v)| k.strip_prefix("extra.").map(|s| (s.to_string(), v.clone()))).collect();
+    Ok(Loaded { meta, extras })
 }

@@ -34,12 +34,7 @@ impl Init {
     pub const CONV3D: Init = Init::Normal { std: 0.001 };
 
     /// A tensor of `shape` with fans `(fan_in, fan_out)`.
-    pub fn tensor<R: Rng + ?Sized>(
-        self,
-        shape: &[usize],
-        fans: (usize, usize),
-        rng: &mut R,
-    ) -> Result<Tensor> {
+    pub fn tensor<R: Rng + ?Sized>(self, shape: &[usize], fans: (usize, usize), rng: &mut R) -> Result<Tensor> {
         let (fi, fo) = (fans.0.max(1) as f32, fans.1.max(1) as f32);
         Ok(match self {
             Init::Zeros => Tensor::zeros(shape),

@@ -36,10 +36,7 @@ pub fn cross_entropy(logits: &Var, labels: &[usize]) -> Result<Var> {
         onehot[i * k + l] = 1.0;
     }
     let onehot = logits.tape().constant(Tensor::from_vec(onehot, &[n, k])?);
-    Ok(log_softmax(logits)?
-        .mul(&onehot)?
-        .sum_all()?
-        .mul_scalar(-1.0 / n as f32)?)
+    Ok(log_softmax(logits)?.mul(&onehot)?.sum_all()?.mul_scalar(-1.0 / n as f32)?)
 }
 
 /// Mean squared error `mean (a − b)²`.

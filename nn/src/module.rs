@@ -17,11 +17,7 @@ pub trait Module {
     fn collect_params<'a>(&'a self, prefix: &str, out: &mut Vec<(String, &'a Parameter)>);
 
     /// The mutable counterpart of [`Module::collect_params`].
-    fn collect_params_mut<'a>(
-        &'a mut self,
-        prefix: &str,
-        out: &mut Vec<(String, &'a mut Parameter)>,
-    );
+    fn collect_params_mut<'a>(&'a mut self, prefix: &str, out: &mut Vec<(String, &'a mut Parameter)>);
 
     /// Non-learned state saved with the model (BatchNorm running statistics).
     fn collect_buffers(&self, _prefix: &str, _out: &mut Vec<(String, Tensor)>) {}
@@ -46,10 +42,7 @@ pub trait Module {
 
     /// Total number of learnable numbers.
     fn num_parameters(&self) -> usize {
-        self.named_parameters()
-            .iter()
-            .map(|(_, p)| p.value.numel())
-            .sum()
+        self.named_parameters().iter().map(|(_, p)| p.value.numel()).sum()
     }
 
     /// Freeze or unfreeze every parameter.
@@ -75,15 +68,9 @@ pub type ParamGrads = BTreeMap<String, Tensor>;
 /// `∂loss/∂θ` for every trainable parameter θ of `module` that `loss` depends on.
 pub fn param_grads(tape: &Tape, loss: &Var, module: &dyn Module) -> Result<ParamGrads> {
     let named = module.named_parameters();
-    let vars: Vec<(String, Var)> = named
-        .iter()
-        .filter(|(_, p)| p.requires_grad)
-        .map(|(n, p)| (n.clone(), p.var(tape)))
-        .collect();
+    let vars: Vec<(String, Var)> =
+        named.iter().filter(|(_, p)| p.requires_grad).map(|(n, p)| (n.clone(), p.var(tape))).collect();
     let refs: Vec<&Var> = vars.iter().map(|(_, v)| v).collect();
     let grads = tape.backward(loss, &refs)?;
-    Ok(vars
-        .iter()
-        .filter_map(|(n, v)| grads.get(v).map(|g| (n.clone(), g.clone())))
-        .collect())
+    Ok(vars.iter().filter_map(|(n, v)| grads.get(v).map(|g| (n.clone(), g.clone()))).collect())
 }

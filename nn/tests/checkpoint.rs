@@ -29,13 +29,7 @@ fn net(seed: u64) -> Sequential {
 fn train_step(m: &mut Sequential, opt: &mut Adam) {
     let x = Tensor::randn(&[4, 1, 4, 4], 0.0, 1.0, &mut rng_from_seed(9)).unwrap();
     let tape = Tape::new();
-    let loss = m
-        .forward(&tape.constant(x))
-        .unwrap()
-        .square()
-        .unwrap()
-        .mean_all()
-        .unwrap();
+    let loss = m.forward(&tape.constant(x)).unwrap().square().unwrap().mean_all().unwrap();
     let g = param_grads(&tape, &loss, m).unwrap();
     opt.step(m, &g).unwrap();
 }
@@ -46,36 +40,20 @@ fn save_load_round_trip_is_bit_exact_including_optimizer_state() {
     let mut a = net(1);
     let mut opt = Adam::new(1e-2);
     train_step(&mut a, &mut opt);
-    save(
-        &path,
-        &a,
-        &[("adam", &opt)],
-        &serde_json::json!({"step": 1, "config": {"lr": 0.01}}),
-    )
-    .unwrap();
+    let extras = [("chains".to_string(), Tensor::from_vec(vec![1.5, -2.0], &[2, 1]).unwrap())].into();
+    let meta = serde_json::json!({"step": 1, "config": {"lr": 0.01}});
+    save(&path, &a, &[("adam", &opt)], &extras, &meta).unwrap();
 
     let mut b = net(2); // different weights
     let mut opt_b = Adam::new(1e-2);
-    let meta = load(
-        &path,
-        &mut b,
-        &mut [("adam", &mut opt_b as &mut dyn Optimizer)],
-    )
-    .unwrap();
-    assert_eq!(meta["step"], 1);
+    let loaded = load(&path, &mut b, &mut [("adam", &mut opt_b as &mut dyn Optimizer)]).unwrap();
+    assert_eq!(loaded.meta["step"], 1);
+    assert_eq!(loaded.extras["chains"].to_vec(), vec![1.5, -2.0]);
     for ((na, pa), (nb, pb)) in a.named_parameters().iter().zip(b.named_parameters()) {
         assert_eq!(na, &nb);
         assert_eq!(
-            pa.value
-                .to_vec()
-                .iter()
-                .map(|v| v.to_bits())
-                .collect::<Vec<_>>(),
-            pb.value
-                .to_vec()
-                .iter()
-                .map(|v| v.to_bits())
-                .collect::<Vec<_>>(),
+            pa.value.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            pb.value.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
             "{na}"
         );
     }
@@ -83,18 +61,14 @@ fn save_load_round_trip_is_bit_exact_including_optimizer_state() {
     train_step(&mut a, &mut opt);
     train_step(&mut b, &mut opt_b);
     for ((n, pa), (_, pb)) in a.named_parameters().iter().zip(b.named_parameters()) {
-        assert_eq!(
-            pa.value.to_vec(),
-            pb.value.to_vec(),
-            "{n} after one more step"
-        );
+        assert_eq!(pa.value.to_vec(), pb.value.to_vec(), "{n} after one more step");
     }
 }
 
 #[test]
 fn a_mismatched_model_is_refused_with_every_mismatch_listed() {
     let path = tmp("mismatch");
-    save(&path, &net(1), &[], &serde_json::json!({})).unwrap();
+    save(&path, &net(1), &[], &Default::default(), &serde_json::json!({})).unwrap();
     let mut rng = rng_from_seed(0);
     let mut other = Sequential::new()
         .add(Conv2d::new(1, 5, &[3], ConvOptions::new(1, 1), &mut rng).unwrap())
@@ -103,49 +77,30 @@ fn a_mismatched_model_is_refused_with_every_mismatch_listed() {
     let err = load(&path, &mut other, &mut []).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, NnError::Mismatch { .. }), "{msg}");
-    assert!(
-        msg.contains("0.weight: checkpoint shape [3, 1, 3, 3], model shape [5, 1, 3, 3]"),
-        "{msg}"
-    );
+    assert!(msg.contains("0.weight: checkpoint shape [3, 1, 3, 3], model shape [5, 1, 3, 3]"), "{msg}");
     assert!(
         msg.contains("1.weight: checkpoint shape [3], model shape [2, 4]")
             && msg.contains("unexpected 4.weight")
             && msg.contains("unexpected 1.running_mean"),
         "{msg}"
     );
-    assert_eq!(
-        other.named_parameters()[0].1.value.to_vec(),
-        before,
-        "nothing loaded on mismatch"
-    );
+    assert_eq!(other.named_parameters()[0].1.value.to_vec(), before, "nothing loaded on mismatch");
 }
 
 #[test]
 fn truncated_corrupt_and_missing_files_are_errors() {
     let path = tmp("corrupt");
-    save(&path, &net(1), &[], &serde_json::json!({})).unwrap();
+    save(&path, &net(1), &[], &Default::default(), &serde_json::json!({})).unwrap();
     let bytes = std::fs::read(&path).unwrap();
     let mut m = net(1);
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-    assert!(
-        matches!(load(&path, &mut m, &mut []), Err(NnError::Corrupt { .. })),
-        "truncated"
-    );
+    assert!(matches!(load(&path, &mut m, &mut []), Err(NnError::Corrupt { .. })), "truncated");
     let mut garbage = bytes.clone();
     garbage[0..8].copy_from_slice(&u64::MAX.to_le_bytes());
     std::fs::write(&path, &garbage).unwrap();
-    assert!(
-        matches!(load(&path, &mut m, &mut []), Err(NnError::Corrupt { .. })),
-        "bad header length"
-    );
-    assert!(matches!(
-        load(&path.with_file_name("nope.safetensors"), &mut m, &mut []),
-        Err(NnError::Io { .. })
-    ));
+    assert!(matches!(load(&path, &mut m, &mut []), Err(NnError::Corrupt { .. })), "bad header length");
+    assert!(matches!(load(&path.with_file_name("nope.safetensors"), &mut m, &mut []), Err(NnError::Io { .. })));
     std::fs::write(&path, &bytes).unwrap();
     std::fs::write(path.with_extension("json"), b"{not json").unwrap();
-    assert!(
-        matches!(load(&path, &mut m, &mut []), Err(NnError::Corrupt { .. })),
-        "corrupt sidecar"
-    );
+    assert!(matches!(load(&path, &mut m, &mut []), Err(NnError::Corrupt { .. })), "corrupt sidecar");
 }

@@ -10,17 +10,11 @@ use tensor::{rng_from_seed, Tensor};
 
 /// The sklearn digits CSV: 64 pixels in 0..16, then the label, per row.
 fn load_digits() -> (Vec<f32>, Vec<usize>) {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../data/images/sklearn_digits/digits.csv"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/images/sklearn_digits/digits.csv");
     let text = std::fs::read_to_string(path).expect("shipped digits.csv");
     let (mut x, mut y) = (Vec::new(), Vec::new());
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let v: Vec<f32> = line
-            .split(',')
-            .map(|s| s.trim().parse().expect("number"))
-            .collect();
+        let v: Vec<f32> = line.split(',').map(|s| s.trim().parse().expect("number")).collect();
         x.extend(v[..64].iter().map(|p| p / 16.0));
         y.push(v[64] as usize);
     }
@@ -37,37 +31,13 @@ fn a_small_convnet_learns_digits_to_95_percent() {
     order.shuffle(&mut rng);
     let (train, test) = order.split_at(1400);
     let batch = |idx: &[usize]| {
-        let data: Vec<f32> = idx
-            .iter()
-            .flat_map(|&i| x[i * 64..(i + 1) * 64].iter().copied())
-            .collect();
-        (
-            Tensor::from_vec(data, &[idx.len(), 1, 8, 8]).unwrap(),
-            idx.iter().map(|&i| y[i]).collect::<Vec<_>>(),
-        )
+        let data: Vec<f32> = idx.iter().flat_map(|&i| x[i * 64..(i + 1) * 64].iter().copied()).collect();
+        (Tensor::from_vec(data, &[idx.len(), 1, 8, 8]).unwrap(), idx.iter().map(|&i| y[i]).collect::<Vec<_>>())
     };
     let mut net = Sequential::new()
-        .add(
-            Conv2d::new(
-                1,
-                16,
-                &[3],
-                ConvOptions::new(1, 1).init(Init::HeNormal),
-                &mut rng,
-            )
-            .unwrap(),
-        )
+        .add(Conv2d::new(1, 16, &[3], ConvOptions::new(1, 1).init(Init::HeNormal), &mut rng).unwrap())
         .add(ReLU)
-        .add(
-            Conv2d::new(
-                16,
-                32,
-                &[3],
-                ConvOptions::new(2, 1).init(Init::HeNormal),
-                &mut rng,
-            )
-            .unwrap(),
-        )
+        .add(Conv2d::new(16, 32, &[3], ConvOptions::new(2, 1).init(Init::HeNormal), &mut rng).unwrap())
         .add(ReLU)
         .add(Flatten)
         .add(Linear::new(32 * 4 * 4, 10, true, Init::XavierUniform, &mut rng).unwrap());
@@ -78,8 +48,7 @@ fn a_small_convnet_learns_digits_to_95_percent() {
         train.shuffle(&mut rng);
         for chunk in train.chunks(50) {
             let (xb, yb) = batch(chunk);
-            let loss =
-                nn::loss::cross_entropy(&net.forward(&tape.constant(xb)).unwrap(), &yb).unwrap();
+            let loss = nn::loss::cross_entropy(&net.forward(&tape.constant(xb)).unwrap(), &yb).unwrap();
             let g = param_grads(&tape, &loss, &net).unwrap();
             tape.clear();
             opt.step(&mut net, &g).unwrap();
@@ -92,11 +61,7 @@ fn a_small_convnet_learns_digits_to_95_percent() {
         .enumerate()
         .filter(|(i, &l)| {
             let row = &logits[i * 10..(i + 1) * 10];
-            row.iter()
-                .enumerate()
-                .max_by(|a, b| a.1.total_cmp(b.1))
-                .map(|(k, _)| k)
-                == Some(l)
+            row.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(k, _)| k) == Some(l)
         })
         .count();
     let acc = correct as f64 / yt.len() as f64;

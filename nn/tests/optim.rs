@@ -15,20 +15,14 @@ fn layer() -> Linear {
 
 fn grads(w: [f32; 2], b: f32) -> ParamGrads {
     [
-        (
-            "weight".to_string(),
-            Tensor::from_vec(w.to_vec(), &[1, 2]).unwrap(),
-        ),
+        ("weight".to_string(), Tensor::from_vec(w.to_vec(), &[1, 2]).unwrap()),
         ("bias".to_string(), Tensor::from_vec(vec![b], &[1]).unwrap()),
     ]
     .into()
 }
 
 fn close(a: &[f32], b: &[f32]) {
-    assert!(
-        a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6),
-        "{a:?} vs {b:?}"
-    );
+    assert!(a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6), "{a:?} vs {b:?}");
 }
 
 #[test]
@@ -44,10 +38,7 @@ fn sgd_with_momentum_and_weight_decay_two_steps() {
     close(&l.weight.value.to_vec(), &[0.949, 2.098]);
     close(&l.bias.as_ref().unwrap().value.to_vec(), &[0.46]);
     opt.step(&mut l, &grads([0.5, -1.0], 0.2)).unwrap();
-    close(
-        &l.weight.value.to_vec(),
-        &[0.949 - 0.096849, 2.098 + 0.186102],
-    );
+    close(&l.weight.value.to_vec(), &[0.949 - 0.096849, 2.098 + 0.186102]);
     close(&l.bias.as_ref().unwrap().value.to_vec(), &[0.384]);
 }
 
@@ -64,10 +55,7 @@ fn adam_with_bias_correction_two_steps() {
     close(&l.weight.value.to_vec(), &[0.9, 2.1]);
     opt.step(&mut l, &grads([0.1, 0.3], 0.0)).unwrap();
     let w = l.weight.value.to_vec();
-    assert!(
-        (w[0] - (0.9 - 0.064731)).abs() < 1e-5 && (w[1] - (2.1 + 0.018065)).abs() < 1e-5,
-        "{w:?}"
-    );
+    assert!((w[0] - (0.9 - 0.064731)).abs() < 1e-5 && (w[1] - (2.1 + 0.018065)).abs() < 1e-5, "{w:?}");
 }
 
 #[test]
@@ -87,20 +75,14 @@ fn clipping_by_max_abs_and_by_norm() {
     close(&Clip::Norm(10.0).apply(&g).to_vec(), &[3.0, -4.0]);
     // MatConvNet cap inside SGD: g = [3, -4] capped at 2 → [1.5, -2]; w = [1, 2] − [1.5, -2]
     let mut l = layer();
-    Sgd::new(1.0)
-        .clip(Clip::MaxAbs(2.0))
-        .step(&mut l, &grads([3.0, -4.0], 0.0))
-        .unwrap();
+    Sgd::new(1.0).clip(Clip::MaxAbs(2.0)).step(&mut l, &grads([3.0, -4.0], 0.0)).unwrap();
     close(&l.weight.value.to_vec(), &[-0.5, 4.0]);
 }
 
 #[test]
 fn learning_rate_schedules() {
     assert_eq!(LrSchedule::Constant.factor(1000), 1.0);
-    let s = LrSchedule::Step {
-        every: 10,
-        gamma: 0.5,
-    };
+    let s = LrSchedule::Step { every: 10, gamma: 0.5 };
     assert_eq!((s.factor(9), s.factor(10), s.factor(25)), (1.0, 0.5, 0.25));
     // logspace(-2, -4, 80)·100: 1.0 at the start, 0.01 at the last stage, log-linear between
     let c = LrSchedule::coopnets(800); // 10 iterations per stage

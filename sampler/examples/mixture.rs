@@ -30,10 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 grad.push((0..2).map(|k| e[k] / z * (means[k][j] - point[j])).sum());
             }
         }
-        Ok((
-            Tensor::from_vec(log_p, &[x.shape()[0]])?,
-            Tensor::from_vec(grad, x.shape())?,
-        ))
+        Ok((Tensor::from_vec(log_p, &[x.shape()[0]])?, Tensor::from_vec(grad, x.shape())?))
     });
 
     // 2000 chains, started wide; every random number comes from this seeded generator
@@ -59,19 +56,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let mean = [sum[0] / n, sum[1] / n];
-    let var = [
-        sum_sq[0] / n - mean[0].powi(2),
-        sum_sq[1] / n - mean[1].powi(2),
-    ];
+    let var = [sum_sq[0] / n - mean[0].powi(2), sum_sq[1] / n - mean[1].powi(2)];
     println!("MALA acceptance rate    {acceptance:.3}");
     println!("mass in the right mode  {:.3}   (exact 0.691)", right / n);
-    println!(
-        "mean                    ({:.3}, {:.3})   (exact (0.800, 0.000))",
-        mean[0], mean[1]
-    );
-    println!(
-        "variance                ({:.3}, {:.3})   (exact (4.360, 1.000))",
-        var[0], var[1]
-    );
+    println!("mean                    ({:.3}, {:.3})   (exact (0.800, 0.000))", mean[0], mean[1]);
+    println!("variance                ({:.3}, {:.3})   (exact (4.360, 1.000))", var[0], var[1]);
     Ok(())
 }

@@ -31,25 +31,14 @@ pub fn chain_of(index: usize, t: &Tensor) -> usize {
 pub(crate) fn check_finite(t: &Tensor, quantity: Quantity, step: usize) -> Result<()> {
     match t.first_non_finite() {
         None => Ok(()),
-        Some(index) => Err(SamplerError::NonFinite {
-            step,
-            chain: chain_of(index, t),
-            quantity,
-            index,
-        }),
+        Some(index) => Err(SamplerError::NonFinite { step, chain: chain_of(index, t), quantity, index }),
     }
 }
 
 /// Evaluate the target at `x` and check what comes back: value of shape `[N]`, gradient of
 /// the state's shape, no NaN or ±Inf in either.
-pub(crate) fn evaluate<T: LogDensity + ?Sized>(
-    target: &mut T,
-    x: &Tensor,
-    step: usize,
-) -> Result<ValueAndGrad> {
-    let vg = target
-        .log_density_and_grad(x)
-        .map_err(|source| SamplerError::Target { step, source })?;
+pub(crate) fn evaluate<T: LogDensity + ?Sized>(target: &mut T, x: &Tensor, step: usize) -> Result<ValueAndGrad> {
+    let vg = target.log_density_and_grad(x).map_err(|source| SamplerError::Target { step, source })?;
     let n = x.shape()[0];
     if vg.value.shape() != [n] {
         return Err(SamplerError::TargetShape {
@@ -75,11 +64,7 @@ pub(crate) fn evaluate<T: LogDensity + ?Sized>(
 /// `‖t[n]‖²` for every chain `n`, in f64.
 pub(crate) fn sq_norm_per_chain(t: &Tensor) -> Result<Vec<f64>> {
     let sq = t.square();
-    let sums = if t.rank() == 1 {
-        sq
-    } else {
-        sq.sum_per_example()?
-    };
+    let sums = if t.rank() == 1 { sq } else { sq.sum_per_example()? };
     Ok(sums.to_vec().into_iter().map(f64::from).collect())
 }
 
@@ -123,11 +108,7 @@ impl Freeze {
         let frozen = mask.eq_mask(&Tensor::scalar(0.0))?;
         let free = frozen.affine(-1.0, 1.0);
         // a clone shares storage: the first in-place update of `x` copies it (copy-on-write)
-        Ok(Freeze {
-            frozen,
-            free,
-            original: x.clone(),
-        })
+        Ok(Freeze { frozen, free, original: x.clone() })
     }
 
     /// Put the frozen coordinates of `x` back to their initial values.

@@ -33,17 +33,11 @@ impl GradClip {
     }
     /// Clamp every element to `[−c, c]`.
     pub fn max_abs(c: f32) -> Self {
-        GradClip {
-            max_abs: Some(c),
-            max_norm: None,
-        }
+        GradClip { max_abs: Some(c), max_norm: None }
     }
     /// Rescale each chain's gradient to norm at most `c`.
     pub fn max_norm(c: f32) -> Self {
-        GradClip {
-            max_abs: None,
-            max_norm: Some(c),
-        }
+        GradClip { max_abs: None, max_norm: Some(c) }
     }
     pub fn is_off(&self) -> bool {
         self.max_abs.is_none() && self.max_norm.is_none()
@@ -91,11 +85,7 @@ mod tests {
         assert!((v[0] - 0.6).abs() < 1e-6 && (v[1] - 0.8).abs() < 1e-6);
         assert_eq!(&v[2..4], &[0.3, -0.4]);
         assert!((v[4] + 1.0).abs() < 1e-6);
-        assert_eq!(
-            g.to_vec()[0],
-            3.0,
-            "clipping a clone leaves the original alone"
-        );
+        assert_eq!(g.to_vec()[0], 3.0, "clipping a clone leaves the original alone");
         Ok(())
     }
 }

@@ -43,12 +43,7 @@ pub enum SamplerError {
     },
     /// The target returned a value or gradient of the wrong shape.
     #[error("step {step}: the target returned {what} of shape {got:?}, expected {expected:?}")]
-    TargetShape {
-        step: usize,
-        what: &'static str,
-        got: Vec<usize>,
-        expected: Vec<usize>,
-    },
+    TargetShape { step: usize, what: &'static str, got: Vec<usize>, expected: Vec<usize> },
     /// The target itself failed (its own error, passed through).
     #[error("step {step}: the target failed: {source}")]
     Target {

@@ -48,13 +48,7 @@ pub struct Hmc {
 impl Hmc {
     /// `n_steps` proposals of `n_leapfrog` leapfrog steps of size `step_size` each.
     pub fn new(step_size: impl Into<StepSize>, n_leapfrog: usize, n_steps: usize) -> Self {
-        Hmc {
-            step_size: step_size.into(),
-            n_leapfrog,
-            n_steps,
-            clip: GradClip::none(),
-            jitter: 0.0,
-        }
+        Hmc { step_size: step_size.into(), n_leapfrog, n_steps, clip: GradClip::none(), jitter: 0.0 }
     }
     /// Draw the leapfrog step of each proposal uniformly in `ε·[1 − j, 1 + j]`.
     pub fn jitter(mut self, j: f32) -> Self {
@@ -95,10 +89,7 @@ impl Hmc {
             return Err(SamplerError::Config("HMC needs n_leapfrog ≥ 1".into()));
         }
         if !(0.0..1.0).contains(&self.jitter) {
-            return Err(SamplerError::Config(format!(
-                "HMC jitter {} not in [0, 1)",
-                self.jitter
-            )));
+            return Err(SamplerError::Config(format!("HMC jitter {} not in [0, 1)", self.jitter)));
         }
         let n = chains::n_chains(x)?;
         let freeze = chains::freeze(mask, x)?;
@@ -127,11 +118,7 @@ impl Hmc {
                 }
                 chains::check_finite(&y, Quantity::State, t)?;
                 at_y = chains::evaluate(target, &y, t)?;
-                let kick = if l + 1 == self.n_leapfrog {
-                    0.5 * eps
-                } else {
-                    eps
-                };
+                let kick = if l + 1 == self.n_leapfrog { 0.5 * eps } else { eps };
                 p.axpy_(kick, &self.kick_grad(&at_y.grad, freeze.as_ref())?)?;
             }
             let h1 = energy(&at_y.value, &p)?;
@@ -173,10 +160,5 @@ impl Hmc {
 /// `H = −log p(x) + ½‖p‖²` per chain, in f64.
 fn energy(log_density: &Tensor, p: &Tensor) -> Result<Vec<f64>> {
     let kinetic = chains::sq_norm_per_chain(p)?;
-    Ok(log_density
-        .to_vec()
-        .iter()
-        .zip(kinetic)
-        .map(|(&lp, k)| -(lp as f64) + 0.5 * k)
-        .collect())
+    Ok(log_density.to_vec().iter().zip(kinetic).map(|(&lp, k)| -(lp as f64) + 0.5 * k).collect())
 }

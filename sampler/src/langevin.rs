@@ -38,12 +38,7 @@ pub struct Langevin {
 impl Langevin {
     /// `n_steps` noisy steps of size `step_size` (a number or a [`StepSize`]), no clipping.
     pub fn new(step_size: impl Into<StepSize>, n_steps: usize) -> Self {
-        Langevin {
-            step_size: step_size.into(),
-            n_steps,
-            noise: true,
-            clip: GradClip::none(),
-        }
+        Langevin { step_size: step_size.into(), n_steps, noise: true, clip: GradClip::none() }
     }
     /// Turn the noise term on (default) or off (gradient ascent).
     pub fn noise(mut self, on: bool) -> Self {

@@ -53,8 +53,7 @@ pub use langevin::Langevin;
 pub use mala::Mala;
 pub use schedule::StepSize;
 pub use target::{
-    energy_from_fn, from_fn, Energy, FnEnergy, FnTarget, FromEnergy, LogDensity, TargetError,
-    ValueAndGrad,
+    energy_from_fn, from_fn, Energy, FnEnergy, FnTarget, FromEnergy, LogDensity, TargetError, ValueAndGrad,
 };
 pub use trace::{Acceptance, Observer, StepInfo, Trace};
 

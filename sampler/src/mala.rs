@@ -41,11 +41,7 @@ pub struct Mala {
 impl Mala {
     /// `n_steps` MALA steps of size `step_size` (a number or a [`StepSize`]).
     pub fn new(step_size: impl Into<StepSize>, n_steps: usize) -> Self {
-        Mala {
-            step_size: step_size.into(),
-            n_steps,
-            clip: GradClip::none(),
-        }
+        Mala { step_size: step_size.into(), n_steps, clip: GradClip::none() }
     }
     pub fn clip(mut self, clip: GradClip) -> Self {
         self.clip = clip;
@@ -161,8 +157,7 @@ impl Mala {
         let d2 = delta as f64 * delta as f64;
         let accepted = (0..lp_x.len())
             .map(|n| {
-                let log_alpha = (lp_y[n] as f64 - lp_x[n] as f64) - sq_backward[n] / (2.0 * d2)
-                    + sq_forward[n] / 2.0;
+                let log_alpha = (lp_y[n] as f64 - lp_x[n] as f64) - sq_backward[n] / (2.0 * d2) + sq_forward[n] / 2.0;
                 // u ∈ [0, 1): log u < log α  ⇔  u < min(1, α)
                 let u: f64 = rng.random();
                 u.ln() < log_alpha

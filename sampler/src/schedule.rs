@@ -34,19 +34,11 @@ impl StepSize {
     /// `δ_t` for step `t` of a run of `n_steps` steps.
     pub fn at(&self, t: usize, n_steps: usize) -> f32 {
         // fraction of the run done, 0 at the first step and 1 at the last
-        let frac = if n_steps > 1 {
-            t as f64 / (n_steps - 1) as f64
-        } else {
-            0.0
-        };
+        let frac = if n_steps > 1 { t as f64 / (n_steps - 1) as f64 } else { 0.0 };
         match *self {
             StepSize::Constant(d) => d,
-            StepSize::Linear { from, to } => {
-                (from as f64 + (to as f64 - from as f64) * frac) as f32
-            }
-            StepSize::Geometric { from, to } => {
-                (from as f64 * (to as f64 / from as f64).powf(frac)) as f32
-            }
+            StepSize::Linear { from, to } => (from as f64 + (to as f64 - from as f64) * frac) as f32,
+            StepSize::Geometric { from, to } => (from as f64 * (to as f64 / from as f64).powf(frac)) as f32,
         }
     }
 
@@ -59,9 +51,7 @@ impl StepSize {
         if ends.iter().all(|d| d.is_finite() && *d > 0.0) {
             Ok(())
         } else {
-            Err(SamplerError::Config(format!(
-                "step size {self:?}: needs finite values > 0"
-            )))
+            Err(SamplerError::Config(format!("step size {self:?}: needs finite values > 0")))
         }
     }
 }
@@ -76,21 +66,13 @@ mod tests {
         assert_eq!(lin.at(0, 5), 1.0);
         assert!((lin.at(2, 5) - 0.6).abs() < 1e-6);
         assert!((lin.at(4, 5) - 0.2).abs() < 1e-6);
-        let geo = StepSize::Geometric {
-            from: 1.0,
-            to: 0.01,
-        };
+        let geo = StepSize::Geometric { from: 1.0, to: 0.01 };
         assert_eq!(geo.at(0, 3), 1.0);
         assert!((geo.at(1, 3) - 0.1).abs() < 1e-6);
         assert!((geo.at(2, 3) - 0.01).abs() < 1e-7);
         assert_eq!(StepSize::from(0.3).at(7, 10), 0.3);
         assert_eq!(geo.at(0, 1), 1.0);
         assert!(StepSize::Constant(0.0).validate().is_err());
-        assert!(StepSize::Geometric {
-            from: 1.0,
-            to: f32::NAN
-        }
-        .validate()
-        .is_err());
+        assert!(StepSize::Geometric { from: 1.0, to: f32::NAN }.validate().is_err());
     }
 }

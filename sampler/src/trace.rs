@@ -35,15 +35,11 @@ impl StepInfo<'_> {
     }
     /// Euclidean norm of the gradient of every chain.
     pub fn grad_norm(&self) -> Result<Vec<f32>> {
-        Ok(chains::sq_norm_per_chain(self.grad)?
-            .into_iter()
-            .map(|s| s.sqrt() as f32)
-            .collect())
+        Ok(chains::sq_norm_per_chain(self.grad)?.into_iter().map(|s| s.sqrt() as f32).collect())
     }
     /// Fraction of chains that accepted at this step (`None` for unadjusted Langevin).
     pub fn acceptance_rate(&self) -> Option<f32> {
-        self.accepted
-            .map(|a| a.iter().filter(|&&x| x).count() as f32 / a.len().max(1) as f32)
+        self.accepted.map(|a| a.iter().filter(|&&x| x).count() as f32 / a.len().max(1) as f32)
     }
 }
 
@@ -126,10 +122,7 @@ pub struct Acceptance {
 
 impl Acceptance {
     pub(crate) fn new(n_chains: usize, steps: usize) -> Self {
-        Acceptance {
-            per_chain: vec![0; n_chains],
-            steps,
-        }
+        Acceptance { per_chain: vec![0; n_chains], steps }
     }
     /// Fraction of all proposals that were accepted.
     pub fn rate(&self) -> f32 {
@@ -138,9 +131,6 @@ impl Acceptance {
     }
     /// Fraction accepted, per chain.
     pub fn rate_per_chain(&self) -> Vec<f32> {
-        self.per_chain
-            .iter()
-            .map(|&a| a as f32 / self.steps.max(1) as f32)
-            .collect()
+        self.per_chain.iter().map(|&a| a as f32 / self.steps.max(1) as f32).collect()
     }
 }

@@ -9,9 +9,7 @@ use tensor::{rng_from_seed, Tensor};
 fn images_and_mask() -> (Tensor, Tensor) {
     let mut rng = rng_from_seed(10);
     let x = Tensor::randn(&[8, 1, 4, 4], 0.0, 1.0, &mut rng).unwrap();
-    let mask: Vec<f32> = (0..8 * 16)
-        .map(|i| if i % 4 < 2 { 1.0 } else { 0.0 })
-        .collect();
+    let mask: Vec<f32> = (0..8 * 16).map(|i| if i % 4 < 2 { 1.0 } else { 0.0 }).collect();
     (x, Tensor::from_vec(mask, &[8, 1, 4, 4]).unwrap())
 }
 
@@ -20,11 +18,7 @@ fn check_frozen(before: &Tensor, after: &Tensor, mask: &Tensor, who: &str) {
     let mut moved = 0;
     for i in 0..b.len() {
         if m[i] == 0.0 {
-            assert_eq!(
-                a[i].to_bits(),
-                b[i].to_bits(),
-                "{who}: frozen element {i} changed"
-            );
+            assert_eq!(a[i].to_bits(), b[i].to_bits(), "{who}: frozen element {i} changed");
         } else if a[i] != b[i] {
             moved += 1;
         }
@@ -48,33 +42,21 @@ fn frozen_coordinates_are_bit_identical() {
 
     let mut x = x0.clone();
     let observe = &mut |_: &sampler::StepInfo<'_>| {};
-    Langevin::new(0.3, 50)
-        .run_with(&mut target, &mut x, &mut rng, Some(&mask), observe)
-        .unwrap();
+    Langevin::new(0.3, 50).run_with(&mut target, &mut x, &mut rng, Some(&mask), observe).unwrap();
     check_frozen(&x0, &x, &mask, "Langevin");
-    assert_eq!(
-        x0.to_vec(),
-        images_and_mask().0.to_vec(),
-        "the caller's other handle is untouched"
-    );
+    assert_eq!(x0.to_vec(), images_and_mask().0.to_vec(), "the caller's other handle is untouched");
 
     let mut x = x0.clone();
-    Mala::new(0.8, 50)
-        .run_with(&mut target, &mut x, &mut rng, Some(&mask), observe)
-        .unwrap();
+    Mala::new(0.8, 50).run_with(&mut target, &mut x, &mut rng, Some(&mask), observe).unwrap();
     check_frozen(&x0, &x, &mask, "MALA");
 
     let mut x = x0.clone();
-    Hmc::new(0.2, 5, 20)
-        .run_with(&mut target, &mut x, &mut rng, Some(&mask), observe)
-        .unwrap();
+    Hmc::new(0.2, 5, 20).run_with(&mut target, &mut x, &mut rng, Some(&mask), observe).unwrap();
     check_frozen(&x0, &x, &mask, "HMC");
 
     // a mask of the wrong shape is refused
     let mut x = x0.clone();
     let bad = Tensor::ones(&[8, 16]);
-    let err = Langevin::new(0.3, 1)
-        .run_with(&mut target, &mut x, &mut rng, Some(&bad), observe)
-        .unwrap_err();
+    let err = Langevin::new(0.3, 1).run_with(&mut target, &mut x, &mut rng, Some(&bad), observe).unwrap_err();
     assert!(matches!(err, SamplerError::Config(_)), "{err}");
 }

@@ -16,11 +16,7 @@ fn mixture() -> impl LogDensity {
         let (mut log_p, mut grad) = (Vec::new(), Vec::new());
         for point in x.to_vec().chunks(2) {
             let l: Vec<f32> = (0..2)
-                .map(|k| {
-                    log_weights[k]
-                        - 0.5
-                            * ((point[0] - means[k][0]).powi(2) + (point[1] - means[k][1]).powi(2))
-                })
+                .map(|k| log_weights[k] - 0.5 * ((point[0] - means[k][0]).powi(2) + (point[1] - means[k][1]).powi(2)))
                 .collect();
             let top = l[0].max(l[1]);
             let e: Vec<f32> = l.iter().map(|v| (v - top).exp()).collect();
@@ -30,10 +26,7 @@ fn mixture() -> impl LogDensity {
                 grad.push((0..2).map(|k| e[k] / z * (means[k][j] - point[j])).sum());
             }
         }
-        Ok((
-            Tensor::from_vec(log_p, &[x.shape()[0]])?,
-            Tensor::from_vec(grad, x.shape())?,
-        ))
+        Ok((Tensor::from_vec(log_p, &[x.shape()[0]])?, Tensor::from_vec(grad, x.shape())?))
     })
 }
 
@@ -46,9 +39,7 @@ fn mala_finds_the_mass_of_each_mode() {
     let mala = Mala::new(1.2, 5);
     let mut trace = Trace::new();
     // burn-in: 800 steps, traced (acceptance, log-density)
-    Mala::new(1.2, 800)
-        .run_with(&mut target, &mut x, &mut rng, None, &mut trace)
-        .unwrap();
+    Mala::new(1.2, 800).run_with(&mut target, &mut x, &mut rng, None, &mut trace).unwrap();
     let (mut n, mut right, mut s, mut ss) = (0.0f64, 0.0f64, [0.0f64; 2], [0.0f64; 2]);
     for _ in 0..200 {
         mala.run(&mut target, &mut x, &mut rng).unwrap();
@@ -73,13 +64,7 @@ fn mala_finds_the_mass_of_each_mode() {
     // each of the 2000 chains' 200 records as ≈ 10 independent draws, se(mass) ≈
     // √(0.69·0.31/20000) ≈ 0.0033 and se(E x₁) ≈ √(4.36/20000) ≈ 0.015; tolerances ≈ 5 se
     assert!((mass - 0.6909).abs() < 0.015, "right-mode mass {mass}");
-    assert!(
-        (mean[0] - 0.8).abs() < 0.07 && mean[1].abs() < 0.03,
-        "mean {mean:?}"
-    );
+    assert!((mean[0] - 0.8).abs() < 0.07 && mean[1].abs() < 0.03, "mean {mean:?}");
     // se(var x₁) ≈ 4.36·√(2/20000) ≈ 0.044 (the bimodal x₁ has a larger one; tolerance 0.2)
-    assert!(
-        (var[0] - 4.36).abs() < 0.2 && (var[1] - 1.0).abs() < 0.05,
-        "var {var:?}"
-    );
+    assert!((var[0] - 4.36).abs() < 0.2 && (var[1] - 1.0).abs() < 0.05, "var {var:?}");
 }

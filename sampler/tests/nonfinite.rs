@@ -17,22 +17,14 @@ fn faulty(bad_call: usize, chain: usize, quantity: Quantity, bad: f32) -> impl L
             }
         }
         calls += 1;
-        Ok((
-            Tensor::from_vec(value, &[x.shape()[0]])?,
-            Tensor::from_vec(grad, x.shape())?,
-        ))
+        Ok((Tensor::from_vec(value, &[x.shape()[0]])?, Tensor::from_vec(grad, x.shape())?))
     })
 }
 
 fn expect(err: SamplerError, step: usize, chain: usize, quantity: Quantity) {
     println!("{err}");
     match err {
-        SamplerError::NonFinite {
-            step: s,
-            chain: c,
-            quantity: q,
-            ..
-        } => {
+        SamplerError::NonFinite { step: s, chain: c, quantity: q, .. } => {
             assert_eq!((s, c, q), (step, chain, quantity), "{err}")
         }
         other => panic!("expected NonFinite, got {other}"),
@@ -47,38 +39,17 @@ fn langevin_names_step_and_chain() {
         Langevin::new(0.1, 10).run(target, &mut x, rng).unwrap_err()
     };
     // Langevin evaluates the target once per step: call k is step k
-    expect(
-        run(&mut faulty(3, 2, Quantity::LogDensity, f32::NAN), &mut rng),
-        3,
-        2,
-        Quantity::LogDensity,
-    );
-    expect(
-        run(
-            &mut faulty(5, 6, Quantity::Gradient, f32::INFINITY),
-            &mut rng,
-        ),
-        5,
-        6,
-        Quantity::Gradient,
-    );
+    expect(run(&mut faulty(3, 2, Quantity::LogDensity, f32::NAN), &mut rng), 3, 2, Quantity::LogDensity);
+    expect(run(&mut faulty(5, 6, Quantity::Gradient, f32::INFINITY), &mut rng), 5, 6, Quantity::Gradient);
     // a finite but huge gradient overflows the state: x += δ²/2 · 3e38 with δ = 2 → +Inf
-    expect(
-        run_big(&mut faulty(4, 7, Quantity::Gradient, 3e38), &mut rng),
-        4,
-        7,
-        Quantity::State,
-    );
+    expect(run_big(&mut faulty(4, 7, Quantity::Gradient, 3e38), &mut rng), 4, 7, Quantity::State);
     let msg = run(&mut faulty(3, 2, Quantity::LogDensity, f32::NAN), &mut rng).to_string();
     assert!(msg.contains("step 3") && msg.contains("chain 2"), "{msg}");
 }
 
 fn run_big(target: &mut dyn LogDensity, rng: &mut tensor::Rng) -> SamplerError {
     let mut x = Tensor::zeros(&[8, 4]);
-    Langevin::new(2.0, 10)
-        .noise(false)
-        .run(target, &mut x, rng)
-        .unwrap_err()
+    Langevin::new(2.0, 10).noise(false).run(target, &mut x, rng).unwrap_err()
 }
 
 #[test]
@@ -86,24 +57,12 @@ fn mala_and_hmc_name_step_and_chain() {
     let mut rng = rng_from_seed(21);
     let mut x = Tensor::zeros(&[8, 4]);
     // MALA evaluates once at the start (step 0) and once per proposal: call k is step k − 1
-    let err = Mala::new(0.5, 10).run(
-        &mut faulty(4, 5, Quantity::Gradient, f32::NAN),
-        &mut x,
-        &mut rng,
-    );
+    let err = Mala::new(0.5, 10).run(&mut faulty(4, 5, Quantity::Gradient, f32::NAN), &mut x, &mut rng);
     expect(err.unwrap_err(), 3, 5, Quantity::Gradient);
-    let err = Mala::new(0.5, 10).run(
-        &mut faulty(0, 1, Quantity::LogDensity, f32::NAN),
-        &mut x,
-        &mut rng,
-    );
+    let err = Mala::new(0.5, 10).run(&mut faulty(0, 1, Quantity::LogDensity, f32::NAN), &mut x, &mut rng);
     expect(err.unwrap_err(), 0, 1, Quantity::LogDensity);
     // HMC with 3 leapfrog steps: call k ≥ 1 belongs to step (k − 1)/3
-    let err = Hmc::new(0.1, 3, 10).run(
-        &mut faulty(8, 0, Quantity::LogDensity, f32::NEG_INFINITY),
-        &mut x,
-        &mut rng,
-    );
+    let err = Hmc::new(0.1, 3, 10).run(&mut faulty(8, 0, Quantity::LogDensity, f32::NEG_INFINITY), &mut x, &mut rng);
     expect(err.unwrap_err(), 2, 0, Quantity::LogDensity);
 }
 
@@ -111,26 +70,11 @@ fn mala_and_hmc_name_step_and_chain() {
 fn a_failing_target_and_a_wrong_shape_are_errors_too() {
     let mut rng = rng_from_seed(22);
     let mut x = Tensor::zeros(&[8, 4]);
-    let mut failing = from_fn(|_: &Tensor| -> Result<(Tensor, Tensor), TargetError> {
-        Err("network exploded".into())
-    });
-    let err = Langevin::new(0.1, 3)
-        .run(&mut failing, &mut x, &mut rng)
-        .unwrap_err();
+    let mut failing = from_fn(|_: &Tensor| -> Result<(Tensor, Tensor), TargetError> { Err("network exploded".into()) });
+    let err = Langevin::new(0.1, 3).run(&mut failing, &mut x, &mut rng).unwrap_err();
     assert!(matches!(err, SamplerError::Target { step: 0, .. }), "{err}");
     assert!(err.to_string().contains("network exploded"));
     let mut scalar_value = from_fn(|x: &Tensor| Ok((x.sum_all(), x.neg())));
-    let err = Mala::new(0.1, 3)
-        .run(&mut scalar_value, &mut x, &mut rng)
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            SamplerError::TargetShape {
-                what: "a log-density",
-                ..
-            }
-        ),
-        "{err}"
-    );
+    let err = Mala::new(0.1, 3).run(&mut scalar_value, &mut x, &mut rng).unwrap_err();
+    assert!(matches!(err, SamplerError::TargetShape { what: "a log-density", .. }), "{err}");
 }

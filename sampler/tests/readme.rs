@@ -5,13 +5,6 @@
 fn readme_example_is_the_mixture_example() {
     let readme = include_str!("../README.md");
     let example = include_str!("../examples/mixture.rs");
-    let body: String = example
-        .lines()
-        .filter(|l| !l.starts_with("//!"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    assert!(
-        readme.contains(body.trim()),
-        "README example differs from examples/mixture.rs"
-    );
+    let body: String = example.lines().filter(|l| !l.starts_with("//!")).collect::<Vec<_>>().join("\n");
+    assert!(readme.contains(body.trim()), "README example differs from examples/mixture.rs");
 }

@@ -5,11 +5,7 @@
 pub enum TensorError {
     /// Two shapes that an op needs to agree (or broadcast) do not.
     #[error("{op}: shapes {lhs:?} and {rhs:?} are incompatible")]
-    ShapeMismatch {
-        op: &'static str,
-        lhs: Vec<usize>,
-        rhs: Vec<usize>,
-    },
+    ShapeMismatch { op: &'static str, lhs: Vec<usize>, rhs: Vec<usize> },
     /// A shape that is wrong on its own (wrong rank, zero-size kernel, ...).
     #[error("{op}: {msg}")]
     InvalidShape { op: &'static str, msg: String },
@@ -18,11 +14,7 @@ pub enum TensorError {
     InvalidArgument { op: &'static str, msg: String },
     /// A buffer whose length does not match the shape it is given.
     #[error("buffer of {len} elements cannot have shape {shape:?} ({numel} elements)")]
-    LengthMismatch {
-        len: usize,
-        shape: Vec<usize>,
-        numel: usize,
-    },
+    LengthMismatch { len: usize, shape: Vec<usize>, numel: usize },
     /// The operation needs a device that is not available.
     #[error("device unavailable: {0}")]
     DeviceUnavailable(String),
@@ -32,15 +24,9 @@ pub enum TensorError {
 pub type Result<T> = std::result::Result<T, TensorError>;
 
 pub(crate) fn invalid_arg(op: &'static str, msg: impl Into<String>) -> TensorError {
-    TensorError::InvalidArgument {
-        op,
-        msg: msg.into(),
-    }
+    TensorError::InvalidArgument { op, msg: msg.into() }
 }
 
 pub(crate) fn invalid_shape(op: &'static str, msg: impl Into<String>) -> TensorError {
-    TensorError::InvalidShape {
-        op,
-        msg: msg.into(),
-    }
+    TensorError::InvalidShape { op, msg: msg.into() }
 }

@@ -26,27 +26,13 @@ pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Ve
     let rank = a.len().max(b.len());
     let mut out = vec![0; rank];
     for i in 0..rank {
-        let da = if i + a.len() >= rank {
-            a[i + a.len() - rank]
-        } else {
-            1
-        };
-        let db = if i + b.len() >= rank {
-            b[i + b.len() - rank]
-        } else {
-            1
-        };
+        let da = if i + a.len() >= rank { a[i + a.len() - rank] } else { 1 };
+        let db = if i + b.len() >= rank { b[i + b.len() - rank] } else { 1 };
         out[i] = match (da, db) {
             (x, y) if x == y => x,
             (1, y) => y,
             (x, 1) => x,
-            _ => {
-                return Err(TensorError::ShapeMismatch {
-                    op,
-                    lhs: a.to_vec(),
-                    rhs: b.to_vec(),
-                })
-            }
+            _ => return Err(TensorError::ShapeMismatch { op, lhs: a.to_vec(), rhs: b.to_vec() }),
         };
     }
     Ok(out)
@@ -63,11 +49,7 @@ pub struct Layout {
 impl Layout {
     /// A contiguous row-major layout starting at 0.
     pub fn contiguous(shape: &[usize]) -> Self {
-        Layout {
-            shape: shape.to_vec(),
-            strides: contiguous_strides(shape),
-            offset: 0,
-        }
+        Layout { shape: shape.to_vec(), strides: contiguous_strides(shape), offset: 0 }
     }
 
     pub fn shape(&self) -> &[usize] {
@@ -98,33 +80,18 @@ impl Layout {
     /// Same elements, new shape. Only for contiguous layouts (the caller copies first otherwise).
     pub fn reshape(&self, shape: &[usize]) -> Result<Layout> {
         if numel(shape) != self.numel() {
-            return Err(TensorError::ShapeMismatch {
-                op: "reshape",
-                lhs: self.shape.clone(),
-                rhs: shape.to_vec(),
-            });
+            return Err(TensorError::ShapeMismatch { op: "reshape", lhs: self.shape.clone(), rhs: shape.to_vec() });
         }
         debug_assert!(self.is_contiguous());
-        Ok(Layout {
-            shape: shape.to_vec(),
-            strides: contiguous_strides(shape),
-            offset: self.offset,
-        })
+        Ok(Layout { shape: shape.to_vec(), strides: contiguous_strides(shape), offset: self.offset })
     }
 
     /// Reorder the axes: new axis `i` is old axis `perm[i]`.
     pub fn permute(&self, perm: &[usize]) -> Result<Layout> {
         let rank = self.shape.len();
         let mut seen = vec![false; rank];
-        if perm.len() != rank
-            || perm
-                .iter()
-                .any(|&p| p >= rank || std::mem::replace(&mut seen[p], true))
-        {
-            return Err(invalid_arg(
-                "permute",
-                format!("{perm:?} is not a permutation of 0..{rank}"),
-            ));
+        if perm.len() != rank || perm.iter().any(|&p| p >= rank || std::mem::replace(&mut seen[p], true)) {
+            return Err(invalid_arg("permute", format!("{perm:?} is not a permutation of 0..{rank}")));
         }
         Ok(Layout {
             shape: perm.iter().map(|&p| self.shape[p]).collect(),
@@ -138,11 +105,7 @@ impl Layout {
         if axis >= self.shape.len() || start + len > self.shape[axis] {
             return Err(invalid_arg(
                 "narrow",
-                format!(
-                    "axis {axis}, range {start}..{} out of shape {:?}",
-                    start + len,
-                    self.shape
-                ),
+                format!("axis {axis}, range {start}..{} out of shape {:?}", start + len, self.shape),
             ));
         }
         let mut l = self.clone();
@@ -153,11 +116,7 @@ impl Layout {
 
     /// View with the broadcast shape `shape` (stride 0 along stretched axes).
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Layout> {
-        let err = || TensorError::ShapeMismatch {
-            op: "broadcast_to",
-            lhs: self.shape.clone(),
-            rhs: shape.to_vec(),
-        };
+        let err = || TensorError::ShapeMismatch { op: "broadcast_to", lhs: self.shape.clone(), rhs: shape.to_vec() };
         if shape.len() < self.shape.len() {
             return Err(err());
         }
@@ -173,11 +132,7 @@ impl Layout {
                 return Err(err());
             };
         }
-        Ok(Layout {
-            shape: shape.to_vec(),
-            strides,
-            offset: self.offset,
-        })
+        Ok(Layout { shape: shape.to_vec(), strides, offset: self.offset })
     }
 
     /// Storage index of every element, in row-major order of this layout.
@@ -195,16 +150,8 @@ pub struct StridedIndex<'a> {
 
 impl<'a> StridedIndex<'a> {
     fn new(layout: &'a Layout) -> Self {
-        let next = if layout.numel() == 0 {
-            None
-        } else {
-            Some(layout.offset)
-        };
-        StridedIndex {
-            layout,
-            coords: vec![0; layout.shape.len()],
-            next,
-        }
+        let next = if layout.numel() == 0 { None } else { Some(layout.offset) };
+        StridedIndex { layout, coords: vec![0; layout.shape.len()], next }
     }
 }
 

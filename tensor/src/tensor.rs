@@ -37,16 +37,9 @@ impl Tensor {
     /// A tensor owning `data`, read in row-major order as `shape`.
     pub fn from_vec(data: Vec<f32>, shape: &[usize]) -> Result<Tensor> {
         if data.len() != numel(shape) {
-            return Err(TensorError::LengthMismatch {
-                len: data.len(),
-                shape: shape.to_vec(),
-                numel: numel(shape),
-            });
+            return Err(TensorError::LengthMismatch { len: data.len(), shape: shape.to_vec(), numel: numel(shape) });
         }
-        Ok(Tensor::from_parts(
-            Storage::Cpu(data),
-            Layout::contiguous(shape),
-        ))
+        Ok(Tensor::from_parts(Storage::Cpu(data), Layout::contiguous(shape)))
     }
 
     /// A copy of `data` with shape `shape`.
@@ -61,10 +54,7 @@ impl Tensor {
 
     /// Every element equal to `v`.
     pub fn full(shape: &[usize], v: f32) -> Tensor {
-        Tensor::from_parts(
-            Storage::Cpu(vec![v; numel(shape)]),
-            Layout::contiguous(shape),
-        )
+        Tensor::from_parts(Storage::Cpu(vec![v; numel(shape)]), Layout::contiguous(shape))
     }
 
     pub fn zeros(shape: &[usize]) -> Tensor {
@@ -97,10 +87,7 @@ impl Tensor {
     }
 
     pub(crate) fn from_parts(storage: Storage, layout: Layout) -> Tensor {
-        Tensor {
-            storage: Arc::new(storage),
-            layout,
-        }
+        Tensor { storage: Arc::new(storage), layout }
     }
 
     /// A tensor from a contiguous CPU buffer (kernels return these).
@@ -134,12 +121,10 @@ impl Tensor {
 
     /// Size of axis `axis`, or an error naming the op.
     pub fn dim(&self, axis: usize) -> Result<usize> {
-        self.shape().get(axis).copied().ok_or_else(|| {
-            invalid_arg(
-                "dim",
-                format!("axis {axis} out of range for shape {:?}", self.shape()),
-            )
-        })
+        self.shape()
+            .get(axis)
+            .copied()
+            .ok_or_else(|| invalid_arg("dim", format!("axis {axis} out of range for shape {:?}", self.shape())))
     }
 
     pub fn is_contiguous(&self) -> bool {
@@ -165,11 +150,7 @@ impl Tensor {
         if self.numel() != 1 {
             return Err(invalid_arg(
                 "to_scalar",
-                format!(
-                    "tensor of shape {:?} has {} elements, not 1",
-                    self.shape(),
-                    self.numel()
-                ),
+                format!("tensor of shape {:?} has {} elements, not 1", self.shape(), self.numel()),
             ));
         }
         Ok(self.to_vec()[0])
@@ -213,10 +194,7 @@ impl Tensor {
         let shape = self.infer_shape(shape)?;
         let t = self.contiguous();
         let layout = t.layout.reshape(&shape)?;
-        Ok(Tensor {
-            storage: t.storage,
-            layout,
-        })
+        Ok(Tensor { storage: t.storage, layout })
     }
 
     fn infer_shape(&self, shape: &[usize]) -> Result<Vec<usize>> {
@@ -226,22 +204,9 @@ impl Tensor {
         }
         let known: usize = shape.iter().filter(|&&d| d != usize::MAX).product();
         if holes > 1 || known == 0 || self.numel() % known != 0 {
-            return Err(TensorError::ShapeMismatch {
-                op: "reshape",
-                lhs: self.shape().to_vec(),
-                rhs: shape.to_vec(),
-            });
+            return Err(TensorError::ShapeMismatch { op: "reshape", lhs: self.shape().to_vec(), rhs: shape.to_vec() });
         }
-        Ok(shape
-            .iter()
-            .map(|&d| {
-                if d == usize::MAX {
-                    self.numel() / known
-                } else {
-                    d
-                }
-            })
-            .collect())
+        Ok(shape.iter().map(|&d| if d == usize::MAX { self.numel() / known } else { d }).collect())
     }
 
     /// Reorder axes (a view): new axis `i` is old axis `perm[i]`.
@@ -253,10 +218,7 @@ impl Tensor {
     pub fn transpose(&self, a: usize, b: usize) -> Result<Tensor> {
         let mut perm: Vec<usize> = (0..self.rank()).collect();
         if a >= perm.len() || b >= perm.len() {
-            return Err(invalid_arg(
-                "transpose",
-                format!("axes {a}, {b} out of range for shape {:?}", self.shape()),
-            ));
+            return Err(invalid_arg("transpose", format!("axes {a}, {b} out of range for shape {:?}", self.shape())));
         }
         perm.swap(a, b);
         self.permute(&perm)
@@ -281,10 +243,7 @@ impl Tensor {
     /// Insert an axis of size 1 at `axis`.
     pub fn unsqueeze(&self, axis: usize) -> Result<Tensor> {
         if axis > self.rank() {
-            return Err(invalid_arg(
-                "unsqueeze",
-                format!("axis {axis} > rank {}", self.rank()),
-            ));
+            return Err(invalid_arg("unsqueeze", format!("axis {axis} > rank {}", self.rank())));
         }
         let mut shape = self.shape().to_vec();
         shape.insert(axis, 1);
@@ -294,10 +253,7 @@ impl Tensor {
     /// Remove axis `axis`, which must have size 1.
     pub fn squeeze(&self, axis: usize) -> Result<Tensor> {
         if self.shape().get(axis) != Some(&1) {
-            return Err(invalid_arg(
-                "squeeze",
-                format!("axis {axis} of shape {:?} is not of size 1", self.shape()),
-            ));
+            return Err(invalid_arg("squeeze", format!("axis {axis} of shape {:?} is not of size 1", self.shape())));
         }
         let mut shape = self.shape().to_vec();
         shape.remove(axis);
@@ -307,10 +263,7 @@ impl Tensor {
     /// Collapse all axes from `axis` on into one: `[N, C, H, W].flatten_from(1) = [N, C·H·W]`.
     pub fn flatten_from(&self, axis: usize) -> Result<Tensor> {
         if axis > self.rank() {
-            return Err(invalid_arg(
-                "flatten_from",
-                format!("axis {axis} > rank {}", self.rank()),
-            ));
+            return Err(invalid_arg("flatten_from", format!("axis {axis} > rank {}", self.rank())));
         }
         let mut shape = self.shape()[..axis].to_vec();
         shape.push(self.shape()[axis..].iter().product());
@@ -318,10 +271,7 @@ impl Tensor {
     }
 
     fn with_layout(&self, layout: Layout) -> Tensor {
-        Tensor {
-            storage: self.storage.clone(),
-            layout,
-        }
+        Tensor { storage: self.storage.clone(), layout }
     }
 
     /// Move to `device` (a no-op when already there).
@@ -334,8 +284,7 @@ impl Tensor {
     /// Mutable access to the contiguous CPU buffer, copying first if the storage is shared
     /// or this tensor is a view (copy-on-write).
     pub(crate) fn cpu_data_mut(&mut self) -> &mut [f32] {
-        if !self.is_contiguous() || self.layout.offset() != 0 || self.storage.len() != self.numel()
-        {
+        if !self.is_contiguous() || self.layout.offset() != 0 || self.storage.len() != self.numel() {
             *self = Tensor::from_cpu(self.to_vec(), self.shape());
         }
         match Arc::make_mut(&mut self.storage) {

@@ -43,12 +43,9 @@ fn naive_conv(
                                         {
                                             continue;
                                         }
-                                        let xv = x[(((b_ * ci_n + ci) * d + id as usize) * h
-                                            + ih as usize)
-                                            * wd
+                                        let xv = x[(((b_ * ci_n + ci) * d + id as usize) * h + ih as usize) * wd
                                             + iw as usize];
-                                        let wv =
-                                            w[(((co * ci_n + ci) * kd + a) * kh + bb) * kw + c];
+                                        let wv = w[(((co * ci_n + ci) * kd + a) * kh + bb) * kw + c];
                                         acc += f64::from(xv) * f64::from(wv);
                                     }
                                 }
@@ -100,12 +97,8 @@ fn naive_conv_transpose(
                                         {
                                             continue;
                                         }
-                                        let wv = f64::from(
-                                            w[(((ci * co_n + co) * kd + a) * kh + bb) * kw + c],
-                                        );
-                                        y[(((b_ * co_n + co) * os[0] + od as usize) * os[1]
-                                            + oh as usize)
-                                            * os[2]
+                                        let wv = f64::from(w[(((ci * co_n + co) * kd + a) * kh + bb) * kw + c]);
+                                        y[(((b_ * co_n + co) * os[0] + od as usize) * os[1] + oh as usize) * os[2]
                                             + ow as usize] += xv * wv;
                                     }
                                 }
@@ -135,10 +128,7 @@ fn to3(s: &[usize], fill: usize) -> [usize; 3] {
 fn assert_close(got: &[f32], want: &[f32], tol: f32, what: &str) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            (g - w).abs() <= tol * (1.0 + w.abs()),
-            "{what}: element {i}: got {g}, want {w}"
-        );
+        assert!((g - w).abs() <= tol * (1.0 + w.abs()), "{what}: element {i}: got {g}, want {w}");
     }
 }
 
@@ -165,26 +155,14 @@ fn cases() -> Vec<Case> {
         // 2-d
         c(&[1, 3, 7, 9], &[4, 3, 3, 3], &[1], &[(1, 1)], true),
         c(&[2, 3, 11, 10], &[5, 3, 5, 5], &[2], &[(1, 2)], false),
-        c(
-            &[1, 1, 8, 8],
-            &[2, 1, 4, 4],
-            &[2, 1],
-            &[(1, 2), (0, 3)],
-            true,
-        ),
+        c(&[1, 1, 8, 8], &[2, 1, 4, 4], &[2, 1], &[(1, 2), (0, 3)], true),
         // texture conv1 shape in small: 15×15 stride 3 pad 2
         c(&[1, 3, 32, 32], &[6, 3, 15, 15], &[3], &[(2, 2)], true),
         // many tiles and more images than threads (both backward-data paths)
         c(&[9, 8, 40, 40], &[6, 8, 3, 3], &[1], &[(1, 1)], true),
         c(&[1, 100, 20, 20], &[7, 100, 5, 5], &[1], &[(2, 2)], false),
         // 3-d: (time, h, w) with anisotropic stride
-        c(
-            &[2, 2, 5, 6, 7],
-            &[3, 2, 2, 3, 3],
-            &[1, 2, 2],
-            &[(1, 0), (1, 1), (0, 2)],
-            true,
-        ),
+        c(&[2, 2, 5, 6, 7], &[3, 2, 2, 3, 3], &[1, 2, 2], &[(1, 0), (1, 1), (0, 2)], true),
     ]
 }
 
@@ -198,12 +176,8 @@ fn conv_forward_matches_naive_loops() {
         let p = ConvParams::asymmetric(&case.stride, &case.pad);
         let y = x.conv(&w, case.bias.then_some(&b), &p).unwrap();
         let dims = case.x.len() - 2;
-        let pads: Vec<usize> = (0..dims)
-            .map(|i| case.pad[i.min(case.pad.len() - 1)].0)
-            .collect();
-        let strides: Vec<usize> = (0..dims)
-            .map(|i| case.stride[i.min(case.stride.len() - 1)])
-            .collect();
+        let pads: Vec<usize> = (0..dims).map(|i| case.pad[i.min(case.pad.len() - 1)].0).collect();
+        let strides: Vec<usize> = (0..dims).map(|i| case.stride[i.min(case.stride.len() - 1)]).collect();
         let want = naive_conv(
             &x.to_vec(),
             to5(&case.x),
@@ -214,12 +188,7 @@ fn conv_forward_matches_naive_loops() {
             to3(&pads, 0),
             to3(&y.shape()[2..], 1),
         );
-        assert_close(
-            &y.to_vec(),
-            &want,
-            1e-4,
-            &format!("conv {:?} * {:?}", case.x, case.w),
-        );
+        assert_close(&y.to_vec(), &want, 1e-4, &format!("conv {:?} * {:?}", case.x, case.w));
     }
 }
 
@@ -228,16 +197,11 @@ fn conv_output_sizes_follow_the_formula() {
     // floor((in + pb + pe − k)/s) + 1
     let x = Tensor::zeros(&[1, 1, 64, 64]);
     let w = Tensor::zeros(&[1, 1, 5, 5]);
-    let y = x
-        .conv2d(&w, None, &ConvParams::tf_same(&[64, 64], &[5, 5], &[2, 2]))
-        .unwrap();
+    let y = x.conv2d(&w, None, &ConvParams::tf_same(&[64, 64], &[5, 5], &[2, 2])).unwrap();
     assert_eq!(y.shape(), &[1, 1, 32, 32]);
     let x = Tensor::zeros(&[1, 3, 224, 224]);
     let w = Tensor::zeros(&[100, 3, 15, 15]);
-    assert_eq!(
-        x.conv2d(&w, None, &ConvParams::new(3, 2)).unwrap().shape(),
-        &[1, 100, 72, 72]
-    );
+    assert_eq!(x.conv2d(&w, None, &ConvParams::new(3, 2)).unwrap().shape(), &[1, 100, 72, 72]);
 }
 
 #[test]
@@ -247,23 +211,15 @@ fn conv_transpose_matches_naive_scatter() {
         // reuse the conv cases: the transposed conv maps the conv's output shape back
         let (ci, co) = (case.w[1], case.w[0]);
         let p = ConvParams::asymmetric(&case.stride, &case.pad);
-        let y_shape = Tensor::zeros(&case.x)
-            .conv(&Tensor::zeros(&case.w), None, &p)
-            .unwrap()
-            .shape()
-            .to_vec();
+        let y_shape = Tensor::zeros(&case.x).conv(&Tensor::zeros(&case.w), None, &p).unwrap().shape().to_vec();
         let x = Tensor::randn(&y_shape, 0.0, 1.0, &mut rng).unwrap();
         let wt_shape: Vec<usize> = [&[co, ci][..], &case.w[2..]].concat();
         let w = Tensor::randn(&wt_shape, 0.0, 1.0, &mut rng).unwrap();
         let b = Tensor::randn(&[ci], 0.0, 1.0, &mut rng).unwrap();
         let out = x.conv_transpose(&w, case.bias.then_some(&b), &p).unwrap();
         let dims = case.x.len() - 2;
-        let pads: Vec<usize> = (0..dims)
-            .map(|i| case.pad[i.min(case.pad.len() - 1)].0)
-            .collect();
-        let strides: Vec<usize> = (0..dims)
-            .map(|i| case.stride[i.min(case.stride.len() - 1)])
-            .collect();
+        let pads: Vec<usize> = (0..dims).map(|i| case.pad[i.min(case.pad.len() - 1)].0).collect();
+        let strides: Vec<usize> = (0..dims).map(|i| case.stride[i.min(case.stride.len() - 1)]).collect();
         // the full output is (in − 1)·s + k minus crops; it may be smaller than case.x when
         // the conv dropped remainder pixels, so compare with the naive scatter at that size
         let mut want = naive_conv_transpose(
@@ -282,12 +238,7 @@ fn conv_transpose_matches_naive_scatter() {
                 *v += bv[(i / plane) % ci];
             }
         }
-        assert_close(
-            &out.to_vec(),
-            &want,
-            1e-4,
-            &format!("conv_transpose of {y_shape:?}"),
-        );
+        assert_close(&out.to_vec(), &want, 1e-4, &format!("conv_transpose of {y_shape:?}"));
     }
 }
 
@@ -297,30 +248,20 @@ fn conv_transpose_sizes_express_pytorch_tf_and_matconvnet() {
     let w = Tensor::zeros(&[4, 2, 5, 5]);
     // PyTorch ConvTranspose2d(k5, s2, p2, output_padding=1) = crop (2, 1): 16 → 32
     assert_eq!(
-        x.conv_transpose2d(&w, None, &ConvParams::asymmetric(&[2], &[(2, 1)]))
-            .unwrap()
-            .shape(),
+        x.conv_transpose2d(&w, None, &ConvParams::asymmetric(&[2], &[(2, 1)])).unwrap().shape(),
         &[1, 2, 32, 32]
     );
     // MatConvNet crop [1, 2]: 16 → 32 as well
     assert_eq!(
-        x.conv_transpose2d(&w, None, &ConvParams::asymmetric(&[2], &[(1, 2)]))
-            .unwrap()
-            .shape(),
+        x.conv_transpose2d(&w, None, &ConvParams::asymmetric(&[2], &[(1, 2)])).unwrap().shape(),
         &[1, 2, 32, 32]
     );
     // TF SAME 4×4 stride 2 from 4 → 7 (crop (1, 2)) as in the MNIST generator
     let x = Tensor::zeros(&[1, 3, 4, 4]);
     let w = Tensor::zeros(&[3, 2, 4, 4]);
     assert_eq!(
-        x.conv_transpose2d(&w, None, &ConvParams::asymmetric(&[2], &[(1, 2)]))
-            .unwrap()
-            .shape(),
-        &[1, 2, 9, 9][..2]
-            .iter()
-            .chain(&[7, 7])
-            .copied()
-            .collect::<Vec<_>>()[..]
+        x.conv_transpose2d(&w, None, &ConvParams::asymmetric(&[2], &[(1, 2)])).unwrap().shape(),
+        &[1, 2, 9, 9][..2].iter().chain(&[7, 7]).copied().collect::<Vec<_>>()[..]
     );
 }
 
@@ -335,61 +276,26 @@ fn conv_gradients_are_adjoints_of_the_forward() {
         let y = x.conv(&w, None, &p).unwrap();
         let dy = Tensor::randn(y.shape(), 0.0, 1.0, &mut rng).unwrap();
         let dot = |a: &Tensor, b: &Tensor| {
-            a.to_vec()
-                .iter()
-                .zip(b.to_vec())
-                .map(|(p, q)| f64::from(*p) * f64::from(q))
-                .sum::<f64>()
+            a.to_vec().iter().zip(b.to_vec()).map(|(p, q)| f64::from(*p) * f64::from(q)).sum::<f64>()
         };
         let lhs = dot(&y, &dy);
         let dx = dy.conv_backward_data(&w, &case.x, &p).unwrap();
         let dw = x.conv_backward_weight(&dy, &case.w, &p).unwrap();
         let tol = 1e-4 * (1.0 + lhs.abs());
-        assert!(
-            (dot(&x, &dx) - lhs).abs() < tol,
-            "data adjoint {:?}: {} vs {lhs}",
-            case.x,
-            dot(&x, &dx)
-        );
-        assert!(
-            (dot(&w, &dw) - lhs).abs() < tol,
-            "weight adjoint {:?}: {} vs {lhs}",
-            case.x,
-            dot(&w, &dw)
-        );
+        assert!((dot(&x, &dx) - lhs).abs() < tol, "data adjoint {:?}: {} vs {lhs}", case.x, dot(&x, &dx));
+        assert!((dot(&w, &dw) - lhs).abs() < tol, "weight adjoint {:?}: {} vs {lhs}", case.x, dot(&w, &dw));
     }
 }
 
 #[test]
 fn conv_rejects_bad_shapes_with_errors() {
     let x = Tensor::zeros(&[1, 3, 8, 8]);
+    assert!(x.conv2d(&Tensor::zeros(&[4, 2, 3, 3]), None, &ConvParams::new(1, 0)).is_err(), "channel mismatch");
+    assert!(x.conv2d(&Tensor::zeros(&[4, 3, 9, 9]), None, &ConvParams::new(1, 0)).is_err(), "kernel larger than input");
     assert!(
-        x.conv2d(&Tensor::zeros(&[4, 2, 3, 3]), None, &ConvParams::new(1, 0))
-            .is_err(),
-        "channel mismatch"
-    );
-    assert!(
-        x.conv2d(&Tensor::zeros(&[4, 3, 9, 9]), None, &ConvParams::new(1, 0))
-            .is_err(),
-        "kernel larger than input"
-    );
-    assert!(
-        x.conv2d(
-            &Tensor::zeros(&[4, 3, 3, 3]),
-            Some(&Tensor::zeros(&[3])),
-            &ConvParams::new(1, 0)
-        )
-        .is_err(),
+        x.conv2d(&Tensor::zeros(&[4, 3, 3, 3]), Some(&Tensor::zeros(&[3])), &ConvParams::new(1, 0)).is_err(),
         "bias size"
     );
-    assert!(
-        x.conv2d(&Tensor::zeros(&[4, 3, 3, 3]), None, &ConvParams::new(0, 0))
-            .is_err(),
-        "stride 0"
-    );
-    assert!(
-        x.conv1d(&Tensor::zeros(&[4, 3, 3]), None, &ConvParams::new(1, 0))
-            .is_err(),
-        "rank"
-    );
+    assert!(x.conv2d(&Tensor::zeros(&[4, 3, 3, 3]), None, &ConvParams::new(0, 0)).is_err(), "stride 0");
+    assert!(x.conv1d(&Tensor::zeros(&[4, 3, 3]), None, &ConvParams::new(1, 0)).is_err(), "rank");
 }

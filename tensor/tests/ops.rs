@@ -5,9 +5,7 @@ use tensor::{rng_from_seed, Tensor, UnaryOp};
 
 fn close(a: &[f32], b: &[f32], tol: f32) -> bool {
     a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .all(|(x, y)| (x - y).abs() <= tol * (1.0 + y.abs()) || (x.is_nan() && y.is_nan()))
+        && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tol * (1.0 + y.abs()) || (x.is_nan() && y.is_nan()))
 }
 
 fn rand(shape: &[usize], seed: u64) -> Tensor {
@@ -27,15 +25,7 @@ fn index(c: &[usize], shape: &[usize]) -> usize {
     c.iter().zip(shape).fold(0, |acc, (&ci, &d)| acc * d + ci)
 }
 
-const SHAPES: &[&[usize]] = &[
-    &[1],
-    &[7],
-    &[3, 5],
-    &[2, 3, 4],
-    &[1, 3, 5, 7],
-    &[2, 2, 3, 3, 5],
-    &[40, 1000],
-];
+const SHAPES: &[&[usize]] = &[&[1], &[7], &[3, 5], &[2, 3, 4], &[1, 3, 5, 7], &[2, 2, 3, 3, 5], &[40, 1000]];
 
 #[test]
 fn unary_ops_match_scalar_formulas() {
@@ -47,19 +37,10 @@ fn unary_ops_match_scalar_formulas() {
         (UnaryOp::Square, |x| x * x),
         (UnaryOp::Abs, f32::abs),
         (UnaryOp::Relu, |x| if x > 0.0 { x } else { 0.0 }),
-        (
-            UnaryOp::LeakyRelu(0.2),
-            |x| if x > 0.0 { x } else { 0.2 * x },
-        ),
+        (UnaryOp::LeakyRelu(0.2), |x| if x > 0.0 { x } else { 0.2 * x }),
         (UnaryOp::Tanh, f32::tanh),
         (UnaryOp::Sigmoid, |x| 1.0 / (1.0 + (-x).exp())),
-        (
-            UnaryOp::Affine {
-                mul: 3.0,
-                add: -1.0,
-            },
-            |x| 3.0 * x - 1.0,
-        ),
+        (UnaryOp::Affine { mul: 3.0, add: -1.0 }, |x| 3.0 * x - 1.0),
         (UnaryOp::Clamp(-0.5, 0.5), |x| x.clamp(-0.5, 0.5)),
         (UnaryOp::Step, |x| if x > 0.0 { 1.0 } else { 0.0 }),
     ];
@@ -67,23 +48,13 @@ fn unary_ops_match_scalar_formulas() {
         let x = rand(shape, s as u64);
         for (op, f) in &ops {
             // log and sqrt are checked on |x|
-            let input = if matches!(op, UnaryOp::Log | UnaryOp::Sqrt) {
-                x.abs()
-            } else {
-                x.clone()
-            };
+            let input = if matches!(op, UnaryOp::Log | UnaryOp::Sqrt) { x.abs() } else { x.clone() };
             let want: Vec<f32> = x.to_vec().iter().map(|&v| f(v)).collect();
-            assert!(
-                close(&input.map(*op).to_vec(), &want, 1e-6),
-                "{op:?} on {shape:?}"
-            );
+            assert!(close(&input.map(*op).to_vec(), &want, 1e-6), "{op:?} on {shape:?}");
         }
         assert!(close(
             &x.abs().powf(1.5).to_vec(),
-            &x.to_vec()
-                .iter()
-                .map(|v| v.abs().powf(1.5))
-                .collect::<Vec<_>>(),
+            &x.to_vec().iter().map(|v| v.abs().powf(1.5)).collect::<Vec<_>>(),
             1e-6
         ));
     }
@@ -107,16 +78,8 @@ fn binary_ops_broadcast_like_numpy() {
             let r = sa.len().max(sb.len());
             (0..r)
                 .map(|i| {
-                    let da = if i + sa.len() >= r {
-                        sa[i + sa.len() - r]
-                    } else {
-                        1
-                    };
-                    let db = if i + sb.len() >= r {
-                        sb[i + sb.len() - r]
-                    } else {
-                        1
-                    };
+                    let da = if i + sa.len() >= r { sa[i + sa.len() - r] } else { 1 };
+                    let db = if i + sb.len() >= r { sb[i + sb.len() - r] } else { 1 };
                     da.max(db)
                 })
                 .collect()
@@ -124,11 +87,7 @@ fn binary_ops_broadcast_like_numpy() {
         let (av, bv) = (a.to_vec(), b.to_vec());
         let pick = |v: &[f32], s: &[usize], c: &[usize]| {
             let lead = c.len() - s.len();
-            let cc: Vec<usize> = s
-                .iter()
-                .enumerate()
-                .map(|(i, &d)| if d == 1 { 0 } else { c[lead + i] })
-                .collect();
+            let cc: Vec<usize> = s.iter().enumerate().map(|(i, &d)| if d == 1 { 0 } else { c[lead + i] }).collect();
             v[index(&cc, s)]
         };
         let n: usize = out_shape.iter().product();
@@ -147,21 +106,10 @@ fn binary_ops_broadcast_like_numpy() {
         check(a.sub(&b).unwrap(), |x, y| x - y, "sub");
         check(a.mul(&b).unwrap(), |x, y| x * y, "mul");
         check(a.div(&b).unwrap(), |x, y| x / y, "div");
-        check(
-            a.maximum(&b.add_scalar(-3.0)).unwrap(),
-            |x, y| x.max(y - 3.0),
-            "maximum",
-        );
-        check(
-            a.gt(&b.add_scalar(-3.0)).unwrap(),
-            |x, y| if x > y - 3.0 { 1.0 } else { 0.0 },
-            "gt",
-        );
+        check(a.maximum(&b.add_scalar(-3.0)).unwrap(), |x, y| x.max(y - 3.0), "maximum");
+        check(a.gt(&b.add_scalar(-3.0)).unwrap(), |x, y| if x > y - 3.0 { 1.0 } else { 0.0 }, "gt");
     }
-    assert!(
-        rand(&[3, 4], 0).add(&rand(&[4, 3], 1)).is_err(),
-        "incompatible shapes are an error"
-    );
+    assert!(rand(&[3, 4], 0).add(&rand(&[4, 3], 1)).is_err(), "incompatible shapes are an error");
 }
 
 #[test]
@@ -177,12 +125,7 @@ fn binary_ops_on_strided_views() {
         .collect();
     assert!(close(&a.add(&bt).unwrap().to_vec(), &want, 1e-6));
     let n = a.narrow(1, 2, 3).unwrap();
-    assert_eq!(
-        n.to_vec(),
-        (0..12)
-            .map(|i| a.to_vec()[(i / 3) * 6 + 2 + i % 3])
-            .collect::<Vec<_>>()
-    );
+    assert_eq!(n.to_vec(), (0..12).map(|i| a.to_vec()[(i / 3) * 6 + 2 + i % 3]).collect::<Vec<_>>());
 }
 
 #[test]
@@ -191,20 +134,15 @@ fn reductions_match_loops() {
         let x = rand(shape, 30 + s as u64);
         let xv = x.to_vec();
         let total: f64 = xv.iter().map(|&v| f64::from(v)).sum();
-        assert!(
-            (x.sum_all().to_scalar().unwrap() as f64 - total).abs() < 1e-4 * (1.0 + total.abs())
-        );
+        assert!((x.sum_all().to_scalar().unwrap() as f64 - total).abs() < 1e-4 * (1.0 + total.abs()));
         let mx = xv.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         assert_eq!(x.max_all().to_scalar().unwrap(), mx);
         // every subset of axes
         let rank = shape.len();
         for mask in 1..(1u32 << rank) {
             let axes: Vec<usize> = (0..rank).filter(|a| mask & (1 << a) != 0).collect();
-            let out_shape: Vec<usize> = shape
-                .iter()
-                .enumerate()
-                .map(|(a, &d)| if axes.contains(&a) { 1 } else { d })
-                .collect();
+            let out_shape: Vec<usize> =
+                shape.iter().enumerate().map(|(a, &d)| if axes.contains(&a) { 1 } else { d }).collect();
             let mut sum = vec![0.0f64; out_shape.iter().product()];
             let mut max = vec![f32::NEG_INFINITY; sum.len()];
             for (i, &v) in xv.iter().enumerate() {
@@ -219,14 +157,8 @@ fn reductions_match_loops() {
             let sum: Vec<f32> = sum.into_iter().map(|v| v as f32).collect();
             let got = x.sum(&axes, true).unwrap();
             assert_eq!(got.shape(), &out_shape[..]);
-            assert!(
-                close(&got.to_vec(), &sum, 1e-5),
-                "sum {shape:?} over {axes:?}"
-            );
-            assert!(
-                close(&x.max(&axes, false).unwrap().to_vec(), &max, 0.0),
-                "max {shape:?} over {axes:?}"
-            );
+            assert!(close(&got.to_vec(), &sum, 1e-5), "sum {shape:?} over {axes:?}");
+            assert!(close(&x.max(&axes, false).unwrap().to_vec(), &max, 0.0), "max {shape:?} over {axes:?}");
             let count: usize = axes.iter().map(|&a| shape[a]).product();
             let mean: Vec<f32> = sum.iter().map(|v| v / count as f32).collect();
             assert!(close(&x.mean(&axes, true).unwrap().to_vec(), &mean, 1e-5));
@@ -238,9 +170,7 @@ fn naive_matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> 
     let mut c = vec![0.0f32; m * n];
     for i in 0..m {
         for j in 0..n {
-            c[i * n + j] = (0..k)
-                .map(|p| f64::from(a[i * k + p]) * f64::from(b[p * n + j]))
-                .sum::<f64>() as f32;
+            c[i * n + j] = (0..k).map(|p| f64::from(a[i * k + p]) * f64::from(b[p * n + j])).sum::<f64>() as f32;
         }
     }
     c
@@ -248,30 +178,16 @@ fn naive_matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> 
 
 #[test]
 fn matmul_matches_triple_loop() {
-    for &(m, k, n) in &[
-        (1, 1, 1),
-        (3, 5, 2),
-        (17, 33, 9),
-        (64, 130, 70),
-        (200, 64, 150),
-    ] {
+    for &(m, k, n) in &[(1, 1, 1), (3, 5, 2), (17, 33, 9), (64, 130, 70), (200, 64, 150)] {
         let a = rand(&[m, k], 1);
         let b = rand(&[k, n], 2);
         assert!(
-            close(
-                &a.matmul(&b).unwrap().to_vec(),
-                &naive_matmul(&a.to_vec(), &b.to_vec(), m, k, n),
-                1e-4
-            ),
+            close(&a.matmul(&b).unwrap().to_vec(), &naive_matmul(&a.to_vec(), &b.to_vec(), m, k, n), 1e-4),
             "{m}x{k}x{n}"
         );
         // transposed views go straight to sgemm with swapped strides
         let at = rand(&[k, m], 3).transpose(0, 1).unwrap();
-        assert!(close(
-            &at.matmul(&b).unwrap().to_vec(),
-            &naive_matmul(&at.to_vec(), &b.to_vec(), m, k, n),
-            1e-4
-        ));
+        assert!(close(&at.matmul(&b).unwrap().to_vec(), &naive_matmul(&at.to_vec(), &b.to_vec(), m, k, n), 1e-4));
     }
     // batched with a broadcast batch axis
     let a = rand(&[3, 4, 5], 4);
@@ -279,13 +195,7 @@ fn matmul_matches_triple_loop() {
     let c = a.matmul(&b).unwrap();
     assert_eq!(c.shape(), &[3, 4, 2]);
     for i in 0..3 {
-        let want = naive_matmul(
-            &a.get(i).unwrap().to_vec(),
-            &b.get(0).unwrap().to_vec(),
-            4,
-            5,
-            2,
-        );
+        let want = naive_matmul(&a.get(i).unwrap().to_vec(), &b.get(0).unwrap().to_vec(), 4, 5, 2);
         assert!(close(&c.get(i).unwrap().to_vec(), &want, 1e-5));
     }
     assert!(a.matmul(&rand(&[4, 5], 0)).is_err());
@@ -326,10 +236,7 @@ fn cat_stack_pad_and_views() {
     assert_eq!(t.shape(), &[4, 2, 3]);
     for i in 0..24 {
         let co = coords(i, &[4, 2, 3]);
-        assert_eq!(
-            t.to_vec()[i],
-            a.to_vec()[index(&[co[1], co[2], co[0]], &[2, 3, 4])]
-        );
+        assert_eq!(t.to_vec()[i], a.to_vec()[index(&[co[1], co[2], co[0]], &[2, 3, 4])]);
     }
     assert_eq!(t.reshape(&[4, usize::MAX]).unwrap().shape(), &[4, 6]);
     assert!(a.reshape(&[5, 5]).is_err());
@@ -344,24 +251,11 @@ fn in_place_updates_and_copy_on_write() {
     let keep = y.clone(); // shares storage: axpy_ must not change it
     let x = rand(&[100, 500], 2);
     y.axpy_(0.5, &x).unwrap();
-    let want: Vec<f32> = keep
-        .to_vec()
-        .iter()
-        .zip(x.to_vec())
-        .map(|(a, b)| a + 0.5 * b)
-        .collect();
+    let want: Vec<f32> = keep.to_vec().iter().zip(x.to_vec()).map(|(a, b)| a + 0.5 * b).collect();
     assert!(close(&y.to_vec(), &want, 1e-6));
-    assert_eq!(
-        keep.to_vec(),
-        rand(&[100, 500], 1).to_vec(),
-        "the other owner is untouched"
-    );
+    assert_eq!(keep.to_vec(), rand(&[100, 500], 1).to_vec(), "the other owner is untouched");
     y.scale_(2.0);
-    assert!(close(
-        &y.to_vec(),
-        &want.iter().map(|v| 2.0 * v).collect::<Vec<_>>(),
-        1e-6
-    ));
+    assert!(close(&y.to_vec(), &want.iter().map(|v| 2.0 * v).collect::<Vec<_>>(), 1e-6));
     let mask = Tensor::from_vec(vec![1.0, 0.0, 1.0], &[3]).unwrap();
     let mut z = Tensor::zeros(&[3]);
     z.masked_assign_(&mask, &Tensor::full(&[3], 5.0)).unwrap();
@@ -376,17 +270,11 @@ fn random_draws_are_seeded_and_have_the_right_moments() {
     assert_eq!(a.to_vec(), b.to_vec(), "same seed, same numbers");
     let v = a.to_vec();
     let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / v.len() as f64;
-    let var = v
-        .iter()
-        .map(|&x| (f64::from(x) - mean).powi(2))
-        .sum::<f64>()
-        / v.len() as f64;
+    let var = v.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / v.len() as f64;
     // standard errors: mean 2/√1e5 ≈ 0.0063, variance 4·√(2/1e5) ≈ 0.018; allow ~5 of them
     assert!((mean - 1.0).abs() < 0.03, "mean {mean}");
     assert!((var - 4.0).abs() < 0.1, "var {var}");
-    let u = Tensor::rand_uniform(&[100_000], -1.0, 3.0, &mut rng_from_seed(8))
-        .unwrap()
-        .to_vec();
+    let u = Tensor::rand_uniform(&[100_000], -1.0, 3.0, &mut rng_from_seed(8)).unwrap().to_vec();
     assert!(u.iter().all(|&x| (-1.0..3.0).contains(&x)));
     let um = u.iter().map(|&x| f64::from(x)).sum::<f64>() / u.len() as f64;
     assert!((um - 1.0).abs() < 0.02, "uniform mean {um}");
@@ -395,10 +283,7 @@ fn random_draws_are_seeded_and_have_the_right_moments() {
     let nv = n.to_vec();
     let nvar = nv.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / nv.len() as f64;
     assert!((nvar - 0.25).abs() < 0.01, "add_randn_ variance {nvar}");
-    assert_ne!(
-        tensor::rng_for(1, 0).clone().next_u64_for_test(),
-        tensor::rng_for(1, 1).next_u64_for_test()
-    );
+    assert_ne!(tensor::rng_for(1, 0).clone().next_u64_for_test(), tensor::rng_for(1, 1).next_u64_for_test());
 }
 
 trait NextU64 {

@@ -28,11 +28,7 @@ pub struct BenchArgs {
 }
 
 /// Median seconds of `f` over `iters` runs after `warmup` runs.
-fn time<F: FnMut() -> Result<()>>(
-    warmup: usize,
-    iters: usize,
-    mut f: F,
-) -> Result<(f64, f64, f64)> {
+fn time<F: FnMut() -> Result<()>>(warmup: usize, iters: usize, mut f: F) -> Result<(f64, f64, f64)> {
     for _ in 0..warmup {
         f()?;
     }
@@ -131,9 +127,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     println!("| workload | threads | median ms | [min - max] ms | GFLOP/s |");
     println!("|---|---|---|---|---|");
     for &threads in &args.threads {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()?;
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
         pool.install(|| -> Result<()> {
             for mut w in workloads()? {
                 if args.filter.as_deref().is_some_and(|f| !w.name.contains(f)) {

@@ -7,10 +7,8 @@ use anyhow::{bail, Context, Result};
 
 fn cargo(args: &[&str]) -> Result<()> {
     eprintln!("\n$ cargo {}", args.join(" "));
-    let status = Command::new(env!("CARGO"))
-        .args(args)
-        .status()
-        .with_context(|| format!("running cargo {}", args.join(" ")))?;
+    let status =
+        Command::new(env!("CARGO")).args(args).status().with_context(|| format!("running cargo {}", args.join(" ")))?;
     if !status.success() {
         bail!("cargo {} failed ({status})", args.join(" "));
     }
@@ -19,14 +17,7 @@ fn cargo(args: &[&str]) -> Result<()> {
 
 pub fn run() -> Result<()> {
     cargo(&["fmt", "--all", "--", "--check"])?;
-    cargo(&[
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ])?;
+    cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     cargo(&["test", "--workspace"])?;
     crate::interop::run_check()?;
     eprintln!("\nci: all checks passed");

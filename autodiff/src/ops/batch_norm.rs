@@ -22,12 +22,7 @@ impl Var {
     /// Normalise a `[N, C, spatial..]` input per channel with the current batch's statistics,
     /// then scale by `gamma` and shift by `beta` (each `[C]`, optional). Returns the output and
     /// the batch mean and (biased) variance, each `[C]`.
-    pub fn batch_norm(
-        &self,
-        gamma: Option<&Var>,
-        beta: Option<&Var>,
-        eps: f32,
-    ) -> Result<(Var, BatchStats)> {
+    pub fn batch_norm(&self, gamma: Option<&Var>, beta: Option<&Var>, eps: f32) -> Result<(Var, BatchStats)> {
         let x = self.value();
         let c = x.dim(1)?;
         let axes: Vec<usize> = (0..x.rank()).filter(|&a| a != 1).collect();
@@ -45,10 +40,7 @@ impl Var {
         if let Some(b) = beta {
             y = y.add(&b.value().reshape(&bshape)?)?;
         }
-        let stats = BatchStats {
-            mean: mean.reshape(&[c])?,
-            var: var.reshape(&[c])?,
-        };
+        let stats = BatchStats { mean: mean.reshape(&[c])?, var: var.reshape(&[c])? };
         let mut parents = vec![self];
         parents.extend(gamma);
         parents.extend(beta);
@@ -57,29 +49,17 @@ impl Var {
             let gx = if n[0] {
                 let mg = g.mean(&axes, true)?;
                 let mgx = g.mul(&xhat)?.mean(&axes, true)?;
-                Some(
-                    g.sub(&mg)?
-                        .sub(&xhat.mul(&mgx)?)?
-                        .mul(&inv_std.mul(&g_b)?)?,
-                )
+                Some(g.sub(&mg)?.sub(&xhat.mul(&mgx)?)?.mul(&inv_std.mul(&g_b)?)?)
             } else {
                 None
             };
             let mut out = vec![gx];
             if has_gamma {
-                out.push(if n[1] {
-                    Some(g.mul(&xhat)?.sum(&axes, false)?)
-                } else {
-                    None
-                });
+                out.push(if n[1] { Some(g.mul(&xhat)?.sum(&axes, false)?) } else { None });
             }
             if has_beta {
                 let i = 1 + usize::from(has_gamma);
-                out.push(if n[i] {
-                    Some(g.sum(&axes, false)?)
-                } else {
-                    None
-                });
+                out.push(if n[i] { Some(g.sum(&axes, false)?) } else { None });
             }
             Ok(out)
         })?;

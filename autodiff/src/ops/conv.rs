@@ -22,59 +22,30 @@ fn bias_grad(g: &Tensor) -> Result<Tensor> {
 impl Var {
     /// Convolution of a `[N, C_in, spatial..]` input with a `[C_out, C_in, k..]` weight.
     pub fn conv(&self, weight: &Var, bias: Option<&Var>, p: &ConvParams) -> Result<Var> {
-        let y = self
-            .value()
-            .conv(weight.value(), bias.map(|b| b.value()), p)?;
+        let y = self.value().conv(weight.value(), bias.map(|b| b.value()), p)?;
         let (x, w, p) = (self.value().clone(), weight.value().clone(), p.clone());
         let mut parents = vec![self, weight];
         parents.extend(bias);
         self.tape.record("conv", y, &parents, move |g, n| {
-            let gx = if n[0] {
-                Some(g.conv_backward_data(&w, x.shape(), &p)?)
-            } else {
-                None
-            };
-            let gw = if n[1] {
-                Some(x.conv_backward_weight(g, w.shape(), &p)?)
-            } else {
-                None
-            };
-            let gb = if n.get(2) == Some(&true) {
-                Some(bias_grad(g)?)
-            } else {
-                None
-            };
+            let gx = if n[0] { Some(g.conv_backward_data(&w, x.shape(), &p)?) } else { None };
+            let gw = if n[1] { Some(x.conv_backward_weight(g, w.shape(), &p)?) } else { None };
+            let gb = if n.get(2) == Some(&true) { Some(bias_grad(g)?) } else { None };
             Ok(vec![gx, gw, gb])
         })
     }
 
     /// Transposed convolution with a `[C_in, C_out, k..]` weight (PyTorch layout).
     pub fn conv_transpose(&self, weight: &Var, bias: Option<&Var>, p: &ConvParams) -> Result<Var> {
-        let y = self
-            .value()
-            .conv_transpose(weight.value(), bias.map(|b| b.value()), p)?;
+        let y = self.value().conv_transpose(weight.value(), bias.map(|b| b.value()), p)?;
         let (x, w, p) = (self.value().clone(), weight.value().clone(), p.clone());
         let mut parents = vec![self, weight];
         parents.extend(bias);
-        self.tape
-            .record("conv_transpose", y, &parents, move |g, n| {
-                let gx = if n[0] {
-                    Some(g.conv(&w, None, &p)?)
-                } else {
-                    None
-                };
-                let gw = if n[1] {
-                    Some(g.conv_backward_weight(&x, w.shape(), &p)?)
-                } else {
-                    None
-                };
-                let gb = if n.get(2) == Some(&true) {
-                    Some(bias_grad(g)?)
-                } else {
-                    None
-                };
-                Ok(vec![gx, gw, gb])
-            })
+        self.tape.record("conv_transpose", y, &parents, move |g, n| {
+            let gx = if n[0] { Some(g.conv(&w, None, &p)?) } else { None };
+            let gw = if n[1] { Some(g.conv_backward_weight(&x, w.shape(), &p)?) } else { None };
+            let gb = if n.get(2) == Some(&true) { Some(bias_grad(g)?) } else { None };
+            Ok(vec![gx, gw, gb])
+        })
     }
 
     pub fn conv1d(&self, weight: &Var, bias: Option<&Var>, p: &ConvParams) -> Result<Var> {
@@ -89,30 +60,15 @@ impl Var {
         self.expect_rank("conv3d", 5)?;
         self.conv(weight, bias, p)
     }
-    pub fn conv_transpose1d(
-        &self,
-        weight: &Var,
-        bias: Option<&Var>,
-        p: &ConvParams,
-    ) -> Result<Var> {
+    pub fn conv_transpose1d(&self, weight: &Var, bias: Option<&Var>, p: &ConvParams) -> Result<Var> {
         self.expect_rank("conv_transpose1d", 3)?;
         self.conv_transpose(weight, bias, p)
     }
-    pub fn conv_transpose2d(
-        &self,
-        weight: &Var,
-        bias: Option<&Var>,
-        p: &ConvParams,
-    ) -> Result<Var> {
+    pub fn conv_transpose2d(&self, weight: &Var, bias: Option<&Var>, p: &ConvParams) -> Result<Var> {
         self.expect_rank("conv_transpose2d", 4)?;
         self.conv_transpose(weight, bias, p)
     }
-    pub fn conv_transpose3d(
-        &self,
-        weight: &Var,
-        bias: Option<&Var>,
-        p: &ConvParams,
-    ) -> Result<Var> {
+    pub fn conv_transpose3d(&self, weight: &Var, bias: Option<&Var>, p: &ConvParams) -> Result<Var> {
         self.expect_rank("conv_transpose3d", 5)?;
         self.conv_transpose(weight, bias, p)
     }

@@ -12,16 +12,8 @@ impl Var {
         let y = a.matmul(&b)?;
         self.tape.record("matmul", y, &[self, rhs], move |g, n| {
             let t = |x: &tensor::Tensor| x.transpose(x.rank() - 2, x.rank() - 1);
-            let ga = if n[0] {
-                Some(sum_to_shape(&g.matmul(&t(&b)?)?, a.shape())?)
-            } else {
-                None
-            };
-            let gb = if n[1] {
-                Some(sum_to_shape(&t(&a)?.matmul(g)?, b.shape())?)
-            } else {
-                None
-            };
+            let ga = if n[0] { Some(sum_to_shape(&g.matmul(&t(&b)?)?, a.shape())?) } else { None };
+            let gb = if n[1] { Some(sum_to_shape(&t(&a)?.matmul(g)?, b.shape())?) } else { None };
             Ok(vec![ga, gb])
         })
     }

@@ -22,8 +22,6 @@ pub(crate) fn sum_to_shape(g: &Tensor, shape: &[usize]) -> Result<Tensor> {
         return Ok(g.clone());
     }
     let lead = g.rank() - shape.len();
-    let axes: Vec<usize> = (0..g.rank())
-        .filter(|&a| a < lead || (shape[a - lead] == 1 && g.shape()[a] != 1))
-        .collect();
+    let axes: Vec<usize> = (0..g.rank()).filter(|&a| a < lead || (shape[a - lead] == 1 && g.shape()[a] != 1)).collect();
     Ok(g.sum(&axes, true)?.reshape(shape)?)
 }

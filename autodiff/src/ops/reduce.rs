@@ -8,10 +8,7 @@ use crate::var::Var;
 
 /// Shape of `x` with `axes` set to 1 (the keepdim shape).
 fn keep_shape(x: &[usize], axes: &[usize]) -> Vec<usize> {
-    x.iter()
-        .enumerate()
-        .map(|(i, &d)| if axes.contains(&i) { 1 } else { d })
-        .collect()
+    x.iter().enumerate().map(|(i, &d)| if axes.contains(&i) { 1 } else { d }).collect()
 }
 
 impl Var {
@@ -19,23 +16,19 @@ impl Var {
     pub fn sum(&self, axes: &[usize], keepdim: bool) -> Result<Var> {
         let y = self.value().sum(axes, keepdim)?;
         let (xs, ks) = (self.shape().to_vec(), keep_shape(self.shape(), axes));
-        self.tape.record("sum", y, &[self], move |g, _| {
-            Ok(vec![Some(g.reshape(&ks)?.broadcast_to(&xs)?.contiguous())])
-        })
+        self.tape.record("sum", y, &[self], move |g, _| Ok(vec![Some(g.reshape(&ks)?.broadcast_to(&xs)?.contiguous())]))
     }
     /// `y = mean_axes x`; `∂L/∂x = broadcast(g)/count`.
     pub fn mean(&self, axes: &[usize], keepdim: bool) -> Result<Var> {
         let count: usize = axes.iter().filter_map(|&a| self.shape().get(a)).product();
-        self.sum(axes, keepdim)?
-            .mul_scalar(1.0 / count.max(1) as f32)
+        self.sum(axes, keepdim)?.mul_scalar(1.0 / count.max(1) as f32)
     }
     /// `y = Σ x` over every element (0-d).
     pub fn sum_all(&self) -> Result<Var> {
         let xs = self.shape().to_vec();
-        self.tape
-            .record("sum_all", self.value().sum_all(), &[self], move |g, _| {
-                Ok(vec![Some(Tensor::full(&xs, g.to_scalar()?))])
-            })
+        self.tape.record("sum_all", self.value().sum_all(), &[self], move |g, _| {
+            Ok(vec![Some(Tensor::full(&xs, g.to_scalar()?))])
+        })
     }
     /// `y = mean x` over every element (0-d).
     pub fn mean_all(&self) -> Result<Var> {

@@ -10,12 +10,7 @@ impl Var {
     /// `y = reshape(x)`; `∂L/∂x = reshape(g)` back to x's shape.
     pub fn reshape(&self, shape: &[usize]) -> Result<Var> {
         let xs = self.shape().to_vec();
-        self.tape.record(
-            "reshape",
-            self.value().reshape(shape)?,
-            &[self],
-            move |g, _| Ok(vec![Some(g.reshape(&xs)?)]),
-        )
+        self.tape.record("reshape", self.value().reshape(shape)?, &[self], move |g, _| Ok(vec![Some(g.reshape(&xs)?)]))
     }
     /// Collapse every axis from `axis` on (e.g. before a linear layer).
     pub fn flatten_from(&self, axis: usize) -> Result<Var> {
@@ -39,12 +34,7 @@ impl Var {
                 inv[p] = i;
             }
         }
-        self.tape.record(
-            "permute",
-            self.value().permute(perm)?,
-            &[self],
-            move |g, _| Ok(vec![Some(g.permute(&inv)?)]),
-        )
+        self.tape.record("permute", self.value().permute(perm)?, &[self], move |g, _| Ok(vec![Some(g.permute(&inv)?)]))
     }
     pub fn transpose(&self, a: usize, b: usize) -> Result<Var> {
         let mut perm: Vec<usize> = (0..self.value().rank()).collect();
@@ -56,53 +46,38 @@ impl Var {
     /// `y = x[.., start..start+len, ..]`; `∂L/∂x` = g padded with zeros back to x's shape.
     pub fn narrow(&self, axis: usize, start: usize, len: usize) -> Result<Var> {
         let xs = self.shape().to_vec();
-        self.tape.record(
-            "narrow",
-            self.value().narrow(axis, start, len)?,
-            &[self],
-            move |g, _| {
-                let mut pads = vec![(0, 0); xs.len()];
-                pads[axis] = (start, xs[axis] - start - len);
-                Ok(vec![Some(g.pad(&pads, 0.0)?)])
-            },
-        )
+        self.tape.record("narrow", self.value().narrow(axis, start, len)?, &[self], move |g, _| {
+            let mut pads = vec![(0, 0); xs.len()];
+            pads[axis] = (start, xs[axis] - start - len);
+            Ok(vec![Some(g.pad(&pads, 0.0)?)])
+        })
     }
     /// `y = broadcast(x)`; `∂L/∂x = Σ g` over the stretched axes.
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Var> {
         let xs = self.shape().to_vec();
-        self.tape.record(
-            "broadcast_to",
-            self.value().broadcast_to(shape)?,
-            &[self],
-            move |g, _| Ok(vec![Some(sum_to_shape(g, &xs)?)]),
-        )
+        self.tape.record("broadcast_to", self.value().broadcast_to(shape)?, &[self], move |g, _| {
+            Ok(vec![Some(sum_to_shape(g, &xs)?)])
+        })
     }
     /// `y = pad(x)` with a constant; `∂L/∂x` = the interior of g.
     pub fn pad(&self, pads: &[(usize, usize)], value: f32) -> Result<Var> {
         let xs = self.shape().to_vec();
         let lead = xs.len().saturating_sub(pads.len());
         let pads_v = pads.to_vec();
-        self.tape.record(
-            "pad",
-            self.value().pad(pads, value)?,
-            &[self],
-            move |g, _| {
-                let mut gx = g.clone();
-                for (i, &(b, _)) in pads_v.iter().enumerate() {
-                    gx = gx.narrow(lead + i, b, xs[lead + i])?;
-                }
-                Ok(vec![Some(gx.contiguous())])
-            },
-        )
+        self.tape.record("pad", self.value().pad(pads, value)?, &[self], move |g, _| {
+            let mut gx = g.clone();
+            for (i, &(b, _)) in pads_v.iter().enumerate() {
+                gx = gx.narrow(lead + i, b, xs[lead + i])?;
+            }
+            Ok(vec![Some(gx.contiguous())])
+        })
     }
     /// Join along `axis`; each input's gradient is its slice of g.
     pub fn cat(vars: &[&Var], axis: usize) -> Result<Var> {
-        let first = vars.first().ok_or(AutodiffError::Tensor(
-            tensor::TensorError::InvalidArgument {
-                op: "cat",
-                msg: "no tensors".into(),
-            },
-        ))?;
+        let first = vars.first().ok_or(AutodiffError::Tensor(tensor::TensorError::InvalidArgument {
+            op: "cat",
+            msg: "no tensors".into(),
+        }))?;
         let values: Vec<&Tensor> = vars.iter().map(|v| v.value()).collect();
         let y = Tensor::cat(&values, axis)?;
         let sizes: Vec<usize> = vars.iter().map(|v| v.shape()[axis]).collect();
@@ -110,11 +85,7 @@ impl Var {
             let mut start = 0;
             let mut out = Vec::with_capacity(sizes.len());
             for (i, &len) in sizes.iter().enumerate() {
-                out.push(if n[i] {
-                    Some(g.narrow(axis, start, len)?.contiguous())
-                } else {
-                    None
-                });
+                out.push(if n[i] { Some(g.narrow(axis, start, len)?.contiguous()) } else { None });
                 start += len;
             }
             Ok(out)
@@ -122,10 +93,7 @@ impl Var {
     }
     /// Join same-shape Vars along a new `axis`.
     pub fn stack(vars: &[&Var], axis: usize) -> Result<Var> {
-        let expanded: Vec<Var> = vars
-            .iter()
-            .map(|v| v.unsqueeze(axis))
-            .collect::<Result<_>>()?;
+        let expanded: Vec<Var> = vars.iter().map(|v| v.unsqueeze(axis)).collect::<Result<_>>()?;
         Var::cat(&expanded.iter().collect::<Vec<_>>(), axis)
     }
 }

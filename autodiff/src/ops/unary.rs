@@ -7,24 +7,14 @@ use crate::var::Var;
 
 impl Var {
     /// Record `y = op(x)` whose rule is `∂L/∂x = g ⊙ d(x, y)` for a local derivative `d`.
-    fn unary(
-        &self,
-        op: &'static str,
-        y: Tensor,
-        d: impl Fn(&Tensor, &Tensor) -> Tensor + 'static,
-    ) -> Result<Var> {
+    fn unary(&self, op: &'static str, y: Tensor, d: impl Fn(&Tensor, &Tensor) -> Tensor + 'static) -> Result<Var> {
         let (x, y2) = (self.value().clone(), y.clone());
-        self.tape.record(op, y, &[self], move |g, _| {
-            Ok(vec![Some(g.mul(&d(&x, &y2))?)])
-        })
+        self.tape.record(op, y, &[self], move |g, _| Ok(vec![Some(g.mul(&d(&x, &y2))?)]))
     }
 
     /// `y = −x`; `∂L/∂x = −g`.
     pub fn neg(&self) -> Result<Var> {
-        self.tape
-            .record("neg", self.value().neg(), &[self], |g, _| {
-                Ok(vec![Some(g.neg())])
-            })
+        self.tape.record("neg", self.value().neg(), &[self], |g, _| Ok(vec![Some(g.neg())]))
     }
     /// `y = eˣ`; `∂L/∂x = g·y`.
     pub fn exp(&self) -> Result<Var> {
@@ -36,9 +26,7 @@ impl Var {
     }
     /// `y = √x`; `∂L/∂x = g/(2y)`.
     pub fn sqrt(&self) -> Result<Var> {
-        self.unary("sqrt", self.value().sqrt(), |_, y| {
-            y.recip().mul_scalar(0.5)
-        })
+        self.unary("sqrt", self.value().sqrt(), |_, y| y.recip().mul_scalar(0.5))
     }
     /// `y = x²`; `∂L/∂x = 2x·g`.
     pub fn square(&self) -> Result<Var> {
@@ -54,50 +42,32 @@ impl Var {
     }
     /// `y = x` if `x > 0` else `slope·x`; `∂L/∂x = g·([x > 0] + slope·[x ≤ 0])`.
     pub fn leaky_relu(&self, slope: f32) -> Result<Var> {
-        self.unary("leaky_relu", self.value().leaky_relu(slope), move |x, _| {
-            x.step().affine(1.0 - slope, slope)
-        })
+        self.unary("leaky_relu", self.value().leaky_relu(slope), move |x, _| x.step().affine(1.0 - slope, slope))
     }
     /// `y = tanh x`; `∂L/∂x = g·(1 − y²)`.
     pub fn tanh(&self) -> Result<Var> {
-        self.unary("tanh", self.value().tanh(), |_, y| {
-            y.square().affine(-1.0, 1.0)
-        })
+        self.unary("tanh", self.value().tanh(), |_, y| y.square().affine(-1.0, 1.0))
     }
     /// `y = 1/(1 + e⁻ˣ)`; `∂L/∂x = g·y(1 − y)`.
     pub fn sigmoid(&self) -> Result<Var> {
         self.unary("sigmoid", self.value().sigmoid(), |_, y| {
-            y.map(UnaryOp::Affine {
-                mul: -1.0,
-                add: 1.0,
-            })
-            .mul(y)
-            .expect("same shape")
+            y.map(UnaryOp::Affine { mul: -1.0, add: 1.0 }).mul(y).expect("same shape")
         })
     }
     /// `y = xᵖ`; `∂L/∂x = g·p·xᵖ⁻¹`.
     pub fn powf(&self, p: f32) -> Result<Var> {
-        self.unary("powf", self.value().powf(p), move |x, _| {
-            x.powf(p - 1.0).mul_scalar(p)
-        })
+        self.unary("powf", self.value().powf(p), move |x, _| x.powf(p - 1.0).mul_scalar(p))
     }
     /// `y = clamp(x, lo, hi)`; `∂L/∂x = g·[lo < x < hi]`.
     pub fn clamp(&self, lo: f32, hi: f32) -> Result<Var> {
         self.unary("clamp", self.value().clamp(lo, hi), move |x, _| {
-            x.add_scalar(-lo)
-                .step()
-                .mul(&x.affine(-1.0, hi).step())
-                .expect("same shape")
+            x.add_scalar(-lo).step().mul(&x.affine(-1.0, hi).step()).expect("same shape")
         })
     }
     /// `y = m·x + a`; `∂L/∂x = m·g`.
     pub fn affine(&self, mul: f32, add: f32) -> Result<Var> {
-        self.tape.record(
-            "affine",
-            self.value().affine(mul, add),
-            &[self],
-            move |g, _| Ok(vec![Some(g.mul_scalar(mul))]),
-        )
+        self.tape
+            .record("affine", self.value().affine(mul, add), &[self], move |g, _| Ok(vec![Some(g.mul_scalar(mul))]))
     }
     pub fn mul_scalar(&self, c: f32) -> Result<Var> {
         self.affine(c, 0.0)

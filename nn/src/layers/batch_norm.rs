@@ -31,11 +31,7 @@ impl BatchNorm {
     /// `channels` features, learned γ and β (MatConvNet lr multipliers [2, 1], no decay).
     pub fn new(channels: usize) -> Self {
         BatchNorm {
-            weight: Some(
-                Parameter::new(Tensor::ones(&[channels]))
-                    .with_lr_mult(2.0)
-                    .with_decay_mult(0.0),
-            ),
+            weight: Some(Parameter::new(Tensor::ones(&[channels])).with_lr_mult(2.0).with_decay_mult(0.0)),
             bias: Some(Parameter::new(Tensor::zeros(&[channels])).with_decay_mult(0.0)),
             eps: 1e-5,
             momentum: 0.1,
@@ -54,10 +50,7 @@ impl BatchNorm {
     }
     /// (running mean, running variance).
     pub fn running_stats(&self) -> (Tensor, Tensor) {
-        self.running
-            .lock()
-            .map(|g| g.clone())
-            .unwrap_or_else(|p| p.into_inner().clone())
+        self.running.lock().map(|g| g.clone()).unwrap_or_else(|p| p.into_inner().clone())
     }
 }
 
@@ -71,16 +64,11 @@ impl Module for BatchNorm {
             });
         }
         let tape = x.tape();
-        let (g, b) = (
-            self.weight.as_ref().map(|p| p.var(tape)),
-            self.bias.as_ref().map(|p| p.var(tape)),
-        );
+        let (g, b) = (self.weight.as_ref().map(|p| p.var(tape)), self.bias.as_ref().map(|p| p.var(tape)));
         if self.use_running_stats {
             // y = γ·(x − μ_run)/√(σ²_run + ε) + β with constant statistics
             let (m, v) = self.running_stats();
-            let bshape: Vec<usize> = (0..x.shape().len())
-                .map(|a| if a == 1 { c } else { 1 })
-                .collect();
+            let bshape: Vec<usize> = (0..x.shape().len()).map(|a| if a == 1 { c } else { 1 }).collect();
             let m = tape.constant(m.reshape(&bshape)?);
             let inv = tape.constant(v.add_scalar(self.eps).sqrt().recip().reshape(&bshape)?);
             let mut y = x.sub(&m)?.mul(&inv)?;
@@ -93,13 +81,7 @@ impl Module for BatchNorm {
             return Ok(y);
         }
         let (y, stats) = x.batch_norm(g.as_ref(), b.as_ref(), self.eps)?;
-        let m: usize = x
-            .shape()
-            .iter()
-            .enumerate()
-            .filter(|(a, _)| *a != 1)
-            .map(|(_, d)| d)
-            .product();
+        let m: usize = x.shape().iter().enumerate().filter(|(a, _)| *a != 1).map(|(_, d)| d).product();
         let unbiased = stats.var.mul_scalar(m as f32 / (m.max(2) - 1) as f32);
         let mut run = self.running.lock().unwrap_or_else(|p| p.into_inner());
         let k = self.momentum;
@@ -115,11 +97,7 @@ impl Module for BatchNorm {
             out.push((join(prefix, "bias"), b));
         }
     }
-    fn collect_params_mut<'a>(
-        &'a mut self,
-        prefix: &str,
-        out: &mut Vec<(String, &'a mut Parameter)>,
-    ) {
+    fn collect_params_mut<'a>(&'a mut self, prefix: &str, out: &mut Vec<(String, &'a mut Parameter)>) {
         if let Some(w) = &mut self.weight {
             out.push((join(prefix, "weight"), w));
         }

@@ -20,11 +20,7 @@ pub struct ConvOptions {
 impl ConvOptions {
     /// Stride and symmetric padding; bias on; the reference conv init N(0, 0.01²).
     pub fn new(stride: usize, padding: usize) -> Self {
-        ConvOptions {
-            params: ConvParams::new(stride, padding),
-            bias: true,
-            weight_init: Init::CONV,
-        }
+        ConvOptions { params: ConvParams::new(stride, padding), bias: true, weight_init: Init::CONV }
     }
     /// For a transposed conv: stride and `(before, after)` crop; the reference init N(0, 0.005²).
     pub fn transposed(stride: usize, crop: (usize, usize)) -> Self {
@@ -65,10 +61,7 @@ pub(crate) fn kernel_dims(layer: &'static str, kernel: &[usize], d: usize) -> Re
     match kernel.len() {
         1 => Ok(vec![kernel[0]; d]),
         n if n == d => Ok(kernel.to_vec()),
-        n => Err(NnError::Config {
-            layer,
-            msg: format!("{n} kernel sizes for {d} spatial axes"),
-        }),
+        n => Err(NnError::Config { layer, msg: format!("{n} kernel sizes for {d} spatial axes") }),
     }
 }
 
@@ -85,21 +78,10 @@ impl<const D: usize> Conv<D> {
         let k = kernel_dims("Conv", kernel, D)?;
         let shape = [&[c_out, c_in][..], &k].concat();
         let field: usize = k.iter().product();
-        let weight = Parameter::new(opts.weight_init.tensor(
-            &shape,
-            (c_in * field, c_out * field),
-            rng,
-        )?);
-        let bias = opts.bias.then(|| {
-            Parameter::new(tensor::Tensor::zeros(&[c_out]))
-                .with_lr_mult(2.0)
-                .with_decay_mult(0.0)
-        });
-        Ok(Conv {
-            weight,
-            bias,
-            params: opts.params,
-        })
+        let weight = Parameter::new(opts.weight_init.tensor(&shape, (c_in * field, c_out * field), rng)?);
+        let bias =
+            opts.bias.then(|| Parameter::new(tensor::Tensor::zeros(&[c_out])).with_lr_mult(2.0).with_decay_mult(0.0));
+        Ok(Conv { weight, bias, params: opts.params })
     }
 }
 
@@ -108,10 +90,7 @@ impl<const D: usize> Module for Conv<D> {
         if x.shape().len() != D + 2 {
             return Err(NnError::Config {
                 layer: "Conv",
-                msg: format!(
-                    "expected a [N, C, {D} spatial axes] input, got {:?}",
-                    x.shape()
-                ),
+                msg: format!("expected a [N, C, {D} spatial axes] input, got {:?}", x.shape()),
             });
         }
         let w = self.weight.var(x.tape());
@@ -124,11 +103,7 @@ impl<const D: usize> Module for Conv<D> {
             out.push((join(prefix, "bias"), b));
         }
     }
-    fn collect_params_mut<'a>(
-        &'a mut self,
-        prefix: &str,
-        out: &mut Vec<(String, &'a mut Parameter)>,
-    ) {
+    fn collect_params_mut<'a>(&'a mut self, prefix: &str, out: &mut Vec<(String, &'a mut Parameter)>) {
         out.push((join(prefix, "weight"), &mut self.weight));
         if let Some(b) = &mut self.bias {
             out.push((join(prefix, "bias"), b));

@@ -35,21 +35,10 @@ impl<const D: usize> ConvTranspose<D> {
         let k = kernel_dims("ConvTranspose", kernel, D)?;
         let shape = [&[c_in, c_out][..], &k].concat();
         let field: usize = k.iter().product();
-        let weight = Parameter::new(opts.weight_init.tensor(
-            &shape,
-            (c_out * field, c_in * field),
-            rng,
-        )?);
-        let bias = opts.bias.then(|| {
-            Parameter::new(tensor::Tensor::zeros(&[c_out]))
-                .with_lr_mult(2.0)
-                .with_decay_mult(0.0)
-        });
-        Ok(ConvTranspose {
-            weight,
-            bias,
-            params: opts.params,
-        })
+        let weight = Parameter::new(opts.weight_init.tensor(&shape, (c_out * field, c_in * field), rng)?);
+        let bias =
+            opts.bias.then(|| Parameter::new(tensor::Tensor::zeros(&[c_out])).with_lr_mult(2.0).with_decay_mult(0.0));
+        Ok(ConvTranspose { weight, bias, params: opts.params })
     }
 }
 
@@ -58,10 +47,7 @@ impl<const D: usize> Module for ConvTranspose<D> {
         if x.shape().len() != D + 2 {
             return Err(NnError::Config {
                 layer: "ConvTranspose",
-                msg: format!(
-                    "expected a [N, C, {D} spatial axes] input, got {:?}",
-                    x.shape()
-                ),
+                msg: format!("expected a [N, C, {D} spatial axes] input, got {:?}", x.shape()),
             });
         }
         let w = self.weight.var(x.tape());
@@ -74,11 +60,7 @@ impl<const D: usize> Module for ConvTranspose<D> {
             out.push((join(prefix, "bias"), b));
         }
     }
-    fn collect_params_mut<'a>(
-        &'a mut self,
-        prefix: &str,
-        out: &mut Vec<(String, &'a mut Parameter)>,
-    ) {
+    fn collect_params_mut<'a>(&'a mut self, prefix: &str, out: &mut Vec<(String, &'a mut Parameter)>) {
         out.push((join(prefix, "weight"), &mut self.weight));
         if let Some(b) = &mut self.bias {
             out.push((join(prefix, "bias"), b));

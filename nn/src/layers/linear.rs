@@ -23,16 +23,8 @@ impl Linear {
         init: Init,
         rng: &mut R,
     ) -> Result<Self> {
-        let weight = Parameter::new(init.tensor(
-            &[out_features, in_features],
-            (in_features, out_features),
-            rng,
-        )?);
-        let bias = bias.then(|| {
-            Parameter::new(Tensor::zeros(&[out_features]))
-                .with_lr_mult(2.0)
-                .with_decay_mult(0.0)
-        });
+        let weight = Parameter::new(init.tensor(&[out_features, in_features], (in_features, out_features), rng)?);
+        let bias = bias.then(|| Parameter::new(Tensor::zeros(&[out_features])).with_lr_mult(2.0).with_decay_mult(0.0));
         Ok(Linear { weight, bias })
     }
 }
@@ -59,11 +51,7 @@ impl Module for Linear {
             out.push((join(prefix, "bias"), b));
         }
     }
-    fn collect_params_mut<'a>(
-        &'a mut self,
-        prefix: &str,
-        out: &mut Vec<(String, &'a mut Parameter)>,
-    ) {
+    fn collect_params_mut<'a>(&'a mut self, prefix: &str, out: &mut Vec<(String, &'a mut Parameter)>) {
         out.push((join(prefix, "weight"), &mut self.weight));
         if let Some(b) = &mut self.bias {
             out.push((join(prefix, "bias"), b));

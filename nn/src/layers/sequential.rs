@@ -42,11 +42,7 @@ impl Module for Sequential {
             l.collect_params(&join(prefix, &i.to_string()), out);
         }
     }
-    fn collect_params_mut<'a>(
-        &'a mut self,
-        prefix: &str,
-        out: &mut Vec<(String, &'a mut Parameter)>,
-    ) {
+    fn collect_params_mut<'a>(&'a mut self, prefix: &str, out: &mut Vec<(String, &'a mut Parameter)>) {
         for (i, l) in self.layers.iter_mut().enumerate() {
             l.collect_params_mut(&join(prefix, &i.to_string()), out);
         }

@@ -27,15 +27,7 @@ pub struct Adam {
 impl Adam {
     /// PyTorch's defaults: β = (0.9, 0.999), ε = 1e-8.
     pub fn new(lr: f32) -> Self {
-        Adam {
-            lr,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 0.0,
-            clip: None,
-            state: BTreeMap::new(),
-        }
+        Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, clip: None, state: BTreeMap::new() }
     }
     pub fn betas(mut self, beta1: f32, beta2: f32) -> Self {
         self.beta1 = beta1;
@@ -67,20 +59,14 @@ impl Optimizer for Adam {
             if self.weight_decay != 0.0 && p.decay_mult != 0.0 {
                 g.axpy_(self.weight_decay * p.decay_mult, &p.value)?;
             }
-            let (t, m, v) = self
-                .state
-                .entry(name)
-                .or_insert_with(|| (0, g.zeros_like(), g.zeros_like()));
+            let (t, m, v) = self.state.entry(name).or_insert_with(|| (0, g.zeros_like(), g.zeros_like()));
             *t += 1;
             m.scale_(b1);
             m.axpy_(1.0 - b1, &g)?;
             v.scale_(b2);
             v.axpy_(1.0 - b2, &g.square())?;
             let mhat = m.mul_scalar(1.0 / (1.0 - b1.powi(*t as i32)));
-            let denom = v
-                .mul_scalar(1.0 / (1.0 - b2.powi(*t as i32)))
-                .sqrt()
-                .add_scalar(self.eps);
+            let denom = v.mul_scalar(1.0 / (1.0 - b2.powi(*t as i32))).sqrt().add_scalar(self.eps);
             p.value.axpy_(-self.lr * p.lr_mult, &mhat.div(&denom)?)?;
         }
         Ok(())
@@ -100,20 +86,14 @@ impl Optimizer for Adam {
         }
         d
     }
-    fn load_state_dict(
-        &mut self,
-        state: &BTreeMap<String, Tensor>,
-    ) -> std::result::Result<(), String> {
+    fn load_state_dict(&mut self, state: &BTreeMap<String, Tensor>) -> std::result::Result<(), String> {
         self.state.clear();
         for (k, v) in state {
             let (kind, name) = k
                 .strip_prefix("adam.")
                 .and_then(|r| r.split_once('.'))
                 .ok_or_else(|| format!("unknown Adam state {k}"))?;
-            let e = self
-                .state
-                .entry(name.to_string())
-                .or_insert_with(|| (0, Tensor::zeros(&[0]), Tensor::zeros(&[0])));
+            let e = self.state.entry(name.to_string()).or_insert_with(|| (0, Tensor::zeros(&[0]), Tensor::zeros(&[0])));
             match kind {
                 "m" => e.1 = v.clone(),
                 "v" => e.2 = v.clone(),

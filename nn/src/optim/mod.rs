@@ -54,8 +54,5 @@ pub trait Optimizer {
     /// Optimizer state by name (for checkpoints).
     fn state_dict(&self) -> BTreeMap<String, Tensor>;
     /// Restore [`Optimizer::state_dict`]; unknown names are an error message.
-    fn load_state_dict(
-        &mut self,
-        state: &BTreeMap<String, Tensor>,
-    ) -> std::result::Result<(), String>;
+    fn load_state_dict(&mut self, state: &BTreeMap<String, Tensor>) -> std::result::Result<(), String>;
 }

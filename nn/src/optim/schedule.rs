@@ -24,12 +24,7 @@ pub enum LrSchedule {
 impl LrSchedule {
     /// The reference CoopNets schedule for a run of `total` iterations.
     pub fn coopnets(total: usize) -> Self {
-        LrSchedule::LogSpaced {
-            start: 1.0,
-            end: 0.01,
-            stages: 80,
-            total,
-        }
+        LrSchedule::LogSpaced { start: 1.0, end: 0.01, stages: 80, total }
     }
 
     /// Factor at iteration `t` (0-based).
@@ -37,12 +32,7 @@ impl LrSchedule {
         match *self {
             LrSchedule::Constant => 1.0,
             LrSchedule::Step { every, gamma } => gamma.powi((t / every.max(1)) as i32),
-            LrSchedule::LogSpaced {
-                start,
-                end,
-                stages,
-                total,
-            } => {
+            LrSchedule::LogSpaced { start, end, stages, total } => {
                 let stages = stages.max(1);
                 let per = (total / stages).max(1);
                 let k = (t / per).min(stages - 1);

@@ -26,13 +26,7 @@ pub struct Sgd {
 
 impl Sgd {
     pub fn new(lr: f32) -> Self {
-        Sgd {
-            lr,
-            momentum: 0.0,
-            weight_decay: 0.0,
-            clip: None,
-            velocity: BTreeMap::new(),
-        }
+        Sgd { lr, momentum: 0.0, weight_decay: 0.0, clip: None, velocity: BTreeMap::new() }
     }
     pub fn momentum(mut self, m: f32) -> Self {
         self.momentum = m;
@@ -82,20 +76,12 @@ impl Optimizer for Sgd {
         self.lr = lr;
     }
     fn state_dict(&self) -> BTreeMap<String, Tensor> {
-        self.velocity
-            .iter()
-            .map(|(k, v)| (format!("sgd.velocity.{k}"), v.clone()))
-            .collect()
+        self.velocity.iter().map(|(k, v)| (format!("sgd.velocity.{k}"), v.clone())).collect()
     }
-    fn load_state_dict(
-        &mut self,
-        state: &BTreeMap<String, Tensor>,
-    ) -> std::result::Result<(), String> {
+    fn load_state_dict(&mut self, state: &BTreeMap<String, Tensor>) -> std::result::Result<(), String> {
         self.velocity.clear();
         for (k, v) in state {
-            let name = k
-                .strip_prefix("sgd.velocity.")
-                .ok_or_else(|| format!("unknown SGD state {k}"))?;
+            let name = k.strip_prefix("sgd.velocity.").ok_or_else(|| format!("unknown SGD state {k}"))?;
             self.velocity.insert(name.to_string(), v.clone());
         }
         Ok(())

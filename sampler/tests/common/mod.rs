@@ -26,11 +26,7 @@ pub struct Moments {
 
 impl Moments {
     pub fn new(d: usize) -> Self {
-        Moments {
-            n: 0,
-            sum: vec![0.0; d],
-            sum_sq: vec![0.0; d],
-        }
+        Moments { n: 0, sum: vec![0.0; d], sum_sq: vec![0.0; d] }
     }
     pub fn add(&mut self, x: &Tensor) {
         let d = self.sum.len();
@@ -47,10 +43,6 @@ impl Moments {
     }
     pub fn var(&self) -> Vec<f64> {
         let m = self.mean();
-        self.sum_sq
-            .iter()
-            .zip(&m)
-            .map(|(s, m)| s / self.n as f64 - m * m)
-            .collect()
+        self.sum_sq.iter().zip(&m).map(|(s, m)| s / self.n as f64 - m * m).collect()
     }
 }

@@ -81,16 +81,8 @@ fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
 #[inline]
 fn valid_cols(ow_len: usize, stride: usize, k: usize, pad: usize, w: usize) -> (usize, usize) {
     // ow·s + k − pad ≥ 0  ⇔  ow ≥ ceil((pad − k)/s) ;  ow·s + k − pad < w  ⇔  ow < ceil((w + pad − k)/s)
-    let lo = if pad > k {
-        (pad - k).div_ceil(stride)
-    } else {
-        0
-    };
-    let hi = if w + pad > k {
-        (w + pad - k).div_ceil(stride)
-    } else {
-        0
-    };
+    let lo = if pad > k { (pad - k).div_ceil(stride) } else { 0 };
+    let hi = if w + pad > k { (w + pad - k).div_ceil(stride) } else { 0 };
     (lo.min(ow_len), hi.min(ow_len).max(lo.min(ow_len)))
 }
 
@@ -212,24 +204,9 @@ pub fn conv_forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) ->
         let tp = rows.len() * ow;
         let p0 = rows.start * ow;
         with_scratch(k * tp, |cols| {
-            im2col(
-                g,
-                &x[n * g.input_len()..(n + 1) * g.input_len()],
-                rows,
-                cols,
-            );
-            let wm = MatRef {
-                data: w,
-                offset: 0,
-                row_stride: k,
-                col_stride: 1,
-            };
-            let cm = MatRef {
-                data: cols,
-                offset: 0,
-                row_stride: tp,
-                col_stride: 1,
-            };
+            im2col(g, &x[n * g.input_len()..(n + 1) * g.input_len()], rows, cols);
+            let wm = MatRef { data: w, offset: 0, row_stride: k, col_stride: 1 };
+            let cm = MatRef { data: cols, offset: 0, row_stride: tp, col_stride: 1 };
             // SAFETY: this item writes y[n, :, p0..p0+tp] only; items are disjoint.
             unsafe {
                 let out = yp.0.add(n * g.c_out * p + p0);
@@ -257,18 +234,8 @@ pub fn conv_backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
         let tp = rows.len() * ow;
         let p0 = rows.start * ow;
         with_scratch(k * tp, |cols| {
-            let wt = MatRef {
-                data: w,
-                offset: 0,
-                row_stride: 1,
-                col_stride: k,
-            };
-            let dym = MatRef {
-                data: dy,
-                offset: n * g.c_out * p + p0,
-                row_stride: p,
-                col_stride: 1,
-            };
+            let wt = MatRef { data: w, offset: 0, row_stride: 1, col_stride: k };
+            let dym = MatRef { data: dy, offset: n * g.c_out * p + p0, row_stride: p, col_stride: 1 };
             // SAFETY: cols is this thread's scratch, k×tp.
             unsafe { sgemm_raw(k, g.c_out, tp, 1.0, wt, dym, 0.0, cols.as_mut_ptr(), tp, 1) };
             col2im_add(g, cols, rows, dxn);
@@ -318,18 +285,8 @@ pub fn conv_backward_weight(g: &ConvGeom, x: &[f32], dy: &[f32]) -> Vec<f32> {
                 let p0 = rows.start * ow;
                 with_scratch(k * tp, |cols| {
                     im2col(g, &x[n * il..(n + 1) * il], rows.clone(), cols);
-                    let dym = MatRef {
-                        data: dy,
-                        offset: n * g.c_out * p + p0,
-                        row_stride: p,
-                        col_stride: 1,
-                    };
-                    let ct = MatRef {
-                        data: cols,
-                        offset: 0,
-                        row_stride: 1,
-                        col_stride: tp,
-                    };
+                    let dym = MatRef { data: dy, offset: n * g.c_out * p + p0, row_stride: p, col_stride: 1 };
+                    let ct = MatRef { data: cols, offset: 0, row_stride: 1, col_stride: tp };
                     // SAFETY: dw is owned by this task.
                     unsafe { sgemm_raw(g.c_out, tp, k, 1.0, dym, ct, 1.0, dw.as_mut_ptr(), k, 1) };
                 });

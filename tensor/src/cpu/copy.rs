@@ -17,17 +17,8 @@ pub fn cat(parts: &[&[f32]], shapes: &[Vec<usize>], axis: usize) -> Vec<f32> {
 }
 
 /// Pad a contiguous tensor with `value`: axis `i` gets `pads[i].0` before and `pads[i].1` after.
-pub fn pad(
-    x: &[f32],
-    shape: &[usize],
-    pads: &[(usize, usize)],
-    value: f32,
-) -> (Vec<f32>, Vec<usize>) {
-    let out_shape: Vec<usize> = shape
-        .iter()
-        .zip(pads)
-        .map(|(&d, &(b, e))| d + b + e)
-        .collect();
+pub fn pad(x: &[f32], shape: &[usize], pads: &[(usize, usize)], value: f32) -> (Vec<f32>, Vec<usize>) {
+    let out_shape: Vec<usize> = shape.iter().zip(pads).map(|(&d, &(b, e))| d + b + e).collect();
     let mut out = vec![value; out_shape.iter().product()];
     let rank = shape.len();
     if x.is_empty() {

@@ -132,17 +132,11 @@ pub fn binary(a: (&[f32], &Layout), b: (&[f32], &Layout), op: BinaryOp) -> Vec<f
     let shape = la.shape();
     let n = la.numel();
     if la.is_contiguous() && lb.is_contiguous() {
-        let (sa, sb) = (
-            &da[la.offset()..la.offset() + n],
-            &db[lb.offset()..lb.offset() + n],
-        );
+        let (sa, sb) = (&da[la.offset()..la.offset() + n], &db[lb.offset()..lb.offset() + n]);
         let mut out = vec![0.0; n];
         let f = |((o, &x), &y): ((&mut f32, &f32), &f32)| *o = op.apply(x, y);
         if n >= PAR_MIN {
-            out.par_iter_mut()
-                .zip(sa.par_iter())
-                .zip(sb.par_iter())
-                .for_each(f);
+            out.par_iter_mut().zip(sa.par_iter()).zip(sb.par_iter()).for_each(f);
         } else {
             out.iter_mut().zip(sa).zip(sb).for_each(f);
         }
@@ -150,11 +144,7 @@ pub fn binary(a: (&[f32], &Layout), b: (&[f32], &Layout), op: BinaryOp) -> Vec<f
     }
     let rank = shape.len();
     let inner = if rank == 0 { 1 } else { shape[rank - 1] };
-    let (ia, ib) = if rank == 0 {
-        (0, 0)
-    } else {
-        (la.strides()[rank - 1], lb.strides()[rank - 1])
-    };
+    let (ia, ib) = if rank == 0 { (0, 0) } else { (la.strides()[rank - 1], lb.strides()[rank - 1]) };
     let mut out = vec![0.0; n];
     if n == 0 {
         return out;

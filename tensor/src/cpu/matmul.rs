@@ -35,16 +35,8 @@ pub unsafe fn sgemm_raw(
     rsc: usize,
     csc: usize,
 ) {
-    debug_assert!(
-        m == 0
-            || k == 0
-            || a.offset + (m - 1) * a.row_stride + (k - 1) * a.col_stride < a.data.len()
-    );
-    debug_assert!(
-        k == 0
-            || n == 0
-            || b.offset + (k - 1) * b.row_stride + (n - 1) * b.col_stride < b.data.len()
-    );
+    debug_assert!(m == 0 || k == 0 || a.offset + (m - 1) * a.row_stride + (k - 1) * a.col_stride < a.data.len());
+    debug_assert!(k == 0 || n == 0 || b.offset + (k - 1) * b.row_stride + (n - 1) * b.col_stride < b.data.len());
     matrixmultiply::sgemm(
         m,
         k,
@@ -68,33 +60,15 @@ pub unsafe fn sgemm_raw(
 pub fn matmul(m: usize, k: usize, n: usize, a: MatRef<'_>, b: MatRef<'_>) -> Vec<f32> {
     let mut c = vec![0.0f32; m * n];
     let flops = m * n * k;
-    let blocks = if flops >= 1 << 21 {
-        rayon::current_num_threads().min(m.max(1))
-    } else {
-        1
-    };
+    let blocks = if flops >= 1 << 21 { rayon::current_num_threads().min(m.max(1)) } else { 1 };
     let cp = SendPtr(c.as_mut_ptr());
     (0..blocks).into_par_iter().for_each(|i| {
         let rows = super::part_range(m, blocks, i);
         let cp = cp;
-        let a_blk = MatRef {
-            offset: a.offset + rows.start * a.row_stride,
-            ..a
-        };
+        let a_blk = MatRef { offset: a.offset + rows.start * a.row_stride, ..a };
         // SAFETY: block i writes rows `rows` of C only; blocks are disjoint.
         unsafe {
-            sgemm_raw(
-                rows.len(),
-                k,
-                n,
-                1.0,
-                a_blk,
-                b,
-                0.0,
-                cp.0.add(rows.start * n),
-                n,
-                1,
-            );
+            sgemm_raw(rows.len(), k, n, 1.0, a_blk, b, 0.0, cp.0.add(rows.start * n), n, 1);
         }
     });
     c

@@ -23,10 +23,9 @@ impl Tensor {
         let la = self.layout.broadcast_to(&shape)?;
         let lb = rhs.layout.broadcast_to(&shape)?;
         match (&*self.storage, &*rhs.storage) {
-            (Storage::Cpu(a), Storage::Cpu(b)) => Ok(Tensor::from_cpu(
-                elementwise::binary((a, &la), (b, &lb), op),
-                &shape,
-            )),
+            (Storage::Cpu(a), Storage::Cpu(b)) => {
+                Ok(Tensor::from_cpu(elementwise::binary((a, &la), (b, &lb), op), &shape))
+            }
         }
     }
     pub fn add(&self, rhs: &Tensor) -> Result<Tensor> {

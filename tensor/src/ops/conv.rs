@@ -23,37 +23,24 @@ pub struct ConvParams {
 
 impl Default for ConvParams {
     fn default() -> Self {
-        ConvParams {
-            stride: vec![1],
-            padding: vec![(0, 0)],
-        }
+        ConvParams { stride: vec![1], padding: vec![(0, 0)] }
     }
 }
 
 impl ConvParams {
     /// Same stride and symmetric padding on every axis (PyTorch's `stride=s, padding=p`).
     pub fn new(stride: usize, padding: usize) -> Self {
-        ConvParams {
-            stride: vec![stride],
-            padding: vec![(padding, padding)],
-        }
+        ConvParams { stride: vec![stride], padding: vec![(padding, padding)] }
     }
     /// Per-axis strides and `(before, after)` paddings.
     pub fn asymmetric(stride: &[usize], padding: &[(usize, usize)]) -> Self {
-        ConvParams {
-            stride: stride.to_vec(),
-            padding: padding.to_vec(),
-        }
+        ConvParams { stride: stride.to_vec(), padding: padding.to_vec() }
     }
     /// TensorFlow `padding='SAME'` for a convolution of `input` (spatial sizes) with `kernel`.
     pub fn tf_same(input: &[usize], kernel: &[usize], stride: &[usize]) -> Self {
-        let padding = (0..input.len())
-            .map(|i| tf_same_padding(input[i], kernel[i], stride[i.min(stride.len() - 1)]))
-            .collect();
-        ConvParams {
-            stride: stride.to_vec(),
-            padding,
-        }
+        let padding =
+            (0..input.len()).map(|i| tf_same_padding(input[i], kernel[i], stride[i.min(stride.len() - 1)])).collect();
+        ConvParams { stride: stride.to_vec(), padding }
     }
 
     fn resolve(&self, dims: usize, op: &'static str) -> Result<(Vec<usize>, Vec<(usize, usize)>)> {
@@ -61,26 +48,16 @@ impl ConvParams {
             if len == 1 || len == dims {
                 Ok(())
             } else {
-                Err(invalid_shape(
-                    op,
-                    format!("{len} stride/padding entries for {dims} spatial axes"),
-                ))
+                Err(invalid_shape(op, format!("{len} stride/padding entries for {dims} spatial axes")))
             }
         };
         per_axis(self.stride.len())?;
         per_axis(self.padding.len())?;
-        let stride: Vec<usize> = (0..dims)
-            .map(|i| self.stride[i.min(self.stride.len() - 1)])
-            .collect();
+        let stride: Vec<usize> = (0..dims).map(|i| self.stride[i.min(self.stride.len() - 1)]).collect();
         if stride.contains(&0) {
             return Err(invalid_shape(op, "stride 0"));
         }
-        Ok((
-            stride,
-            (0..dims)
-                .map(|i| self.padding[i.min(self.padding.len() - 1)])
-                .collect(),
-        ))
+        Ok((stride, (0..dims).map(|i| self.padding[i.min(self.padding.len() - 1)]).collect()))
     }
 }
 
@@ -117,11 +94,7 @@ fn conv_geom(
         return Err(invalid_shape(op, format!("empty kernel {kernel:?}")));
     }
     let (n, c) = (x_shape[0], x_shape[1]);
-    let mismatch = || TensorError::ShapeMismatch {
-        op,
-        lhs: x_shape.to_vec(),
-        rhs: w_shape.to_vec(),
-    };
+    let mismatch = || TensorError::ShapeMismatch { op, lhs: x_shape.to_vec(), rhs: w_shape.to_vec() };
     let spatial = &x_shape[2..];
     let mut other = vec![0; dims];
     for i in 0..dims {
@@ -132,7 +105,12 @@ fn conv_geom(
         } else {
             (spatial[i] + b + e).checked_sub(kernel[i]).map(|v| v / stride[i] + 1)
         }
-        .ok_or_else(|| invalid_shape(op, format!("kernel {kernel:?} with stride {stride:?} and padding {pad:?} does not fit input {x_shape:?}")))?;
+        .ok_or_else(|| {
+            invalid_shape(
+                op,
+                format!("kernel {kernel:?} with stride {stride:?} and padding {pad:?} does not fit input {x_shape:?}"),
+            )
+        })?;
     }
     if transposed {
         // y = conv-adjoint: the conv this is the adjoint of maps y (C_out of convT) → x (C_in)
@@ -168,10 +146,9 @@ fn conv_geom(
 
 fn check_bias(op: &'static str, bias: Option<&Tensor>, channels: usize) -> Result<()> {
     match bias {
-        Some(b) if b.shape() != [channels] => Err(invalid_shape(
-            op,
-            format!("bias of shape {:?}, expected [{channels}]", b.shape()),
-        )),
+        Some(b) if b.shape() != [channels] => {
+            Err(invalid_shape(op, format!("bias of shape {:?}, expected [{channels}]", b.shape())))
+        }
         _ => Ok(()),
     }
 }
@@ -214,17 +191,11 @@ impl Tensor {
 
     /// Transposed convolution (the adjoint of `conv`), any spatial rank; weight
     /// `[C_in, C_out, k..]`. Output size `(in − 1)·stride + k − crop_before − crop_after`.
-    pub fn conv_transpose(
-        &self,
-        weight: &Tensor,
-        bias: Option<&Tensor>,
-        p: &ConvParams,
-    ) -> Result<Tensor> {
+    pub fn conv_transpose(&self, weight: &Tensor, bias: Option<&Tensor>, p: &ConvParams) -> Result<Tensor> {
         let g = conv_geom("conv_transpose", self.shape(), weight.shape(), p, true)?;
         check_bias("conv_transpose", bias, g.c_in)?;
         let dims = self.rank() - 2;
-        let mut y =
-            self.with_cpu_slice(|x| weight.with_cpu_slice(|w| conv::conv_backward_data(&g, x, w)));
+        let mut y = self.with_cpu_slice(|x| weight.with_cpu_slice(|w| conv::conv_backward_data(&g, x, w)));
         let spatial: Vec<usize> = g.input[3 - dims..].to_vec();
         if let Some(b) = bias {
             let plane: usize = spatial.iter().product();
@@ -234,47 +205,24 @@ impl Tensor {
                 chunk.iter_mut().for_each(|e| *e += v);
             }
         }
-        Ok(Tensor::from_cpu(
-            y,
-            &[&[g.n, g.c_in][..], &spatial].concat(),
-        ))
+        Ok(Tensor::from_cpu(y, &[&[g.n, g.c_in][..], &spatial].concat()))
     }
-    pub fn conv_transpose1d(
-        &self,
-        weight: &Tensor,
-        bias: Option<&Tensor>,
-        p: &ConvParams,
-    ) -> Result<Tensor> {
+    pub fn conv_transpose1d(&self, weight: &Tensor, bias: Option<&Tensor>, p: &ConvParams) -> Result<Tensor> {
         self.expect_rank("conv_transpose1d", 3)?;
         self.conv_transpose(weight, bias, p)
     }
-    pub fn conv_transpose2d(
-        &self,
-        weight: &Tensor,
-        bias: Option<&Tensor>,
-        p: &ConvParams,
-    ) -> Result<Tensor> {
+    pub fn conv_transpose2d(&self, weight: &Tensor, bias: Option<&Tensor>, p: &ConvParams) -> Result<Tensor> {
         self.expect_rank("conv_transpose2d", 4)?;
         self.conv_transpose(weight, bias, p)
     }
-    pub fn conv_transpose3d(
-        &self,
-        weight: &Tensor,
-        bias: Option<&Tensor>,
-        p: &ConvParams,
-    ) -> Result<Tensor> {
+    pub fn conv_transpose3d(&self, weight: &Tensor, bias: Option<&Tensor>, p: &ConvParams) -> Result<Tensor> {
         self.expect_rank("conv_transpose3d", 5)?;
         self.conv_transpose(weight, bias, p)
     }
 
     /// Gradient of `conv(x, w)` with respect to `x`, given the output gradient `self` = dy:
     /// `dx = conv_transposeᵀ…` computed as col2im(Wᵀ·dy). `input_shape` is x's shape.
-    pub fn conv_backward_data(
-        &self,
-        weight: &Tensor,
-        input_shape: &[usize],
-        p: &ConvParams,
-    ) -> Result<Tensor> {
+    pub fn conv_backward_data(&self, weight: &Tensor, input_shape: &[usize], p: &ConvParams) -> Result<Tensor> {
         let g = conv_geom("conv_backward_data", input_shape, weight.shape(), p, false)?;
         if self.shape() != [&[g.n, g.c_out][..], &spatial_of(&g, input_shape.len() - 2)].concat() {
             return Err(TensorError::ShapeMismatch {
@@ -283,19 +231,13 @@ impl Tensor {
                 rhs: input_shape.to_vec(),
             });
         }
-        let dx = self
-            .with_cpu_slice(|dy| weight.with_cpu_slice(|w| conv::conv_backward_data(&g, dy, w)));
+        let dx = self.with_cpu_slice(|dy| weight.with_cpu_slice(|w| conv::conv_backward_data(&g, dy, w)));
         Ok(Tensor::from_cpu(dx, input_shape))
     }
 
     /// Gradient of `conv(x, w)` with respect to `w` (shape `weight_shape`), given dy = `dy`
     /// and the input x = `self`: `dW = Σ_n dy_n · im2col(x_n)ᵀ`.
-    pub fn conv_backward_weight(
-        &self,
-        dy: &Tensor,
-        weight_shape: &[usize],
-        p: &ConvParams,
-    ) -> Result<Tensor> {
+    pub fn conv_backward_weight(&self, dy: &Tensor, weight_shape: &[usize], p: &ConvParams) -> Result<Tensor> {
         let g = conv_geom("conv_backward_weight", self.shape(), weight_shape, p, false)?;
         if dy.shape() != [&[g.n, g.c_out][..], &spatial_of(&g, self.rank() - 2)].concat() {
             return Err(TensorError::ShapeMismatch {
@@ -304,17 +246,13 @@ impl Tensor {
                 rhs: self.shape().to_vec(),
             });
         }
-        let dw =
-            self.with_cpu_slice(|x| dy.with_cpu_slice(|dy| conv::conv_backward_weight(&g, x, dy)));
+        let dw = self.with_cpu_slice(|x| dy.with_cpu_slice(|dy| conv::conv_backward_weight(&g, x, dy)));
         Ok(Tensor::from_cpu(dw, weight_shape))
     }
 
     fn expect_rank(&self, op: &'static str, rank: usize) -> Result<()> {
         if self.rank() != rank {
-            return Err(invalid_shape(
-                op,
-                format!("expected a rank-{rank} input, got shape {:?}", self.shape()),
-            ));
+            return Err(invalid_shape(op, format!("expected a rank-{rank} input, got shape {:?}", self.shape())));
         }
         Ok(())
     }

@@ -10,11 +10,7 @@ use crate::Tensor;
 impl Tensor {
     fn same_shape(&self, op: &'static str, x: &Tensor) -> Result<()> {
         if self.shape() != x.shape() {
-            return Err(TensorError::ShapeMismatch {
-                op,
-                lhs: self.shape().to_vec(),
-                rhs: x.shape().to_vec(),
-            });
+            return Err(TensorError::ShapeMismatch { op, lhs: self.shape().to_vec(), rhs: x.shape().to_vec() });
         }
         Ok(())
     }

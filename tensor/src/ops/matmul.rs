@@ -16,11 +16,7 @@ impl Tensor {
         if ra < 2 || rb < 2 {
             return Err(invalid_shape(
                 "matmul",
-                format!(
-                    "needs rank ≥ 2, got {:?} and {:?}",
-                    self.shape(),
-                    rhs.shape()
-                ),
+                format!("needs rank ≥ 2, got {:?} and {:?}", self.shape(), rhs.shape()),
             ));
         }
         let (m, k) = (self.shape()[ra - 2], self.shape()[ra - 1]);
@@ -35,18 +31,8 @@ impl Tensor {
         if ra == 2 && rb == 2 {
             let (a, la) = self.cpu_raw();
             let (b, lb) = rhs.cpu_raw();
-            let am = MatRef {
-                data: a,
-                offset: la.offset(),
-                row_stride: la.strides()[0],
-                col_stride: la.strides()[1],
-            };
-            let bm = MatRef {
-                data: b,
-                offset: lb.offset(),
-                row_stride: lb.strides()[0],
-                col_stride: lb.strides()[1],
-            };
+            let am = MatRef { data: a, offset: la.offset(), row_stride: la.strides()[0], col_stride: la.strides()[1] };
+            let bm = MatRef { data: b, offset: lb.offset(), row_stride: lb.strides()[0], col_stride: lb.strides()[1] };
             return Ok(Tensor::from_cpu(matmul::matmul(m, k, n, am, bm), &[m, n]));
         }
         // batched: broadcast the batch axes, then one single-threaded sgemm per batch entry

@@ -11,27 +11,15 @@ use crate::Tensor;
 
 impl Tensor {
     /// Samples of `N(mean, std²)`.
-    pub fn randn<R: Rng + ?Sized>(
-        shape: &[usize],
-        mean: f32,
-        std: f32,
-        rng: &mut R,
-    ) -> Result<Tensor> {
-        let dist =
-            Normal::new(mean, std).map_err(|e| invalid_arg("randn", format!("std {std}: {e}")))?;
+    pub fn randn<R: Rng + ?Sized>(shape: &[usize], mean: f32, std: f32, rng: &mut R) -> Result<Tensor> {
+        let dist = Normal::new(mean, std).map_err(|e| invalid_arg("randn", format!("std {std}: {e}")))?;
         let a = ndarray::Array::random_using(IxDyn(shape), dist, rng);
         Ok(Tensor::from_cpu(a.into_raw_vec_and_offset().0, shape))
     }
 
     /// Samples of `U[lo, hi)`.
-    pub fn rand_uniform<R: Rng + ?Sized>(
-        shape: &[usize],
-        lo: f32,
-        hi: f32,
-        rng: &mut R,
-    ) -> Result<Tensor> {
-        let dist = Uniform::new(lo, hi)
-            .map_err(|e| invalid_arg("rand_uniform", format!("[{lo}, {hi}): {e}")))?;
+    pub fn rand_uniform<R: Rng + ?Sized>(shape: &[usize], lo: f32, hi: f32, rng: &mut R) -> Result<Tensor> {
+        let dist = Uniform::new(lo, hi).map_err(|e| invalid_arg("rand_uniform", format!("[{lo}, {hi}): {e}")))?;
         let a = ndarray::Array::random_using(IxDyn(shape), dist, rng);
         Ok(Tensor::from_cpu(a.into_raw_vec_and_offset().0, shape))
     }

@@ -5,21 +5,12 @@ use crate::error::{invalid_arg, Result};
 use crate::Tensor;
 
 impl Tensor {
-    fn reduce(
-        &self,
-        axes: &[usize],
-        keepdim: bool,
-        op: ReduceOp,
-        name: &'static str,
-    ) -> Result<Tensor> {
+    fn reduce(&self, axes: &[usize], keepdim: bool, op: ReduceOp, name: &'static str) -> Result<Tensor> {
         let rank = self.rank();
         let mut reduced = vec![false; rank];
         for &a in axes {
             if a >= rank {
-                return Err(invalid_arg(
-                    name,
-                    format!("axis {a} out of range for shape {:?}", self.shape()),
-                ));
+                return Err(invalid_arg(name, format!("axis {a} out of range for shape {:?}", self.shape())));
             }
             reduced[a] = true;
         }
@@ -48,9 +39,7 @@ impl Tensor {
     /// Mean over `axes`.
     pub fn mean(&self, axes: &[usize], keepdim: bool) -> Result<Tensor> {
         let count: usize = axes.iter().filter_map(|&a| self.shape().get(a)).product();
-        Ok(self
-            .sum(axes, keepdim)?
-            .mul_scalar(1.0 / count.max(1) as f32))
+        Ok(self.sum(axes, keepdim)?.mul_scalar(1.0 / count.max(1) as f32))
     }
     /// Sum of every element (a 0-d tensor). Accumulated in f64.
     pub fn sum_all(&self) -> Tensor {

@@ -7,22 +7,13 @@ use crate::Tensor;
 impl Tensor {
     /// Join tensors along an existing `axis`; all other sizes must agree.
     pub fn cat(tensors: &[&Tensor], axis: usize) -> Result<Tensor> {
-        let first = tensors
-            .first()
-            .ok_or_else(|| invalid_arg("cat", "no tensors"))?;
+        let first = tensors.first().ok_or_else(|| invalid_arg("cat", "no tensors"))?;
         if axis >= first.rank() {
-            return Err(invalid_arg(
-                "cat",
-                format!("axis {axis} out of range for shape {:?}", first.shape()),
-            ));
+            return Err(invalid_arg("cat", format!("axis {axis} out of range for shape {:?}", first.shape())));
         }
         for t in tensors {
             let same = t.rank() == first.rank()
-                && t.shape()
-                    .iter()
-                    .zip(first.shape())
-                    .enumerate()
-                    .all(|(i, (a, b))| i == axis || a == b);
+                && t.shape().iter().zip(first.shape()).enumerate().all(|(i, (a, b))| i == axis || a == b);
             if !same {
                 return Err(TensorError::ShapeMismatch {
                     op: "cat",
@@ -42,10 +33,7 @@ impl Tensor {
 
     /// Join same-shape tensors along a new `axis`.
     pub fn stack(tensors: &[&Tensor], axis: usize) -> Result<Tensor> {
-        let expanded: Vec<Tensor> = tensors
-            .iter()
-            .map(|t| t.unsqueeze(axis))
-            .collect::<Result<_>>()?;
+        let expanded: Vec<Tensor> = tensors.iter().map(|t| t.unsqueeze(axis)).collect::<Result<_>>()?;
         Tensor::cat(&expanded.iter().collect::<Vec<_>>(), axis)
     }
 
@@ -53,10 +41,7 @@ impl Tensor {
     /// `pads.len()` axes (like `torch.nn.functional.pad`, but listed first axis first).
     pub fn pad(&self, pads: &[(usize, usize)], value: f32) -> Result<Tensor> {
         if pads.len() > self.rank() {
-            return Err(invalid_arg(
-                "pad",
-                format!("{} pads for shape {:?}", pads.len(), self.shape()),
-            ));
+            return Err(invalid_arg("pad", format!("{} pads for shape {:?}", pads.len(), self.shape())));
         }
         let mut all = vec![(0, 0); self.rank() - pads.len()];
         all.extend_from_slice(pads);

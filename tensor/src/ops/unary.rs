@@ -8,9 +8,7 @@ impl Tensor {
     /// Apply `op` to every element.
     pub fn map(&self, op: UnaryOp) -> Tensor {
         match &*self.storage {
-            Storage::Cpu(_) => {
-                self.with_cpu_slice(|x| Tensor::from_cpu(elementwise::unary(x, op), self.shape()))
-            }
+            Storage::Cpu(_) => self.with_cpu_slice(|x| Tensor::from_cpu(elementwise::unary(x, op), self.shape())),
         }
     }
     pub fn neg(&self) -> Tensor {

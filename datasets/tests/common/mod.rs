@@ -1,0 +1,43 @@
+//! Helpers shared by the integration tests: unique temp folders and corrupted copies.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh, empty folder under the system temp dir, unique to this process and call.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let d = std::env::temp_dir().join(format!("coopnets-datasets-{tag}-{}-{n}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("create temp dir");
+    d
+}
+
+/// Copy the first `keep` bytes of `src` to `dir/name` (a truncated file).
+pub fn truncated_copy(src: &Path, dir: &Path, name: &str, keep: usize) -> PathBuf {
+    let bytes = std::fs::read(src).expect("read test source");
+    let dst = dir.join(name);
+    std::fs::write(&dst, &bytes[..keep.min(bytes.len())]).expect("write truncated copy");
+    dst
+}
+
+/// Write `bytes` to `dir/name`.
+pub fn write_bytes(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let dst = dir.join(name);
+    std::fs::write(&dst, bytes).expect("write test file");
+    dst
+}
+
+/// Largest absolute difference between two equal-length slices.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "lengths differ");
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+/// Mean absolute difference between two equal-length slices.
+pub fn mean_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "lengths differ");
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len() as f32
+}

@@ -1,3 +1,4 @@
+#![allow(clippy::cloned_ref_to_slice_refs)] // `&[x.clone()]` reads better in a table of checks
 //! Every differentiable op against central differences (the gradient checker), over shapes
 //! that include batch 1, odd sizes, stride > 1, asymmetric padding, 1-d/2-d/3-d.
 

@@ -9,12 +9,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args().nth(1).ok_or("usage: export_checkpoint DIR")?;
     let mut rng = rng_from_seed(7);
     let net = Sequential::new()
-        .add(Conv2d::new(3, 8, &[5, 3], ConvOptions::new(1, 1), &mut rng)?)
-        .add(BatchNorm::new(8))
-        .add(ReLU)
-        .add(ConvTranspose2d::new(8, 4, &[4], ConvOptions::transposed(2, (1, 1)), &mut rng)?)
-        .add(Flatten)
-        .add(Linear::new(16, 10, true, Init::XavierUniform, &mut rng)?);
+        .push(Conv2d::new(3, 8, &[5, 3], ConvOptions::new(1, 1), &mut rng)?)
+        .push(BatchNorm::new(8))
+        .push(ReLU)
+        .push(ConvTranspose2d::new(8, 4, &[4], ConvOptions::transposed(2, (1, 1)), &mut rng)?)
+        .push(Flatten)
+        .push(Linear::new(16, 10, true, Init::XavierUniform, &mut rng)?);
     let path = std::path::Path::new(&dir).join("model.safetensors");
     nn::checkpoint::save(&path, &net, &[], &Default::default(), &serde_json::json!({"step": 0}))?;
     // what Python must find: name → (shape, sum of the values)

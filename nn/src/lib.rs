@@ -10,10 +10,10 @@
 //! use tensor::{rng_from_seed, Tensor};
 //! let mut rng = rng_from_seed(0);
 //! let mut net = Sequential::new()
-//!     .add(Conv2d::new(1, 4, &[3], ConvOptions::new(1, 1), &mut rng)?)
-//!     .add(ReLU)
-//!     .add(Flatten)
-//!     .add(Linear::new(4 * 8 * 8, 2, true, Init::XavierUniform, &mut rng)?);
+//!     .push(Conv2d::new(1, 4, &[3], ConvOptions::new(1, 1), &mut rng)?)
+//!     .push(ReLU)
+//!     .push(Flatten)
+//!     .push(Linear::new(4 * 8 * 8, 2, true, Init::XavierUniform, &mut rng)?);
 //! let mut opt = Adam::new(1e-2);
 //! let x = Tensor::randn(&[5, 1, 8, 8], 0.0, 1.0, &mut rng)?;
 //! let tape = Tape::new();

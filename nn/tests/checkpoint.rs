@@ -19,11 +19,11 @@ fn tmp(name: &str) -> PathBuf {
 fn net(seed: u64) -> Sequential {
     let mut rng = rng_from_seed(seed);
     Sequential::new()
-        .add(Conv2d::new(1, 3, &[3], ConvOptions::new(1, 1), &mut rng).unwrap())
-        .add(BatchNorm::new(3))
-        .add(ReLU)
-        .add(Flatten)
-        .add(Linear::new(3 * 4 * 4, 2, true, Init::XavierUniform, &mut rng).unwrap())
+        .push(Conv2d::new(1, 3, &[3], ConvOptions::new(1, 1), &mut rng).unwrap())
+        .push(BatchNorm::new(3))
+        .push(ReLU)
+        .push(Flatten)
+        .push(Linear::new(3 * 4 * 4, 2, true, Init::XavierUniform, &mut rng).unwrap())
 }
 
 fn train_step(m: &mut Sequential, opt: &mut Adam) {
@@ -71,8 +71,8 @@ fn a_mismatched_model_is_refused_with_every_mismatch_listed() {
     save(&path, &net(1), &[], &Default::default(), &serde_json::json!({})).unwrap();
     let mut rng = rng_from_seed(0);
     let mut other = Sequential::new()
-        .add(Conv2d::new(1, 5, &[3], ConvOptions::new(1, 1), &mut rng).unwrap())
-        .add(Linear::new(4, 2, true, Init::Zeros, &mut rng).unwrap());
+        .push(Conv2d::new(1, 5, &[3], ConvOptions::new(1, 1), &mut rng).unwrap())
+        .push(Linear::new(4, 2, true, Init::Zeros, &mut rng).unwrap());
     let before = other.named_parameters()[0].1.value.to_vec();
     let err = load(&path, &mut other, &mut []).unwrap_err();
     let msg = err.to_string();

@@ -35,12 +35,12 @@ fn a_small_convnet_learns_digits_to_95_percent() {
         (Tensor::from_vec(data, &[idx.len(), 1, 8, 8]).unwrap(), idx.iter().map(|&i| y[i]).collect::<Vec<_>>())
     };
     let mut net = Sequential::new()
-        .add(Conv2d::new(1, 16, &[3], ConvOptions::new(1, 1).init(Init::HeNormal), &mut rng).unwrap())
-        .add(ReLU)
-        .add(Conv2d::new(16, 32, &[3], ConvOptions::new(2, 1).init(Init::HeNormal), &mut rng).unwrap())
-        .add(ReLU)
-        .add(Flatten)
-        .add(Linear::new(32 * 4 * 4, 10, true, Init::XavierUniform, &mut rng).unwrap());
+        .push(Conv2d::new(1, 16, &[3], ConvOptions::new(1, 1).init(Init::HeNormal), &mut rng).unwrap())
+        .push(ReLU)
+        .push(Conv2d::new(16, 32, &[3], ConvOptions::new(2, 1).init(Init::HeNormal), &mut rng).unwrap())
+        .push(ReLU)
+        .push(Flatten)
+        .push(Linear::new(32 * 4 * 4, 10, true, Init::XavierUniform, &mut rng).unwrap());
     let mut opt = Adam::new(3e-3);
     let tape = Tape::new();
     let mut train = train.to_vec();

@@ -187,10 +187,10 @@ fn activations_and_sequential_names() {
     assert!((run(&Sigmoid)[0] - 1.0 / (1.0 + 2f32.exp())).abs() < 1e-6);
     let mut rng = rng_from_seed(0);
     let mut net = Sequential::new()
-        .add(Linear::new(4, 3, true, Init::HeNormal, &mut rng).unwrap())
-        .add(ReLU)
-        .add(BatchNorm::new(3))
-        .add(Linear::new(3, 1, false, Init::Zeros, &mut rng).unwrap());
+        .push(Linear::new(4, 3, true, Init::HeNormal, &mut rng).unwrap())
+        .push(ReLU)
+        .push(BatchNorm::new(3))
+        .push(Linear::new(3, 1, false, Init::Zeros, &mut rng).unwrap());
     let names: Vec<String> = net.named_parameters().into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, vec!["0.weight", "0.bias", "2.weight", "2.bias", "3.weight"]);
     let mut bufs = Vec::new();

@@ -203,7 +203,7 @@ impl Tensor {
             return Ok(shape.to_vec());
         }
         let known: usize = shape.iter().filter(|&&d| d != usize::MAX).product();
-        if holes > 1 || known == 0 || self.numel() % known != 0 {
+        if holes > 1 || known == 0 || !self.numel().is_multiple_of(known) {
             return Err(TensorError::ShapeMismatch { op: "reshape", lhs: self.shape().to_vec(), rhs: shape.to_vec() });
         }
         Ok(shape.iter().map(|&d| if d == usize::MAX { self.numel() / known } else { d }).collect())

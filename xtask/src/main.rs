@@ -2,10 +2,12 @@
 //!
 //! * `ci`: formatting, clippy with `-D warnings`, the whole test suite.
 //! * `interop`: a checkpoint written here opens in Python's safetensors with PyTorch layouts.
+//! * `experiment NAME`: the papers' experiments on shipped data (`texture`, `object`).
 //! * `bench`: per-iteration timings of the standard workloads (see BENCHMARKS.md).
 
 mod bench;
 mod ci;
+mod experiment;
 mod interop;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +23,8 @@ struct Cli {
 enum Task {
     /// cargo fmt --check, clippy -D warnings, cargo test --workspace
     Ci,
+    /// Run an experiment of the papers on shipped data: `texture` or `object`.
+    Experiment(experiment::ExperimentArgs),
     /// Check that our safetensors checkpoints open in Python (pip-installs safetensors numpy)
     Interop,
     /// Time the standard kernels and workloads with 1 and 2 threads.
@@ -30,6 +34,7 @@ enum Task {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().task {
         Task::Ci => ci::run(),
+        Task::Experiment(args) => experiment::run(&args),
         Task::Interop => interop::run_check(),
         Task::Bench(args) => bench::run(&args),
     }

@@ -17,7 +17,7 @@ impl Sequential {
         Sequential::default()
     }
     /// Builder: append a layer.
-    pub fn add(mut self, layer: impl Module + 'static) -> Self {
+    pub fn push(mut self, layer: impl Module + 'static) -> Self {
         self.layers.push(Box::new(layer));
         self
     }

@@ -200,7 +200,6 @@ pub fn conv_forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) ->
     let yp = SendPtr(y.as_mut_ptr());
     let ow = g.output[2];
     tiles(g).into_par_iter().for_each(|(n, rows)| {
-        let yp = yp;
         let tp = rows.len() * ow;
         let p0 = rows.start * ow;
         with_scratch(k * tp, |cols| {
@@ -209,7 +208,7 @@ pub fn conv_forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) ->
             let cm = MatRef { data: cols, offset: 0, row_stride: tp, col_stride: 1 };
             // SAFETY: this item writes y[n, :, p0..p0+tp] only; items are disjoint.
             unsafe {
-                let out = yp.0.add(n * g.c_out * p + p0);
+                let out = yp.get().add(n * g.c_out * p + p0);
                 sgemm_raw(g.c_out, k, tp, 1.0, wm, cm, 0.0, out, p, 1);
                 if let Some(b) = bias {
                     for (co, &bv) in b.iter().enumerate() {

@@ -64,11 +64,10 @@ pub fn matmul(m: usize, k: usize, n: usize, a: MatRef<'_>, b: MatRef<'_>) -> Vec
     let cp = SendPtr(c.as_mut_ptr());
     (0..blocks).into_par_iter().for_each(|i| {
         let rows = super::part_range(m, blocks, i);
-        let cp = cp;
         let a_blk = MatRef { offset: a.offset + rows.start * a.row_stride, ..a };
         // SAFETY: block i writes rows `rows` of C only; blocks are disjoint.
         unsafe {
-            sgemm_raw(rows.len(), k, n, 1.0, a_blk, b, 0.0, cp.0.add(rows.start * n), n, 1);
+            sgemm_raw(rows.len(), k, n, 1.0, a_blk, b, 0.0, cp.get().add(rows.start * n), n, 1);
         }
     });
     c

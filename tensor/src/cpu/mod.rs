@@ -20,6 +20,13 @@ pub(crate) struct SendPtr(pub *mut f32);
 unsafe impl Send for SendPtr {}
 unsafe impl Sync for SendPtr {}
 
+impl SendPtr {
+    /// The pointer. A method (not `.0`) so that closures capture the whole `Send` wrapper.
+    pub(crate) fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
 /// Number of parts for a deterministic parallel split of `items` work items.
 pub(crate) fn parts(items: usize) -> usize {
     rayon::current_num_threads().min(items).max(1)

@@ -58,7 +58,7 @@ pub fn reduce_axes(x: &[f32], shape: &[usize], reduced: &[bool], op: ReduceOp) -
     let out_len: usize = out_shape.iter().product();
     let inner = if rank == 0 { 1 } else { shape[rank - 1] };
     let inner_reduced = rank > 0 && reduced[rank - 1];
-    let rows = if inner == 0 { 0 } else { x.len() / inner };
+    let rows = x.len().checked_div(inner).unwrap_or(0);
 
     // Split the output's outer rows? The general walk below is over input rows; to stay
     // deterministic and parallel we split the *input rows* into fixed parts with private

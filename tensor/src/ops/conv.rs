@@ -43,6 +43,8 @@ impl ConvParams {
         ConvParams { stride: stride.to_vec(), padding }
     }
 
+    /// Per-axis (strides, paddings) for `dims` spatial axes.
+    #[allow(clippy::type_complexity)]
     fn resolve(&self, dims: usize, op: &'static str) -> Result<(Vec<usize>, Vec<(usize, usize)>)> {
         let per_axis = |len: usize| -> Result<()> {
             if len == 1 || len == dims {

@@ -54,7 +54,6 @@ impl Tensor {
         };
         let op = SendPtr(out.as_mut_ptr());
         (0..nb).into_par_iter().for_each(|i| {
-            let op = op;
             let am = MatRef {
                 data: ad,
                 offset: offset_of(la, i),
@@ -68,7 +67,7 @@ impl Tensor {
                 col_stride: lb.strides()[r + 1],
             };
             // SAFETY: batch entry i writes its own m×n block of `out`.
-            unsafe { matmul::sgemm_raw(m, k, n, 1.0, am, bm, 0.0, op.0.add(i * m * n), n, 1) };
+            unsafe { matmul::sgemm_raw(m, k, n, 1.0, am, bm, 0.0, op.get().add(i * m * n), n, 1) };
         });
         Ok(Tensor::from_cpu(out, &[batch.as_slice(), &[m, n]].concat()))
     }

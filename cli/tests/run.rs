@@ -1,0 +1,152 @@
+//! The run machinery end to end on a tiny configuration: the run folder, resume determinism
+//! (a run interrupted and resumed reaches the same numbers as one that was not), NaN
+//! handling, and clear errors for bad input.
+
+use std::path::{Path, PathBuf};
+
+use coopnets_cli::config::{RunConfig, Source};
+use coopnets_cli::run_dir;
+use models::descriptor::{ConvSpec, DescriptorNetConfig, Optim};
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("coopnets-cli-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// A texture run small enough for a test: 24×24, a 2-layer net, 6 iterations.
+fn tiny() -> RunConfig {
+    let mut c = RunConfig::texture();
+    c.data.size = 24;
+    c.model.net = DescriptorNetConfig {
+        layers: vec![
+            ConvSpec { out_channels: 8, kernel: 5, stride: 2, padding: 2, relu: true },
+            ConvSpec { out_channels: 4, kernel: 3, stride: 1, padding: 1, relu: true },
+        ],
+        fc_top: None,
+        init_std: 0.01,
+    };
+    c.run.iterations = 6;
+    c.run.chains = 2;
+    c.run.snapshot_every = 3;
+    c.run.checkpoint_every = 2;
+    c.run.keep_checkpoints = 10;
+    c
+}
+
+fn final_checkpoint(out: &Path) -> std::collections::BTreeMap<String, tensor::Tensor> {
+    let (_, p) = run_dir::checkpoints(out).pop().expect("a checkpoint");
+    nn::checkpoint::read_tensors(&p).unwrap()
+}
+
+#[test]
+fn a_run_writes_its_folder() {
+    let out = tmp("folder");
+    let s = coopnets_cli::train::train(&tiny(), &out, false, false).unwrap();
+    assert_eq!(s.iterations, 6);
+    for f in [
+        "observed.png",
+        "synthesis_00003.png",
+        "synthesis_00006.png",
+        "final.png",
+        "final/chain_0.png",
+        "final/chain_1.png",
+        "energy.csv",
+        "energy.png",
+        "metrics.json",
+        "config.toml",
+        "report.html",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let metrics: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["iterations"], 6);
+    assert!(metrics["seconds_per_iteration"].as_f64().unwrap() > 0.0);
+    assert_eq!(metrics["seed"], 0);
+    assert!(metrics["final_f_obs"].as_f64().unwrap().is_finite());
+    let rows = run_dir::read_energy(&out, usize::MAX).unwrap();
+    assert_eq!(rows.iter().map(|r| r.iteration).collect::<Vec<_>>(), (0..6).collect::<Vec<_>>());
+    // the written config reads back as the same configuration
+    let back = RunConfig::from_toml(&std::fs::read_to_string(out.join("config.toml")).unwrap()).unwrap();
+    assert_eq!(back, tiny());
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("final.png") && html.contains("energy.png") && html.contains("synthesis_00003.png"));
+    // a second run into the same folder without --resume is refused
+    assert!(coopnets_cli::train::train(&tiny(), &out, false, false).is_err());
+}
+
+#[test]
+fn a_resumed_run_reaches_the_same_numbers_as_an_uninterrupted_one() {
+    let straight = tmp("straight");
+    coopnets_cli::train::train(&tiny(), &straight, false, false).unwrap();
+
+    // "interrupted" after the checkpoint at iteration 4: run 4 iterations, then resume to 6
+    let resumed = tmp("resumed");
+    let mut first = tiny();
+    first.run.iterations = 4;
+    coopnets_cli::train::train(&first, &resumed, false, false).unwrap();
+    coopnets_cli::train::train(&tiny(), &resumed, true, false).unwrap();
+
+    let (a, b) = (final_checkpoint(&straight), final_checkpoint(&resumed));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (k, t) in &a {
+        assert_eq!(t.to_vec(), b[k].to_vec(), "{k} differs after resume");
+    }
+    let (ea, eb) =
+        (run_dir::read_energy(&straight, usize::MAX).unwrap(), run_dir::read_energy(&resumed, usize::MAX).unwrap());
+    let strip = |v: Vec<run_dir::EnergyRow>| v.into_iter().map(|r| (r.iteration, r.f_obs, r.f_syn)).collect::<Vec<_>>();
+    assert_eq!(strip(ea), strip(eb), "energy.csv differs after resume");
+}
+
+#[test]
+fn a_chain_that_goes_non_finite_stops_the_run_and_keeps_the_last_good_checkpoint() {
+    let out = tmp("nan");
+    let mut cfg = tiny();
+    cfg.run.iterations = 4;
+    coopnets_cli::train::train(&cfg, &out, false, false).unwrap(); // good checkpoints up to 4
+                                                                   // continue with an absurd learning rate: f explodes, the chains overflow
+    cfg.run.iterations = 40;
+    cfg.learn.optim = Optim::Adam { lr: 1e30, beta1: 0.5 };
+    cfg.learn.step_size = 1e18;
+    let err = coopnets_cli::train::train(&cfg, &out, true, false).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(msg.contains("iteration") && msg.contains("step") && msg.contains("chain"), "{msg}");
+    assert!(msg.contains("last good checkpoint"), "{msg}");
+    let (it, p) = run_dir::checkpoints(&out).pop().unwrap();
+    let ok = nn::checkpoint::read_tensors(&p).unwrap();
+    assert!(ok.values().all(|t| t.first_non_finite().is_none()), "checkpoint {it} is finite");
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let mut cfg = tiny();
+    cfg.data.source = Source::Images { path: "/no/such/texture.png".into() };
+    let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &tmp("missing"), false, false).unwrap_err());
+    assert!(msg.contains("/no/such/texture.png"), "{msg}");
+    // an image too small for the net
+    let mut cfg = RunConfig::texture();
+    cfg.data.size = 8;
+    let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &tmp("small"), false, false).unwrap_err());
+    assert!(msg.contains("does not fit"), "{msg}");
+    assert!(RunConfig::from_toml("[data]\nsize = \"big\"").is_err());
+}
+
+#[test]
+fn sampling_from_a_checkpoint() {
+    let out = tmp("sample");
+    coopnets_cli::train::train(&tiny(), &out, false, false).unwrap();
+    let (_, ck) = run_dir::checkpoints(&out).pop().unwrap();
+    let png = out.join("samples.png");
+    let y = coopnets_cli::sample::sample(&ck, 5, Some(3), coopnets_cli::sample::Start::Zeros, 1, &png).unwrap();
+    assert_eq!(y.shape(), &[3, 3, 24, 24]);
+    assert!(png.exists());
+    assert!(coopnets_cli::sample::sample(
+        &out.join("nope.safetensors"),
+        5,
+        None,
+        coopnets_cli::sample::Start::Chains,
+        1,
+        &png
+    )
+    .is_err());
+}

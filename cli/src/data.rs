@@ -11,11 +11,16 @@ pub fn load_observed(cfg: &DataConfig) -> Result<Tensor> {
     let pixels = match &cfg.source {
         Source::Images { path } => {
             let mut opts = LoadOptions::new(cfg.channels);
-            if cfg.size > 0 {
+            if cfg.size > 0 && cfg.crop == 0 {
                 opts = opts.resized(cfg.size, cfg.size);
             }
-            datasets::load_images(path, &opts)
-                .with_context(|| format!("loading observed images from {}", path.display()))?
+            let x = datasets::load_images(path, &opts)
+                .with_context(|| format!("loading observed images from {}", path.display()))?;
+            match (cfg.crop, cfg.size) {
+                (0, _) => x,
+                (c, 0) => datasets::center_crop(&x, c, c)?,
+                (c, s) => datasets::resize(&datasets::center_crop(&x, c, c)?, s, s)?,
+            }
         }
         Source::Idx { images, labels, class, count } => {
             let set = datasets::load_mnist(images, labels).context("loading the IDX data set")?;

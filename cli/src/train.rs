@@ -80,7 +80,12 @@ pub fn train(cfg: &RunConfig, out: &Path, resume: bool, progress: bool) -> Resul
         bail!("observed data has shape {:?}, expected [N, C, H, W]", obs.shape())
     };
     let mut learner = build_learner(cfg, c, h, w)?;
-    let mut chains = Tensor::zeros(&[cfg.run.chains.max(1), c, h, w]);
+    let chain_shape = [cfg.run.chains.max(1), c, h, w];
+    let mut chains = if cfg.run.chain_init_std > 0.0 {
+        Tensor::randn(&chain_shape, 0.0, cfg.run.chain_init_std, &mut rng_for(cfg.run.seed, 0))?
+    } else {
+        Tensor::zeros(&chain_shape)
+    };
     let mut start = 0;
     let mut rows = Vec::new();
     if resume {

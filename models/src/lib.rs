@@ -1,8 +1,4 @@
-//! # coopnets-models
-//!
-//! The UCLA family of generative ConvNets. Now: the [`descriptor`] (generative ConvNet,
-//! an energy-based model learned by maximum likelihood with Langevin sampling). The
-//! generator (alternating back-propagation) and CoopNets build on the same pieces.
+#![doc = include_str!("../README.md")]
 
 pub mod descriptor;
 pub mod error;

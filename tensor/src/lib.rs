@@ -1,24 +1,4 @@
-//! # coopnets-tensor
-//!
-//! `f32` n-dimensional tensors with a CPU backend (ndarray-rand for sampling, matrixmultiply
-//! for GEMM with its AVX-512 kernel, rayon for threads) and a device abstraction that leaves
-//! room for CUDA. Read in this order:
-//!
-//! 1. [`layout`]: shape, strides, offset; views are layouts.
-//! 2. [`device`]: `Device` and the `Storage` enum (one arm per backend).
-//! 3. [`Tensor`] (`tensor.rs`): constructors, views, copies.
-//! 4. `ops/`: the operations, one family per file; each dispatches to a kernel in [`cpu`].
-//! 5. [`cpu::conv`]: im2col + GEMM convolution, GEMM + col2im transposed convolution.
-//!
-//! ```
-//! use tensor::{Tensor, ConvParams, rng_from_seed};
-//! let mut rng = rng_from_seed(0);
-//! let x = Tensor::randn(&[2, 3, 8, 8], 0.0, 1.0, &mut rng)?;
-//! let w = Tensor::randn(&[4, 3, 3, 3], 0.0, 0.1, &mut rng)?;
-//! let y = x.conv2d(&w, None, &ConvParams::new(1, 1))?.relu();
-//! assert_eq!(y.shape(), &[2, 4, 8, 8]);
-//! # Ok::<(), tensor::TensorError>(())
-//! ```
+#![doc = include_str!("../README.md")]
 
 pub mod cpu;
 pub mod device;

@@ -120,7 +120,49 @@ fn workloads() -> Result<Vec<Workload>> {
             Ok(())
         }),
     });
+    for (size, chains) in [(128, 1), (224, 1)] {
+        v.push(texture(size, chains)?);
+    }
     Ok(v)
+}
+
+/// One texture training iteration exactly as `coopnets_bench.py --workloads texture`: the
+/// `frame_3` descriptor, 10 Langevin steps (δ = 0.3, σ = 1) on persistent chains started at
+/// zeros, then one Adam update (lr 1e-4, β1 0.5) on mean f(syn) − mean f(obs); the observed
+/// image is N(0, 50²) noise (speed only).
+fn texture(size: usize, chains: usize) -> Result<Workload> {
+    use models::descriptor::{ChainInit, DescriptorLearner, DescriptorNet, DescriptorNetConfig, LearnConfig, Optim};
+    let mut rng = rng_from_seed(1);
+    let net = DescriptorNet::new(&DescriptorNetConfig::texture(), 3, size, size, &mut rng)?;
+    let learn = LearnConfig {
+        langevin_steps: 10,
+        step_size: 0.3,
+        chain_init: ChainInit::Persistent,
+        optim: Optim::Adam { lr: 1e-4, beta1: 0.5 },
+    };
+    let mut learner = DescriptorLearner::new(models::Descriptor::new(net, 1.0), learn);
+    let obs = Tensor::randn(&[1, 3, size, size], 0.0, 50.0, &mut rng)?;
+    let mut syn = Tensor::zeros(&[chains, 3, size, size]);
+    // FLOPs per iteration (conv only, as PyTorch's flop counter counts them: 20.08 GFLOP for
+    // 128-c1). Per image, a forward pass costs p1, of which conv1 is c1. A Langevin step is a
+    // forward and a backward-data pass: 2·p1 per chain. The update runs the obs image and the
+    // chains forward (p1 each) and backward for all weights (p1) and for the inputs of conv2
+    // and conv3 (p1 − c1).
+    let h1 = (size + 4 - 15) / 3 + 1;
+    let conv = |c_in: usize, c_out: usize, k: usize, hw: usize| 2.0 * (c_in * c_out * k * k * hw * hw) as f64;
+    let c1 = conv(3, 100, 15, h1);
+    let p1 = c1 + conv(100, 64, 5, h1) + conv(64, 30, 3, h1 + 2);
+    let gflop = (10.0 * 2.0 * p1 * chains as f64 + (1.0 + chains as f64) * (3.0 * p1 - c1)) / 1e9;
+    let name: &'static str =
+        Box::leak(format!("texture-{size}-c{chains} iteration (10 Langevin steps + Adam update)").into_boxed_str());
+    Ok(Workload {
+        name,
+        gflop,
+        run: Box::new(move || {
+            learner.step(&obs, &mut syn, &mut rng_from_seed(2))?;
+            Ok(())
+        }),
+    })
 }
 
 pub fn run(args: &BenchArgs) -> Result<()> {

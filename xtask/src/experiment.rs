@@ -1,15 +1,15 @@
 //! `cargo xtask experiment NAME`: the experiments of the papers, on data shipped in `data/`.
 //!
-//! * `texture`: learn a texture descriptor from one image (default: the shipped CC0-style
-//!   GIMP pink-marble pattern, 128×128, a few minutes on 2 cores); `--preset paper` for the
-//!   paper's 224×224 settings.
+//! * `texture`: learn a texture descriptor from one image (default: the shipped CC0 brick
+//!   photograph, 128×128 grey, about two minutes on 2 cores); `--image` for any other,
+//!   `--rgb` for colour, `--preset paper` for the paper's 224×224 settings.
 //! * `object`: learn a descriptor of one Fashion-MNIST class.
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use clap::Args;
-use coopnets_cli::config::{RunConfig, Source};
+use coopnets_cli::config::{Channels, RunConfig, Scaling, Source};
 
 #[derive(Args)]
 pub struct ExperimentArgs {
@@ -37,9 +37,9 @@ pub struct ExperimentArgs {
     /// Continue the run in --out from its newest checkpoint.
     #[arg(long)]
     resume: bool,
-    /// Learn in grey instead of colour.
+    /// Learn in colour (0–255 minus the VGG mean) instead of grey; for RGB textures.
     #[arg(long)]
-    grey: bool,
+    rgb: bool,
 }
 
 pub fn run(a: &ExperimentArgs) -> Result<()> {
@@ -51,6 +51,11 @@ pub fn run(a: &ExperimentArgs) -> Result<()> {
     };
     if let Some(p) = &a.image {
         cfg.data.source = Source::Images { path: p.clone() };
+        cfg.data.crop = 0; // the default crop is for the 512×512 brick photograph
+    }
+    if a.rgb {
+        cfg.data.channels = Channels::Rgb;
+        cfg.data.scaling = Scaling::vgg();
     }
     if let Some(s) = a.size {
         cfg.data.size = s;
@@ -63,10 +68,6 @@ pub fn run(a: &ExperimentArgs) -> Result<()> {
     }
     if let Some(s) = a.seed {
         cfg.run.seed = s;
-    }
-    if a.grey {
-        cfg.data.channels = datasets_channels_grey();
-        cfg.data.scaling = datasets_scalar_mean();
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let out = a.out.clone().unwrap_or_else(|| root.join("runs").join(&a.name));
@@ -88,12 +89,4 @@ pub fn run(a: &ExperimentArgs) -> Result<()> {
         s.out.join("report.html").display()
     );
     Ok(())
-}
-
-fn datasets_channels_grey() -> coopnets_cli::config::Channels {
-    coopnets_cli::config::Channels::Grey
-}
-
-fn datasets_scalar_mean() -> coopnets_cli::config::Scaling {
-    coopnets_cli::config::Scaling::ScalarMean(128.0)
 }

@@ -138,7 +138,7 @@ fn sampling_from_a_checkpoint() {
     let (_, ck) = run_dir::checkpoints(&out).pop().unwrap();
     let png = out.join("samples.png");
     let y = coopnets_cli::sample::sample(&ck, 5, Some(3), coopnets_cli::sample::Start::Zeros, 1, &png).unwrap();
-    assert_eq!(y.shape(), &[3, 3, 24, 24]);
+    assert_eq!(y.shape(), &[3, 1, 24, 24]); // the default texture is grey
     assert!(png.exists());
     assert!(coopnets_cli::sample::sample(
         &out.join("nope.safetensors"),

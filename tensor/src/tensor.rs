@@ -139,7 +139,7 @@ impl Tensor {
                     let o = self.layout.offset();
                     data[o..o + self.numel()].to_vec()
                 } else {
-                    self.layout.indices().map(|i| data[i]).collect()
+                    crate::cpu::elementwise::strided_copy(data, &self.layout)
                 }
             }
         }

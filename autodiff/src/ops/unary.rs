@@ -36,9 +36,11 @@ impl Var {
     pub fn abs(&self) -> Result<Var> {
         self.unary("abs", self.value().abs(), |x, _| x.sign())
     }
-    /// `y = max(x, 0)`; `∂L/∂x = g·[x > 0]`.
+    /// `y = max(x, 0)`; `∂L/∂x = g·[x > 0]` (= `g·[y > 0]`, one fused pass over g and y).
     pub fn relu(&self) -> Result<Var> {
-        self.unary("relu", self.value().relu(), |x, _| x.step())
+        let y = self.value().relu();
+        let y2 = y.clone();
+        self.tape.record("relu", y, &[self], move |g, _| Ok(vec![Some(g.mask_positive(&y2)?)]))
     }
     /// `y = x` if `x > 0` else `slope·x`; `∂L/∂x = g·([x > 0] + slope·[x ≤ 0])`.
     pub fn leaky_relu(&self, slope: f32) -> Result<Var> {

@@ -104,6 +104,8 @@ pub enum BinaryOp {
     Gt,
     /// 1 where `a == b`, else 0.
     Eq,
+    /// `a` where `b > 0`, else 0: the backward of relu in one pass (`g·[y > 0]`).
+    MaskPositive,
 }
 
 impl BinaryOp {
@@ -118,6 +120,13 @@ impl BinaryOp {
             BinaryOp::Minimum => a.min(b),
             BinaryOp::Gt => f32::from(u8::from(a > b)),
             BinaryOp::Eq => f32::from(u8::from(a == b)),
+            BinaryOp::MaskPositive => {
+                if b > 0.0 {
+                    a
+                } else {
+                    0.0
+                }
+            }
         }
     }
 }
@@ -160,6 +169,40 @@ pub fn binary(a: (&[f32], &Layout), b: (&[f32], &Layout), op: BinaryOp) -> Vec<f
         }
         for (j, o) in orow.iter_mut().enumerate() {
             *o = op.apply(da[oa + j * ia], db[ob + j * ib]);
+        }
+    };
+    if n >= PAR_MIN {
+        out.par_chunks_mut(inner).enumerate().for_each(row);
+    } else {
+        out.chunks_mut(inner).enumerate().for_each(row);
+    }
+    out
+}
+
+/// Copy the elements of a strided layout into a new contiguous buffer, row by row (the
+/// innermost axis is a tight loop with its stride; rows in parallel for large tensors).
+pub fn strided_copy(data: &[f32], l: &Layout) -> Vec<f32> {
+    let shape = l.shape();
+    let n = l.numel();
+    let rank = shape.len();
+    let mut out = vec![0.0; n];
+    if n == 0 {
+        return out;
+    }
+    let inner = if rank == 0 { 1 } else { shape[rank - 1] };
+    let is = if rank == 0 { 0 } else { l.strides()[rank - 1] };
+    let row = |(r, orow): (usize, &mut [f32])| {
+        let (mut o, mut rem) = (l.offset(), r);
+        for ax in (0..rank.saturating_sub(1)).rev() {
+            o += (rem % shape[ax]) * l.strides()[ax];
+            rem /= shape[ax];
+        }
+        if is == 1 {
+            orow.copy_from_slice(&data[o..o + inner]);
+        } else {
+            for (j, v) in orow.iter_mut().enumerate() {
+                *v = data[o + j * is];
+            }
         }
     };
     if n >= PAR_MIN {

@@ -18,6 +18,7 @@ impl Tensor {
             BinaryOp::Minimum => "minimum",
             BinaryOp::Gt => "gt",
             BinaryOp::Eq => "eq",
+            BinaryOp::MaskPositive => "mask_positive",
         };
         let shape = broadcast_shapes(name, self.shape(), rhs.shape())?;
         let la = self.layout.broadcast_to(&shape)?;
@@ -49,6 +50,10 @@ impl Tensor {
     /// 1 where `self > rhs`, else 0.
     pub fn gt(&self, rhs: &Tensor) -> Result<Tensor> {
         self.zip_with(rhs, BinaryOp::Gt)
+    }
+    /// `self` where `rhs > 0`, else 0 (relu's backward: `g.mask_positive(y)`).
+    pub fn mask_positive(&self, rhs: &Tensor) -> Result<Tensor> {
+        self.zip_with(rhs, BinaryOp::MaskPositive)
     }
     /// 1 where `self == rhs`, else 0.
     pub fn eq_mask(&self, rhs: &Tensor) -> Result<Tensor> {

@@ -37,6 +37,7 @@ pub struct DataConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {
     /// σ of the Gaussian reference distribution q(Y) = N(0, σ²I).
+    #[serde(serialize_with = "models::serde_f32::short")]
     pub reference_sigma: f32,
     pub net: DescriptorNetConfig,
 }
@@ -49,7 +50,7 @@ pub struct RunSettings {
     pub chains: usize,
     /// Standard deviation of the Gaussian noise the chains start from (0 = zeros, the mean
     /// image, as the reference code).
-    #[serde(default)]
+    #[serde(default, serialize_with = "models::serde_f32::short")]
     pub chain_init_std: f32,
     /// Observed images per iteration (0 = all of them).
     pub batch_size: usize,

@@ -36,7 +36,7 @@ pub fn write(out: &Path, cfg: &RunConfig, metrics: &serde_json::Value) -> Result
 body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
 img {{ image-rendering: pixelated; border: 1px solid #ccc; max-width: 100%; }}
 .pair {{ display: flex; gap: 2em; flex-wrap: wrap; align-items: flex-start; }}
-.snaps img {{ width: 160px; }} .finals img {{ width: 256px; }}
+.top img {{ width: 320px; }} .snaps img {{ width: 160px; }} .finals img {{ width: 256px; }}
 figure {{ margin: 0; }} figcaption {{ font-size: 0.85em; color: #555; }}
 table {{ border-collapse: collapse; }} th, td {{ text-align: left; padding: 2px 12px 2px 0; }}
 pre {{ background: #f6f6f6; padding: 1em; overflow-x: auto; }}
@@ -45,7 +45,7 @@ pre {{ background: #f6f6f6; padding: 1em; overflow-x: auto; }}
 <h1>Descriptor run: {title}</h1>
 <p>The descriptor p(Y) ∝ exp(f(Y; W))·N(0, σ²I) learned from the observed image(s) by maximum likelihood;
 the synthesized images are its Langevin chains.</p>
-<div class="pair">
+<div class="pair top">
 <figure><img src="observed.png" alt="observed"><figcaption>observed</figcaption></figure>
 <figure><img src="final.png" alt="synthesized"><figcaption>synthesized, after {iters} iterations</figcaption></figure>
 </div>

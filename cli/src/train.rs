@@ -171,8 +171,9 @@ fn finish(cfg: &RunConfig, out: &Path, chains: &Tensor, rows: &[EnergyRow], spi:
     crate::plot::line_plot(
         &out.join("energy.png"),
         &[
-            crate::plot::Series { values: &f_obs, color: [31, 119, 180] },
+            // f(syn) first, so f(obs) is drawn on top where they overlap
             crate::plot::Series { values: &f_syn, color: [214, 39, 40] },
+            crate::plot::Series { values: &f_obs, color: [31, 119, 180] },
         ],
     )?;
     let last =

@@ -43,9 +43,25 @@ pub enum Scaling {
     /// Per image: its own min → −1, its own max → +1 (a constant image maps to 0).
     MinMax,
     /// Subtract a per-channel mean (one entry per channel, or a single entry for all).
+    #[serde(serialize_with = "short_f32s")]
     ChannelMean(Vec<f32>),
     /// Subtract one scalar mean from every pixel.
+    #[serde(serialize_with = "short_f32")]
     ScalarMean(f32),
+}
+
+/// Serialize as the shortest decimal (`123.68`, not `123.68000030517578`).
+fn short_f32<S: serde::Serializer>(v: &f32, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_f64(v.to_string().parse().unwrap_or(f64::from(*v)))
+}
+
+fn short_f32s<S: serde::Serializer>(v: &[f32], s: S) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(v.len()))?;
+    for x in v {
+        seq.serialize_element(&x.to_string().parse::<f64>().unwrap_or(f64::from(*x)))?;
+    }
+    seq.end()
 }
 
 impl Scaling {

@@ -178,7 +178,10 @@ fn naive_matmul(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> 
 
 #[test]
 fn matmul_matches_triple_loop() {
-    for &(m, k, n) in &[(1, 1, 1), (3, 5, 2), (17, 33, 9), (64, 130, 70), (200, 64, 150)] {
+    // the last two are large enough (m·n·k ≥ 2²¹) for the row-block split over threads
+    for &(m, k, n) in
+        &[(1, 1, 1), (3, 5, 2), (17, 33, 9), (64, 130, 70), (200, 64, 150), (301, 120, 90), (129, 257, 65)]
+    {
         let a = rand(&[m, k], 1);
         let b = rand(&[k, n], 2);
         assert!(

@@ -37,7 +37,7 @@ pub fn run_check() -> Result<()> {
     std::fs::create_dir_all(&dir)?;
     run(Command::new(env!("CARGO"))
         .current_dir(&root)
-        .args(["run", "--quiet", "-p", "coopnets-nn", "--example", "export_checkpoint", "--"])
+        .args(["run", "--release", "--quiet", "-p", "coopnets-nn", "--example", "export_checkpoint", "--"])
         .arg(&dir))?;
     run(Command::new(&py).arg(root.join("nn/tests/interop.py")).arg(&dir))
 }

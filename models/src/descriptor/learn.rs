@@ -27,9 +27,23 @@ use crate::error::Result;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Optim {
     /// Per-layer division by output area, max-abs clipping at `cap`, SGD with momentum.
-    Matconvnet { lr: f32, momentum: f32, weight_decay: f32, cap: f32 },
+    Matconvnet {
+        #[serde(serialize_with = "crate::serde_f32::short")]
+        lr: f32,
+        #[serde(serialize_with = "crate::serde_f32::short")]
+        momentum: f32,
+        #[serde(serialize_with = "crate::serde_f32::short")]
+        weight_decay: f32,
+        #[serde(serialize_with = "crate::serde_f32::short")]
+        cap: f32,
+    },
     /// Adam on `mean f(syn) − mean f(obs)`.
-    Adam { lr: f32, beta1: f32 },
+    Adam {
+        #[serde(serialize_with = "crate::serde_f32::short")]
+        lr: f32,
+        #[serde(serialize_with = "crate::serde_f32::short")]
+        beta1: f32,
+    },
 }
 
 /// Where the synthesized chains start each iteration.
@@ -51,6 +65,7 @@ pub struct LearnConfig {
     /// Langevin steps per iteration (T).
     pub langevin_steps: usize,
     /// Langevin step size δ.
+    #[serde(serialize_with = "crate::serde_f32::short")]
     pub step_size: f32,
     pub chain_init: ChainInit,
     pub optim: Optim,

@@ -36,7 +36,7 @@ pub struct DescriptorNetConfig {
     #[serde(default)]
     pub fc_top: Option<usize>,
     /// Standard deviation of the N(0, std²) weight init (reference: 0.01).
-    #[serde(default = "init_std")]
+    #[serde(default = "init_std", serialize_with = "crate::serde_f32::short")]
     pub init_std: f32,
 }
 

@@ -62,6 +62,28 @@ pub fn join(prefix: &str, name: &str) -> String {
     }
 }
 
+/// Push `prefix.weight` and `prefix.bias` (each if present): the parameters of most layers.
+pub fn collect_weight_bias<'a>(
+    prefix: &str,
+    weight: Option<&'a Parameter>,
+    bias: Option<&'a Parameter>,
+    out: &mut Vec<(String, &'a Parameter)>,
+) {
+    out.extend(weight.map(|w| (join(prefix, "weight"), w)));
+    out.extend(bias.map(|b| (join(prefix, "bias"), b)));
+}
+
+/// The mutable counterpart of [`collect_weight_bias`].
+pub fn collect_weight_bias_mut<'a>(
+    prefix: &str,
+    weight: Option<&'a mut Parameter>,
+    bias: Option<&'a mut Parameter>,
+    out: &mut Vec<(String, &'a mut Parameter)>,
+) {
+    out.extend(weight.map(|w| (join(prefix, "weight"), w)));
+    out.extend(bias.map(|b| (join(prefix, "bias"), b)));
+}
+
 /// Gradients of a loss with respect to a module's parameters, by parameter name.
 pub type ParamGrads = BTreeMap<String, Tensor>;
 

@@ -12,7 +12,7 @@ use autodiff::Var;
 use tensor::Tensor;
 
 use crate::error::{NnError, Result};
-use crate::module::{join, Module};
+use crate::module::{collect_weight_bias, collect_weight_bias_mut, join, Module};
 use crate::parameter::Parameter;
 
 pub struct BatchNorm {
@@ -90,20 +90,10 @@ impl Module for BatchNorm {
         Ok(y)
     }
     fn collect_params<'a>(&'a self, prefix: &str, out: &mut Vec<(String, &'a Parameter)>) {
-        if let Some(w) = &self.weight {
-            out.push((join(prefix, "weight"), w));
-        }
-        if let Some(b) = &self.bias {
-            out.push((join(prefix, "bias"), b));
-        }
+        collect_weight_bias(prefix, self.weight.as_ref(), self.bias.as_ref(), out);
     }
     fn collect_params_mut<'a>(&'a mut self, prefix: &str, out: &mut Vec<(String, &'a mut Parameter)>) {
-        if let Some(w) = &mut self.weight {
-            out.push((join(prefix, "weight"), w));
-        }
-        if let Some(b) = &mut self.bias {
-            out.push((join(prefix, "bias"), b));
-        }
+        collect_weight_bias_mut(prefix, self.weight.as_mut(), self.bias.as_mut(), out);
     }
     fn collect_buffers(&self, prefix: &str, out: &mut Vec<(String, Tensor)>) {
         let (m, v) = self.running_stats();

@@ -6,7 +6,7 @@ use rand::Rng;
 
 use crate::error::{NnError, Result};
 use crate::layers::conv::{kernel_dims, ConvOptions};
-use crate::module::{join, Module};
+use crate::module::{collect_weight_bias, collect_weight_bias_mut, Module};
 use crate::parameter::Parameter;
 
 /// A transposed convolution with `D` spatial axes.
@@ -55,15 +55,9 @@ impl<const D: usize> Module for ConvTranspose<D> {
         Ok(x.conv_transpose(&w, b.as_ref(), &self.params)?)
     }
     fn collect_params<'a>(&'a self, prefix: &str, out: &mut Vec<(String, &'a Parameter)>) {
-        out.push((join(prefix, "weight"), &self.weight));
-        if let Some(b) = &self.bias {
-            out.push((join(prefix, "bias"), b));
-        }
+        collect_weight_bias(prefix, Some(&self.weight), self.bias.as_ref(), out);
     }
     fn collect_params_mut<'a>(&'a mut self, prefix: &str, out: &mut Vec<(String, &'a mut Parameter)>) {
-        out.push((join(prefix, "weight"), &mut self.weight));
-        if let Some(b) = &mut self.bias {
-            out.push((join(prefix, "bias"), b));
-        }
+        collect_weight_bias_mut(prefix, Some(&mut self.weight), self.bias.as_mut(), out);
     }
 }

@@ -6,7 +6,7 @@ use tensor::Tensor;
 
 use crate::error::{NnError, Result};
 use crate::init::Init;
-use crate::module::{join, Module};
+use crate::module::{collect_weight_bias, collect_weight_bias_mut, Module};
 use crate::parameter::Parameter;
 
 #[derive(Clone, Debug)]
@@ -46,15 +46,9 @@ impl Module for Linear {
         })
     }
     fn collect_params<'a>(&'a self, prefix: &str, out: &mut Vec<(String, &'a Parameter)>) {
-        out.push((join(prefix, "weight"), &self.weight));
-        if let Some(b) = &self.bias {
-            out.push((join(prefix, "bias"), b));
-        }
+        collect_weight_bias(prefix, Some(&self.weight), self.bias.as_ref(), out);
     }
     fn collect_params_mut<'a>(&'a mut self, prefix: &str, out: &mut Vec<(String, &'a mut Parameter)>) {
-        out.push((join(prefix, "weight"), &mut self.weight));
-        if let Some(b) = &mut self.bias {
-            out.push((join(prefix, "bias"), b));
-        }
+        collect_weight_bias_mut(prefix, Some(&mut self.weight), self.bias.as_mut(), out);
     }
 }

@@ -55,10 +55,7 @@ impl Optimizer for Adam {
             let (true, Some(g)) = (p.requires_grad, grads.get(&name)) else {
                 continue;
             };
-            let mut g = self.clip.map_or_else(|| g.clone(), |c| c.apply(g));
-            if self.weight_decay != 0.0 && p.decay_mult != 0.0 {
-                g.axpy_(self.weight_decay * p.decay_mult, &p.value)?;
-            }
+            let g = super::regularized_grad(g, p, self.clip, self.weight_decay)?;
             let (t, m, v) = self.state.entry(name).or_insert_with(|| (0, g.zeros_like(), g.zeros_like()));
             *t += 1;
             m.scale_(b1);

@@ -44,6 +44,21 @@ impl Clip {
     }
 }
 
+/// The gradient an optimizer applies to parameter `p`: `clip(g) + λ·m_wd·W` (L2 weight decay
+/// scaled by the parameter's decay multiplier).
+pub(crate) fn regularized_grad(
+    g: &Tensor,
+    p: &crate::Parameter,
+    clip: Option<Clip>,
+    weight_decay: f32,
+) -> Result<Tensor> {
+    let mut g = clip.map_or_else(|| g.clone(), |c| c.apply(g));
+    if weight_decay != 0.0 && p.decay_mult != 0.0 {
+        g.axpy_(weight_decay * p.decay_mult, &p.value)?;
+    }
+    Ok(g)
+}
+
 /// Something that updates a module's parameters from their gradients.
 pub trait Optimizer {
     /// One update of every trainable parameter that has a gradient in `grads`.

@@ -48,10 +48,7 @@ impl Optimizer for Sgd {
             let (true, Some(g)) = (p.requires_grad, grads.get(&name)) else {
                 continue;
             };
-            let mut g = self.clip.map_or_else(|| g.clone(), |c| c.apply(g));
-            if self.weight_decay != 0.0 && p.decay_mult != 0.0 {
-                g.axpy_(self.weight_decay * p.decay_mult, &p.value)?;
-            }
+            let g = super::regularized_grad(g, p, self.clip, self.weight_decay)?;
             let v = match self.velocity.get_mut(&name) {
                 Some(v) if self.momentum != 0.0 => {
                     v.scale_(self.momentum);

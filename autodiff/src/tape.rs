@@ -176,6 +176,9 @@ impl Tape {
         }
         let t = self.inner.borrow();
         for v in wrt.iter().copied().chain(std::iter::once(output)) {
+            if !self.same_as(&v.tape) {
+                return Err(AutodiffError::ForeignVar("backward"));
+            }
             if v.generation != t.generation {
                 return Err(AutodiffError::StaleVar("backward"));
             }

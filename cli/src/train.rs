@@ -15,6 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use models::descriptor::{DescriptorLearner, DescriptorNet};
 use models::Descriptor;
 use nn::optim::Optimizer;
+use nn::Module;
 use tensor::{rng_for, rng_from_seed, Tensor};
 
 use crate::config::RunConfig;
@@ -73,7 +74,6 @@ pub fn train(cfg: &RunConfig, out: &Path, resume: bool, progress: bool) -> Resul
         bail!("{} already holds a run; pass --resume to continue it or choose another --out", out.display());
     }
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    nn::checkpoint::write_atomic(&out.join("config.toml"), cfg.to_toml()?.as_bytes())?;
 
     let obs = crate::data::load_observed(&cfg.data)?;
     let &[n_obs, c, h, w] = obs.shape() else {
@@ -82,7 +82,8 @@ pub fn train(cfg: &RunConfig, out: &Path, resume: bool, progress: bool) -> Resul
     let mut learner = build_learner(cfg, c, h, w)?;
     let chain_shape = [cfg.run.chains.max(1), c, h, w];
     let mut chains = if cfg.run.chain_init_std > 0.0 {
-        Tensor::randn(&chain_shape, 0.0, cfg.run.chain_init_std, &mut rng_for(cfg.run.seed, 0))?
+        // its own stream: 0 initialises the weights, t + 1 drives iteration t
+        Tensor::randn(&chain_shape, 0.0, cfg.run.chain_init_std, &mut rng_for(cfg.run.seed, u64::MAX))?
     } else {
         Tensor::zeros(&chain_shape)
     };
@@ -90,6 +91,7 @@ pub fn train(cfg: &RunConfig, out: &Path, resume: bool, progress: bool) -> Resul
     let mut rows = Vec::new();
     if resume {
         if let Some((it, path)) = run_dir::checkpoints(out).pop() {
+            check_resumable(&path, cfg)?;
             let opt: &mut dyn Optimizer = learner.optimizer.as_mut();
             let loaded = nn::checkpoint::load(&path, &mut learner.descriptor.net, &mut [("descriptor", opt)])?;
             chains =
@@ -107,6 +109,7 @@ pub fn train(cfg: &RunConfig, out: &Path, resume: bool, progress: bool) -> Resul
             eprintln!("resuming from {} (iteration {it})", path.display());
         }
     }
+    nn::checkpoint::write_atomic(&out.join("config.toml"), cfg.to_toml()?.as_bytes())?;
     save_grid(&out.join("observed.png"), &obs, &cfg.data.scaling)?;
 
     let bar = if progress { ProgressBar::new(cfg.run.iterations as u64) } else { ProgressBar::hidden() };
@@ -133,6 +136,13 @@ pub fn train(cfg: &RunConfig, out: &Path, resume: bool, progress: bool) -> Resul
                 run_dir::checkpoint_dir(out).display()
             );
         }
+        let params = learner.descriptor.net.named_parameters();
+        if let Some((name, _)) = params.iter().find(|(_, p)| p.value.first_non_finite().is_some()) {
+            bail!(
+                "iteration {it}: parameter {name} is not finite after the update; the last good checkpoint is kept in {}",
+                run_dir::checkpoint_dir(out).display()
+            );
+        }
         rows.push(EnergyRow {
             iteration: it,
             f_obs: stats.f_obs,
@@ -154,6 +164,31 @@ pub fn train(cfg: &RunConfig, out: &Path, resume: bool, progress: bool) -> Resul
     let ran = cfg.run.iterations.saturating_sub(start);
     let spi = if ran > 0 { t_run.elapsed().as_secs_f64() / ran as f64 } else { 0.0 };
     finish(cfg, out, &chains, &rows, spi)
+}
+
+/// A run may be resumed with a different length and output cadence, nothing else: the
+/// numbers it reaches would otherwise not be the ones of an uninterrupted run.
+fn check_resumable(checkpoint: &Path, cfg: &RunConfig) -> Result<()> {
+    let side = nn::checkpoint::sidecar_path(checkpoint);
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&side).with_context(|| format!("reading {}", side.display()))?)
+            .with_context(|| format!("{} is not valid JSON", side.display()))?;
+    let saved: RunConfig = serde_json::from_value(meta["config"].clone())
+        .with_context(|| format!("{}: no run configuration", side.display()))?;
+    let cadence_free = |c: &RunConfig| {
+        let mut c = c.clone();
+        (c.run.iterations, c.run.snapshot_every, c.run.checkpoint_every, c.run.keep_checkpoints) = (0, 0, 0, 0);
+        c
+    };
+    if cadence_free(&saved) != cadence_free(cfg) {
+        bail!(
+            "--resume: the configuration differs from the one this run was started with ({}); only iterations, \
+             snapshot_every, checkpoint_every and keep_checkpoints may change. Saved configuration:\n{}",
+            side.display(),
+            saved.to_toml()?
+        );
+    }
+    Ok(())
 }
 
 /// The end-of-run files: final grid and chains, the energy plot, metrics and the report.

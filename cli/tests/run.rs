@@ -100,21 +100,34 @@ fn a_resumed_run_reaches_the_same_numbers_as_an_uninterrupted_one() {
 
 #[test]
 fn a_chain_that_goes_non_finite_stops_the_run_and_keeps_the_last_good_checkpoint() {
+    // an absurd learning rate: after the first update f explodes and the chains overflow
     let out = tmp("nan");
     let mut cfg = tiny();
-    cfg.run.iterations = 4;
-    coopnets_cli::train::train(&cfg, &out, false, false).unwrap(); // good checkpoints up to 4
-                                                                   // continue with an absurd learning rate: f explodes, the chains overflow
     cfg.run.iterations = 40;
+    cfg.run.checkpoint_every = 1;
     cfg.learn.optim = Optim::Adam { lr: 1e30, beta1: 0.5 };
-    cfg.learn.step_size = 1e18;
-    let err = coopnets_cli::train::train(&cfg, &out, true, false).unwrap_err();
+    let err = coopnets_cli::train::train(&cfg, &out, false, false).unwrap_err();
     let msg = format!("{err:#}");
     assert!(msg.contains("iteration") && msg.contains("step") && msg.contains("chain"), "{msg}");
     assert!(msg.contains("last good checkpoint"), "{msg}");
-    let (it, p) = run_dir::checkpoints(&out).pop().unwrap();
+    let (it, p) = run_dir::checkpoints(&out).pop().expect("a checkpoint before the failure");
     let ok = nn::checkpoint::read_tensors(&p).unwrap();
     assert!(ok.values().all(|t| t.first_non_finite().is_none()), "checkpoint {it} is finite");
+}
+
+#[test]
+fn resuming_with_a_different_configuration_is_refused() {
+    let out = tmp("resume-config");
+    coopnets_cli::train::train(&tiny(), &out, false, false).unwrap();
+    let mut longer = tiny();
+    longer.run.iterations = 8; // allowed
+    coopnets_cli::train::train(&longer, &out, true, false).unwrap();
+    let mut other = longer.clone();
+    other.learn.step_size = 0.1; // not allowed
+    let msg = format!("{:#}", coopnets_cli::train::train(&other, &out, true, false).unwrap_err());
+    assert!(msg.contains("only iterations"), "{msg}");
+    let saved = RunConfig::from_toml(&std::fs::read_to_string(out.join("config.toml")).unwrap()).unwrap();
+    assert_eq!(saved.learn.step_size, 0.3, "config.toml is not overwritten by a refused resume");
 }
 
 #[test]
@@ -149,4 +162,48 @@ fn sampling_from_a_checkpoint() {
         &png
     )
     .is_err());
+}
+
+#[test]
+fn a_run_killed_with_sigkill_resumes_to_the_same_numbers() {
+    // the real binary, killed (SIGKILL) as soon as its first checkpoint is on disk
+    let mut cfg = tiny();
+    cfg.run.iterations = 120;
+    cfg.run.checkpoint_every = 5;
+    cfg.run.snapshot_every = 1000;
+    let straight = tmp("sigkill-straight");
+    coopnets_cli::train::train(&cfg, &straight, false, false).unwrap();
+
+    let killed = tmp("sigkill-killed");
+    std::fs::create_dir_all(&killed).unwrap();
+    let config = killed.with_extension("toml");
+    std::fs::write(&config, cfg.to_toml().unwrap()).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_coopnets"))
+        .args(["train", "descriptor", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&killed)
+        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while run_dir::checkpoints(&killed).is_empty() && start.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL on Unix: no chance to clean up
+    child.wait().unwrap();
+    let (at, _) = run_dir::checkpoints(&killed).pop().expect("a checkpoint before the kill");
+    println!("killed after the checkpoint at iteration {at}");
+
+    coopnets_cli::train::train(&cfg, &killed, true, false).unwrap();
+    let (a, b) = (final_checkpoint(&straight), final_checkpoint(&killed));
+    for (k, t) in &a {
+        assert_eq!(t.to_vec(), b[k].to_vec(), "{k} differs after kill -9 and resume");
+    }
+    let strip = |v: Vec<run_dir::EnergyRow>| v.into_iter().map(|r| (r.iteration, r.f_obs, r.f_syn)).collect::<Vec<_>>();
+    assert_eq!(
+        strip(run_dir::read_energy(&straight, usize::MAX).unwrap()),
+        strip(run_dir::read_energy(&killed, usize::MAX).unwrap())
+    );
 }

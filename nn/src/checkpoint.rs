@@ -161,7 +161,14 @@ pub fn load(path: &Path, module: &mut dyn Module, optimizers: &mut [(&str, &mut 
     if !mismatches.is_empty() {
         return Err(NnError::Mismatch { path: path.to_path_buf(), mismatches });
     }
-    // 2. assign
+    // 2. optimizer state (it validates its own entries; the module is not touched yet)
+    for (label, opt) in optimizers.iter_mut() {
+        let prefix = format!("optim.{label}.");
+        let state: BTreeMap<String, Tensor> =
+            tensors.iter().filter_map(|(k, v)| k.strip_prefix(&prefix).map(|s| (s.to_string(), v.clone()))).collect();
+        opt.load_state_dict(&state).map_err(|msg| NnError::Corrupt { path: path.to_path_buf(), msg })?;
+    }
+    // 3. parameters and buffers
     for (name, p) in module.named_parameters_mut() {
         if let Some(t) = tensors.remove(&name) {
             p.value = t;
@@ -169,14 +176,13 @@ pub fn load(path: &Path, module: &mut dyn Module, optimizers: &mut [(&str, &mut 
     }
     for (name, _) in buffers {
         if let Some(t) = tensors.get(&name) {
-            module.load_buffer(&name, t);
+            if !module.load_buffer(&name, t) {
+                return Err(NnError::Corrupt {
+                    path: path.to_path_buf(),
+                    msg: format!("buffer {name} could not be restored"),
+                });
+            }
         }
-    }
-    for (label, opt) in optimizers.iter_mut() {
-        let prefix = format!("optim.{label}.");
-        let state: BTreeMap<String, Tensor> =
-            tensors.iter().filter_map(|(k, v)| k.strip_prefix(&prefix).map(|s| (s.to_string(), v.clone()))).collect();
-        opt.load_state_dict(&state).map_err(|msg| NnError::Corrupt { path: path.to_path_buf(), msg })?;
     }
     let extras =
         tensors.iter().filter_map(|(k, v)| k.strip_prefix("extra.").map(|s| (s.to_string(), v.clone()))).collect();

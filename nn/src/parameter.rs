@@ -8,7 +8,7 @@ use tensor::Tensor;
 static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
 
 /// A tensor a model learns, plus how it is learned.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Parameter {
     pub value: Tensor,
     /// Frozen parameters get no gradient and are skipped by optimizers.
@@ -18,6 +18,19 @@ pub struct Parameter {
     /// Multiplies the optimizer's weight decay (0 for biases and BatchNorm, as in MatConvNet).
     pub decay_mult: f32,
     key: u64,
+}
+
+/// A clone is a new parameter (its own leaf on a tape), with the same value and settings.
+impl Clone for Parameter {
+    fn clone(&self) -> Self {
+        Parameter {
+            value: self.value.clone(),
+            requires_grad: self.requires_grad,
+            lr_mult: self.lr_mult,
+            decay_mult: self.decay_mult,
+            key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
+        }
+    }
 }
 
 impl Parameter {

@@ -299,3 +299,28 @@ fn conv_rejects_bad_shapes_with_errors() {
     assert!(x.conv2d(&Tensor::zeros(&[4, 3, 3, 3]), None, &ConvParams::new(0, 0)).is_err(), "stride 0");
     assert!(x.conv1d(&Tensor::zeros(&[4, 3, 3]), None, &ConvParams::new(1, 0)).is_err(), "rank");
 }
+
+#[test]
+fn results_do_not_depend_on_the_number_of_threads() {
+    // resumed training must reach the same numbers on any machine: every conv kernel gives
+    // bit-identical results with 1, 2 and 3 threads (batch 1 and a batch of 6)
+    let mut rng = rng_from_seed(4);
+    for (xs, ws, stride, pad) in [([1, 3, 40, 40], [8, 3, 7, 7], 3, 2), ([6, 5, 17, 17], [4, 5, 3, 3], 1, 1)] {
+        let x = Tensor::randn(&xs, 0.0, 1.0, &mut rng).unwrap();
+        let w = Tensor::randn(&ws, 0.0, 1.0, &mut rng).unwrap();
+        let p = ConvParams::new(stride, pad);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                let y = x.conv2d(&w, None, &p).unwrap();
+                let dx = y.conv_backward_data(&w, x.shape(), &p).unwrap();
+                let dw = x.conv_backward_weight(&y, w.shape(), &p).unwrap();
+                let s = y.sum(&[0, 2, 3], false).unwrap();
+                [y, dx, dw, s].map(|t| t.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+            })
+        };
+        let one = run(1);
+        assert_eq!(one, run(2), "1 vs 2 threads, input {xs:?}");
+        assert_eq!(one, run(3), "1 vs 3 threads, input {xs:?}");
+    }
+}

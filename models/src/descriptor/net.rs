@@ -87,6 +87,12 @@ impl DescriptorNet {
         let mut convs = Vec::new();
         let mut areas = Vec::new();
         for (i, l) in cfg.layers.iter().enumerate() {
+            if l.stride == 0 || l.kernel == 0 || l.out_channels == 0 {
+                return Err(ModelError::Config(format!(
+                    "descriptor layer {}: stride, kernel and out_channels must be positive",
+                    i + 1
+                )));
+            }
             let out = |n: usize| (n + 2 * l.padding).checked_sub(l.kernel).map(|v| v / l.stride + 1);
             let (Some(oh), Some(ow)) = (out(h), out(w)) else {
                 return Err(ModelError::Config(format!("descriptor layer {} ({}×{} kernel) does not fit a {h}×{w} input; use a larger image or a smaller net", i + 1, l.kernel, l.kernel)));

@@ -84,20 +84,30 @@ impl Optimizer for Adam {
         d
     }
     fn load_state_dict(&mut self, state: &BTreeMap<String, Tensor>) -> std::result::Result<(), String> {
-        self.state.clear();
+        let mut parts: BTreeMap<String, (Option<u64>, Option<Tensor>, Option<Tensor>)> = BTreeMap::new();
         for (k, v) in state {
             let (kind, name) = k
                 .strip_prefix("adam.")
                 .and_then(|r| r.split_once('.'))
                 .ok_or_else(|| format!("unknown Adam state {k}"))?;
-            let e = self.state.entry(name.to_string()).or_insert_with(|| (0, Tensor::zeros(&[0]), Tensor::zeros(&[0])));
+            let e = parts.entry(name.to_string()).or_default();
             match kind {
-                "m" => e.1 = v.clone(),
-                "v" => e.2 = v.clone(),
-                "t" => e.0 = v.to_scalar().map_err(|e| e.to_string())? as u64,
+                "m" => e.1 = Some(v.clone()),
+                "v" => e.2 = Some(v.clone()),
+                "t" => e.0 = Some(v.to_scalar().map_err(|e| e.to_string())? as u64),
                 _ => return Err(format!("unknown Adam state {k}")),
             }
         }
+        let mut loaded = BTreeMap::new();
+        for (name, part) in parts {
+            match part {
+                (Some(t), Some(m), Some(v)) if m.shape() == v.shape() => {
+                    loaded.insert(name, (t, m, v));
+                }
+                _ => return Err(format!("Adam state of {name} is incomplete (needs t, m and v of one shape)")),
+            }
+        }
+        self.state = loaded;
         Ok(())
     }
 }

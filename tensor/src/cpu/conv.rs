@@ -19,7 +19,7 @@ use std::cell::RefCell;
 use rayon::prelude::*;
 
 use super::matmul::{sgemm_raw, MatRef};
-use super::{part_range, parts, SendPtr};
+use super::{part_range, SendPtr};
 
 /// Sizes of one convolution, normalised to 3 spatial axes (depth, height, width).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -180,20 +180,21 @@ pub fn col2im_add(g: &ConvGeom, cols: &[f32], rows: std::ops::Range<usize>, x: &
     }
 }
 
+/// Tiles of output rows of one image.
+fn row_tiles(g: &ConvGeom) -> Vec<std::ops::Range<usize>> {
+    let (rpt, rows) = (g.rows_per_tile(), g.rows());
+    (0..rows).step_by(rpt.max(1)).map(|r| r..(r + rpt).min(rows)).collect()
+}
+
 /// Work items: (image, tile of output rows).
 fn tiles(g: &ConvGeom) -> Vec<(usize, std::ops::Range<usize>)> {
-    let rpt = g.rows_per_tile();
-    let rows = g.rows();
-    let mut v = Vec::new();
-    for n in 0..g.n {
-        let mut r = 0;
-        while r < rows {
-            v.push((n, r..(r + rpt).min(rows)));
-            r += rpt;
-        }
-    }
-    v
+    let rows = row_tiles(g);
+    (0..g.n).flat_map(|n| rows.iter().map(move |r| (n, r.clone()))).collect()
 }
+
+/// Fixed number of parts for reductions over tiles: the sum order, and so every bit of the
+/// result, does not depend on how many threads run them.
+const REDUCTION_PARTS: usize = 4;
 
 /// `y[n, co, p] = Σ_k W[co, k]·cols_n[k, p] + b[co]`. x: N × C_in × D × H × W, w: C_out × K.
 pub fn conv_forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
@@ -226,47 +227,41 @@ pub fn conv_forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) ->
 
 /// `dx = col2im(Wᵀ·dy)`: the gradient of [`conv_forward`] with respect to its input, and the
 /// forward pass of the transposed convolution. dy: N × C_out × P, w: C_out × K.
+///
+/// Tasks own disjoint parts of dx: one image each when there are enough images, otherwise
+/// one group of input channels of one image (channel c only receives the rows of `Wᵀ·dy`
+/// that belong to c). No two tasks add into the same element, so the result is the same
+/// whatever the number of threads.
 pub fn conv_backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
     let (k, p, il) = (g.k(), g.p(), g.input_len());
-    let ow = g.output[2];
     let mut dx = vec![0.0f32; g.n * il];
-    // cols[K, tp] = Wᵀ[K, C_out] · dy_n[C_out, tile], then scatter-add into dx_n
-    let tile_into = |n: usize, rows: std::ops::Range<usize>, dxn: &mut [f32]| {
-        let tp = rows.len() * ow;
-        let p0 = rows.start * ow;
-        with_scratch(k * tp, |cols| {
-            let wt = MatRef { data: w, offset: 0, row_stride: 1, col_stride: k };
-            let dym = MatRef { data: dy, offset: n * g.c_out * p + p0, row_stride: p, col_stride: 1 };
-            // SAFETY: cols is this thread's scratch, k×tp.
-            unsafe { sgemm_raw(k, g.c_out, tp, 1.0, wt, dym, 0.0, cols.as_mut_ptr(), tp, 1) };
-            col2im_add(g, cols, rows, dxn);
-        });
-    };
-    let items = tiles(g);
-    if g.n >= 2 * rayon::current_num_threads() {
-        // enough images: one task per image, each writes its own dx_n
-        dx.par_chunks_mut(il).enumerate().for_each(|(n, dxn)| {
-            for (_, rows) in items.iter().filter(|(m, _)| *m == n) {
-                tile_into(n, rows.clone(), dxn);
+    if il == 0 || g.c_in == 0 {
+        return dx;
+    }
+    let kernel_len = k / g.c_in;
+    let groups = if g.n >= 4 { 1 } else { g.c_in.min(8) };
+    let per_group = g.c_in.div_ceil(groups);
+    let plane = il / g.c_in;
+    let (ow, rows) = (g.output[2], row_tiles(g));
+    dx.par_chunks_mut(il).enumerate().for_each(|(n, dxn)| {
+        dxn.par_chunks_mut(per_group * plane).enumerate().for_each(|(gi, dxg)| {
+            // the conv restricted to input channels c0 .. c0 + cg
+            let (c0, cg) = (gi * per_group, dxg.len() / plane);
+            let sub = ConvGeom { c_in: cg, ..g.clone() };
+            let kg = cg * kernel_len;
+            for r in &rows {
+                let (tp, p0) = (r.len() * ow, r.start * ow);
+                with_scratch(kg * tp, |cols| {
+                    // cols[Kg, tp] = W[:, c0 rows]ᵀ · dy_n[:, tile]
+                    let wt = MatRef { data: w, offset: c0 * kernel_len, row_stride: 1, col_stride: k };
+                    let dym = MatRef { data: dy, offset: n * g.c_out * p + p0, row_stride: p, col_stride: 1 };
+                    // SAFETY: cols is this thread's scratch, kg×tp.
+                    unsafe { sgemm_raw(kg, g.c_out, tp, 1.0, wt, dym, 0.0, cols.as_mut_ptr(), tp, 1) };
+                    col2im_add(&sub, cols, r.clone(), dxg);
+                });
             }
         });
-    } else {
-        // few images: split the tiles into fixed parts, each with a private dx, then add up
-        let n_parts = parts(items.len());
-        let partials: Vec<Vec<f32>> = (0..n_parts)
-            .into_par_iter()
-            .map(|i| {
-                let mut acc = vec![0.0f32; g.n * il];
-                for (n, rows) in &items[part_range(items.len(), n_parts, i)] {
-                    tile_into(*n, rows.clone(), &mut acc[n * il..(n + 1) * il]);
-                }
-                acc
-            })
-            .collect();
-        for part in partials {
-            super::elementwise::axpy(&mut dx, 1.0, &part);
-        }
-    }
+    });
     dx
 }
 
@@ -276,7 +271,7 @@ pub fn conv_backward_weight(g: &ConvGeom, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let (k, p, il) = (g.k(), g.p(), g.input_len());
     let ow = g.output[2];
     let items = tiles(g);
-    let n_parts = parts(items.len());
+    let n_parts = REDUCTION_PARTS.min(items.len()).max(1);
     let partials: Vec<Vec<f32>> = (0..n_parts)
         .into_par_iter()
         .map(|i| {

@@ -1,8 +1,10 @@
 //! CPU backend: plain loops over contiguous `f32` slices, parallel with rayon, GEMM from
 //! `matrixmultiply` (single-threaded calls inside rayon loops).
 //!
-//! Every parallel reduction here splits its work into a fixed number of parts in a fixed
-//! order, so results are bit-identical from run to run (resumed training depends on it).
+//! Every parallel reduction here splits its work into a fixed number of parts (not one per
+//! thread) and adds them in a fixed order, and every other parallel loop writes disjoint
+//! outputs, so results are bit-identical from run to run and on any number of threads
+//! (resumed training depends on it).
 
 pub mod conv;
 pub mod copy;
@@ -25,11 +27,6 @@ impl SendPtr {
     pub(crate) fn get(self) -> *mut f32 {
         self.0
     }
-}
-
-/// Number of parts for a deterministic parallel split of `items` work items.
-pub(crate) fn parts(items: usize) -> usize {
-    rayon::current_num_threads().min(items).max(1)
 }
 
 /// Range of part `i` of `n` parts over `items`.

@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use super::{part_range, parts, PAR_MIN};
+use super::{part_range, PAR_MIN};
 
 /// How to combine elements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,7 +83,8 @@ pub fn reduce_axes(x: &[f32], shape: &[usize], reduced: &[bool], op: ReduceOp) -
         }
         acc
     };
-    let n_parts = if x.len() >= PAR_MIN { parts(rows) } else { 1 };
+    // a fixed number of parts: the combination order does not depend on the thread count
+    let n_parts = if x.len() >= PAR_MIN { 4.min(rows).max(1) } else { 1 };
     let partials: Vec<Vec<f64>> = (0..n_parts).into_par_iter().map(|i| work(part_range(rows, n_parts, i))).collect();
     let mut out = vec![op.init(); out_len];
     for p in partials {

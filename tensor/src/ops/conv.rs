@@ -66,8 +66,9 @@ impl ConvParams {
 /// TensorFlow `SAME` padding of one axis: output `ceil(in/stride)`, total padding
 /// `max((out − 1)·s + k − in, 0)`, the odd pixel after.
 pub fn tf_same_padding(input: usize, kernel: usize, stride: usize) -> (usize, usize) {
+    let stride = stride.max(1); // stride 0 is rejected when the conv runs
     let out = input.div_ceil(stride);
-    let total = ((out - 1) * stride + kernel).saturating_sub(input);
+    let total = (out.saturating_sub(1) * stride + kernel).saturating_sub(input);
     (total / 2, total - total / 2)
 }
 

@@ -7,7 +7,12 @@ use clap::{Parser, Subcommand};
 use coopnets_cli::{config::RunConfig, sample, train};
 
 #[derive(Parser)]
-#[command(name = "coopnets", version, about = "Generative ConvNets: learn a descriptor (energy-based model) from images and sample from it with Langevin dynamics.", long_about = None)]
+#[command(
+    name = "coopnets",
+    version,
+    about = "Generative ConvNets: learn a descriptor (energy-based model) from images and sample from it with Langevin dynamics.",
+    after_help = "Start here:\n  coopnets config texture > run.toml                      # every setting, defaults filled in\n  coopnets train descriptor --config run.toml --out runs/t  # writes runs/t/report.html\n  coopnets sample --checkpoint runs/t/checkpoints/ckpt_000400.safetensors --steps 200\nOr, from the repository: cargo xtask experiment texture"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -34,6 +39,7 @@ enum Command {
         /// Start from the checkpoint's chains or from the mean image.
         #[arg(long, value_enum, default_value = "chains")]
         start: sample::Start,
+        /// Seed of the Langevin noise.
         #[arg(long, default_value_t = 0)]
         seed: u64,
         /// Output PNG (a grid of the chains).

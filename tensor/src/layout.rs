@@ -134,44 +134,4 @@ impl Layout {
         }
         Ok(Layout { shape: shape.to_vec(), strides, offset: self.offset })
     }
-
-    /// Storage index of every element, in row-major order of this layout.
-    pub fn indices(&self) -> StridedIndex<'_> {
-        StridedIndex::new(self)
-    }
-}
-
-/// Iterator over the storage indices of a layout (row-major odometer).
-pub struct StridedIndex<'a> {
-    layout: &'a Layout,
-    coords: Vec<usize>,
-    next: Option<usize>,
-}
-
-impl<'a> StridedIndex<'a> {
-    fn new(layout: &'a Layout) -> Self {
-        let next = if layout.numel() == 0 { None } else { Some(layout.offset) };
-        StridedIndex { layout, coords: vec![0; layout.shape.len()], next }
-    }
-}
-
-impl Iterator for StridedIndex<'_> {
-    type Item = usize;
-    fn next(&mut self) -> Option<usize> {
-        let current = self.next?;
-        let mut idx = current;
-        let mut done = true;
-        for ax in (0..self.coords.len()).rev() {
-            self.coords[ax] += 1;
-            idx += self.layout.strides[ax];
-            if self.coords[ax] < self.layout.shape[ax] {
-                done = false;
-                break;
-            }
-            idx -= self.coords[ax] * self.layout.strides[ax];
-            self.coords[ax] = 0;
-        }
-        self.next = if done { None } else { Some(idx) };
-        Some(current)
-    }
 }

@@ -75,24 +75,49 @@ impl<const D: usize> Conv<D> {
         opts: ConvOptions,
         rng: &mut R,
     ) -> Result<Self> {
-        let k = kernel_dims("Conv", kernel, D)?;
-        let shape = [&[c_out, c_in][..], &k].concat();
-        let field: usize = k.iter().product();
-        let weight = Parameter::new(opts.weight_init.tensor(&shape, (c_in * field, c_out * field), rng)?);
-        let bias =
-            opts.bias.then(|| Parameter::new(tensor::Tensor::zeros(&[c_out])).with_lr_mult(2.0).with_decay_mult(0.0));
+        let (weight, bias) = conv_parameters("Conv", D, [c_out, c_in], c_out, kernel, &opts, rng)?;
         Ok(Conv { weight, bias, params: opts.params })
     }
 }
 
+/// A bias as the reference code sets it up: zeros, learning rate ×2, no weight decay.
+pub(crate) fn bias_parameter(len: usize) -> Parameter {
+    Parameter::new(tensor::Tensor::zeros(&[len])).with_lr_mult(2.0).with_decay_mult(0.0)
+}
+
+/// The weight `[lead[0], lead[1], k..]` and the optional bias
+/// `[c_out]` of a convolution or transposed convolution with `d` spatial axes.
+pub(crate) fn conv_parameters<R: Rng + ?Sized>(
+    layer: &'static str,
+    d: usize,
+    lead: [usize; 2],
+    c_out: usize,
+    kernel: &[usize],
+    opts: &ConvOptions,
+    rng: &mut R,
+) -> Result<(Parameter, Option<Parameter>)> {
+    let k = kernel_dims(layer, kernel, d)?;
+    let shape = [&lead[..], &k].concat();
+    let field: usize = k.iter().product();
+    // fans as PyTorch computes them: fan_in = size(1)·field, fan_out = size(0)·field
+    let weight = Parameter::new(opts.weight_init.tensor(&shape, (lead[1] * field, lead[0] * field), rng)?);
+    Ok((weight, opts.bias.then(|| bias_parameter(c_out))))
+}
+
+/// Error unless `x` is `[N, C, d spatial axes]`.
+pub(crate) fn check_spatial_rank(layer: &'static str, x: &Var, d: usize) -> Result<()> {
+    if x.shape().len() != d + 2 {
+        return Err(NnError::Config {
+            layer,
+            msg: format!("expected a [N, C, {d} spatial axes] input, got {:?}", x.shape()),
+        });
+    }
+    Ok(())
+}
+
 impl<const D: usize> Module for Conv<D> {
     fn forward(&self, x: &Var) -> Result<Var> {
-        if x.shape().len() != D + 2 {
-            return Err(NnError::Config {
-                layer: "Conv",
-                msg: format!("expected a [N, C, {D} spatial axes] input, got {:?}", x.shape()),
-            });
-        }
+        check_spatial_rank("Conv", x, D)?;
         let w = self.weight.var(x.tape());
         let b = self.bias.as_ref().map(|b| b.var(x.tape()));
         Ok(x.conv(&w, b.as_ref(), &self.params)?)

@@ -4,8 +4,8 @@
 use autodiff::Var;
 use rand::Rng;
 
-use crate::error::{NnError, Result};
-use crate::layers::conv::{kernel_dims, ConvOptions};
+use crate::error::Result;
+use crate::layers::conv::{check_spatial_rank, conv_parameters, ConvOptions};
 use crate::module::{collect_weight_bias, collect_weight_bias_mut, Module};
 use crate::parameter::Parameter;
 
@@ -32,24 +32,14 @@ impl<const D: usize> ConvTranspose<D> {
         opts: ConvOptions,
         rng: &mut R,
     ) -> Result<Self> {
-        let k = kernel_dims("ConvTranspose", kernel, D)?;
-        let shape = [&[c_in, c_out][..], &k].concat();
-        let field: usize = k.iter().product();
-        let weight = Parameter::new(opts.weight_init.tensor(&shape, (c_out * field, c_in * field), rng)?);
-        let bias =
-            opts.bias.then(|| Parameter::new(tensor::Tensor::zeros(&[c_out])).with_lr_mult(2.0).with_decay_mult(0.0));
+        let (weight, bias) = conv_parameters("ConvTranspose", D, [c_in, c_out], c_out, kernel, &opts, rng)?;
         Ok(ConvTranspose { weight, bias, params: opts.params })
     }
 }
 
 impl<const D: usize> Module for ConvTranspose<D> {
     fn forward(&self, x: &Var) -> Result<Var> {
-        if x.shape().len() != D + 2 {
-            return Err(NnError::Config {
-                layer: "ConvTranspose",
-                msg: format!("expected a [N, C, {D} spatial axes] input, got {:?}", x.shape()),
-            });
-        }
+        check_spatial_rank("ConvTranspose", x, D)?;
         let w = self.weight.var(x.tape());
         let b = self.bias.as_ref().map(|b| b.var(x.tape()));
         Ok(x.conv_transpose(&w, b.as_ref(), &self.params)?)

@@ -2,7 +2,6 @@
 
 use autodiff::Var;
 use rand::Rng;
-use tensor::Tensor;
 
 use crate::error::{NnError, Result};
 use crate::init::Init;
@@ -24,7 +23,7 @@ impl Linear {
         rng: &mut R,
     ) -> Result<Self> {
         let weight = Parameter::new(init.tensor(&[out_features, in_features], (in_features, out_features), rng)?);
-        let bias = bias.then(|| Parameter::new(Tensor::zeros(&[out_features])).with_lr_mult(2.0).with_decay_mult(0.0));
+        let bias = bias.then(|| crate::layers::conv::bias_parameter(out_features));
         Ok(Linear { weight, bias })
     }
 }

@@ -34,8 +34,22 @@ pub(crate) struct TapeInner {
     pub generation: u64,
     /// `no_grad` nesting depth; recording is off while > 0.
     pub paused: usize,
-    /// Leaves registered under a caller's key (parameters), so each gets one node per pass.
-    pub keyed: HashMap<u64, Var>,
+    /// Leaves registered under a caller's key (parameters), so each gets one node per pass:
+    /// the node (`None` for a constant) and the value. Never a [`Var`]: a `Var` holds the tape,
+    /// and a tape that held its own `Var`s would keep itself alive (an `Rc` cycle) after its
+    /// last handle is dropped, with every saved activation in it.
+    pub keyed: HashMap<u64, (Option<usize>, Tensor)>,
+}
+
+/// Number of tapes alive in this thread (see [`Tape::live_count`]).
+thread_local! {
+    static LIVE_TAPES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+impl Drop for TapeInner {
+    fn drop(&mut self) {
+        LIVE_TAPES.with(|n| n.set(n.get() - 1));
+    }
 }
 
 /// A recording of operations, shared by the [`Var`]s built on it (cheap to clone).
@@ -52,6 +66,7 @@ impl Default for Tape {
 
 impl Tape {
     pub fn new() -> Tape {
+        LIVE_TAPES.with(|n| n.set(n.get() + 1));
         Tape {
             inner: Rc::new(RefCell::new(TapeInner {
                 nodes: Vec::new(),
@@ -79,12 +94,21 @@ impl Tape {
     /// The leaf registered under `key` in this pass, created from `value()` on first use.
     /// `nn` uses this so that a parameter used twice in one forward is one leaf.
     pub fn keyed_var(&self, key: u64, requires_grad: bool, value: impl FnOnce() -> Tensor) -> Var {
-        if let Some(v) = self.inner.borrow().keyed.get(&key) {
-            return v.clone();
+        let t = self.inner.borrow();
+        if let Some((node, value)) = t.keyed.get(&key) {
+            return Var::new(self.clone(), *node, t.generation, value.clone());
         }
+        drop(t);
         let v = if requires_grad { self.var(value()) } else { self.constant(value()) };
-        self.inner.borrow_mut().keyed.insert(key, v.clone());
+        self.inner.borrow_mut().keyed.insert(key, (v.node, v.value().clone()));
         v
+    }
+
+    /// Tapes alive in the calling thread. A tape is freed, with everything it recorded, when
+    /// its last handle (the `Tape` or a `Var` on it) is dropped; a count that grows across
+    /// iterations of a loop is a leak. Tests use this to prove memory stays flat.
+    pub fn live_count() -> usize {
+        LIVE_TAPES.with(|n| n.get())
     }
 
     /// Forget every recorded op (and the saved tensors they hold). Call between steps so

@@ -129,3 +129,23 @@ fn a_thousand_steps_run_in_constant_memory() {
     // allow a few KiB of noise (other test threads allocate too), far below one leaked step
     assert!(after - before < 64 * 1024, "live bytes grew by {} over 1000 steps", after - before);
 }
+
+#[test]
+fn a_tape_dropped_without_clear_frees_everything_it_recorded() {
+    // The leak this guards against: parameters registered with `keyed_var` were stored on the
+    // tape as `Var`s, which hold the tape, so a tape used for one update and then dropped
+    // (never cleared) kept itself and all saved activations alive.
+    let live_tapes = Tape::live_count();
+    let w = rand(&[4, 1, 3, 3], 1);
+    let x = rand(&[2, 1, 8, 8], 2);
+    {
+        let tape = Tape::new();
+        assert_eq!(Tape::live_count(), live_tapes + 1);
+        let wv = tape.keyed_var(7, true, || w.clone());
+        let again = tape.keyed_var(7, true, || unreachable!("registered once per pass"));
+        let f = tape.constant(x.clone()).conv2d(&wv, None, &ConvParams::new(1, 1)).unwrap().sum_all().unwrap();
+        let g = tape.backward(&f, &[&again]).unwrap();
+        assert_eq!(g.get(&wv).unwrap().shape(), &[4, 1, 3, 3], "the same leaf under one key");
+    }
+    assert_eq!(Tape::live_count(), live_tapes, "the tape was freed with its last handle");
+}

@@ -41,7 +41,7 @@ pub(crate) struct TapeInner {
     pub keyed: HashMap<u64, (Option<usize>, Tensor)>,
 }
 
-/// Number of tapes alive in this thread (see [`Tape::live_count`]).
+// Number of tapes alive in this thread (see `Tape::live_count`).
 thread_local! {
     static LIVE_TAPES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }

@@ -1,24 +1,62 @@
-//! The run configuration (TOML). Every field has a default; the full configuration, defaults
-//! written out, is saved as `config.toml` in the run folder.
+//! The run configuration (TOML): the data, the model (tagged by its kind) and the loop.
+//! Every field is written out in the run folder's `config.toml`; the presets are in
+//! [`crate::presets`].
+//!
+//! ```toml
+//! [data]            # where the observed examples come from and how they are scaled
+//! [model]
+//! kind = "descriptor"   # or "generator"
+//! [model.net]       # the network of that model
+//! [model.learn]     # its sampling and learning settings
+//! [run]             # iterations, batch, seed, snapshots, checkpoints
+//! ```
 
 use std::path::PathBuf;
 
 pub use datasets::{Channels, Scaling};
-use models::descriptor::{ChainInit, DescriptorNetConfig, LearnConfig, Optim};
+use models::descriptor::{DescriptorNetConfig, LearnConfig};
+use models::generator::{GeneratorLearnConfig, GeneratorNetConfig};
 use serde::{Deserialize, Serialize};
 
-/// Where the observed images come from.
+/// Where the observed examples come from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Source {
     /// An image file (PNG, JPEG, GIF) or a folder of them.
     Images { path: PathBuf },
-    /// An IDX pair (MNIST / Fashion-MNIST, `.gz` or not), keeping one class.
-    Idx { images: PathBuf, labels: PathBuf, class: u8, count: usize },
+    /// An IDX pair (MNIST / Fashion-MNIST, `.gz` or not), keeping one class (`class = -1`:
+    /// every class) and the first `skip + count` of them, of which the first `skip` are left out.
+    Idx {
+        images: PathBuf,
+        labels: PathBuf,
+        class: i16,
+        count: usize,
+        #[serde(default)]
+        skip: usize,
+    },
+    /// A WAV file, resampled to `sample_rate` and cut into `count` segments of `length`
+    /// samples (evenly spaced; they overlap when the sound is short).
+    Wav { path: PathBuf, sample_rate: u32, length: usize, count: usize },
+}
+
+/// Pixels hidden from the model when it learns from incomplete data (ABP).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Missing {
+    /// Salt and pepper: the image is cut into `cell`×`cell` cells and a `fraction` of them
+    /// (chosen at random per image) is missing.
+    SaltPepper {
+        #[serde(serialize_with = "models::serde_f32::short")]
+        fraction: f32,
+        cell: usize,
+    },
+    /// One `size`×`size` square at a random place in each image.
+    Square { size: usize },
 }
 
 /// The observed data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DataConfig {
     pub source: Source,
     /// Centre-crop to `crop × crop` first (0 = no crop), e.g. to keep a texture's elements large.
@@ -31,28 +69,71 @@ pub struct DataConfig {
     /// How pixels (0–255) map to the model's scale, e.g. `{channel_mean = [123.68, 116.779, 103.939]}`
     /// (0–255 minus the VGG mean, the Generative ConvNet convention) or `"min_max"` (→ [−1, 1]).
     pub scaling: Scaling,
+    /// Learn from incomplete data: hide these pixels of every observed example.
+    #[serde(default)]
+    pub missing: Option<Missing>,
+    /// Hold out this many examples (the last ones of a seeded shuffle): they are not learned
+    /// from, and experiments measure on them (e.g. held-out reconstruction error).
+    #[serde(default)]
+    pub holdout: usize,
 }
 
-/// The model.
+/// The descriptor: `p(Y) ∝ exp(f(Y; W))·N(0, σ²I)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ModelConfig {
+#[serde(deny_unknown_fields)]
+pub struct DescriptorConfig {
     /// σ of the Gaussian reference distribution q(Y) = N(0, σ²I).
     #[serde(serialize_with = "models::serde_f32::short")]
     pub reference_sigma: f32,
     pub net: DescriptorNetConfig,
+    pub learn: LearnConfig,
+}
+
+/// The generator: `Y = g(Z; W) + ε`, `Z ~ N(0, σ_z²I)`, `ε ~ N(0, s²I)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeneratorConfig {
+    /// s: standard deviation of the observation noise.
+    #[serde(serialize_with = "models::serde_f32::short")]
+    pub noise_sigma: f32,
+    /// σ_z: standard deviation of the prior of Z.
+    #[serde(serialize_with = "models::serde_f32::short")]
+    pub latent_sigma: f32,
+    pub net: GeneratorNetConfig,
+    pub learn: GeneratorLearnConfig,
+}
+
+/// The model, tagged by its kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ModelConfig {
+    Descriptor(DescriptorConfig),
+    Generator(GeneratorConfig),
+}
+
+impl ModelConfig {
+    /// `descriptor` or `generator`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ModelConfig::Descriptor(_) => "descriptor",
+            ModelConfig::Generator(_) => "generator",
+        }
+    }
 }
 
 /// The loop around the learning step.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RunSettings {
     pub iterations: usize,
-    /// Number of synthesized chains (images) kept by the sampler.
+    /// Synthesized examples: the descriptor's chains; the generator's samples in `final/`.
     pub chains: usize,
-    /// Standard deviation of the Gaussian noise the chains start from (0 = zeros, the mean
-    /// image, as the reference code).
+    /// Standard deviation of the Gaussian noise the descriptor's chains start from (0 = zeros,
+    /// the mean image, as the reference code).
     #[serde(default, serialize_with = "models::serde_f32::short")]
     pub chain_init_std: f32,
-    /// Observed images per iteration (0 = all of them).
+    /// Observed examples per iteration (0 = all of them). Smaller batches visit the data in
+    /// a seeded random order, a new one every epoch.
     pub batch_size: usize,
     /// Every random draw of the run comes from this seed.
     pub seed: u64,
@@ -66,107 +147,43 @@ pub struct RunSettings {
 
 /// Everything a training run needs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RunConfig {
     pub data: DataConfig,
     pub model: ModelConfig,
-    pub learn: LearnConfig,
     pub run: RunSettings,
 }
 
-/// The repository's `data/` folder.
-pub fn data_dir() -> PathBuf {
-    datasets::data_dir()
-}
-
 impl RunConfig {
-    /// The default texture experiment, about two minutes on 2 cores: the shipped CC0 brick
-    /// photograph (`skimage_brick.png`, grey; a 256×256 centre crop resized to 128×128, pixels
-    /// 0–255 minus 128), the paper's `frame_3` net, Langevin and learning settings (σ = 1,
-    /// δ = 0.3, T = 10, one persistent chain from the mean image, MatConvNet-style updates with
-    /// lr 5e-4, cap 20, weight decay 1e-4), learned end to end for 400 iterations.
-    pub fn texture() -> Self {
-        RunConfig {
-            data: DataConfig {
-                source: Source::Images { path: data_dir().join("textures/skimage_brick.png") },
-                crop: 256,
-                size: 128,
-                channels: Channels::Grey,
-                scaling: Scaling::ScalarMean(128.0),
-            },
-            model: ModelConfig { reference_sigma: 1.0, net: DescriptorNetConfig::texture() },
-            learn: LearnConfig {
-                langevin_steps: 10,
-                step_size: 0.3,
-                chain_init: ChainInit::Persistent,
-                optim: Optim::Matconvnet { lr: 5e-4, momentum: 0.0, weight_decay: 1e-4, cap: 20.0 },
-            },
-            run: RunSettings {
-                iterations: 400,
-                chains: 1,
-                chain_init_std: 0.0,
-                batch_size: 0,
-                seed: 0,
-                snapshot_every: 50,
-                checkpoint_every: 50,
-                keep_checkpoints: 2,
-            },
-        }
-    }
-
-    /// The paper's settings: 224×224, one chain, 2100 iterations (3 × 700 of the layer-wise
-    /// schedule, run end to end here).
-    pub fn texture_paper() -> Self {
-        let mut c = RunConfig::texture();
-        c.data.crop = 0;
-        c.data.size = 224;
-        c.run.chains = 1;
-        c.run.iterations = 2100;
-        c.run.snapshot_every = 100;
-        c.run.checkpoint_every = 100;
-        c
-    }
-
-    /// One Fashion-MNIST class (default: class 7, sneakers) with the small object net.
-    pub fn object() -> Self {
-        let dir = data_dir().join("images/fashion_mnist_t10k_2000");
-        RunConfig {
-            data: DataConfig {
-                source: Source::Idx {
-                    images: dir.join("t10k-2000-images-idx3-ubyte.gz"),
-                    labels: dir.join("t10k-2000-labels-idx1-ubyte.gz"),
-                    class: 7,
-                    count: 64,
-                },
-                crop: 0,
-                size: 0,
-                channels: Channels::Grey,
-                scaling: Scaling::ScalarMean(0.0),
-            },
-            model: ModelConfig { reference_sigma: 1.0, net: DescriptorNetConfig::object() },
-            learn: LearnConfig {
-                langevin_steps: 30,
-                step_size: 0.3,
-                chain_init: ChainInit::Persistent,
-                optim: Optim::Matconvnet { lr: 4e-3, momentum: 0.0, weight_decay: 1e-4, cap: 20.0 },
-            },
-            run: RunSettings {
-                iterations: 300,
-                chains: 16,
-                chain_init_std: 0.0,
-                batch_size: 0,
-                seed: 0,
-                snapshot_every: 25,
-                checkpoint_every: 25,
-                keep_checkpoints: 2,
-            },
-        }
-    }
-
     pub fn to_toml(&self) -> anyhow::Result<String> {
         Ok(toml::to_string_pretty(self)?)
     }
 
     pub fn from_toml(text: &str) -> anyhow::Result<Self> {
         Ok(toml::from_str(text)?)
+    }
+
+    /// The descriptor section, or an error naming the model this run has.
+    pub fn descriptor(&self) -> anyhow::Result<&DescriptorConfig> {
+        match &self.model {
+            ModelConfig::Descriptor(d) => Ok(d),
+            other => anyhow::bail!("this run's model is a {}, not a descriptor", other.kind()),
+        }
+    }
+
+    /// The descriptor section, mutably (for presets and tests).
+    pub fn descriptor_mut(&mut self) -> &mut DescriptorConfig {
+        match &mut self.model {
+            ModelConfig::Descriptor(d) => d,
+            other => panic!("descriptor_mut on a {} configuration", other.kind()),
+        }
+    }
+
+    /// The generator section, mutably (for presets and tests).
+    pub fn generator_mut(&mut self) -> &mut GeneratorConfig {
+        match &mut self.model {
+            ModelConfig::Generator(g) => g,
+            other => panic!("generator_mut on a {} configuration", other.kind()),
+        }
     }
 }

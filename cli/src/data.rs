@@ -1,12 +1,60 @@
-//! Loading the observed images of a run as one `[N, C, H, W]` tensor in model scale.
+//! Loading the observed examples of a run as one tensor in model scale: images as
+//! `[N, C, H, W]`, sound segments as `[N, 1, L]`; and, when the run learns from incomplete
+//! data, the mask of visible pixels.
 
 use anyhow::{bail, Context, Result};
 use datasets::LoadOptions;
-use tensor::Tensor;
+use tensor::{rng_for, Tensor};
 
-use crate::config::{DataConfig, Source};
+use crate::config::{DataConfig, Missing, Source};
 
-/// The observed images, already scaled.
+/// The random stream the masks are drawn from (iteration t uses stream t + 1).
+const MASK_STREAM: u64 = u64::MAX - 1;
+
+/// The random stream of the held-out split.
+const HOLDOUT_STREAM: u64 = u64::MAX - 3;
+
+/// The observed examples, already scaled, their visibility mask (1 = visible), and the
+/// held-out examples (not learned from).
+pub struct Observed {
+    pub data: Tensor,
+    pub mask: Option<Tensor>,
+    pub held_out: Option<Tensor>,
+}
+
+/// Load the examples, split off the held-out ones and draw the masks, all from `seed`.
+pub fn load(cfg: &DataConfig, seed: u64) -> Result<Observed> {
+    let all = load_observed(cfg)?;
+    let n = all.shape()[0];
+    let (data, held_out) = match cfg.holdout {
+        0 => (all, None),
+        h if h >= n => bail!("data.holdout = {h} leaves nothing to learn from ({n} examples)"),
+        h => {
+            let mut order: Vec<usize> = (0..n).collect();
+            rand::seq::SliceRandom::shuffle(&mut order[..], &mut rng_for(seed, HOLDOUT_STREAM));
+            let (train, test) = order.split_at(n - h);
+            (models::rows::gather(&all, train)?, Some(models::rows::gather(&all, test)?))
+        }
+    };
+    let mask = match &cfg.missing {
+        None => None,
+        Some(m) => Some(draw_mask(m, data.shape(), seed)?),
+    };
+    Ok(Observed { data, mask, held_out })
+}
+
+/// The mask `missing` describes, for examples of `shape`, drawn from the run's seed.
+pub fn draw_mask(missing: &Missing, shape: &[usize], seed: u64) -> Result<Tensor> {
+    let mut rng = rng_for(seed, MASK_STREAM);
+    let mask = match *missing {
+        Missing::SaltPepper { fraction, cell } => datasets::salt_pepper_mask(shape, cell, fraction, &mut rng),
+        Missing::Square { size } => datasets::square_mask(shape, size, &mut rng),
+    }
+    .context("data.missing")?;
+    Ok(mask)
+}
+
+/// The observed examples, already scaled.
 pub fn load_observed(cfg: &DataConfig) -> Result<Tensor> {
     let pixels = match &cfg.source {
         Source::Images { path } => {
@@ -22,20 +70,68 @@ pub fn load_observed(cfg: &DataConfig) -> Result<Tensor> {
                 (c, s) => datasets::resize(&datasets::center_crop(&x, c, c)?, s, s)?,
             }
         }
-        Source::Idx { images, labels, class, count } => {
-            let set = datasets::load_mnist(images, labels).context("loading the IDX data set")?;
-            let idx: Vec<usize> =
-                set.labels.iter().enumerate().filter(|(_, &l)| l == *class).map(|(i, _)| i).take(*count).collect();
-            if idx.is_empty() {
-                bail!("no image of class {class} in {}", labels.display());
-            }
-            let x = set.select(&idx)?.scaled_to_255()?;
+        Source::Idx { images, labels, class, count, skip } => {
+            let x = load_idx(images, labels, *class, *skip, *count)?;
             if cfg.size > 0 {
                 datasets::resize(&x, cfg.size, cfg.size)?
             } else {
                 x
             }
         }
+        // sound is already in the model's scale, [−1, 1]
+        Source::Wav { path, sample_rate, length, count } => {
+            return load_wav_segments(path, *sample_rate, *length, *count)
+        }
     };
     Ok(cfg.scaling.apply(&pixels)?)
+}
+
+/// Images `skip .. skip + count` of `class` (−1: any class) of an IDX pair, 0–255.
+pub fn load_idx(
+    images: &std::path::Path,
+    labels: &std::path::Path,
+    class: i16,
+    skip: usize,
+    count: usize,
+) -> Result<Tensor> {
+    let set = datasets::load_mnist(images, labels).context("loading the IDX data set")?;
+    let idx: Vec<usize> = set
+        .labels
+        .iter()
+        .enumerate()
+        .filter(|(_, &l)| class < 0 || i16::from(l) == class)
+        .map(|(i, _)| i)
+        .skip(skip)
+        .take(count)
+        .collect();
+    if idx.is_empty() {
+        bail!("no image of class {class} in {} after skipping {skip}", labels.display());
+    }
+    if idx.len() < count {
+        bail!(
+            "{} has only {} images of class {class} after skipping {skip}; asked for {count}",
+            labels.display(),
+            idx.len()
+        );
+    }
+    Ok(set.select(&idx)?.scaled_to_255()?)
+}
+
+/// `count` segments of `length` samples, evenly spaced over the sound at `rate` Hz, `[N, 1, L]`.
+pub fn load_wav_segments(path: &std::path::Path, rate: u32, length: usize, count: usize) -> Result<Tensor> {
+    let wave = datasets::load_wav(path)?.resampled(rate).with_context(|| format!("resampling {}", path.display()))?;
+    if wave.len() < length {
+        bail!(
+            "{} has {} samples at {rate} Hz ({:.2} s); the model needs segments of {length} samples (data.source.length)",
+            path.display(),
+            wave.len(),
+            wave.duration_secs()
+        );
+    }
+    if count == 0 {
+        bail!("data.source.count must be at least 1");
+    }
+    let hop = if count > 1 { ((wave.len() - length) / (count - 1)).max(1) } else { length };
+    let all = wave.segments(length, hop).with_context(|| format!("cutting {} into segments", path.display()))?;
+    Ok(all.narrow(0, 0, count.min(all.shape()[0]))?.contiguous())
 }

@@ -1,16 +1,18 @@
-//! `coopnets sample`: run the Langevin dynamics of a trained descriptor from a checkpoint.
+//! `coopnets sample`: draw from a trained model. The descriptor continues (or restarts) its
+//! Langevin chains; the generator maps fresh Z ~ N(0, I) through g.
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
-use models::DescriptorTarget;
+use anyhow::{bail, Context, Result};
+use models::{DescriptorTarget, Learner};
 use sampler::Langevin;
 use tensor::{rng_from_seed, Tensor};
 
-use crate::config::RunConfig;
-use crate::train::{build_learner, save_grid};
+use crate::config::{ModelConfig, RunConfig};
+use crate::media::Media;
+use crate::{build, run_dir};
 
-/// Where the chains start.
+/// Where the descriptor's chains start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Start {
     /// The chains saved in the checkpoint (continue them).
@@ -19,35 +21,63 @@ pub enum Start {
     Zeros,
 }
 
-/// Load the model of `checkpoint`, run `steps` Langevin steps on `chains` chains and write
-/// the grid to `out`. Returns the final chains.
-pub fn sample(
-    checkpoint: &Path,
-    steps: usize,
-    chains: Option<usize>,
-    start: Start,
-    seed: u64,
-    out: &Path,
-) -> Result<Tensor> {
-    let side = nn::checkpoint::sidecar_path(checkpoint);
-    let meta: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&side).with_context(|| format!("reading {}", side.display()))?)
-            .with_context(|| format!("{} is not valid JSON", side.display()))?;
+/// What to draw.
+#[derive(Clone, Copy, Debug)]
+pub struct Request {
+    /// Descriptor: Langevin steps to run.
+    pub steps: usize,
+    /// Number of samples (descriptor: must match the saved chains when starting from them).
+    pub chains: Option<usize>,
+    pub start: Start,
+    pub seed: u64,
+}
+
+/// Load the model of `checkpoint` (any of its files, or its prefix), draw as `req` says and
+/// write the samples to `out` (a grid PNG, or a WAV for sound). Returns the samples.
+pub fn sample(checkpoint: &Path, req: Request, out: &Path) -> Result<Tensor> {
+    let prefix = run_dir::prefix_of(checkpoint);
+    let side = nn::checkpoint::parts::meta_path(&prefix);
+    let meta = nn::checkpoint::read_json(&side)?;
     let cfg: RunConfig = serde_json::from_value(meta["config"].clone())
         .with_context(|| format!("{}: no run configuration", side.display()))?;
-    let shape: Vec<usize> = serde_json::from_value(meta["data_shape"].clone())
+    let example: Vec<usize> = serde_json::from_value(meta["data_shape"].clone())
         .with_context(|| format!("{}: no data_shape", side.display()))?;
-    let &[c, h, w] = shape.as_slice() else {
-        anyhow::bail!("{}: data_shape {shape:?} is not [C, H, W]", side.display())
+    let n = meta["examples"].as_u64().with_context(|| format!("{}: no examples count", side.display()))? as usize;
+    let mut rng = rng_from_seed(req.seed);
+    let y = match &cfg.model {
+        ModelConfig::Descriptor(d) => {
+            let mut dl = build::descriptor(d, &cfg.run, &example)?;
+            restore(&prefix, &mut dl)?;
+            let mut y = match (req.start, req.chains) {
+                (Start::Chains, Some(k)) if k != dl.chains.shape()[0] => {
+                    bail!(
+                        "--chains {k}: the checkpoint holds {} chains; --start zeros draws any number",
+                        dl.chains.shape()[0]
+                    )
+                }
+                (Start::Chains, _) => dl.chains.clone(),
+                (Start::Zeros, k) => Tensor::zeros(&[&[k.unwrap_or(cfg.run.chains).max(1)][..], &example].concat()),
+            };
+            let mut target = DescriptorTarget::new(&dl.descriptor);
+            Langevin::new(d.learn.step_size, req.steps).run(&mut target, &mut y, &mut rng)?;
+            y
+        }
+        ModelConfig::Generator(g) => {
+            let mut gl = build::generator(g, &cfg.run, &example, n)?;
+            restore(&prefix, &mut gl)?;
+            gl.samples(req.chains.unwrap_or(cfg.run.chains).max(1), &mut rng)?
+        }
     };
-    let mut learner = build_learner(&cfg, c, h, w)?;
-    let loaded = nn::checkpoint::load(checkpoint, &mut learner.descriptor.net, &mut [])?;
-    let mut y = match (start, loaded.extras.get("chains")) {
-        (Start::Chains, Some(saved)) if chains.is_none_or(|k| k == saved.shape()[0]) => saved.clone(),
-        _ => Tensor::zeros(&[chains.unwrap_or(cfg.run.chains).max(1), c, h, w]),
-    };
-    let mut target = DescriptorTarget::new(&learner.descriptor);
-    Langevin::new(cfg.learn.step_size, steps).run(&mut target, &mut y, &mut rng_from_seed(seed))?;
-    save_grid(out, &y, &cfg.data.scaling)?;
+    let media = Media::of(&cfg.data);
+    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let stem = out.file_stem().and_then(|s| s.to_str()).unwrap_or("samples");
+    media.save_all(dir, stem, &y)?;
     Ok(y)
+}
+
+/// Load the checkpoint at `prefix` into `learner`: weights, optimizer and run state.
+fn restore<L: Learner>(prefix: &Path, learner: &mut L) -> Result<()> {
+    let loaded = nn::checkpoint::parts::load(prefix, &mut learner.parts_mut())?;
+    learner.load_state(&loaded.extras).with_context(|| format!("restoring the run state of {}", prefix.display()))?;
+    Ok(())
 }

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use coopnets_cli::config::{RunConfig, Source};
-use coopnets_cli::run_dir;
+use coopnets_cli::stats::StatsRow;
+use coopnets_cli::{presets, run_dir};
 use models::descriptor::{ConvSpec, DescriptorNetConfig, Optim};
 
 fn tmp(name: &str) -> PathBuf {
@@ -14,11 +15,14 @@ fn tmp(name: &str) -> PathBuf {
     d
 }
 
-/// A texture run small enough for a test: 24×24, a 2-layer net, 6 iterations.
+/// A texture run small enough for a test: 24×24, a 2-layer net, 6 iterations, SGD momentum
+/// 0.5 (so the optimizer has state to save and restore).
 fn tiny() -> RunConfig {
-    let mut c = RunConfig::texture();
+    let mut c = presets::texture();
     c.data.size = 24;
-    c.model.net = DescriptorNetConfig {
+    let d = c.descriptor_mut();
+    d.learn.optim = Optim::Matconvnet { lr: 5e-4, momentum: 0.5, weight_decay: 1e-4, cap: 20.0 };
+    d.net = DescriptorNetConfig {
         layers: vec![
             ConvSpec { out_channels: 8, kernel: 5, stride: 2, padding: 2, relu: true },
             ConvSpec { out_channels: 4, kernel: 3, stride: 1, padding: 1, relu: true },
@@ -34,9 +38,23 @@ fn tiny() -> RunConfig {
     c
 }
 
+/// Every tensor of the newest checkpoint: the network's file and the state file.
 fn final_checkpoint(out: &Path) -> std::collections::BTreeMap<String, tensor::Tensor> {
     let (_, p) = run_dir::checkpoints(out).pop().expect("a checkpoint");
-    nn::checkpoint::read_tensors(&p).unwrap()
+    let mut all = nn::checkpoint::read_tensors(&nn::checkpoint::parts::module_path(&p, "descriptor")).unwrap();
+    let state = nn::checkpoint::read_tensors(&nn::checkpoint::parts::state_path(&p)).unwrap();
+    assert!(state.keys().any(|k| k.starts_with("optim.descriptor.sgd.velocity.")), "momentum state is saved");
+    assert!(state.contains_key("extra.chains"), "chains are saved");
+    all.extend(state);
+    all
+}
+
+fn stats(out: &Path) -> Vec<StatsRow> {
+    coopnets_cli::stats::read(out, &["f_obs", "f_syn"], usize::MAX).unwrap()
+}
+
+fn strip(v: Vec<StatsRow>) -> Vec<(usize, Vec<f32>)> {
+    v.into_iter().map(|r| (r.iteration, r.values)).collect()
 }
 
 #[test]
@@ -49,10 +67,10 @@ fn a_run_writes_its_folder() {
         "synthesis_00003.png",
         "synthesis_00006.png",
         "final.png",
-        "final/chain_0.png",
-        "final/chain_1.png",
-        "energy.csv",
-        "energy.png",
+        "final/0.png",
+        "final/1.png",
+        "stats.csv",
+        "stats.svg",
         "metrics.json",
         "config.toml",
         "report.html",
@@ -63,14 +81,16 @@ fn a_run_writes_its_folder() {
     assert_eq!(metrics["iterations"], 6);
     assert!(metrics["seconds_per_iteration"].as_f64().unwrap() > 0.0);
     assert_eq!(metrics["seed"], 0);
-    assert!(metrics["final_f_obs"].as_f64().unwrap().is_finite());
-    let rows = run_dir::read_energy(&out, usize::MAX).unwrap();
+    assert!(metrics["final"]["f_obs"].as_f64().unwrap().is_finite());
+    let rows = stats(&out);
     assert_eq!(rows.iter().map(|r| r.iteration).collect::<Vec<_>>(), (0..6).collect::<Vec<_>>());
     // the written config reads back as the same configuration
     let back = RunConfig::from_toml(&std::fs::read_to_string(out.join("config.toml")).unwrap()).unwrap();
     assert_eq!(back, tiny());
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(html.contains("final.png") && html.contains("energy.png") && html.contains("synthesis_00003.png"));
+    assert!(html.contains("final.png") && html.contains("stats.svg") && html.contains("synthesis_00003.png"));
+    let svg = std::fs::read_to_string(out.join("stats.svg")).unwrap();
+    assert!(svg.contains("iteration") && svg.contains("mean f(observed)"), "axis title and legend in the plot");
     // a second run into the same folder without --resume is refused
     assert!(coopnets_cli::train::train(&tiny(), &out, false, false).is_err());
 }
@@ -92,10 +112,7 @@ fn a_resumed_run_reaches_the_same_numbers_as_an_uninterrupted_one() {
     for (k, t) in &a {
         assert_eq!(t.to_vec(), b[k].to_vec(), "{k} differs after resume");
     }
-    let (ea, eb) =
-        (run_dir::read_energy(&straight, usize::MAX).unwrap(), run_dir::read_energy(&resumed, usize::MAX).unwrap());
-    let strip = |v: Vec<run_dir::EnergyRow>| v.into_iter().map(|r| (r.iteration, r.f_obs, r.f_syn)).collect::<Vec<_>>();
-    assert_eq!(strip(ea), strip(eb), "energy.csv differs after resume");
+    assert_eq!(strip(stats(&straight)), strip(stats(&resumed)), "stats.csv differs after resume");
 }
 
 #[test]
@@ -105,13 +122,13 @@ fn a_chain_that_goes_non_finite_stops_the_run_and_keeps_the_last_good_checkpoint
     let mut cfg = tiny();
     cfg.run.iterations = 40;
     cfg.run.checkpoint_every = 1;
-    cfg.learn.optim = Optim::Adam { lr: 1e30, beta1: 0.5 };
+    cfg.descriptor_mut().learn.optim = Optim::Adam { lr: 1e30, beta1: 0.5 };
     let err = coopnets_cli::train::train(&cfg, &out, false, false).unwrap_err();
     let msg = format!("{err:#}");
     assert!(msg.contains("iteration") && msg.contains("step") && msg.contains("chain"), "{msg}");
     assert!(msg.contains("last good checkpoint"), "{msg}");
     let (it, p) = run_dir::checkpoints(&out).pop().expect("a checkpoint before the failure");
-    let ok = nn::checkpoint::read_tensors(&p).unwrap();
+    let ok = nn::checkpoint::read_tensors(&nn::checkpoint::parts::module_path(&p, "descriptor")).unwrap();
     assert!(ok.values().all(|t| t.first_non_finite().is_none()), "checkpoint {it} is finite");
 }
 
@@ -123,11 +140,11 @@ fn resuming_with_a_different_configuration_is_refused() {
     longer.run.iterations = 8; // allowed
     coopnets_cli::train::train(&longer, &out, true, false).unwrap();
     let mut other = longer.clone();
-    other.learn.step_size = 0.1; // not allowed
+    other.descriptor_mut().learn.step_size = 0.1; // not allowed
     let msg = format!("{:#}", coopnets_cli::train::train(&other, &out, true, false).unwrap_err());
-    assert!(msg.contains("only iterations"), "{msg}");
-    let saved = RunConfig::from_toml(&std::fs::read_to_string(out.join("config.toml")).unwrap()).unwrap();
-    assert_eq!(saved.learn.step_size, 0.3, "config.toml is not overwritten by a refused resume");
+    assert!(msg.contains("model.learn.step_size: 0.3 → 0.1"), "the differing field is named: {msg}");
+    let mut saved = RunConfig::from_toml(&std::fs::read_to_string(out.join("config.toml")).unwrap()).unwrap();
+    assert_eq!(saved.descriptor_mut().learn.step_size, 0.3, "config.toml is not overwritten by a refused resume");
 }
 
 #[test]
@@ -137,7 +154,7 @@ fn bad_input_is_a_clear_error() {
     let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &tmp("missing"), false, false).unwrap_err());
     assert!(msg.contains("/no/such/texture.png"), "{msg}");
     // an image too small for the net
-    let mut cfg = RunConfig::texture();
+    let mut cfg = presets::texture();
     cfg.data.size = 8;
     let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &tmp("small"), false, false).unwrap_err());
     assert!(msg.contains("does not fit"), "{msg}");
@@ -150,18 +167,18 @@ fn sampling_from_a_checkpoint() {
     coopnets_cli::train::train(&tiny(), &out, false, false).unwrap();
     let (_, ck) = run_dir::checkpoints(&out).pop().unwrap();
     let png = out.join("samples.png");
-    let y = coopnets_cli::sample::sample(&ck, 5, Some(3), coopnets_cli::sample::Start::Zeros, 1, &png).unwrap();
+    use coopnets_cli::sample::{sample, Request, Start};
+    let req = Request { steps: 5, chains: Some(3), start: Start::Zeros, seed: 1 };
+    let y = sample(&ck.with_extension("json"), req, &png).unwrap();
     assert_eq!(y.shape(), &[3, 1, 24, 24]); // the default texture is grey
     assert!(png.exists());
-    assert!(coopnets_cli::sample::sample(
-        &out.join("nope.safetensors"),
-        5,
-        None,
-        coopnets_cli::sample::Start::Chains,
-        1,
-        &png
-    )
-    .is_err());
+    // from the saved chains: with 0 steps exactly the checkpoint's chains come back
+    let saved = nn::checkpoint::read_tensors(&nn::checkpoint::parts::state_path(&ck)).unwrap()["extra.chains"].clone();
+    let y = sample(&ck, Request { steps: 0, chains: None, start: Start::Chains, seed: 1 }, &png).unwrap();
+    assert_eq!(y.to_vec(), saved.to_vec(), "sampling starts from the loaded chains");
+    let refused = sample(&ck, Request { steps: 1, chains: Some(5), start: Start::Chains, seed: 1 }, &png);
+    assert!(format!("{:#}", refused.unwrap_err()).contains("holds 2 chains"));
+    assert!(sample(&out.join("nope.json"), req, &png).is_err());
 }
 
 #[test]
@@ -194,16 +211,12 @@ fn a_run_killed_with_sigkill_resumes_to_the_same_numbers() {
     child.kill().unwrap(); // SIGKILL on Unix: no chance to clean up
     child.wait().unwrap();
     let (at, _) = run_dir::checkpoints(&killed).pop().expect("a checkpoint before the kill");
-    println!("killed after the checkpoint at iteration {at}");
+    assert!(at < cfg.run.iterations, "the kill landed mid-run (newest checkpoint {at} of {})", cfg.run.iterations);
 
     coopnets_cli::train::train(&cfg, &killed, true, false).unwrap();
     let (a, b) = (final_checkpoint(&straight), final_checkpoint(&killed));
     for (k, t) in &a {
         assert_eq!(t.to_vec(), b[k].to_vec(), "{k} differs after kill -9 and resume");
     }
-    let strip = |v: Vec<run_dir::EnergyRow>| v.into_iter().map(|r| (r.iteration, r.f_obs, r.f_syn)).collect::<Vec<_>>();
-    assert_eq!(
-        strip(run_dir::read_energy(&straight, usize::MAX).unwrap()),
-        strip(run_dir::read_energy(&killed, usize::MAX).unwrap())
-    );
+    assert_eq!(strip(stats(&straight)), strip(stats(&killed)));
 }

@@ -2,7 +2,14 @@
 
 pub mod descriptor;
 pub mod error;
+pub mod generator;
+pub mod learner;
+pub mod optim;
+pub mod rows;
 pub mod serde_f32;
 
 pub use descriptor::{Descriptor, DescriptorLearner, DescriptorNet, DescriptorNetConfig, DescriptorTarget};
 pub use error::{ModelError, Result};
+pub use generator::{Generator, GeneratorLearner, GeneratorNet, GeneratorNetConfig};
+pub use learner::{Batch, Learner, StatSpec};
+pub use optim::{ModelOptimizer, Optim};

@@ -101,16 +101,15 @@ fn a_tiny_descriptor_matches_the_mean_and_variance_of_a_gaussian_texture() {
         chain_init: ChainInit::Persistent,
         optim: Optim::Adam { lr: 0.01, beta1: 0.5 },
     };
-    let mut learner = DescriptorLearner::new(Descriptor::new(net, 1.0), learn);
-    let mut chains = Tensor::zeros(&[64, 1, 4, 4]);
+    let mut learner = DescriptorLearner::new(Descriptor::new(net, 1.0), learn, Tensor::zeros(&[64, 1, 4, 4]));
     for it in 0..400 {
-        learner.step(&obs, &mut chains, &mut tensor::rng_for(5, it)).unwrap();
+        learner.step(&obs, &mut tensor::rng_for(5, it)).unwrap();
     }
     // average the sample statistics over further sampling (the model is fixed now)
     let (mut sum, mut sq, mut n) = (0.0f64, 0.0f64, 0.0f64);
     for k in 0..50 {
-        learner.revise(&mut chains, &mut tensor::rng_for(6, k), &mut |_: &sampler::StepInfo| {}).unwrap();
-        for v in chains.to_vec() {
+        learner.revise(&mut tensor::rng_for(6, k), &mut |_: &sampler::StepInfo| {}).unwrap();
+        for v in learner.chains.to_vec() {
             sum += f64::from(v);
             sq += f64::from(v) * f64::from(v);
             n += 1.0;

@@ -49,10 +49,9 @@ fn learning_and_langevin_run_in_flat_memory() {
         chain_init: ChainInit::Persistent,
         optim: Optim::Matconvnet { lr: 1e-3, momentum: 0.5, weight_decay: 1e-4, cap: 20.0 },
     };
-    let mut learner = DescriptorLearner::new(Descriptor::new(net, 1.0), learn);
+    let mut learner = DescriptorLearner::new(Descriptor::new(net, 1.0), learn, Tensor::zeros(&[2, 1, 32, 32]));
     let obs = Tensor::randn(&[2, 1, 32, 32], 0.0, 1.0, &mut rng_from_seed(1)).unwrap();
-    let mut chains = Tensor::zeros(&[2, 1, 32, 32]);
-    let mut iterate = |it: u64| learner.step(&obs, &mut chains, &mut rng_for(2, it)).unwrap();
+    let mut iterate = |it: u64| learner.step(&obs, &mut rng_for(2, it)).unwrap();
 
     // warm up: optimizer state, rayon's and the conv kernels' per-thread scratch buffers
     for it in 0..10 {

@@ -17,6 +17,10 @@ pub struct Parameter {
     pub lr_mult: f32,
     /// Multiplies the optimizer's weight decay (0 for biases and BatchNorm, as in MatConvNet).
     pub decay_mult: f32,
+    /// Multiplies this parameter's gradient before clipping, in optimizer families that scale
+    /// per layer (MatConvNet divides each layer's gradient by its output area H·W). Set by the
+    /// layer's builder, which knows the layer; 1 leaves the gradient as it is.
+    pub grad_scale: f32,
     key: u64,
 }
 
@@ -28,6 +32,7 @@ impl Clone for Parameter {
             requires_grad: self.requires_grad,
             lr_mult: self.lr_mult,
             decay_mult: self.decay_mult,
+            grad_scale: self.grad_scale,
             key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
         }
     }
@@ -40,6 +45,7 @@ impl Parameter {
             requires_grad: true,
             lr_mult: 1.0,
             decay_mult: 1.0,
+            grad_scale: 1.0,
             key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
         }
     }
@@ -53,6 +59,12 @@ impl Parameter {
     /// Builder: weight-decay multiplier.
     pub fn with_decay_mult(mut self, m: f32) -> Self {
         self.decay_mult = m;
+        self
+    }
+
+    /// Builder: gradient scale (see [`Parameter::grad_scale`]).
+    pub fn with_grad_scale(mut self, s: f32) -> Self {
+        self.grad_scale = s;
         self
     }
 

@@ -2,7 +2,8 @@
 //!
 //! * `ci`: formatting, clippy with `-D warnings`, the whole test suite.
 //! * `interop`: a checkpoint written here opens in Python's safetensors with PyTorch layouts.
-//! * `experiment NAME`: the papers' experiments on shipped data (`texture`, `object`).
+//! * `experiment NAME`: the papers' experiments on shipped data (`texture`, `object`,
+//!   `abp-object`, `abp-texture`, `abp-sound`, `abp-recovery`).
 //! * `bench`: per-iteration timings of the standard workloads (see BENCHMARKS.md).
 
 mod bench;
@@ -23,7 +24,8 @@ struct Cli {
 enum Task {
     /// cargo fmt --check, clippy -D warnings, cargo test --workspace
     Ci,
-    /// Run an experiment of the papers on shipped data: `texture` or `object`.
+    /// Run an experiment of the papers on shipped data: texture, object, abp-object, abp-texture,
+    /// abp-sound, abp-recovery.
     Experiment(experiment::ExperimentArgs),
     /// Check that our safetensors checkpoints open in Python (pip-installs safetensors numpy)
     Interop,

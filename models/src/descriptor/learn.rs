@@ -5,46 +5,24 @@
 //! 2. Update W along `mean_obs ∂f(Y)/∂W − mean_syn ∂f(Ỹ)/∂W` (gradient ascent on the
 //!    log-likelihood), i.e. descend the loss `mean f(Ỹ) − mean f(Y)`.
 //!
-//! Two reference families, selected by [`Optim`]:
-//! * **MatConvNet** (Generative ConvNet release): the gradient of each layer is divided by
-//!   that layer's output area H·W ("numFilters"), clipped so that `max|G| ≤ cap`, then
-//!   SGD with momentum and weight decay 1e-4 (biases: lr×2, no decay).
-//! * **TF** (CoopNets TF code): plain Adam on `mean f(Ỹ) − mean f(Y)`.
+//! Two reference families, selected by [`Optim`] (see [`crate::optim`]): MatConvNet (per-layer
+//! division by the output area, clipping, SGD with momentum and weight decay) and TF (Adam).
+
+use std::collections::BTreeMap;
 
 use autodiff::Tape;
-use nn::optim::{Adam, Clip, Optimizer, Sgd};
-use nn::{param_grads, Module};
-use rand::Rng;
+use nn::checkpoint::parts::{Part, PartMut};
+use nn::param_grads;
+use rand::{Rng, RngCore};
 use sampler::{Langevin, Observer};
 use serde::{Deserialize, Serialize};
 use tensor::Tensor;
 
 use super::{Descriptor, DescriptorTarget};
 use crate::error::Result;
-
-/// Which optimizer family to learn with.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Optim {
-    /// Per-layer division by output area, max-abs clipping at `cap`, SGD with momentum.
-    Matconvnet {
-        #[serde(serialize_with = "crate::serde_f32::short")]
-        lr: f32,
-        #[serde(serialize_with = "crate::serde_f32::short")]
-        momentum: f32,
-        #[serde(serialize_with = "crate::serde_f32::short")]
-        weight_decay: f32,
-        #[serde(serialize_with = "crate::serde_f32::short")]
-        cap: f32,
-    },
-    /// Adam on `mean f(syn) − mean f(obs)`.
-    Adam {
-        #[serde(serialize_with = "crate::serde_f32::short")]
-        lr: f32,
-        #[serde(serialize_with = "crate::serde_f32::short")]
-        beta1: f32,
-    },
-}
+use crate::learner::{state_entry, Batch, Learner, StatSpec};
+pub use crate::optim::Optim;
+use crate::optim::ModelOptimizer;
 
 /// Where the synthesized chains start each iteration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +39,7 @@ pub enum ChainInit {
 
 /// Everything the learning loop needs besides the network.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LearnConfig {
     /// Langevin steps per iteration (T).
     pub langevin_steps: usize,
@@ -80,47 +59,34 @@ pub struct StepStats {
     pub f_syn: f32,
 }
 
-/// The descriptor with its optimizer: call [`DescriptorLearner::step`] once per iteration.
+/// The descriptor with its optimizer and its synthesized chains `[N, C, H, W]`: call
+/// [`DescriptorLearner::step`] once per iteration.
 pub struct DescriptorLearner {
     pub descriptor: Descriptor,
     pub config: LearnConfig,
-    pub optimizer: Box<dyn Optimizer>,
+    pub optimizer: ModelOptimizer,
+    pub chains: Tensor,
 }
 
 impl DescriptorLearner {
-    pub fn new(descriptor: Descriptor, config: LearnConfig) -> Self {
-        let optimizer: Box<dyn Optimizer> = match config.optim {
-            Optim::Matconvnet { lr, momentum, weight_decay, cap } => {
-                Box::new(Sgd::new(lr).momentum(momentum).weight_decay(weight_decay).clip(Clip::MaxAbs(cap)))
-            }
-            Optim::Adam { lr, beta1 } => Box::new(Adam::new(lr).betas(beta1, 0.999)),
-        };
-        DescriptorLearner { descriptor, config, optimizer }
+    pub fn new(descriptor: Descriptor, config: LearnConfig, chains: Tensor) -> Self {
+        let optimizer = ModelOptimizer::new(&config.optim);
+        DescriptorLearner { descriptor, config, optimizer, chains }
     }
 
-    /// Step 1: Langevin-revise `chains` in place (`[N, C, H, W]`), reporting each step to
-    /// `observer`. A NaN/Inf stops with an error naming the step and the chain.
-    pub fn revise<R: Rng + ?Sized, O: Observer + ?Sized>(
-        &self,
-        chains: &mut Tensor,
-        rng: &mut R,
-        observer: &mut O,
-    ) -> Result<()> {
+    /// Step 1: Langevin-revise the chains in place, reporting each step to `observer`. A
+    /// NaN/Inf stops with an error naming the step and the chain.
+    pub fn revise<R: Rng + ?Sized, O: Observer + ?Sized>(&mut self, rng: &mut R, observer: &mut O) -> Result<()> {
         match self.config.chain_init {
             ChainInit::Persistent => {}
-            ChainInit::RestartZeros => *chains = chains.zeros_like(),
+            ChainInit::RestartZeros => self.chains = self.chains.zeros_like(),
             ChainInit::RestartNoise => {
-                *chains = Tensor::randn(chains.shape(), 0.0, self.descriptor.reference_sigma, rng)?
+                self.chains = Tensor::randn(self.chains.shape(), 0.0, self.descriptor.reference_sigma, rng)?
             }
         }
         let mut target = DescriptorTarget::new(&self.descriptor);
-        Langevin::new(self.config.step_size, self.config.langevin_steps).run_with(
-            &mut target,
-            chains,
-            rng,
-            None,
-            observer,
-        )?;
+        let langevin = Langevin::new(self.config.step_size, self.config.langevin_steps);
+        langevin.run_with(&mut target, &mut self.chains, rng, None, observer)?;
         Ok(())
     }
 
@@ -132,28 +98,44 @@ impl DescriptorLearner {
         let stats = StepStats { f_obs: f_obs.value().to_scalar()?, f_syn: f_syn.value().to_scalar()? };
         // descend mean f(Ỹ) − mean f(Y)  ⇔  ascend the log-likelihood
         let loss = f_syn.sub(&f_obs)?;
-        let mut grads = param_grads(&tape, &loss, &self.descriptor.net)?;
-        if let Optim::Matconvnet { .. } = self.config.optim {
-            // MatConvNet divides each layer's gradient by its output area
-            for (i, &area) in self.descriptor.net.output_areas.iter().enumerate() {
-                let prefix = format!("{}.", self.descriptor.net.layer_name(i));
-                for (_, g) in grads.iter_mut().filter(|(n, _)| n.starts_with(&prefix)) {
-                    g.scale_(1.0 / area as f32);
-                }
-            }
-        }
-        self.optimizer.step(&mut self.descriptor.net, &grads)?;
+        let grads = param_grads(&tape, &loss, &self.descriptor.net)?;
+        self.optimizer.step(&mut self.descriptor.net, grads)?;
         Ok(stats)
     }
 
     /// One full iteration: revise the chains, then update. Returns the statistics.
-    pub fn step<R: Rng + ?Sized>(&mut self, obs: &Tensor, chains: &mut Tensor, rng: &mut R) -> Result<StepStats> {
-        self.revise(chains, rng, &mut |_: &sampler::StepInfo| {})?;
-        self.update(obs, chains)
+    pub fn step<R: Rng + ?Sized>(&mut self, obs: &Tensor, rng: &mut R) -> Result<StepStats> {
+        self.revise(rng, &mut |_: &sampler::StepInfo| {})?;
+        let chains = self.chains.clone();
+        self.update(obs, &chains)
     }
+}
 
-    /// Names of the parameters (for checkpoints).
-    pub fn parameter_names(&self) -> Vec<String> {
-        self.descriptor.net.named_parameters().into_iter().map(|(n, _)| n).collect()
+impl Learner for DescriptorLearner {
+    fn stats(&self) -> Vec<StatSpec> {
+        vec![
+            StatSpec { name: "f_obs", label: "mean f(observed)", panel: "f(Y; W)" },
+            StatSpec { name: "f_syn", label: "mean f(synthesized)", panel: "f(Y; W)" },
+        ]
+    }
+    fn iteration(&mut self, batch: &Batch<'_>, rng: &mut dyn RngCore) -> Result<Vec<f32>> {
+        let s = self.step(batch.data, rng)?;
+        Ok(vec![s.f_obs, s.f_syn])
+    }
+    fn parts(&self) -> Vec<Part<'_>> {
+        vec![Part { name: "descriptor", module: &self.descriptor.net, optimizer: self.optimizer.inner.as_ref() }]
+    }
+    fn parts_mut(&mut self) -> Vec<PartMut<'_>> {
+        vec![PartMut { name: "descriptor", module: &mut self.descriptor.net, optimizer: self.optimizer.inner.as_mut() }]
+    }
+    fn state(&self) -> BTreeMap<String, Tensor> {
+        [("chains".to_string(), self.chains.clone())].into()
+    }
+    fn load_state(&mut self, state: &BTreeMap<String, Tensor>) -> Result<()> {
+        self.chains = state_entry(state, "chains", self.chains.shape())?;
+        Ok(())
+    }
+    fn samples(&self, _n: usize, _rng: &mut dyn RngCore) -> Result<Tensor> {
+        Ok(self.chains.clone())
     }
 }

@@ -64,13 +64,25 @@ impl DescriptorNetConfig {
     }
 }
 
+/// MatConvNet divides a layer's gradient by its output area ("numFilters"); the layer knows
+/// its area, so it sets the scale on its own parameters (applied by the MatConvNet optimizer
+/// family only, see `crate::optim`).
+fn per_area(mut conv: Conv2d, area: usize) -> Conv2d {
+    let scale = 1.0 / area as f32;
+    conv.weight.grad_scale = scale;
+    if let Some(b) = conv.bias.as_mut() {
+        b.grad_scale = scale;
+    }
+    conv
+}
+
 /// A descriptor network built for a given image shape.
 pub struct DescriptorNet {
     pub convs: Vec<Conv2d>,
     pub relu: Vec<bool>,
     pub fc: Option<Conv2d>,
     /// Output (height × width) of each layer, conv layers first then fc; MatConvNet divides
-    /// each layer's gradient by this ("numFilters").
+    /// each layer's gradient by this ("numFilters"; set as each parameter's `grad_scale`).
     pub output_areas: Vec<usize>,
 }
 
@@ -98,7 +110,8 @@ impl DescriptorNet {
                 return Err(ModelError::Config(format!("descriptor layer {} ({}×{} kernel) does not fit a {h}×{w} input; use a larger image or a smaller net", i + 1, l.kernel, l.kernel)));
             };
             let opts = ConvOptions::new(l.stride, l.padding).init(Init::Normal { std: cfg.init_std });
-            convs.push(Conv2d::new(c, l.out_channels, &[l.kernel], opts, rng)?);
+            let conv = Conv2d::new(c, l.out_channels, &[l.kernel], opts, rng)?;
+            convs.push(per_area(conv, oh * ow));
             (c, h, w) = (l.out_channels, oh, ow);
             areas.push(h * w);
         }
@@ -108,7 +121,7 @@ impl DescriptorNet {
                     .params(ConvParams::asymmetric(&[1], &[(0, 0)]))
                     .init(Init::Normal { std: cfg.init_std });
                 areas.push(1);
-                Some(Conv2d::new(c, k, &[h, w], opts, rng)?)
+                Some(per_area(Conv2d::new(c, k, &[h, w], opts, rng)?, 1))
             }
             None => None,
         };

@@ -2,7 +2,8 @@
 //!
 //! `g ← clip(g) + λ·m_wd·W`, `m ← β₁m + (1 − β₁)g`, `v ← β₂v + (1 − β₂)g²`,
 //! `m̂ = m/(1 − β₁ᵗ)`, `v̂ = v/(1 − β₂ᵗ)`, `W ← W − lr·m_lr·m̂/(√v̂ + ε)`.
-//! The reference CoopNets code uses β₁ = 0.5.
+//! The reference CoopNets code uses β₁ = 0.5. TF's Adam has no per-parameter multipliers:
+//! [`Adam::multipliers`]`(false)` ignores `m_lr` and `m_wd` (the TF families use that).
 
 use std::collections::BTreeMap;
 
@@ -20,6 +21,9 @@ pub struct Adam {
     pub eps: f32,
     pub weight_decay: f32,
     pub clip: Option<Clip>,
+    /// Apply the parameters' `lr_mult` and `decay_mult` (true, PyTorch param-group style) or
+    /// treat every parameter alike (false, as TF's `AdamOptimizer`).
+    pub multipliers: bool,
     /// Per parameter: (steps taken, m, v).
     state: BTreeMap<String, (u64, Tensor, Tensor)>,
 }
@@ -27,7 +31,7 @@ pub struct Adam {
 impl Adam {
     /// PyTorch's defaults: β = (0.9, 0.999), ε = 1e-8.
     pub fn new(lr: f32) -> Self {
-        Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, clip: None, state: BTreeMap::new() }
+        Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, clip: None, multipliers: true, state: BTreeMap::new() }
     }
     pub fn betas(mut self, beta1: f32, beta2: f32) -> Self {
         self.beta1 = beta1;
@@ -46,6 +50,11 @@ impl Adam {
         self.clip = Some(c);
         self
     }
+    /// Use the parameters' lr and decay multipliers (default) or not.
+    pub fn multipliers(mut self, on: bool) -> Self {
+        self.multipliers = on;
+        self
+    }
 }
 
 impl Optimizer for Adam {
@@ -55,7 +64,8 @@ impl Optimizer for Adam {
             let (true, Some(g)) = (p.requires_grad, grads.get(&name)) else {
                 continue;
             };
-            let g = super::regularized_grad(g, p, self.clip, self.weight_decay)?;
+            let (lr_mult, decay_mult) = if self.multipliers { (p.lr_mult, p.decay_mult) } else { (1.0, 1.0) };
+            let g = super::regularized_grad(g, p, self.clip, self.weight_decay, decay_mult)?;
             let (t, m, v) = self.state.entry(name).or_insert_with(|| (0, g.zeros_like(), g.zeros_like()));
             *t += 1;
             m.scale_(b1);
@@ -64,7 +74,7 @@ impl Optimizer for Adam {
             v.axpy_(1.0 - b2, &g.square())?;
             let mhat = m.mul_scalar(1.0 / (1.0 - b1.powi(*t as i32)));
             let denom = v.mul_scalar(1.0 / (1.0 - b2.powi(*t as i32))).sqrt().add_scalar(self.eps);
-            p.value.axpy_(-self.lr * p.lr_mult, &mhat.div(&denom)?)?;
+            p.value.axpy_(-self.lr * lr_mult, &mhat.div(&denom)?)?;
         }
         Ok(())
     }

@@ -45,16 +45,17 @@ impl Clip {
 }
 
 /// The gradient an optimizer applies to parameter `p`: `clip(g) + λ·m_wd·W` (L2 weight decay
-/// scaled by the parameter's decay multiplier).
+/// scaled by the decay multiplier `decay_mult`, usually the parameter's own).
 pub(crate) fn regularized_grad(
     g: &Tensor,
     p: &crate::Parameter,
     clip: Option<Clip>,
     weight_decay: f32,
+    decay_mult: f32,
 ) -> Result<Tensor> {
     let mut g = clip.map_or_else(|| g.clone(), |c| c.apply(g));
-    if weight_decay != 0.0 && p.decay_mult != 0.0 {
-        g.axpy_(weight_decay * p.decay_mult, &p.value)?;
+    if weight_decay != 0.0 && decay_mult != 0.0 {
+        g.axpy_(weight_decay * decay_mult, &p.value)?;
     }
     Ok(g)
 }

@@ -48,7 +48,7 @@ impl Optimizer for Sgd {
             let (true, Some(g)) = (p.requires_grad, grads.get(&name)) else {
                 continue;
             };
-            let g = super::regularized_grad(g, p, self.clip, self.weight_decay)?;
+            let g = super::regularized_grad(g, p, self.clip, self.weight_decay, p.decay_mult)?;
             let v = match self.velocity.get_mut(&name) {
                 Some(v) if self.momentum != 0.0 => {
                     v.scale_(self.momentum);

@@ -7,6 +7,8 @@
 //!   Langevin chains) under `extra.<name>`.
 //! * Writes are atomic: write a temporary file, fsync it, rename it over the target, fsync the
 //!   folder. The sidecar is written after the tensors, so a sidecar always has its tensors.
+//! * [`parts`]: a checkpoint of several modules (generator and descriptor), one strict
+//!   `state_dict` file per module and the optimizer state and run state beside them.
 //! * Loading checks everything before changing anything: a missing name, an unexpected name or
 //!   a wrong shape is an error listing every mismatch; a truncated or corrupt file is an error.
 
@@ -21,6 +23,8 @@ use tensor::Tensor;
 use crate::error::{io_err, NnError, Result};
 use crate::module::Module;
 use crate::optim::Optimizer;
+
+pub mod parts;
 
 /// The JSON sidecar next to `path` (`x.safetensors` → `x.json`).
 pub fn sidecar_path(path: &Path) -> PathBuf {
@@ -87,10 +91,15 @@ pub fn save(
     extras: &BTreeMap<String, Tensor>,
     meta: &serde_json::Value,
 ) -> Result<()> {
-    let tensors = collect(module, optimizers, extras);
+    write_tensors(path, &collect(module, optimizers, extras))?;
+    write_json(&sidecar_path(path), meta)
+}
+
+/// Write `tensors` as one safetensors file at `path` (atomically).
+pub fn write_tensors(path: &Path, tensors: &BTreeMap<String, Tensor>) -> Result<()> {
     let bytes: Vec<(String, Vec<u8>, Vec<usize>)> = tensors
-        .into_iter()
-        .map(|(n, t)| (n, t.to_vec().iter().flat_map(|v| v.to_le_bytes()).collect(), t.shape().to_vec()))
+        .iter()
+        .map(|(n, t)| (n.clone(), t.to_vec().iter().flat_map(|v| v.to_le_bytes()).collect(), t.shape().to_vec()))
         .collect();
     let views = bytes
         .iter()
@@ -106,10 +115,80 @@ pub fn save(
     info.insert("format".to_string(), "coopnets-checkpoint-v1".to_string());
     let data = safetensors::tensor::serialize(views, Some(info))
         .map_err(|e| NnError::Corrupt { path: path.to_path_buf(), msg: e.to_string() })?;
-    write_atomic(path, &data)?;
-    let json = serde_json::to_vec_pretty(meta)
+    write_atomic(path, &data)
+}
+
+/// Write `value` as pretty JSON at `path` (atomically).
+pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
+    let json = serde_json::to_vec_pretty(value)
         .map_err(|e| NnError::Corrupt { path: path.to_path_buf(), msg: e.to_string() })?;
-    write_atomic(&sidecar_path(path), &json)
+    write_atomic(path, &json)
+}
+
+/// Read a JSON file (a checkpoint's sidecar).
+pub fn read_json(path: &Path) -> Result<serde_json::Value> {
+    let bytes = fs::read(path).map_err(io_err(path))?;
+    serde_json::from_slice(&bytes).map_err(|e| NnError::Corrupt { path: path.to_path_buf(), msg: e.to_string() })
+}
+
+/// A module's `state_dict`: parameters and buffers by hierarchical name (what PyTorch's
+/// `load_state_dict(strict=True)` expects of the same net).
+pub fn state_dict(module: &dyn Module) -> BTreeMap<String, Tensor> {
+    collect(module, &[], &BTreeMap::new())
+}
+
+/// Every mismatch between `tensors` and `module` (missing, wrong shape; with `strict`, also
+/// names the module does not have, except `optim.*` and `extra.*`).
+fn mismatches(module: &dyn Module, tensors: &BTreeMap<String, Tensor>, strict: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let expected = state_dict(module);
+    for (name, t) in &expected {
+        match tensors.get(name) {
+            None => out.push(format!("missing {name} (expected shape {:?})", t.shape())),
+            Some(s) if s.shape() != t.shape() => {
+                out.push(format!("{name}: checkpoint shape {:?}, model shape {:?}", s.shape(), t.shape()))
+            }
+            _ => {}
+        }
+    }
+    let ours = |n: &str| expected.contains_key(n) || (!strict && (n.starts_with("optim.") || n.starts_with("extra.")));
+    out.extend(tensors.keys().filter(|n| !ours(n)).map(|n| format!("unexpected {n} (not in the model)")));
+    out
+}
+
+/// Check `tensors` against `module` without changing anything (see [`assign`]).
+pub fn check_module(path: &Path, module: &dyn Module, tensors: &BTreeMap<String, Tensor>, strict: bool) -> Result<()> {
+    let m = mismatches(module, tensors, strict);
+    if m.is_empty() {
+        Ok(())
+    } else {
+        Err(NnError::Mismatch { path: path.to_path_buf(), mismatches: m })
+    }
+}
+
+/// Assign the parameters and buffers of `module` from `tensors` (checked by [`check_module`]).
+pub fn assign(path: &Path, module: &mut dyn Module, tensors: &BTreeMap<String, Tensor>) -> Result<()> {
+    for (name, p) in module.named_parameters_mut() {
+        if let Some(t) = tensors.get(&name) {
+            p.value = t.clone();
+        }
+    }
+    let mut buffers = Vec::new();
+    module.collect_buffers("", &mut buffers);
+    for (name, _) in buffers {
+        if let Some(t) = tensors.get(&name) {
+            if !module.load_buffer(&name, t) {
+                let msg = format!("buffer {name} could not be restored");
+                return Err(NnError::Corrupt { path: path.to_path_buf(), msg });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `<prefix>*` entries of `tensors`, without the prefix.
+pub fn strip_prefix(tensors: &BTreeMap<String, Tensor>, prefix: &str) -> BTreeMap<String, Tensor> {
+    tensors.iter().filter_map(|(k, v)| k.strip_prefix(prefix).map(|s| (s.to_string(), v.clone()))).collect()
 }
 
 /// Read every tensor of a safetensors file.
@@ -131,60 +210,14 @@ pub fn read_tensors(path: &Path) -> Result<BTreeMap<String, Tensor>> {
 
 /// Load a checkpoint into `module` and the optimizers; returns the sidecar JSON and extras.
 pub fn load(path: &Path, module: &mut dyn Module, optimizers: &mut [(&str, &mut dyn Optimizer)]) -> Result<Loaded> {
-    let mut tensors = read_tensors(path)?;
-    let side = sidecar_path(path);
-    let meta_bytes = fs::read(&side).map_err(io_err(&side))?;
-    let meta: serde_json::Value =
-        serde_json::from_slice(&meta_bytes).map_err(|e| NnError::Corrupt { path: side.clone(), msg: e.to_string() })?;
-
-    // 1. check: every parameter and buffer present with the right shape, nothing unexpected
-    let mut mismatches = Vec::new();
-    let mut expected: Vec<(String, Vec<usize>)> =
-        module.named_parameters().into_iter().map(|(n, p)| (n, p.shape().to_vec())).collect();
-    let mut buffers = Vec::new();
-    module.collect_buffers("", &mut buffers);
-    expected.extend(buffers.iter().map(|(n, t)| (n.clone(), t.shape().to_vec())));
-    for (name, shape) in &expected {
-        match tensors.get(name) {
-            None => mismatches.push(format!("missing {name} (expected shape {shape:?})")),
-            Some(t) if t.shape() != shape.as_slice() => {
-                mismatches.push(format!("{name}: checkpoint shape {:?}, model shape {shape:?}", t.shape()))
-            }
-            _ => {}
-        }
-    }
-    for name in tensors.keys() {
-        if !name.starts_with("optim.") && !name.starts_with("extra.") && !expected.iter().any(|(n, _)| n == name) {
-            mismatches.push(format!("unexpected {name} (not in the model)"));
-        }
-    }
-    if !mismatches.is_empty() {
-        return Err(NnError::Mismatch { path: path.to_path_buf(), mismatches });
-    }
-    // 2. optimizer state (it validates its own entries; the module is not touched yet)
+    let tensors = read_tensors(path)?;
+    let meta = read_json(&sidecar_path(path))?;
+    // check everything first: the module and the optimizers are changed only if all is well
+    check_module(path, module, &tensors, false)?;
     for (label, opt) in optimizers.iter_mut() {
-        let prefix = format!("optim.{label}.");
-        let state: BTreeMap<String, Tensor> =
-            tensors.iter().filter_map(|(k, v)| k.strip_prefix(&prefix).map(|s| (s.to_string(), v.clone()))).collect();
+        let state = strip_prefix(&tensors, &format!("optim.{label}."));
         opt.load_state_dict(&state).map_err(|msg| NnError::Corrupt { path: path.to_path_buf(), msg })?;
     }
-    // 3. parameters and buffers
-    for (name, p) in module.named_parameters_mut() {
-        if let Some(t) = tensors.remove(&name) {
-            p.value = t;
-        }
-    }
-    for (name, _) in buffers {
-        if let Some(t) = tensors.get(&name) {
-            if !module.load_buffer(&name, t) {
-                return Err(NnError::Corrupt {
-                    path: path.to_path_buf(),
-                    msg: format!("buffer {name} could not be restored"),
-                });
-            }
-        }
-    }
-    let extras =
-        tensors.iter().filter_map(|(k, v)| k.strip_prefix("extra.").map(|s| (s.to_string(), v.clone()))).collect();
-    Ok(Loaded { meta, extras })
+    assign(path, module, &tensors)?;
+    Ok(Loaded { meta, extras: strip_prefix(&tensors, "extra.") })
 }

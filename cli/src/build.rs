@@ -1,0 +1,44 @@
+//! Building a run's learner from its configuration and the shape of its data. The weights
+//! are drawn from the seed's stream 0, the initial chains or latents from stream `u64::MAX`,
+//! iteration t from stream t + 1: every random draw of a run comes from its seed.
+
+use anyhow::{bail, Result};
+use models::descriptor::DescriptorNet;
+use models::generator::{Generator, GeneratorLearner, GeneratorNet};
+use models::{Descriptor, DescriptorLearner, Learner};
+use tensor::{rng_for, rng_from_seed, Tensor};
+
+use crate::config::{DescriptorConfig, GeneratorConfig, ModelConfig, RunConfig, RunSettings};
+
+/// The stream the initial chains or latents are drawn from.
+pub const INIT_STREAM: u64 = u64::MAX;
+
+/// The learner of `cfg` for `n` examples of shape `example` (`[C, spatial…]`).
+pub fn learner(cfg: &RunConfig, example: &[usize], n: usize) -> Result<Box<dyn Learner>> {
+    Ok(match &cfg.model {
+        ModelConfig::Descriptor(d) => Box::new(descriptor(d, &cfg.run, example)?),
+        ModelConfig::Generator(g) => Box::new(generator(g, &cfg.run, example, n)?),
+    })
+}
+
+/// The descriptor and its chains `[chains, C, H, W]`.
+pub fn descriptor(d: &DescriptorConfig, run: &RunSettings, example: &[usize]) -> Result<DescriptorLearner> {
+    let &[c, h, w] = example else {
+        bail!("the descriptor learns images [C, H, W]; the data are examples of shape {example:?}")
+    };
+    let net = DescriptorNet::new(&d.net, c, h, w, &mut rng_from_seed(run.seed))?;
+    let shape = [run.chains.max(1), c, h, w];
+    let chains = if run.chain_init_std > 0.0 {
+        Tensor::randn(&shape, 0.0, run.chain_init_std, &mut rng_for(run.seed, INIT_STREAM))?
+    } else {
+        Tensor::zeros(&shape)
+    };
+    Ok(DescriptorLearner::new(Descriptor::new(net, d.reference_sigma), d.learn.clone(), chains))
+}
+
+/// The generator and the persistent latents of `n` training examples.
+pub fn generator(g: &GeneratorConfig, run: &RunSettings, example: &[usize], n: usize) -> Result<GeneratorLearner> {
+    let net = GeneratorNet::new(&g.net, example, &mut rng_from_seed(run.seed))?;
+    let generator = Generator::new(net, g.noise_sigma, g.latent_sigma);
+    Ok(GeneratorLearner::new(generator, g.learn.clone(), n, &mut rng_for(run.seed, INIT_STREAM))?)
+}

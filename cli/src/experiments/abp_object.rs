@@ -1,0 +1,156 @@
+//! `abp-object`: the generator learned on one MNIST digit class (ABP paper §4.1 and §4.3).
+//!
+//! Besides the run folder it writes `reconstruction.png` (observed above g(Z) for training,
+//! held-out and negative examples), `interpolation.png` (a 9×9 grid over z₁, z₂ ∈ [−2, 2] when
+//! z has two dimensions, else lines between the inferred Z of pairs of training images), and
+//! the **train / test / negative reconstruction error** per evaluation (`reconstruction.csv`,
+//! `reconstruction.svg`): the mean squared error per pixel on the [−1, 1] scale of g(Z) with Z
+//! inferred by [`eval::infer`] and W fixed, on 200 training digits, the 200 held-out digits
+//! and 200 Fashion-MNIST images (another category). The final values are in `metrics.json` as
+//! `reconstruction.{train, test, negative}`.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use models::generator::GeneratorLearner;
+use tensor::Tensor;
+
+use super::eval::{self, infer, interleave_rows};
+use crate::config::RunConfig;
+use crate::data::Observed;
+use crate::media::{save_grid, Media};
+use crate::plot::{Panel, Series};
+use crate::train::{split_shape, train_learner, Options, Summary};
+
+/// Evaluations of the reconstruction error during the run.
+const EVALUATIONS: usize = 10;
+/// The random stream of evaluation `k` is `EVAL_STREAM − k`.
+const EVAL_STREAM: u64 = u64::MAX - 10_000;
+
+/// The three sets whose reconstruction error is followed.
+struct Sets {
+    train: Tensor,
+    test: Tensor,
+    negative: Tensor,
+}
+
+pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
+    let obs = crate::data::load(&cfg.data, cfg.run.seed)?;
+    let test = obs.held_out.clone().context("abp-object measures held-out examples: set data.holdout")?;
+    let (n, example) = split_shape(&obs.data)?;
+    let g = match &cfg.model {
+        crate::config::ModelConfig::Generator(g) => g,
+        _ => anyhow::bail!("abp-object learns a generator"),
+    };
+    let mut learner = crate::build::generator(g, &cfg.run, &example, n)?;
+    let sets = Sets { train: obs.data.narrow(0, 0, 200.min(n))?, test, negative: negative(cfg)? };
+    let every = (cfg.run.iterations / EVALUATIONS).max(1);
+    let mut rows = read_rows(out, resume)?;
+    let mut after = |it: usize, l: &mut GeneratorLearner| -> Result<()> {
+        if (it + 1) % every == 0 || it + 1 == cfg.run.iterations {
+            let row = measure(l, &sets, cfg.run.seed, (it + 1) as u64)?;
+            rows.retain(|r| r[0] < (it + 1) as f32);
+            rows.push([(it + 1) as f32, row[0], row[1], row[2]]);
+            write_rows(out, &rows)?;
+        }
+        Ok(())
+    };
+    let summary = train_learner(cfg, out, Options { resume, progress: true }, &obs, &mut learner, &mut after)?;
+    let last = rows.last().copied().unwrap_or([0.0, f32::NAN, f32::NAN, f32::NAN]);
+    pictures(cfg, out, &learner, &sets, &obs)?;
+    crate::metrics::merge(
+        out,
+        serde_json::json!({ "reconstruction": { "train": last[1], "test": last[2], "negative": last[3] } }),
+    )?;
+    Ok(summary)
+}
+
+/// 200 Fashion-MNIST images, in the scale of the run.
+fn negative(cfg: &RunConfig) -> Result<Tensor> {
+    let (images, labels) = crate::presets::fashion_mnist_files();
+    let x = crate::data::load_idx(&images, &labels, -1, 0, 200)?;
+    Ok(cfg.data.scaling.apply(&x)?)
+}
+
+/// [train, test, negative] mean squared reconstruction error per pixel.
+fn measure(l: &GeneratorLearner, sets: &Sets, seed: u64, k: u64) -> Result<[f32; 3]> {
+    let lang = l.langevin();
+    let mut err = [0.0; 3];
+    for (e, y) in err.iter_mut().zip([&sets.train, &sets.test, &sets.negative]) {
+        let (_, recon) = infer(&l.generator, y, None, &lang, seed, EVAL_STREAM - k)?;
+        *e = eval::mse(y, &recon, None)?;
+    }
+    Ok(err)
+}
+
+fn read_rows(out: &Path, resume: bool) -> Result<Vec<[f32; 4]>> {
+    let text = if resume { std::fs::read_to_string(out.join("reconstruction.csv")).unwrap_or_default() } else { String::new() };
+    Ok(text
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let v: Vec<f32> = l.split(',').filter_map(|x| x.parse().ok()).collect();
+            (v.len() == 4).then(|| [v[0], v[1], v[2], v[3]])
+        })
+        .collect())
+}
+
+fn write_rows(out: &Path, rows: &[[f32; 4]]) -> Result<()> {
+    let mut s = String::from("iteration,train,test,negative\n");
+    for r in rows {
+        s.push_str(&format!("{},{},{},{}\n", r[0], r[1], r[2], r[3]));
+    }
+    nn::checkpoint::write_atomic(&out.join("reconstruction.csv"), s.as_bytes())?;
+    let x: Vec<usize> = rows.iter().map(|r| r[0] as usize).collect();
+    let col = |i: usize| rows.iter().map(|r| r[i]).collect::<Vec<f32>>();
+    let (a, b, c) = (col(1), col(2), col(3));
+    let panel = Panel {
+        y_title: "reconstruction MSE per pixel",
+        series: vec![
+            Series { label: "training digits", x: &x, y: &a },
+            Series { label: "held-out digits", x: &x, y: &b },
+            Series { label: "Fashion-MNIST (negative)", x: &x, y: &c },
+        ],
+    };
+    crate::plot::line_plot(&out.join("reconstruction.svg"), &[panel])
+}
+
+/// `reconstruction.png` and `interpolation.png`.
+fn pictures(cfg: &RunConfig, out: &Path, l: &GeneratorLearner, sets: &Sets, obs: &Observed) -> Result<()> {
+    let Media::Image(scaling) = Media::of(&cfg.data) else { return Ok(()) };
+    let lang = l.langevin();
+    let mut blocks = Vec::new();
+    for y in [&sets.train, &sets.test, &sets.negative] {
+        let (_, recon) = infer(&l.generator, y, None, &lang, cfg.run.seed, EVAL_STREAM)?;
+        blocks.push(interleave_rows(&y.narrow(0, 0, 8)?, &recon.narrow(0, 0, 8)?, 8)?);
+    }
+    save_grid(&out.join("reconstruction.png"), &Tensor::cat(&blocks.iter().collect::<Vec<_>>(), 0)?, &scaling)?;
+    let latent = &l.generator.net.latent;
+    let z = if latent.iter().product::<usize>() == 2 {
+        grid_latents(latent)?
+    } else {
+        let (z, _) = infer(&l.generator, &obs.data.narrow(0, 0, 16)?, None, &lang, cfg.run.seed, EVAL_STREAM)?;
+        line_latents(&z, 8, 10)?
+    };
+    save_grid(&out.join("interpolation.png"), &l.generator.generate_tensor(&z)?, &scaling)
+}
+
+/// A 9×9 grid over z₁, z₂ ∈ [−2, 2].
+fn grid_latents(latent: &[usize]) -> Result<Tensor> {
+    let t: Vec<f32> = (0..9).map(|i| -2.0 + 0.5 * i as f32).collect();
+    let v: Vec<f32> = t.iter().flat_map(|&a| t.iter().flat_map(move |&b| [a, b])).collect();
+    Ok(Tensor::from_vec(v, &[&[81][..], latent].concat())?)
+}
+
+/// `pairs` lines of `steps` latents each, from z[2p] to z[2p + 1].
+fn line_latents(z: &Tensor, pairs: usize, steps: usize) -> Result<Tensor> {
+    let mut rows = Vec::new();
+    for p in 0..pairs.min(z.shape()[0] / 2) {
+        let (a, b) = (z.get(2 * p)?, z.get(2 * p + 1)?);
+        for s in 0..steps {
+            let t = s as f32 / (steps - 1) as f32;
+            rows.push(a.mul_scalar(1.0 - t).add(&b.mul_scalar(t))?);
+        }
+    }
+    Ok(Tensor::stack(&rows.iter().collect::<Vec<_>>(), 0)?)
+}

@@ -1,0 +1,30 @@
+//! `abp-texture`: the generator learned from one texture image (ABP paper §4.1, Fig. 2). The
+//! net is fully convolutional and Z a spatial map, so the same weights make a texture of any
+//! size: besides the run folder's samples (`final/`, from a latent map of the learned size)
+//! it writes `texture_2x.png`, four textures from a latent map twice as large (the paper's
+//! 448×448 from a 14×14 map).
+
+use std::path::Path;
+
+use anyhow::{bail, Result};
+use tensor::{rng_for, Tensor};
+
+use crate::config::{ModelConfig, RunConfig};
+use crate::media::{save_grid, Media};
+use crate::train::{split_shape, train_learner, Options, Summary};
+
+pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
+    let ModelConfig::Generator(g) = &cfg.model else { bail!("abp-texture learns a generator") };
+    let obs = crate::data::load(&cfg.data, cfg.run.seed)?;
+    let (n, example) = split_shape(&obs.data)?;
+    let mut learner = crate::build::generator(g, &cfg.run, &example, n)?;
+    let summary = train_learner(cfg, out, Options { resume, progress: true }, &obs, &mut learner, &mut |_, _| Ok(()))?;
+    let latent = &learner.generator.net.latent;
+    let twice: Vec<usize> = [&[4, latent[0]][..], &latent[1..].iter().map(|s| 2 * s).collect::<Vec<_>>()].concat();
+    let z = Tensor::randn(&twice, 0.0, g.latent_sigma, &mut rng_for(cfg.run.seed, u64::MAX - 30_000))?;
+    if let Media::Image(scaling) = Media::of(&cfg.data) {
+        save_grid(&out.join("texture_2x.png"), &learner.generator.generate_tensor(&z)?, &scaling)?;
+    }
+    crate::metrics::merge(out, serde_json::json!({ "texture_2x_shape": twice }))?;
+    Ok(summary)
+}

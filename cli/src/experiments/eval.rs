@@ -1,0 +1,56 @@
+//! Measuring a learned generator on examples it may not have seen: infer Z with the weights
+//! fixed, then compare g(Z) with the examples.
+//!
+//! Protocol (the same for training, held-out and negative examples, so their errors compare):
+//! Z starts at 0; `steps` Langevin steps as in learning (noise on), then `steps` noise-free
+//! steps (gradient ascent to the posterior mode), all from the random stream `stream`.
+
+use anyhow::Result;
+use models::generator::Generator;
+use sampler::Langevin;
+use tensor::{rng_for, Tensor};
+
+/// Z inferred for `y` (only pixels where `mask` is 1 count), and g(Z).
+pub fn infer(
+    g: &Generator,
+    y: &Tensor,
+    mask: Option<&Tensor>,
+    langevin: &Langevin,
+    seed: u64,
+    stream: u64,
+) -> Result<(Tensor, Tensor)> {
+    let mut rng = rng_for(seed, stream);
+    let mut z = Tensor::zeros(&g.latent_shape(y.shape()[0]));
+    g.infer(y, mask, &mut z, langevin, &mut rng)?;
+    g.infer(y, mask, &mut z, &langevin.clone().noise(false), &mut rng)?;
+    let recon = g.generate_tensor(&z)?;
+    Ok((z, recon))
+}
+
+/// Mean squared error per pixel between `a` and `b`, over the pixels where `mask` is 1 (all
+/// pixels without a mask).
+pub fn mse(a: &Tensor, b: &Tensor, mask: Option<&Tensor>) -> Result<f32> {
+    let d = a.sub(b)?.square();
+    Ok(match mask {
+        None => d.mean_all().to_scalar()?,
+        Some(m) => d.mul(m)?.sum_all().to_scalar()? / m.sum_all().to_scalar()?.max(1.0),
+    })
+}
+
+/// Mean absolute error over the pixels where `weight` is 1.
+pub fn mae(a: &Tensor, b: &Tensor, weight: &Tensor) -> Result<f32> {
+    Ok(a.sub(b)?.abs().mul(weight)?.sum_all().to_scalar()? / weight.sum_all().to_scalar()?.max(1.0))
+}
+
+/// Interleave the rows of `a` and `b` (`[n, …]` each) as `[a₀…a₇, b₀…b₇, a₈…]` blocks of
+/// `cols`: a picture grid whose rows alternate between the two.
+pub fn interleave_rows(a: &Tensor, b: &Tensor, cols: usize) -> Result<Tensor> {
+    let n = a.shape()[0].min(b.shape()[0]);
+    let mut rows = Vec::new();
+    for start in (0..n).step_by(cols) {
+        let len = cols.min(n - start);
+        rows.push(a.narrow(0, start, len)?);
+        rows.push(b.narrow(0, start, len)?);
+    }
+    Ok(Tensor::cat(&rows.iter().collect::<Vec<_>>(), 0)?)
+}

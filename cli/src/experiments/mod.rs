@@ -1,0 +1,146 @@
+//! `cargo xtask experiment NAME`: the papers' experiments, each one command on data shipped in
+//! `data/`, all through the shared loop of [`crate::train`] and the run folder of
+//! [`crate::run_dir`]. Every experiment takes the same flags ([`ExperimentArgs`]).
+//!
+//! | name | model | what it shows |
+//! |---|---|---|
+//! | `texture` | descriptor | a texture from one image |
+//! | `object` | descriptor | one Fashion-MNIST class |
+//! | `abp-object` | generator | one MNIST digit: samples, reconstructions, interpolation, train / test / negative reconstruction error |
+//! | `abp-texture` | generator | a texture from one image, and one twice as large from a larger latent map |
+//! | `abp-sound` | generator | a sound, cut into segments |
+//! | `abp-recovery` | generator | learning from incomplete digits, six masks, against three inpainting baselines |
+
+mod abp_object;
+mod abp_recovery;
+mod abp_sound;
+mod abp_texture;
+pub mod baselines;
+mod eval;
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use datasets::{Channels, Scaling};
+
+use crate::config::{ModelConfig, RunConfig, Source};
+use crate::train::Summary;
+
+/// The flags every experiment takes.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ExperimentArgs {
+    /// texture, object, abp-object, abp-texture, abp-sound or abp-recovery.
+    pub name: String,
+    /// `default` or `paper` (the reference's nets, sizes and iterations).
+    #[arg(long, default_value = "default")]
+    pub preset: String,
+    /// Observed image (file or folder) instead of the shipped one.
+    #[arg(long)]
+    pub image: Option<PathBuf>,
+    /// Observed sound (any WAV of at least 1 s) instead of the shipped one.
+    #[arg(long)]
+    pub wav: Option<PathBuf>,
+    /// Resize the observed image(s) to SIZE×SIZE.
+    #[arg(long)]
+    pub size: Option<usize>,
+    #[arg(long)]
+    pub iterations: Option<usize>,
+    /// Number of synthesized examples (descriptor chains, generator samples).
+    #[arg(long)]
+    pub chains: Option<usize>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The digit or clothing class of IDX data sets.
+    #[arg(long)]
+    pub class: Option<i16>,
+    /// Run folder (default: runs/<name>, relative to the working directory).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Continue the run in --out from its newest checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    /// Learn in colour (0–255 minus the VGG mean for the descriptor) instead of grey.
+    #[arg(long)]
+    pub rgb: bool,
+}
+
+impl ExperimentArgs {
+    pub fn out(&self) -> PathBuf {
+        self.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(&self.name))
+    }
+}
+
+/// The experiment's configuration: its preset with the flags applied.
+pub fn config(a: &ExperimentArgs) -> Result<RunConfig> {
+    let base = if a.name == "abp-recovery" { "abp-object" } else { a.name.as_str() };
+    let mut cfg = match a.preset.as_str() {
+        "default" => crate::presets::preset(base)?,
+        "paper" => crate::presets::preset(&format!("{base}-paper"))?,
+        p => bail!("unknown preset {p:?}: default or paper"),
+    };
+    if let Some(p) = &a.image {
+        cfg.data.source = Source::Images { path: p.clone() };
+        cfg.data.crop = 0; // the default crop is for the 512×512 brick photograph
+    }
+    if let Some(p) = &a.wav {
+        match &mut cfg.data.source {
+            Source::Wav { path, .. } => *path = p.clone(),
+            _ => bail!("--wav: experiment {} does not learn from sound", a.name),
+        }
+    }
+    if let Some(c) = a.class {
+        match &mut cfg.data.source {
+            Source::Idx { class, .. } => *class = c,
+            _ => bail!("--class: experiment {} does not learn from an IDX data set", a.name),
+        }
+    }
+    if a.rgb {
+        cfg.data.channels = Channels::Rgb;
+        if let ModelConfig::Descriptor(_) = cfg.model {
+            cfg.data.scaling = Scaling::vgg();
+        }
+    }
+    if let Some(s) = a.size {
+        cfg.data.size = s;
+    }
+    if let Some(n) = a.iterations {
+        cfg.run.iterations = n;
+    }
+    if let Some(n) = a.chains {
+        cfg.run.chains = n;
+    }
+    if let Some(s) = a.seed {
+        cfg.run.seed = s;
+    }
+    Ok(cfg)
+}
+
+/// Run experiment `a.name`.
+pub fn run(a: &ExperimentArgs) -> Result<Summary> {
+    let cfg = config(a)?;
+    let out = a.out();
+    println!(
+        "experiment {}: {} iterations, seed {}, writing {}",
+        a.name,
+        cfg.run.iterations,
+        cfg.run.seed,
+        out.display()
+    );
+    let s = match a.name.as_str() {
+        "texture" | "object" => crate::train::train(&cfg, &out, a.resume, true)?,
+        "abp-object" => abp_object::run(&cfg, &out, a.resume)?,
+        "abp-texture" => abp_texture::run(&cfg, &out, a.resume)?,
+        "abp-sound" => abp_sound::run(&cfg, &out, a.resume)?,
+        "abp-recovery" => abp_recovery::run(&cfg, &out, a.resume)?,
+        n => bail!("unknown experiment {n:?}: texture, object, abp-object, abp-texture, abp-sound or abp-recovery"),
+    };
+    let stats: Vec<String> = s.stats.iter().map(|(n, v)| format!("{n} {v:.4e}")).collect();
+    println!(
+        "done: {} iterations at {:.3} s/iteration; {}; open {}",
+        s.iterations,
+        s.seconds_per_iteration,
+        stats.join(", "),
+        s.out.join("report.html").display()
+    );
+    Ok(s)
+}

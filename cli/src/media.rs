@@ -1,0 +1,71 @@
+//! Writing examples in model scale as files a person opens: images (PNG) or sounds (16-bit
+//! PCM WAV), chosen by the run's data source.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use datasets::{GridOptions, Scaling};
+use tensor::Tensor;
+
+use crate::config::{DataConfig, Source};
+
+/// How the examples of a run are written.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Media {
+    /// `[N, C, H, W]` images, mapped back to pixels by the run's scaling.
+    Image(Scaling),
+    /// `[N, 1, L]` sounds in [−1, 1] at this sample rate.
+    Sound(u32),
+}
+
+impl Media {
+    pub fn of(data: &DataConfig) -> Media {
+        match data.source {
+            Source::Wav { sample_rate, .. } => Media::Sound(sample_rate),
+            _ => Media::Image(data.scaling.clone()),
+        }
+    }
+
+    /// File extension of one example.
+    pub fn ext(&self) -> &'static str {
+        match self {
+            Media::Image(_) => "png",
+            Media::Sound(_) => "wav",
+        }
+    }
+
+    /// All of `x` in one file `<stem>.<ext>`: a grid of images, or the sounds one after the
+    /// other. Returns the path written.
+    pub fn save_all(&self, out: &Path, stem: &str, x: &Tensor) -> Result<PathBuf> {
+        let path = out.join(format!("{stem}.{}", self.ext()));
+        match self {
+            Media::Image(scaling) => save_grid(&path, x, scaling)?,
+            Media::Sound(rate) => datasets::save_wav(&path, &x.contiguous().reshape(&[x.numel()])?, *rate)
+                .with_context(|| format!("writing {}", path.display()))?,
+        }
+        Ok(path)
+    }
+
+    /// Each example of `x` in its own file `dir/<k>.<ext>`, k from 0.
+    pub fn save_each(&self, dir: &Path, x: &Tensor) -> Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for k in 0..x.shape()[0] {
+            let p = dir.join(format!("{k}.{}", self.ext()));
+            let one = x.get(k)?;
+            match self {
+                Media::Image(scaling) => datasets::save_image(&p, &one.clamp(-1e4, 1e4), scaling),
+                Media::Sound(rate) => datasets::save_wav(&p, &one, *rate),
+            }
+            .with_context(|| format!("writing {}", p.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Save a grid of `x` (model scale) to `path`.
+pub fn save_grid(path: &Path, x: &Tensor, scaling: &Scaling) -> Result<()> {
+    let n = x.shape()[0];
+    let opts = GridOptions { padding: 2, pad_value: 255.0, ..GridOptions::fit(n) };
+    datasets::save_grid(path, &x.clamp(-1e4, 1e4), scaling, &opts)
+        .with_context(|| format!("writing {}", path.display()))
+}

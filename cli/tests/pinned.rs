@@ -1,0 +1,83 @@
+//! The descriptor's numbers for a given configuration are pinned: the model-generic core (one
+//! learner interface, multi-part checkpoints, the shared loop) must not change a single bit of
+//! what the descriptor computes. The values below were produced by the descriptor-only code
+//! before that refactor (commit ea5a5cb), for the same configurations.
+
+use std::path::{Path, PathBuf};
+
+use coopnets_cli::{presets, run_dir, RunConfig};
+use models::descriptor::{ConvSpec, DescriptorNetConfig, Optim};
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("coopnets-pinned-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// Per tensor of the newest checkpoint: the sum of its values in f64 (file order).
+fn sums(out: &Path, names: &[&str]) -> Vec<(String, f64)> {
+    let (_, p) = run_dir::checkpoints(out).pop().unwrap();
+    let mut all = nn::checkpoint::read_tensors(&nn::checkpoint::parts::module_path(&p, "descriptor")).unwrap();
+    all.extend(nn::checkpoint::read_tensors(&nn::checkpoint::parts::state_path(&p)).unwrap());
+    names.iter().map(|&n| (n.to_string(), all[n].to_vec().iter().map(|&v| f64::from(v)).sum())).collect()
+}
+
+fn check(cfg: &RunConfig, name: &str, f: &[(f32, f32)], tensors: &[(&str, f64)]) {
+    let out = tmp(name);
+    coopnets_cli::train::train(cfg, &out, false, false).unwrap();
+    let rows = coopnets_cli::stats::read(&out, &["f_obs", "f_syn"], usize::MAX).unwrap();
+    let got: Vec<(f32, f32)> = rows.iter().map(|r| (r.values[0], r.values[1])).collect();
+    assert_eq!(got, f, "{name}: f(obs), f(syn) per iteration, bit for bit");
+    let names: Vec<&str> = tensors.iter().map(|t| t.0).collect();
+    for ((n, s), (_, want)) in sums(&out, &names).iter().zip(tensors) {
+        assert!((s - want).abs() <= 1e-12 * want.abs().max(1.0), "{name}: sum of {n} is {s}, pinned {want}");
+    }
+}
+
+#[test]
+fn the_default_texture_recipe_computes_what_it_did_before_the_generic_core() {
+    let mut cfg = presets::texture();
+    cfg.run.iterations = 3;
+    let f = [(5553.2466, 167.8639), (16020.791, 384.16122), (73040.79, 1214.4363)];
+    let tensors = [
+        ("conv1.weight", -21.610863544117365),
+        ("conv2.weight", 33.1222885529196),
+        ("conv3.weight", 17.65168322183564),
+        ("conv3.bias", 6.802723783039255e-05),
+        ("extra.chains", -518.4912729426287),
+    ];
+    check(&cfg, "texture", &f, &tensors);
+}
+
+#[test]
+fn a_small_descriptor_with_momentum_computes_what_it_did_before_the_generic_core() {
+    let mut cfg = presets::texture();
+    cfg.data.size = 24;
+    let d = cfg.descriptor_mut();
+    d.learn.optim = Optim::Matconvnet { lr: 5e-4, momentum: 0.5, weight_decay: 1e-4, cap: 20.0 };
+    d.net = DescriptorNetConfig {
+        layers: vec![
+            ConvSpec { out_channels: 8, kernel: 5, stride: 2, padding: 2, relu: true },
+            ConvSpec { out_channels: 4, kernel: 3, stride: 1, padding: 1, relu: true },
+        ],
+        fc_top: None,
+        init_std: 0.01,
+    };
+    (cfg.run.iterations, cfg.run.chains, cfg.run.checkpoint_every) = (6, 2, 2);
+    let f = [
+        (17.72125, 0.47047052),
+        (23.07218, 0.6704214),
+        (33.09887, 0.8605784),
+        (48.980732, 1.0928061),
+        (73.81888, 1.3384948),
+        (113.620674, 1.6381385),
+    ];
+    let tensors = [
+        ("conv1.weight", -0.22662301103991922),
+        ("conv2.bias", 0.001853190260590054),
+        ("extra.chains", 75.36705163121223),
+        ("optim.descriptor.sgd.velocity.conv1.weight", 195.3420503512025),
+        ("optim.descriptor.sgd.velocity.conv2.weight", -279.46531573310494),
+    ];
+    check(&cfg, "small", &f, &tensors);
+}

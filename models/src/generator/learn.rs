@@ -1,0 +1,134 @@
+//! Learning the generator by alternating back-propagation (Algorithm 1 of the ABP paper).
+//!
+//! Every training example `Y_i` keeps its own latent `Z_i` from one iteration to the next
+//! (persistent chains, as the reference code's per-slot `syn_mats`). One iteration on a batch:
+//! 1. **Inferential back-propagation**: `T` Langevin steps on each `Z_i` given `Y_i`, started
+//!    from its persistent value.
+//! 2. **Learning back-propagation**: one update of W descending
+//!    `L(W) = (1/B) Σ_i ‖M ⊙ (Y_i − g(Z_i; W))‖²/(2s²)`, whose negative gradient is
+//!    `(1/B) Σ_i gᵀ_W (Y_i − g(Z_i))/s²` (MatConvNet's `G = (1/batchSize)(1/s²)·dzdw`).
+
+use std::collections::BTreeMap;
+
+use autodiff::Tape;
+use nn::checkpoint::parts::{Part, PartMut};
+use nn::param_grads;
+use rand::{Rng, RngCore};
+use sampler::Langevin;
+use serde::{Deserialize, Serialize};
+use tensor::Tensor;
+
+use super::Generator;
+use crate::error::{ModelError, Result};
+use crate::learner::{state_entry, Batch, Learner, StatSpec};
+use crate::optim::{ModelOptimizer, Optim};
+use crate::rows::{gather, scatter};
+
+/// Where the persistent latents start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LatentInit {
+    /// Z = 0 (the reference object and sound configs).
+    Zeros,
+    /// Z ~ N(0, σ_z² I) (the reference texture config).
+    Prior,
+}
+
+/// The inference and learning settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeneratorLearnConfig {
+    /// Langevin steps on Z per iteration (reference: 30 objects, 10 textures and sound).
+    pub langevin_steps: usize,
+    /// Langevin step size δ (reference 0.3; sound 0.1).
+    #[serde(serialize_with = "crate::serde_f32::short")]
+    pub step_size: f32,
+    /// The noise term δ·N(0, I) of the Langevin step (false: the noise-free gradient variant).
+    pub noise: bool,
+    pub latent_init: LatentInit,
+    pub optim: Optim,
+}
+
+/// The generator, its optimizer and the persistent latents of the training examples.
+pub struct GeneratorLearner {
+    pub generator: Generator,
+    pub config: GeneratorLearnConfig,
+    pub optimizer: ModelOptimizer,
+    /// `[n_examples, latent…]`: Z_i of training example i.
+    pub latents: Tensor,
+}
+
+impl GeneratorLearner {
+    /// For a training set of `n_examples`; the latents start as `config.latent_init` says.
+    pub fn new<R: Rng + ?Sized>(
+        generator: Generator,
+        config: GeneratorLearnConfig,
+        n_examples: usize,
+        rng: &mut R,
+    ) -> Result<Self> {
+        let latents = match config.latent_init {
+            LatentInit::Zeros => Tensor::zeros(&generator.latent_shape(n_examples)),
+            LatentInit::Prior => generator.sample_latents(n_examples, rng)?,
+        };
+        let optimizer = ModelOptimizer::new(&config.optim);
+        Ok(GeneratorLearner { generator, config, optimizer, latents })
+    }
+
+    /// The Langevin sampler of step 1.
+    pub fn langevin(&self) -> Langevin {
+        Langevin::new(self.config.step_size, self.config.langevin_steps).noise(self.config.noise)
+    }
+
+    /// Step 2: one update of W at the inferred `z`. Returns the mean squared error per
+    /// visible pixel, `‖M ⊙ (Y − g(Z))‖² / |M|`, before the update.
+    pub fn learn(&mut self, y: &Tensor, mask: Option<&Tensor>, z: &Tensor) -> Result<f32> {
+        let tape = Tape::new();
+        let e = self.generator.residual_energy(&tape.constant(z.clone()), y, mask)?;
+        let loss = e.mean_all()?;
+        let s2 = self.generator.noise_sigma * self.generator.noise_sigma;
+        let visible = mask.map_or(y.numel() as f32, |m| m.sum_all().to_scalar().unwrap_or(0.0));
+        if visible <= 0.0 {
+            return Err(ModelError::Config("the mask hides every pixel of the batch: nothing to learn from".into()));
+        }
+        let mse = 2.0 * s2 * e.value().sum_all().to_scalar()? / visible;
+        let grads = param_grads(&tape, &loss, &self.generator.net)?;
+        self.optimizer.step(&mut self.generator.net, grads)?;
+        Ok(mse)
+    }
+}
+
+impl Learner for GeneratorLearner {
+    fn stats(&self) -> Vec<StatSpec> {
+        vec![
+            StatSpec { name: "mse", label: "‖Y − g(Z)‖² per pixel (inferred Z)", panel: "reconstruction" },
+            StatSpec { name: "z_sq", label: "mean Z² of the batch", panel: "latents" },
+        ]
+    }
+
+    fn iteration(&mut self, batch: &Batch<'_>, rng: &mut dyn RngCore) -> Result<Vec<f32>> {
+        let mut z = gather(&self.latents, batch.index)?;
+        self.generator.infer(batch.data, batch.mask, &mut z, &self.langevin(), rng)?;
+        scatter(&mut self.latents, batch.index, &z)?;
+        let mse = self.learn(batch.data, batch.mask, &z)?;
+        let z_sq = z.square().mean_all().to_scalar()?;
+        Ok(vec![mse, z_sq])
+    }
+
+    fn parts(&self) -> Vec<Part<'_>> {
+        vec![Part { name: "generator", module: &self.generator.net, optimizer: self.optimizer.inner.as_ref() }]
+    }
+    fn parts_mut(&mut self) -> Vec<PartMut<'_>> {
+        vec![PartMut { name: "generator", module: &mut self.generator.net, optimizer: self.optimizer.inner.as_mut() }]
+    }
+    fn state(&self) -> BTreeMap<String, Tensor> {
+        [("latents".to_string(), self.latents.clone())].into()
+    }
+    fn load_state(&mut self, state: &BTreeMap<String, Tensor>) -> Result<()> {
+        self.latents = state_entry(state, "latents", self.latents.shape())?;
+        Ok(())
+    }
+    fn samples(&self, n: usize, rng: &mut dyn RngCore) -> Result<Tensor> {
+        let z = self.generator.sample_latents(n, rng)?;
+        self.generator.generate_tensor(&z)
+    }
+}

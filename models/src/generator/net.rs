@@ -1,0 +1,238 @@
+//! The top-down ConvNet of the generator, `g(Z; W)`: an optional fully connected layer
+//! reshaped to a small feature map, then transposed convolutions (in 1, 2 or 3 spatial
+//! dimensions), each with optional BatchNorm (batch statistics, as the reference code) and an
+//! activation; the last one usually `tanh`, so that images lie in [−1, 1].
+//!
+//! Sizes: a transposed convolution maps length `n` to `(n − 1)·stride + kernel − crop₀ − crop₁`
+//! (MatConvNet's `convt` with `crop`, PyTorch's `ConvTranspose` with asymmetric padding).
+//! Parameters are named as in an equivalent `torch.nn.Sequential` (`0.weight`, `1.running_mean`).
+
+use nn::layers::{BatchNorm, ConvOptions, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, LeakyReLU, Linear};
+use nn::layers::{ReLU, Reshape, Sequential, Tanh};
+use nn::{Init, Module};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use tensor::ConvParams;
+
+use crate::error::{ModelError, Result};
+
+/// The non-linearity after a layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    None,
+    Relu,
+    /// Slope 0.2 for x < 0, as the reference code (PyTorch ports use 0.01 by mistake).
+    LeakyRelu,
+    Tanh,
+}
+
+/// The fully connected first layer: `z → prod(reshape)` features, viewed as a feature map.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FcSpec {
+    /// `[C, spatial…]` of the map it produces, e.g. `[512, 4, 4]`.
+    pub reshape: Vec<usize>,
+    pub batch_norm: bool,
+    pub activation: Activation,
+}
+
+/// One transposed convolution (same kernel, stride and crop on every spatial axis).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeconvSpec {
+    /// Output channels; 0 on the last layer means "the data's channels".
+    pub out_channels: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    /// Cropped from the start and the end of every spatial axis.
+    pub crop: [usize; 2],
+    pub batch_norm: bool,
+    pub activation: Activation,
+}
+
+/// The architecture of a generator.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeneratorNetConfig {
+    /// Shape of one latent Z: `[d]` before an fc layer, `[C, spatial…]` for a latent map.
+    pub latent: Vec<usize>,
+    #[serde(default)]
+    pub fc: Option<FcSpec>,
+    pub layers: Vec<DeconvSpec>,
+    /// Weight init N(0, std²) (reference: 0.005 for transposed convolutions and fc).
+    #[serde(serialize_with = "crate::serde_f32::short")]
+    pub init_std: f32,
+    /// BatchNorm ε of the family (TF1 1e-3, MatConvNet 1e-4).
+    #[serde(serialize_with = "crate::serde_f32::short")]
+    pub bn_eps: f32,
+}
+
+fn deconv(out_channels: usize, kernel: usize, stride: usize, crop: [usize; 2], last: bool) -> DeconvSpec {
+    let (batch_norm, activation) = if last { (false, Activation::Tanh) } else { (true, Activation::Relu) };
+    DeconvSpec { out_channels, kernel, stride, crop, batch_norm, activation }
+}
+
+impl GeneratorNetConfig {
+    /// The TF CoopNets `mnist` generator (28×28): z (`z_dim`) as a 1×1 map → convT 4×4 → 4×4×512
+    /// → 7×7×256 → 14×14×128 (BN + LeakyReLU 0.2 each) → 28×28 tanh. `width` is the first
+    /// layer's channels (512 in the reference; each later layer has half of the one before).
+    pub fn mnist(z_dim: usize, width: usize) -> Self {
+        let l = |c, s, crop, last| DeconvSpec {
+            activation: if last { Activation::Tanh } else { Activation::LeakyRelu },
+            ..deconv(c, 4, s, crop, last)
+        };
+        GeneratorNetConfig {
+            latent: vec![z_dim, 1, 1],
+            fc: None,
+            layers: vec![
+                l(width, 1, [0, 0], false),
+                l(width / 2, 2, [1, 2], false),
+                l(width / 4, 2, [1, 1], false),
+                l(0, 2, [1, 1], true),
+            ],
+            init_std: 0.005,
+            bn_eps: 1e-3,
+        }
+    }
+
+    /// ABP's object `generatorNet` (64×64, BN + ReLU variant, as `../shared/bench`'s `abp`
+    /// workload): fc z → 4×4×512, then 4 × convT 5×5 up 2 (512 → 256 → 128 → 64 → C), tanh.
+    pub fn object64(z_dim: usize) -> Self {
+        GeneratorNetConfig {
+            latent: vec![z_dim],
+            fc: Some(FcSpec { reshape: vec![512, 4, 4], batch_norm: true, activation: Activation::Relu }),
+            layers: [256, 128, 64, 0].iter().enumerate().map(|(i, &c)| deconv(c, 5, 2, [1, 2], i == 3)).collect(),
+            init_std: 0.005,
+            bn_eps: 1e-4,
+        }
+    }
+
+    /// ABP's `textureGeneratorNet224`, fully convolutional: a `side`×`side` latent map with one
+    /// channel → `layers` × convT 5×5 up 2 crop [1, 2] (512 → 256 → … → C), BN + ReLU, tanh.
+    /// `side` 7 and 5 layers give 224×224; a latent map twice as large gives a texture twice as
+    /// large from the same weights.
+    pub fn texture(side: usize, layers: usize) -> Self {
+        let chans: Vec<usize> = (0..layers).map(|i| if i + 1 == layers { 0 } else { 512 >> i }).collect();
+        GeneratorNetConfig {
+            latent: vec![1, side, side],
+            fc: None,
+            layers: chans.iter().enumerate().map(|(i, &c)| deconv(c, 5, 2, [1, 2], i + 1 == layers)).collect(),
+            init_std: 0.005,
+            bn_eps: 1e-4,
+        }
+    }
+
+    /// ABP's `audioGeneratorNet_60`: a 1×60 latent → 3 × convT 1×25 up 10 crop [7, 8]
+    /// (1 → 256 → 128 → 1), BN + ReLU, tanh: 60 → 600 → 6000 → 60000 samples.
+    pub fn audio(latent_len: usize) -> Self {
+        GeneratorNetConfig {
+            latent: vec![1, latent_len],
+            fc: None,
+            layers: vec![deconv(256, 25, 10, [7, 8], false), deconv(128, 25, 10, [7, 8], false), deconv(0, 25, 10, [7, 8], true)],
+            init_std: 0.005,
+            bn_eps: 1e-4,
+        }
+    }
+
+    /// The `[C, spatial…]` this net produces for data with `channels` channels.
+    pub fn output_shape(&self, channels: usize) -> Result<Vec<usize>> {
+        let mut shape = self.fc.as_ref().map_or(self.latent.clone(), |f| f.reshape.clone());
+        if shape.contains(&0) || self.latent.contains(&0) {
+            return Err(ModelError::Config(format!("generator: latent {:?} and fc reshape {shape:?} must be positive", self.latent)));
+        }
+        if shape.len() < 2 || shape.len() > 4 {
+            return Err(ModelError::Config(format!(
+                "generator: the map before the first transposed convolution has shape {shape:?}; it needs 1 to 3 spatial axes"
+            )));
+        }
+        for (i, l) in self.layers.iter().enumerate() {
+            if l.kernel == 0 || l.stride == 0 {
+                return Err(ModelError::Config(format!("generator layer {}: kernel and stride must be positive", i + 1)));
+            }
+            for n in shape[1..].iter_mut() {
+                *n = ((*n - 1) * l.stride + l.kernel).checked_sub(l.crop[0] + l.crop[1]).filter(|&v| v > 0).ok_or_else(
+                    || ModelError::Config(format!("generator layer {}: the crop {:?} removes the whole map", i + 1, l.crop)),
+                )?;
+            }
+            shape[0] = if l.out_channels == 0 { channels } else { l.out_channels };
+        }
+        Ok(shape)
+    }
+}
+
+/// A generator network built for data of one shape.
+pub struct GeneratorNet {
+    pub layers: Sequential,
+    pub latent: Vec<usize>,
+    /// `[C, spatial…]` of one generated example.
+    pub output: Vec<usize>,
+}
+
+impl GeneratorNet {
+    /// Build for data of shape `data` (`[C, spatial…]`); an error names the mismatch if the
+    /// net does not produce exactly that shape.
+    pub fn new<R: Rng + ?Sized>(cfg: &GeneratorNetConfig, data: &[usize], rng: &mut R) -> Result<Self> {
+        let output = cfg.output_shape(data[0])?;
+        if output != data {
+            return Err(ModelError::Config(format!(
+                "the generator produces {output:?} but the data are {data:?}: change the latent size or the layers"
+            )));
+        }
+        let init = Init::Normal { std: cfg.init_std };
+        let mut seq = Sequential::new();
+        let mut c = cfg.latent[0];
+        if let Some(fc) = &cfg.fc {
+            let n: usize = fc.reshape.iter().product();
+            seq = seq.push(Linear::new(cfg.latent.iter().product(), n, true, init, rng)?).push(Reshape(fc.reshape.clone()));
+            seq = push_norm_act(seq, fc.reshape[0], fc.batch_norm, fc.activation, cfg.bn_eps);
+            c = fc.reshape[0];
+        }
+        let dims = output.len() - 1;
+        for (i, l) in cfg.layers.iter().enumerate() {
+            let out = if i + 1 == cfg.layers.len() { data[0] } else { l.out_channels };
+            let opts = ConvOptions::new(l.stride, 0)
+                .params(ConvParams::asymmetric(&[l.stride], &[(l.crop[0], l.crop[1])]))
+                .init(init);
+            let k = [l.kernel];
+            seq = match dims {
+                1 => seq.push(ConvTranspose1d::new(c, out, &k, opts, rng)?),
+                2 => seq.push(ConvTranspose2d::new(c, out, &k, opts, rng)?),
+                _ => seq.push(ConvTranspose3d::new(c, out, &k, opts, rng)?),
+            };
+            seq = push_norm_act(seq, out, l.batch_norm, l.activation, cfg.bn_eps);
+            c = out;
+        }
+        Ok(GeneratorNet { layers: seq, latent: cfg.latent.clone(), output })
+    }
+}
+
+fn push_norm_act(mut seq: Sequential, channels: usize, bn: bool, act: Activation, eps: f32) -> Sequential {
+    if bn {
+        seq = seq.push(BatchNorm::new(channels).eps(eps));
+    }
+    match act {
+        Activation::None => seq,
+        Activation::Relu => seq.push(ReLU),
+        Activation::LeakyRelu => seq.push(LeakyReLU(0.2)),
+        Activation::Tanh => seq.push(Tanh),
+    }
+}
+
+impl Module for GeneratorNet {
+    fn forward(&self, z: &autodiff::Var) -> nn::Result<autodiff::Var> {
+        self.layers.forward(z)
+    }
+    fn collect_params<'a>(&'a self, prefix: &str, out: &mut Vec<(String, &'a nn::Parameter)>) {
+        self.layers.collect_params(prefix, out)
+    }
+    fn collect_params_mut<'a>(&'a mut self, prefix: &str, out: &mut Vec<(String, &'a mut nn::Parameter)>) {
+        self.layers.collect_params_mut(prefix, out)
+    }
+    fn collect_buffers(&self, prefix: &str, out: &mut Vec<(String, tensor::Tensor)>) {
+        self.layers.collect_buffers(prefix, out)
+    }
+    fn load_buffer(&self, name: &str, value: &tensor::Tensor) -> bool {
+        self.layers.load_buffer(name, value)
+    }
+}

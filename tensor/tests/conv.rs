@@ -161,6 +161,9 @@ fn cases() -> Vec<Case> {
         // many tiles and more images than threads (both backward-data paths)
         c(&[9, 8, 40, 40], &[6, 8, 3, 3], &[1], &[(1, 1)], true),
         c(&[1, 100, 20, 20], &[7, 100, 5, 5], &[1], &[(2, 2)], false),
+        // small images, several per GEMM (one chunk; two uneven chunks)
+        c(&[5, 6, 4, 4], &[7, 6, 3, 3], &[1], &[(1, 1)], true),
+        c(&[40, 3, 4, 4], &[5, 3, 2, 2], &[1], &[(0, 1)], true),
         // 3-d: (time, h, w) with anisotropic stride
         c(&[2, 2, 5, 6, 7], &[3, 2, 2, 3, 3], &[1, 2, 2], &[(1, 0), (1, 1), (0, 2)], true),
     ]
@@ -305,7 +308,8 @@ fn results_do_not_depend_on_the_number_of_threads() {
     // resumed training must reach the same numbers on any machine: every conv kernel gives
     // bit-identical results with 1, 2 and 3 threads (batch 1 and a batch of 6)
     let mut rng = rng_from_seed(4);
-    for (xs, ws, stride, pad) in [([1, 3, 40, 40], [8, 3, 7, 7], 3, 2), ([6, 5, 17, 17], [4, 5, 3, 3], 1, 1)] {
+    let shapes = [([1, 3, 40, 40], [8, 3, 7, 7], 3, 2), ([6, 5, 17, 17], [4, 5, 3, 3], 1, 1), ([70, 4, 5, 5], [6, 4, 3, 3], 1, 1)];
+    for (xs, ws, stride, pad) in shapes {
         let x = Tensor::randn(&xs, 0.0, 1.0, &mut rng).unwrap();
         let w = Tensor::randn(&ws, 0.0, 1.0, &mut rng).unwrap();
         let p = ConvParams::new(stride, pad);
@@ -323,4 +327,28 @@ fn results_do_not_depend_on_the_number_of_threads() {
         assert_eq!(one, run(2), "1 vs 2 threads, input {xs:?}");
         assert_eq!(one, run(3), "1 vs 3 threads, input {xs:?}");
     }
+}
+
+#[test]
+fn small_images_batched_into_one_gemm_match_one_image_at_a_time_bit_for_bit() {
+    // 70 images of 4×4 (P = 16): forward and backward-data put up to 32 images in one GEMM;
+    // each image alone (batch 1) takes the one-image kernels
+    let mut rng = rng_from_seed(5);
+    let x = Tensor::randn(&[70, 6, 4, 4], 0.0, 1.0, &mut rng).unwrap();
+    let w = Tensor::randn(&[9, 6, 3, 3], 0.0, 1.0, &mut rng).unwrap();
+    let b = Tensor::randn(&[9], 0.0, 1.0, &mut rng).unwrap();
+    let p = ConvParams::new(1, 1);
+    let y = x.conv2d(&w, Some(&b), &p).unwrap();
+    let dx = y.conv_backward_data(&w, x.shape(), &p).unwrap();
+    for n in [0, 31, 32, 69] {
+        let xn = x.narrow(0, n, 1).unwrap();
+        let yn = xn.conv2d(&w, Some(&b), &p).unwrap();
+        assert_eq!(bits(&y.narrow(0, n, 1).unwrap()), bits(&yn), "forward, image {n}");
+        let dxn = y.narrow(0, n, 1).unwrap().conv_backward_data(&w, xn.shape(), &p).unwrap();
+        assert_eq!(bits(&dx.narrow(0, n, 1).unwrap()), bits(&dxn), "backward data, image {n}");
+    }
+}
+
+fn bits(t: &Tensor) -> Vec<u32> {
+    t.to_vec().iter().map(|v| v.to_bits()).collect()
 }

@@ -50,13 +50,13 @@ impl ConvGeom {
         self.c_in * self.input.iter().product::<usize>()
     }
     /// Output "rows" (depth × height), each of `output[2]` positions.
-    fn rows(&self) -> usize {
+    pub(crate) fn rows(&self) -> usize {
         self.output[0] * self.output[1]
     }
     /// Output rows per tile, chosen so that a `cols` tile is about 4 MiB (measured on the
     /// texture and 3×3 workloads: smaller tiles make the GEMM too thin, e.g. N = 72 for the
     /// texture net's conv2 with 1 MiB).
-    fn rows_per_tile(&self) -> usize {
+    pub(crate) fn rows_per_tile(&self) -> usize {
         const TILE_FLOATS: usize = 1 << 20;
         let per_row = self.k() * self.output[2].max(1);
         (TILE_FLOATS / per_row.max(1)).clamp(1, self.rows().max(1))
@@ -68,7 +68,7 @@ thread_local! {
 }
 
 /// Run `f` with this thread's scratch buffer grown to at least `len` floats.
-fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+pub(crate) fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
     SCRATCH.with(|s| {
         let mut s = s.borrow_mut();
         if s.len() < len {
@@ -97,8 +97,10 @@ fn input_row(g: &ConvGeom, r: usize, kd: usize, kh: usize) -> Option<usize> {
     (id < g.input[0] && ih < g.input[1]).then_some(id * g.input[1] + ih)
 }
 
-/// Unfold image `x` (C_in × D × H × W) for output rows `rows` into `cols[K, rows·OW]`.
-pub fn im2col(g: &ConvGeom, x: &[f32], rows: std::ops::Range<usize>, cols: &mut [f32]) {
+/// Unfold image `x` (C_in × D × H × W) for output rows `rows` into `cols[K, rows·OW]`, whose
+/// rows are `ld` apart (`ld = rows·OW` for a matrix of its own; larger when several images
+/// share one matrix side by side).
+pub fn im2col(g: &ConvGeom, x: &[f32], rows: std::ops::Range<usize>, cols: &mut [f32], ld: usize) {
     let [kd_n, kh_n, kw_n] = g.kernel;
     let (ow_n, w, sw, pw) = (g.output[2], g.input[2], g.stride[2], g.pad[2]);
     let tp = rows.len() * ow_n;
@@ -109,7 +111,7 @@ pub fn im2col(g: &ConvGeom, x: &[f32], rows: std::ops::Range<usize>, cols: &mut 
         for kd in 0..kd_n {
             for kh in 0..kh_n {
                 for kw in 0..kw_n {
-                    let dst = &mut cols[krow * tp..(krow + 1) * tp];
+                    let dst = &mut cols[krow * ld..krow * ld + tp];
                     let (lo, hi) = valid_cols(ow_n, sw, kw, pw, w);
                     for (t, r) in rows.clone().enumerate() {
                         let seg = &mut dst[t * ow_n..(t + 1) * ow_n];
@@ -138,9 +140,9 @@ pub fn im2col(g: &ConvGeom, x: &[f32], rows: std::ops::Range<usize>, cols: &mut 
     }
 }
 
-/// The adjoint of [`im2col`]: add every entry of `cols[K, rows·OW]` onto the input position
-/// it was read from, in image `x` (C_in × D × H × W).
-pub fn col2im_add(g: &ConvGeom, cols: &[f32], rows: std::ops::Range<usize>, x: &mut [f32]) {
+/// The adjoint of [`im2col`]: add every entry of `cols[K, rows·OW]` (rows `ld` apart) onto
+/// the input position it was read from, in image `x` (C_in × D × H × W).
+pub fn col2im_add(g: &ConvGeom, cols: &[f32], rows: std::ops::Range<usize>, x: &mut [f32], ld: usize) {
     let [kd_n, kh_n, kw_n] = g.kernel;
     let (ow_n, w, sw, pw) = (g.output[2], g.input[2], g.stride[2], g.pad[2]);
     let tp = rows.len() * ow_n;
@@ -151,7 +153,7 @@ pub fn col2im_add(g: &ConvGeom, cols: &[f32], rows: std::ops::Range<usize>, x: &
         for kd in 0..kd_n {
             for kh in 0..kh_n {
                 for kw in 0..kw_n {
-                    let src = &cols[krow * tp..(krow + 1) * tp];
+                    let src = &cols[krow * ld..krow * ld + tp];
                     let (lo, hi) = valid_cols(ow_n, sw, kw, pw, w);
                     for (t, r) in rows.clone().enumerate() {
                         let Some(irow) = input_row(g, r, kd, kh) else {
@@ -198,6 +200,9 @@ const REDUCTION_PARTS: usize = 4;
 
 /// `y[n, co, p] = Σ_k W[co, k]·cols_n[k, p] + b[co]`. x: N × C_in × D × H × W, w: C_out × K.
 pub fn conv_forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+    if let Some(b) = super::conv_batched::images_per_gemm(g) {
+        return super::conv_batched::forward(g, b, x, w, bias);
+    }
     let (k, p) = (g.k(), g.p());
     let mut y = vec![0.0f32; g.n * g.c_out * p];
     let yp = SendPtr(y.as_mut_ptr());
@@ -206,7 +211,7 @@ pub fn conv_forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) ->
         let tp = rows.len() * ow;
         let p0 = rows.start * ow;
         with_scratch(k * tp, |cols| {
-            im2col(g, &x[n * g.input_len()..(n + 1) * g.input_len()], rows, cols);
+            im2col(g, &x[n * g.input_len()..(n + 1) * g.input_len()], rows, cols, tp);
             let wm = MatRef { data: w, offset: 0, row_stride: k, col_stride: 1 };
             let cm = MatRef { data: cols, offset: 0, row_stride: tp, col_stride: 1 };
             // SAFETY: this item writes y[n, :, p0..p0+tp] only; items are disjoint.
@@ -238,6 +243,9 @@ pub fn conv_backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
     if il == 0 || g.c_in == 0 {
         return dx;
     }
+    if let Some(b) = super::conv_batched::images_per_gemm(g) {
+        return super::conv_batched::backward_data(g, b, dy, w);
+    }
     let kernel_len = k / g.c_in;
     // enough tasks for the threads: whole images, or channel groups when images are few. The
     // split does not change a single bit of dx: each element of `cols` is the same dot product
@@ -262,7 +270,7 @@ pub fn conv_backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
                     let dym = MatRef { data: dy, offset: n * g.c_out * p + p0, row_stride: p, col_stride: 1 };
                     // SAFETY: cols is this thread's scratch, kg×tp.
                     unsafe { sgemm_raw(kg, g.c_out, tp, 1.0, wt, dym, 0.0, cols.as_mut_ptr(), tp, 1) };
-                    col2im_add(&sub, cols, r.clone(), dxg);
+                    col2im_add(&sub, cols, r.clone(), dxg, tp);
                 });
             }
         });
@@ -285,7 +293,7 @@ pub fn conv_backward_weight(g: &ConvGeom, x: &[f32], dy: &[f32]) -> Vec<f32> {
                 let tp = rows.len() * ow;
                 let p0 = rows.start * ow;
                 with_scratch(k * tp, |cols| {
-                    im2col(g, &x[n * il..(n + 1) * il], rows.clone(), cols);
+                    im2col(g, &x[n * il..(n + 1) * il], rows.clone(), cols, tp);
                     let dym = MatRef { data: dy, offset: n * g.c_out * p + p0, row_stride: p, col_stride: 1 };
                     let ct = MatRef { data: cols, offset: 0, row_stride: 1, col_stride: tp };
                     // SAFETY: dw is owned by this task.

@@ -7,6 +7,7 @@
 //! (resumed training depends on it).
 
 pub mod conv;
+mod conv_batched;
 pub mod copy;
 pub mod elementwise;
 pub mod matmul;

@@ -14,10 +14,11 @@ use crate::config::{DescriptorConfig, GeneratorConfig, ModelConfig, RunConfig, R
 pub const INIT_STREAM: u64 = u64::MAX;
 
 /// The learner of `cfg` for `n` examples of shape `example` (`[C, spatial…]`).
-pub fn learner(cfg: &RunConfig, example: &[usize], n: usize) -> Result<Box<dyn Learner>> {
+pub fn learner(cfg: &RunConfig, obs: &crate::data::Observed) -> Result<Box<dyn Learner>> {
+    let (_, example) = crate::train::split_shape(&obs.data)?;
     Ok(match &cfg.model {
-        ModelConfig::Descriptor(d) => Box::new(descriptor(d, &cfg.run, example)?),
-        ModelConfig::Generator(g) => Box::new(generator(g, &cfg.run, example, n)?),
+        ModelConfig::Descriptor(d) => Box::new(descriptor(d, &cfg.run, &example)?),
+        ModelConfig::Generator(_) => Box::new(generator_for(cfg, obs)?),
     })
 }
 
@@ -41,4 +42,20 @@ pub fn generator(g: &GeneratorConfig, run: &RunSettings, example: &[usize], n: u
     let net = GeneratorNet::new(&g.net, example, &mut rng_from_seed(run.seed))?;
     let generator = Generator::new(net, g.noise_sigma, g.latent_sigma);
     Ok(GeneratorLearner::new(generator, g.learn.clone(), n, &mut rng_for(run.seed, INIT_STREAM))?)
+}
+
+/// [`generator`] for a run's data: a fully convolutional generator learned on patches draws
+/// its samples at the size of the whole image (the latent map scaled by image / patch).
+pub fn generator_for(cfg: &RunConfig, obs: &crate::data::Observed) -> Result<GeneratorLearner> {
+    let ModelConfig::Generator(g) = &cfg.model else {
+        bail!("this run's model is a {}, not a generator", cfg.model.kind())
+    };
+    let (n, example) = crate::train::split_shape(&obs.data)?;
+    let mut l = generator(g, &cfg.run, &example, n)?;
+    if let (Some(whole), None) = (&obs.whole, &g.net.fc) {
+        let scale = whole.shape()[2] / cfg.data.patch.max(1);
+        l.sample_latent =
+            [&l.sample_latent[..1], &l.sample_latent[1..].iter().map(|s| s * scale).collect::<Vec<_>>()].concat();
+    }
+    Ok(l)
 }

@@ -72,6 +72,10 @@ pub struct DataConfig {
     /// Learn from incomplete data: hide these pixels of every observed example.
     #[serde(default)]
     pub missing: Option<Missing>,
+    /// Cut every image into overlapping `patch`×`patch` crops (stride `patch`/2) and learn from
+    /// those (0 = whole images): many views of one stationary texture for a generator.
+    #[serde(default)]
+    pub patch: usize,
     /// Hold out this many examples (the last ones of a seeded shuffle): they are not learned
     /// from, and experiments measure on them (e.g. held-out reconstruction error).
     #[serde(default)]

@@ -20,11 +20,19 @@ pub struct Observed {
     pub data: Tensor,
     pub mask: Option<Tensor>,
     pub held_out: Option<Tensor>,
+    /// The whole images when the model learns from their patches (what `observed.png` shows).
+    pub whole: Option<Tensor>,
 }
 
 /// Load the examples, split off the held-out ones and draw the masks, all from `seed`.
 pub fn load(cfg: &DataConfig, seed: u64) -> Result<Observed> {
-    let all = load_observed(cfg)?;
+    let (all, whole) = match cfg.patch {
+        0 => (load_observed(cfg)?, None),
+        k => {
+            let whole = load_observed(cfg)?;
+            (patches(&whole, k)?, Some(whole))
+        }
+    };
     let n = all.shape()[0];
     let (data, held_out) = match cfg.holdout {
         0 => (all, None),
@@ -40,7 +48,25 @@ pub fn load(cfg: &DataConfig, seed: u64) -> Result<Observed> {
         None => None,
         Some(m) => Some(draw_mask(m, data.shape(), seed)?),
     };
-    Ok(Observed { data, mask, held_out })
+    Ok(Observed { data, mask, held_out, whole })
+}
+
+/// Every `k`×`k` crop of the images `x` (`[N, C, H, W]`) at stride `k`/2, as `[M, C, k, k]`.
+pub fn patches(x: &Tensor, k: usize) -> Result<Tensor> {
+    let &[_, _, h, w] = x.shape() else { bail!("data.patch needs images [N, C, H, W], got {:?}", x.shape()) };
+    if k == 0 || k > h || k > w {
+        bail!("data.patch = {k} does not fit {h}×{w} images");
+    }
+    let step = (k / 2).max(1);
+    let mut crops = Vec::new();
+    for n in 0..x.shape()[0] {
+        for top in (0..=h - k).step_by(step) {
+            for left in (0..=w - k).step_by(step) {
+                crops.push(x.narrow(0, n, 1)?.narrow(2, top, k)?.narrow(3, left, k)?.contiguous());
+            }
+        }
+    }
+    Ok(Tensor::cat(&crops.iter().collect::<Vec<_>>(), 0)?)
 }
 
 /// The mask `missing` describes, for examples of `shape`, drawn from the run's seed.
@@ -117,9 +143,17 @@ pub fn load_idx(
     Ok(set.select(&idx)?.scaled_to_255()?)
 }
 
-/// `count` segments of `length` samples, evenly spaced over the sound at `rate` Hz, `[N, 1, L]`.
+/// `count` segments of `length` samples, evenly spaced over the sound at `rate` Hz, `[N, 1, L]`,
+/// the sound scaled so that its loudest sample is ±1 (quiet recordings would otherwise leave
+/// the residual far below the generator's noise level s and learn nothing).
 pub fn load_wav_segments(path: &std::path::Path, rate: u32, length: usize, count: usize) -> Result<Tensor> {
-    let wave = datasets::load_wav(path)?.resampled(rate).with_context(|| format!("resampling {}", path.display()))?;
+    let mut wave =
+        datasets::load_wav(path)?.resampled(rate).with_context(|| format!("resampling {}", path.display()))?;
+    let peak = wave.samples.abs().max_all().to_scalar()?;
+    if peak.is_nan() || peak <= 0.0 {
+        bail!("{} is silent: every sample is 0", path.display());
+    }
+    wave.samples = wave.samples.mul_scalar(1.0 / peak);
     if wave.len() < length {
         bail!(
             "{} has {} samples at {rate} Hz ({:.2} s); the model needs segments of {length} samples (data.source.length)",

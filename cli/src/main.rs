@@ -3,6 +3,12 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+
+/// mimalloc keeps freed memory for reuse: a Langevin step allocates and frees the same large
+/// activations every step, which glibc's malloc maps and unmaps each time (page faults and TLB
+/// shootdowns that cost more than the arithmetic on small nets; measured in BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use coopnets_cli::config::RunConfig;
 use coopnets_cli::{presets, sample, train};

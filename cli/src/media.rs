@@ -39,6 +39,11 @@ impl Media {
     pub fn save_all(&self, out: &Path, stem: &str, x: &Tensor) -> Result<PathBuf> {
         let path = out.join(format!("{stem}.{}", self.ext()));
         match self {
+            // one image is saved as itself, without the grid's border
+            Media::Image(scaling) if x.shape()[0] == 1 => {
+                datasets::save_image(&path, &x.get(0)?.clamp(-1e4, 1e4), scaling)
+                    .with_context(|| format!("writing {}", path.display()))?
+            }
             Media::Image(scaling) => save_grid(&path, x, scaling)?,
             Media::Sound(rate) => datasets::save_wav(&path, &x.contiguous().reshape(&[x.numel()])?, *rate)
                 .with_context(|| format!("writing {}", path.display()))?,
@@ -62,10 +67,15 @@ impl Media {
     }
 }
 
-/// Save a grid of `x` (model scale) to `path`.
+/// Save a grid of `x` (model scale) to `path`, as square as it can be.
 pub fn save_grid(path: &Path, x: &Tensor, scaling: &Scaling) -> Result<()> {
+    save_grid_cols(path, x, scaling, GridOptions::fit(x.shape()[0]).cols)
+}
+
+/// Save a grid of `x` (model scale) to `path` with `cols` images per row.
+pub fn save_grid_cols(path: &Path, x: &Tensor, scaling: &Scaling, cols: usize) -> Result<()> {
     let n = x.shape()[0];
-    let opts = GridOptions { padding: 2, pad_value: 255.0, ..GridOptions::fit(n) };
+    let opts = GridOptions { padding: 2, pad_value: 255.0, ..GridOptions::new(n.div_ceil(cols.max(1)), cols.max(1)) };
     datasets::save_grid(path, &x.clamp(-1e4, 1e4), scaling, &opts)
         .with_context(|| format!("writing {}", path.display()))
 }

@@ -24,7 +24,8 @@ pub fn frames(x: &[f32]) -> Vec<Vec<f32>> {
     let mut out = Vec::new();
     let mut start = 0;
     while start + FRAME <= x.len() {
-        let mut buf: Vec<Complex32> = x[start..start + FRAME].iter().zip(&win).map(|(&v, &w)| Complex32::new(v * w, 0.0)).collect();
+        let mut buf: Vec<Complex32> =
+            x[start..start + FRAME].iter().zip(&win).map(|(&v, &w)| Complex32::new(v * w, 0.0)).collect();
         fft.process(&mut buf);
         out.push(buf[..=FRAME / 2].iter().map(|c| c.norm_sqr()).collect());
         start += FRAME / 2;

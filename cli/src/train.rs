@@ -57,8 +57,7 @@ pub struct Options {
 /// Train the model of `cfg` on its data, writing the run folder `out`.
 pub fn train(cfg: &RunConfig, out: &Path, resume: bool, progress: bool) -> Result<Summary> {
     let obs = crate::data::load(&cfg.data, cfg.run.seed)?;
-    let (n, example) = split_shape(&obs.data)?;
-    let mut learner = build::learner(cfg, &example, n)?;
+    let mut learner = build::learner(cfg, &obs)?;
     train_learner(cfg, out, Options { resume, progress }, &obs, learner.as_mut(), &mut |_, _| Ok(()))
 }
 
@@ -89,7 +88,7 @@ pub fn train_learner<L: Learner + ?Sized>(
         if opts.resume { checkpoint::resume(out, cfg, learner, &names, &obs.data)? } else { (0, vec![]) };
     nn::checkpoint::write_atomic(&out.join("config.toml"), cfg.to_toml()?.as_bytes())?;
     let media = Media::of(&cfg.data);
-    media.save_all(out, "observed", &obs.data)?;
+    media.save_all(out, "observed", obs.whole.as_ref().unwrap_or(&obs.data))?;
     if let Some(m) = &obs.mask {
         media.save_all(out, "observed_incomplete", &datasets::apply_mask(&obs.data, m, 0.0)?)?;
     }

@@ -48,20 +48,34 @@ fn the_generator_learns_digits_and_writes_the_common_run_folder() {
     println!("mse: first 4 iterations {first:.3}, last 4 {last:.3}");
     assert!(last < 0.7 * first, "reconstruction error {first} → {last}");
     assert_eq!(s.stats[0].0, "mse");
-    for f in ["config.toml", "observed.png", "final.png", "final/0.png", "final/3.png", "stats.csv", "stats.svg", "metrics.json", "report.html"] {
+    for f in [
+        "config.toml",
+        "observed.png",
+        "final.png",
+        "final/0.png",
+        "final/3.png",
+        "stats.csv",
+        "stats.svg",
+        "metrics.json",
+        "report.html",
+    ] {
         assert!(out.join(f).exists(), "{f} missing");
     }
     assert!(!out.join("final/4.png").exists(), "only the final samples");
     let (_, ck) = run_dir::checkpoints(&out).pop().unwrap();
     let weights = nn::checkpoint::read_tensors(&nn::checkpoint::parts::module_path(&ck, "generator")).unwrap();
-    assert!(weights.keys().all(|k| !k.starts_with("optim.") && !k.starts_with("extra.")), "weights file is a pure state_dict");
+    assert!(
+        weights.keys().all(|k| !k.starts_with("optim.") && !k.starts_with("extra.")),
+        "weights file is a pure state_dict"
+    );
     assert!(weights.contains_key("1.running_mean"), "BatchNorm buffers saved: {:?}", weights.keys());
     let state = nn::checkpoint::read_tensors(&nn::checkpoint::parts::state_path(&ck)).unwrap();
     assert_eq!(state["extra.latents"].shape(), &[48, 4, 1, 1], "one persistent Z per training example");
     assert!(state.keys().any(|k| k.starts_with("optim.generator.adam.m.")));
     // samples from the checkpoint: g(Z) for fresh Z
     use coopnets_cli::sample::{sample, Request, Start};
-    let y = sample(&ck, Request { steps: 0, chains: Some(5), start: Start::Zeros, seed: 3 }, &out.join("s.png")).unwrap();
+    let y =
+        sample(&ck, Request { steps: 0, chains: Some(5), start: Start::Zeros, seed: 3 }, &out.join("s.png")).unwrap();
     assert_eq!(y.shape(), &[5, 1, 28, 28]);
     assert!(y.to_vec().iter().all(|v| (-1.0..=1.0).contains(v)), "tanh output");
 }
@@ -102,20 +116,10 @@ fn learning_from_incomplete_data_never_sees_the_missing_pixels() {
     assert!((datasets::observed_fraction(&mask) - (1.0 - 169.0 / 784.0)).abs() < 1e-3);
     // the same run with the hidden pixels replaced: learning must not notice
     let changed = obs.data.mul(&mask).unwrap().add(&datasets::missing(&mask).unwrap().mul_scalar(0.7)).unwrap();
-    let g = coopnets_cli::build::generator(
-        match &cfg.model {
-            coopnets_cli::config::ModelConfig::Generator(g) => g,
-            _ => unreachable!(),
-        },
-        &cfg.run,
-        &[1, 28, 28],
-        48,
-    )
-    .unwrap();
     let b = tmp("mask-b");
-    let observed = coopnets_cli::data::Observed { data: changed, mask: Some(mask), held_out: None };
+    let observed = coopnets_cli::data::Observed { data: changed, mask: Some(mask), held_out: None, whole: None };
+    let mut g = coopnets_cli::build::generator_for(&cfg, &observed).unwrap();
     let opts = coopnets_cli::train::Options::default();
-    let mut g = g;
     coopnets_cli::train::train_learner(&cfg, &b, opts, &observed, &mut g, &mut |_, _| Ok(())).unwrap();
     assert_eq!(rows(&a), rows(&b), "the statistics depend on hidden pixels");
 }

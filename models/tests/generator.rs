@@ -5,8 +5,8 @@
 use autodiff::{GradCheck, Tape};
 use models::generator::learn::LatentInit;
 use models::generator::{
-    Activation, DeconvSpec, FcSpec, Generator, GeneratorLearnConfig, GeneratorLearner, GeneratorNet, GeneratorNetConfig,
-    GeneratorPosterior,
+    Activation, DeconvSpec, FcSpec, Generator, GeneratorLearnConfig, GeneratorLearner, GeneratorNet,
+    GeneratorNetConfig, GeneratorPosterior,
 };
 use models::{Batch, Learner, Optim};
 use nn::Module;
@@ -26,7 +26,14 @@ fn linear(k: usize, d: usize) -> GeneratorNetConfig {
 
 /// A small conv generator `[3] → [1, 8, 8]` with BatchNorm and tanh.
 fn small_conv() -> GeneratorNetConfig {
-    let layer = |c, bn, act| DeconvSpec { out_channels: c, kernel: 4, stride: 2, crop: [1, 1], batch_norm: bn, activation: act };
+    let layer = |c, bn, act| DeconvSpec {
+        out_channels: c,
+        kernel: 4,
+        stride: 2,
+        crop: [1, 1],
+        batch_norm: bn,
+        activation: act,
+    };
     GeneratorNetConfig {
         latent: vec![3],
         fc: Some(FcSpec { reshape: vec![6, 2, 2], batch_norm: false, activation: Activation::LeakyRelu }),
@@ -41,7 +48,10 @@ fn the_latent_gradient_matches_finite_differences() {
     let net = GeneratorNet::new(&small_conv(), &[1, 8, 8], &mut rng_from_seed(1)).unwrap();
     let g = Generator::new(net, 0.5, 1.2);
     let y = Tensor::randn(&[3, 1, 8, 8], 0.0, 0.5, &mut rng_from_seed(2)).unwrap();
-    let mask = Tensor::rand_uniform(&[3, 1, 8, 8], 0.0, 1.0, &mut rng_from_seed(3)).unwrap().gt(&Tensor::full(&[3, 1, 8, 8], 0.3)).unwrap();
+    let mask = Tensor::rand_uniform(&[3, 1, 8, 8], 0.0, 1.0, &mut rng_from_seed(3))
+        .unwrap()
+        .gt(&Tensor::full(&[3, 1, 8, 8], 0.3))
+        .unwrap();
     let z = Tensor::randn(&[3, 3], 0.0, 1.0, &mut rng_from_seed(4)).unwrap();
     let mut post = GeneratorPosterior::new(&g, &y, Some(&mask));
     let vg = post.log_density_and_grad(&z).unwrap();
@@ -81,7 +91,11 @@ fn g_passes_the_gradient_checker() {
 /// Inverse of a small symmetric positive definite matrix (Gauss–Jordan, f64).
 fn inverse(a: &[Vec<f64>]) -> Vec<Vec<f64>> {
     let n = a.len();
-    let mut m: Vec<Vec<f64>> = a.iter().enumerate().map(|(i, r)| [r.clone(), (0..n).map(|j| f64::from(u8::from(i == j))).collect()].concat()).collect();
+    let mut m: Vec<Vec<f64>> = a
+        .iter()
+        .enumerate()
+        .map(|(i, r)| [r.clone(), (0..n).map(|j| f64::from(u8::from(i == j))).collect()].concat())
+        .collect();
     for c in 0..n {
         let p = m[c][c];
         m[c].iter_mut().for_each(|v| *v /= p);
@@ -113,7 +127,11 @@ fn langevin_inference_on_a_linear_generator_matches_the_closed_form_posterior() 
     // closed form (bias is 0 at init)
     let s2 = f64::from(s * s);
     let prec: Vec<Vec<f64>> = (0..k)
-        .map(|a| (0..k).map(|b| (0..d).map(|i| w[i * k + a] * w[i * k + b]).sum::<f64>() / s2 + f64::from(u8::from(a == b))).collect())
+        .map(|a| {
+            (0..k)
+                .map(|b| (0..d).map(|i| w[i * k + a] * w[i * k + b]).sum::<f64>() / s2 + f64::from(u8::from(a == b)))
+                .collect()
+        })
         .collect();
     let cov = inverse(&prec);
     let yv: Vec<f64> = y1.to_vec().into_iter().map(f64::from).collect();
@@ -124,7 +142,8 @@ fn langevin_inference_on_a_linear_generator_matches_the_closed_form_posterior() 
     for a in 0..k {
         assert!((emp_mean[a] - mean[a]).abs() < 0.04, "mean[{a}]: Langevin {} vs closed form {}", emp_mean[a], mean[a]);
         for b in 0..k {
-            let c: f64 = (0..m).map(|i| (zs[i * k + a] - emp_mean[a]) * (zs[i * k + b] - emp_mean[b])).sum::<f64>() / m as f64;
+            let c: f64 =
+                (0..m).map(|i| (zs[i * k + a] - emp_mean[a]) * (zs[i * k + b] - emp_mean[b])).sum::<f64>() / m as f64;
             assert!((c - cov[a][b]).abs() < 0.04, "cov[{a}][{b}]: Langevin {c} vs closed form {}", cov[a][b]);
         }
     }
@@ -159,7 +178,8 @@ fn abp_recovers_the_subspace_of_a_linear_gaussian_model() {
     let a = Tensor::randn(&[d, k], 0.0, 1.0, &mut rng_from_seed(10)).unwrap();
     let z = Tensor::randn(&[n, k], 0.0, 1.0, &mut rng_from_seed(11)).unwrap();
     let y = z.matmul(&a.transpose(0, 1).unwrap()).unwrap();
-    let y = y.add(&Tensor::randn(&[n, d], 0.0, 0.1, &mut rng_from_seed(12)).unwrap()).unwrap().reshape(&[n, 1, d]).unwrap();
+    let y =
+        y.add(&Tensor::randn(&[n, d], 0.0, 0.1, &mut rng_from_seed(12)).unwrap()).unwrap().reshape(&[n, 1, d]).unwrap();
     let net = GeneratorNet::new(&linear(k, d), &[1, d], &mut rng_from_seed(13)).unwrap();
     let learn = GeneratorLearnConfig {
         langevin_steps: 20,
@@ -184,8 +204,25 @@ fn abp_recovers_the_subspace_of_a_linear_gaussian_model() {
 }
 
 #[test]
+fn the_reference_nets_make_the_reference_sizes() {
+    // (net, data channels, output shape), as models.md §4.3 and §5.2 give them
+    let cases = [
+        (GeneratorNetConfig::mnist(100, 512), 1, vec![1, 28, 28]),
+        (GeneratorNetConfig::scene(100), 3, vec![3, 64, 64]),
+        (GeneratorNetConfig::object64(100), 3, vec![3, 64, 64]),
+        (GeneratorNetConfig::texture(7, 5), 3, vec![3, 224, 224]),
+        (GeneratorNetConfig::texture(14, 5), 3, vec![3, 448, 448]),
+        (GeneratorNetConfig::audio(60), 1, vec![1, 60000]),
+    ];
+    for (cfg, c, want) in cases {
+        assert_eq!(cfg.output_shape(c).unwrap(), want, "{cfg:?}");
+    }
+}
+
+#[test]
 fn a_net_that_does_not_make_the_data_shape_is_a_clear_error() {
-    let err = GeneratorNet::new(&small_conv(), &[1, 28, 28], &mut rng_from_seed(0)).err().expect("8×8 net on 28×28 data");
+    let err =
+        GeneratorNet::new(&small_conv(), &[1, 28, 28], &mut rng_from_seed(0)).err().expect("8×8 net on 28×28 data");
     assert!(err.to_string().contains("produces [1, 8, 8] but the data are [1, 28, 28]"), "{err}");
     let net = GeneratorNet::new(&small_conv(), &[1, 8, 8], &mut rng_from_seed(0)).unwrap();
     let learn = GeneratorLearnConfig {

@@ -8,7 +8,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
 use autodiff::Tape;
-use models::descriptor::{ChainInit, ConvSpec, DescriptorLearner, DescriptorNet, DescriptorNetConfig, LearnConfig, Optim};
+use models::descriptor::{
+    ChainInit, ConvSpec, DescriptorLearner, DescriptorNet, DescriptorNetConfig, LearnConfig, Optim,
+};
 use models::Descriptor;
 use tensor::{rng_for, rng_from_seed, Tensor};
 

@@ -308,7 +308,11 @@ fn results_do_not_depend_on_the_number_of_threads() {
     // resumed training must reach the same numbers on any machine: every conv kernel gives
     // bit-identical results with 1, 2 and 3 threads (batch 1 and a batch of 6)
     let mut rng = rng_from_seed(4);
-    let shapes = [([1, 3, 40, 40], [8, 3, 7, 7], 3, 2), ([6, 5, 17, 17], [4, 5, 3, 3], 1, 1), ([70, 4, 5, 5], [6, 4, 3, 3], 1, 1)];
+    let shapes = [
+        ([1, 3, 40, 40], [8, 3, 7, 7], 3, 2),
+        ([6, 5, 17, 17], [4, 5, 3, 3], 1, 1),
+        ([70, 4, 5, 5], [6, 4, 3, 3], 1, 1),
+    ];
     for (xs, ws, stride, pad) in shapes {
         let x = Tensor::randn(&xs, 0.0, 1.0, &mut rng).unwrap();
         let w = Tensor::randn(&ws, 0.0, 1.0, &mut rng).unwrap();

@@ -46,6 +46,8 @@ struct Workload {
     name: &'static str,
     gflop: f64,
     run: Box<dyn FnMut() -> Result<()>>,
+    /// At most this many timed repetitions (and one warm-up) for workloads of seconds.
+    heavy: Option<usize>,
 }
 
 fn workloads() -> Result<Vec<Workload>> {
@@ -55,6 +57,7 @@ fn workloads() -> Result<Vec<Workload>> {
     let a = Tensor::randn(&[1024, 1024], 0.0, 1.0, &mut rng)?;
     let b = Tensor::randn(&[1024, 1024], 0.0, 1.0, &mut rng)?;
     v.push(Workload {
+        heavy: None,
         name: "sgemm 1024^3",
         gflop: 2.0 * 1024f64.powi(3) / 1e9,
         run: Box::new(move || {
@@ -70,6 +73,7 @@ fn workloads() -> Result<Vec<Workload>> {
     let p = ConvParams::new(1, 1);
     let (x1, w1, p1) = (x.clone(), w.clone(), p.clone());
     v.push(Workload {
+        heavy: None,
         name: "conv2d 3x3 64->64 16x64x64 forward",
         gflop: pass,
         run: Box::new(move || {
@@ -80,6 +84,7 @@ fn workloads() -> Result<Vec<Workload>> {
     let dy = Tensor::randn(&[16, 64, 64, 64], 0.0, 1.0, &mut rng)?;
     let (x2, w2, p2, dy2) = (x.clone(), w.clone(), p.clone(), dy.clone());
     v.push(Workload {
+        heavy: None,
         name: "conv2d 3x3 64->64 16x64x64 backward data",
         gflop: pass,
         run: Box::new(move || {
@@ -89,6 +94,7 @@ fn workloads() -> Result<Vec<Workload>> {
     });
     let (x3, p3, dy3) = (x.clone(), p.clone(), dy.clone());
     v.push(Workload {
+        heavy: None,
         name: "conv2d 3x3 64->64 16x64x64 backward weight",
         gflop: pass,
         run: Box::new(move || {
@@ -97,6 +103,7 @@ fn workloads() -> Result<Vec<Workload>> {
         }),
     });
     v.push(Workload {
+        heavy: None,
         name: "conv2d 3x3 64->64 16x64x64 forward+backward",
         gflop: 3.0 * pass,
         run: Box::new(move || {
@@ -113,6 +120,7 @@ fn workloads() -> Result<Vec<Workload>> {
     let pt = ConvParams::asymmetric(&[2], &[(2, 1)]);
     let gt = 2.0 * 64.0 * 256.0 * 128.0 * 25.0 * 16.0 * 16.0 / 1e9;
     v.push(Workload {
+        heavy: None,
         name: "conv_transpose2d 5x5 s2 256->128 64x16x16",
         gflop: gt,
         run: Box::new(move || {
@@ -156,6 +164,7 @@ fn layer(
     let (x3, p3, y3, ws) = (x.clone(), p.clone(), y.clone(), w.shape().to_vec());
     Ok(vec![
         Workload {
+            heavy: None,
             name: label("forward"),
             gflop,
             run: Box::new(move || {
@@ -164,6 +173,7 @@ fn layer(
             }),
         },
         Workload {
+            heavy: None,
             name: label("backward data"),
             gflop,
             run: Box::new(move || {
@@ -172,6 +182,7 @@ fn layer(
             }),
         },
         Workload {
+            heavy: None,
             name: label("backward weight"),
             gflop,
             run: Box::new(move || {
@@ -212,6 +223,7 @@ fn texture(size: usize, chains: usize) -> Result<Workload> {
     let name: &'static str =
         Box::leak(format!("texture-{size}-c{chains} iteration (10 Langevin steps + Adam update)").into_boxed_str());
     Ok(Workload {
+        heavy: None,
         name,
         gflop,
         run: Box::new(move || {
@@ -253,6 +265,7 @@ fn abp() -> Result<Workload> {
     Ok(Workload {
         name: "abp iteration (64x64x3, batch 64, z 100, 30 Langevin steps + Adam update)",
         gflop,
+        heavy: Some(3),
         run: Box::new(move || {
             use models::Learner;
             let batch = models::Batch { data: &obs, index: &index, mask: None };
@@ -272,7 +285,11 @@ pub fn run(args: &BenchArgs) -> Result<()> {
                 if args.filter.as_deref().is_some_and(|f| !w.name.contains(f)) {
                     continue;
                 }
-                let (med, lo, hi) = time(args.warmup, args.iters, &mut w.run)?;
+                let (warmup, iters) = match w.heavy {
+                    Some(k) => (args.warmup.min(1), args.iters.min(k)),
+                    None => (args.warmup, args.iters),
+                };
+                let (med, lo, hi) = time(warmup, iters, &mut w.run)?;
                 println!(
                     "| {} | {threads} | {:.2} | [{:.2} - {:.2}] | {:.1} |",
                     w.name,

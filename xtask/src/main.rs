@@ -13,6 +13,12 @@ mod interop;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc keeps freed memory for reuse: a Langevin step allocates and frees the same large
+/// activations every step, which glibc's malloc maps and unmaps each time (page faults and TLB
+/// shootdowns that cost more than the arithmetic on small nets; measured in BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "coopnets project tasks")]
 struct Cli {

@@ -1,7 +1,7 @@
 //! `abp-object`: the generator learned on one MNIST digit class (ABP paper §4.1 and §4.3).
 //!
-//! Besides the run folder it writes `reconstruction.png` (observed above g(Z) for training,
-//! held-out and negative examples), `interpolation.png` (a 9×9 grid over z₁, z₂ ∈ [−2, 2] when
+//! Besides the run folder it writes `reconstruction.png` (rows of observed images above rows
+//! of their g(Z): 8 training digits, 8 held-out digits, 8 Fashion-MNIST images), `interpolation.png` (a 9×9 grid over z₁, z₂ ∈ [−2, 2] when
 //! z has two dimensions, else lines between the inferred Z of pairs of training images), and
 //! the **train / test / negative reconstruction error** per evaluation (`reconstruction.csv`,
 //! `reconstruction.svg`): the mean squared error per pixel on the [−1, 1] scale of g(Z) with Z
@@ -18,12 +18,12 @@ use tensor::Tensor;
 use super::eval::{self, infer, interleave_rows};
 use crate::config::RunConfig;
 use crate::data::Observed;
-use crate::media::{save_grid, Media};
+use crate::media::{save_grid_cols, Media};
 use crate::plot::{Panel, Series};
-use crate::train::{split_shape, train_learner, Options, Summary};
+use crate::train::{train_learner, Options, Summary};
 
 /// Evaluations of the reconstruction error during the run.
-const EVALUATIONS: usize = 10;
+const EVALUATIONS: usize = 5;
 /// The random stream of evaluation `k` is `EVAL_STREAM − k`.
 const EVAL_STREAM: u64 = u64::MAX - 10_000;
 
@@ -35,19 +35,14 @@ struct Sets {
 }
 
 pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
-    let obs = crate::data::load(&cfg.data, cfg.run.seed)?;
+    let (obs, mut learner) = super::generator_run(cfg)?;
     let test = obs.held_out.clone().context("abp-object measures held-out examples: set data.holdout")?;
-    let (n, example) = split_shape(&obs.data)?;
-    let g = match &cfg.model {
-        crate::config::ModelConfig::Generator(g) => g,
-        _ => anyhow::bail!("abp-object learns a generator"),
-    };
-    let mut learner = crate::build::generator(g, &cfg.run, &example, n)?;
+    let n = obs.data.shape()[0];
     let sets = Sets { train: obs.data.narrow(0, 0, 200.min(n))?, test, negative: negative(cfg)? };
     let every = (cfg.run.iterations / EVALUATIONS).max(1);
     let mut rows = read_rows(out, resume)?;
     let mut after = |it: usize, l: &mut GeneratorLearner| -> Result<()> {
-        if (it + 1) % every == 0 || it + 1 == cfg.run.iterations {
+        if (it + 1).is_multiple_of(every) || it + 1 == cfg.run.iterations {
             let row = measure(l, &sets, cfg.run.seed, (it + 1) as u64)?;
             rows.retain(|r| r[0] < (it + 1) as f32);
             rows.push([(it + 1) as f32, row[0], row[1], row[2]]);
@@ -84,7 +79,11 @@ fn measure(l: &GeneratorLearner, sets: &Sets, seed: u64, k: u64) -> Result<[f32;
 }
 
 fn read_rows(out: &Path, resume: bool) -> Result<Vec<[f32; 4]>> {
-    let text = if resume { std::fs::read_to_string(out.join("reconstruction.csv")).unwrap_or_default() } else { String::new() };
+    let text = if resume {
+        std::fs::read_to_string(out.join("reconstruction.csv")).unwrap_or_default()
+    } else {
+        String::new()
+    };
     Ok(text
         .lines()
         .skip(1)
@@ -124,7 +123,8 @@ fn pictures(cfg: &RunConfig, out: &Path, l: &GeneratorLearner, sets: &Sets, obs:
         let (_, recon) = infer(&l.generator, y, None, &lang, cfg.run.seed, EVAL_STREAM)?;
         blocks.push(interleave_rows(&y.narrow(0, 0, 8)?, &recon.narrow(0, 0, 8)?, 8)?);
     }
-    save_grid(&out.join("reconstruction.png"), &Tensor::cat(&blocks.iter().collect::<Vec<_>>(), 0)?, &scaling)?;
+    let all = Tensor::cat(&blocks.iter().collect::<Vec<_>>(), 0)?;
+    save_grid_cols(&out.join("reconstruction.png"), &all, &scaling, 8)?;
     let latent = &l.generator.net.latent;
     let z = if latent.iter().product::<usize>() == 2 {
         grid_latents(latent)?
@@ -132,7 +132,8 @@ fn pictures(cfg: &RunConfig, out: &Path, l: &GeneratorLearner, sets: &Sets, obs:
         let (z, _) = infer(&l.generator, &obs.data.narrow(0, 0, 16)?, None, &lang, cfg.run.seed, EVAL_STREAM)?;
         line_latents(&z, 8, 10)?
     };
-    save_grid(&out.join("interpolation.png"), &l.generator.generate_tensor(&z)?, &scaling)
+    let cols = if z.shape()[0] == 81 { 9 } else { 10 };
+    save_grid_cols(&out.join("interpolation.png"), &l.generator.generate_tensor(&z)?, &scaling, cols)
 }
 
 /// A 9×9 grid over z₁, z₂ ∈ [−2, 2].

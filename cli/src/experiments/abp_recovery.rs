@@ -4,8 +4,9 @@
 //! 22 pixels (the papers' M30 / M40 / M50 squares on 64² images, scaled to 28²).
 //!
 //! For each mask a run of `abp-object`'s model learns from the masked training digits in
-//! `<out>/<mask>/`; then Z is inferred from the visible pixels ([`super::eval::infer`]) and
-//! g(Z) fills the missing ones. **Recovery error** = mean |Ŷ − Y| over the missing pixels with
+//! `<out>/<mask>/`; then each digit's persistent Z (inferred from its visible pixels during
+//! learning) is refined with W fixed ([`super::eval::infer_from`]) and g(Z) fills the missing
+//! pixels. **Recovery error** = mean |Ŷ − Y| over the missing pixels with
 //! pixels in [0, 1]; **PSNR** = 10·log₁₀(1/MSE) over the missing pixels, [0, 1] scale. Both
 //! against three baselines ([`super::baselines`]) on the same images and masks, in
 //! `<out>/metrics.json` as `recovery.<mask>` and `psnr.<mask>`, each `{abp, mean_fill,
@@ -18,9 +19,9 @@ use serde_json::json;
 use tensor::Tensor;
 
 use super::{baselines, eval};
-use crate::config::{Missing, ModelConfig, RunConfig};
-use crate::media::{save_grid, Media};
-use crate::train::{split_shape, train_learner, Options, Summary};
+use crate::config::{Missing, RunConfig};
+use crate::media::{save_grid_cols, Media};
+use crate::train::{train_learner, Options, Summary};
 
 /// The six masks by name.
 pub fn masks() -> Vec<(&'static str, Missing)> {
@@ -45,37 +46,47 @@ pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
         c.data.missing = Some(missing);
         let (summary, errors) = one_mask(&c, &out.join(name), out, name, resume)?;
         let keys = ["abp", "mean_fill", "nearest", "harmonic"];
-        let entry = |v: &dyn Fn(&(f32, f32)) -> f32| keys.iter().zip(&errors).map(|(k, e)| (k.to_string(), json!(v(e)))).collect();
+        let entry = |v: &dyn Fn(&(f32, f32)) -> f32| {
+            keys.iter().zip(&errors).map(|(k, e)| (k.to_string(), json!(v(e)))).collect()
+        };
         recovery.insert(name.to_string(), serde_json::Value::Object(entry(&|e| e.0)));
         psnr.insert(name.to_string(), serde_json::Value::Object(entry(&|e| e.1)));
-        println!("{name}: recovery error (abp, mean fill, nearest, harmonic) = {:?}", errors.iter().map(|e| e.0).collect::<Vec<_>>());
+        println!(
+            "{name}: recovery error (abp, mean fill, nearest, harmonic) = {:?}",
+            errors.iter().map(|e| e.0).collect::<Vec<_>>()
+        );
         last = Some(summary);
     }
-    let metrics = json!({ "model": "generator", "recovery": recovery, "psnr": psnr, "seed": cfg.run.seed, "config": cfg });
+    let metrics =
+        json!({ "model": "generator", "recovery": recovery, "psnr": psnr, "seed": cfg.run.seed, "config": cfg });
     crate::metrics::write(out, &metrics)?;
     last.ok_or_else(|| anyhow::anyhow!("no mask"))
 }
 
 /// Learn with one mask in `dir`; returns (recovery error, PSNR) for ABP and the baselines.
 fn one_mask(cfg: &RunConfig, dir: &Path, top: &Path, name: &str, resume: bool) -> Result<(Summary, Vec<(f32, f32)>)> {
-    let ModelConfig::Generator(g) = &cfg.model else { anyhow::bail!("abp-recovery learns a generator") };
-    let obs = crate::data::load(&cfg.data, cfg.run.seed)?;
-    let (n, example) = split_shape(&obs.data)?;
-    let mut learner = crate::build::generator(g, &cfg.run, &example, n)?;
+    let (obs, mut learner) = super::generator_run(cfg)?;
+    let n = obs.data.shape()[0];
     let summary = train_learner(cfg, dir, Options { resume, progress: true }, &obs, &mut learner, &mut |_, _| Ok(()))?;
     let (y, mask) = (&obs.data, obs.mask.as_ref().context("abp-recovery needs data.missing")?);
-    let (_, recon) = eval::infer(&learner.generator, y, Some(mask), &learner.langevin(), cfg.run.seed, u64::MAX - 20_000)?;
+    // the missing pixels of the training images, from their persistent latents (learned from
+    // the visible pixels only), refined by the evaluation protocol with W fixed
+    let z = learner.latents.clone();
+    let (_, recon) =
+        eval::infer_from(&learner.generator, y, Some(mask), z, &learner.langevin(), cfg.run.seed, u64::MAX - 20_000)?;
     let abp = recon.mul(&datasets::missing(mask)?)?.add(&y.mul(mask)?)?;
     let mut errors = Vec::new();
-    for filled in [abp.clone(), baselines::mean_fill(y, mask)?, baselines::nearest(y, mask)?, baselines::harmonic(y, mask)?] {
+    for filled in
+        [abp.clone(), baselines::mean_fill(y, mask)?, baselines::nearest(y, mask)?, baselines::harmonic(y, mask)?]
+    {
         errors.push(recovery_error(y, &filled, mask)?);
     }
     if let Media::Image(scaling) = Media::of(&cfg.data) {
         let k = 10.min(n);
-        let occluded = datasets::apply_mask(&y.narrow(0, 0, k)?, &mask.narrow(0, 0, k)?, -1.0)?;
+        let occluded = datasets::apply_mask(&y.narrow(0, 0, k)?, &mask.narrow(0, 0, k)?, 0.0)?; // holes in grey
         let rows = [occluded, abp.narrow(0, 0, k)?, y.narrow(0, 0, k)?];
         let grid = Tensor::cat(&rows.iter().collect::<Vec<_>>(), 0)?;
-        save_grid(&top.join(format!("recovery_{name}.png")), &grid, &scaling)?;
+        save_grid_cols(&top.join(format!("recovery_{name}.png")), &grid, &scaling, k)?;
     }
     Ok((summary, errors))
 }

@@ -7,20 +7,17 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use models::Learner;
 use tensor::{rng_for, Tensor};
 
-use crate::config::{ModelConfig, RunConfig};
+use crate::config::RunConfig;
 use crate::plot::{Panel, Series};
 use crate::spectrum::{log_distance, spectrogram_png, welch};
-use crate::train::{split_shape, train_learner, Options, Summary, SAMPLE_STREAM};
+use crate::train::{train_learner, Options, Summary, SAMPLE_STREAM};
 
 pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
-    let ModelConfig::Generator(g) = &cfg.model else { bail!("abp-sound learns a generator") };
-    let obs = crate::data::load(&cfg.data, cfg.run.seed)?;
-    let (n, example) = split_shape(&obs.data)?;
-    let mut learner = crate::build::generator(g, &cfg.run, &example, n)?;
+    let (obs, mut learner) = super::generator_run(cfg)?;
     let summary = train_learner(cfg, out, Options { resume, progress: true }, &obs, &mut learner, &mut |_, _| Ok(()))?;
     let samples = learner.samples(cfg.run.chains.max(1), &mut rng_for(cfg.run.seed, SAMPLE_STREAM))?;
     let (o, s) = (rows(&obs.data), rows(&samples));

@@ -6,22 +6,19 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use tensor::{rng_for, Tensor};
 
-use crate::config::{ModelConfig, RunConfig};
+use crate::config::RunConfig;
 use crate::media::{save_grid, Media};
-use crate::train::{split_shape, train_learner, Options, Summary};
+use crate::train::{train_learner, Options, Summary};
 
 pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
-    let ModelConfig::Generator(g) = &cfg.model else { bail!("abp-texture learns a generator") };
-    let obs = crate::data::load(&cfg.data, cfg.run.seed)?;
-    let (n, example) = split_shape(&obs.data)?;
-    let mut learner = crate::build::generator(g, &cfg.run, &example, n)?;
+    let (obs, mut learner) = super::generator_run(cfg)?;
     let summary = train_learner(cfg, out, Options { resume, progress: true }, &obs, &mut learner, &mut |_, _| Ok(()))?;
-    let latent = &learner.generator.net.latent;
+    let latent = &learner.sample_latent;
     let twice: Vec<usize> = [&[4, latent[0]][..], &latent[1..].iter().map(|s| 2 * s).collect::<Vec<_>>()].concat();
-    let z = Tensor::randn(&twice, 0.0, g.latent_sigma, &mut rng_for(cfg.run.seed, u64::MAX - 30_000))?;
+    let z = Tensor::randn(&twice, 0.0, learner.generator.latent_sigma, &mut rng_for(cfg.run.seed, u64::MAX - 30_000))?;
     if let Media::Image(scaling) = Media::of(&cfg.data) {
         save_grid(&out.join("texture_2x.png"), &learner.generator.generate_tensor(&z)?, &scaling)?;
     }

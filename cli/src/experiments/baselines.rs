@@ -31,7 +31,11 @@ fn per_plane(x: &Tensor, mask: &Tensor, fill: impl Fn(&mut [f32], &[f32], usize,
 /// Missing pixels set to the mean of the visible ones.
 pub fn mean_fill(x: &Tensor, mask: &Tensor) -> Result<Tensor> {
     per_plane(x, mask, |p, m, _, _| {
-        let (s, n) = p.iter().zip(m).filter(|(_, &k)| k != 0.0).fold((0.0f64, 0.0f64), |(s, n), (&v, _)| (s + f64::from(v), n + 1.0));
+        let (s, n) = p
+            .iter()
+            .zip(m)
+            .filter(|(_, &k)| k != 0.0)
+            .fold((0.0f64, 0.0f64), |(s, n), (&v, _)| (s + f64::from(v), n + 1.0));
         let mean = (s / n) as f32;
         p.iter_mut().zip(m).filter(|(_, &k)| k == 0.0).for_each(|(v, _)| *v = mean);
     })
@@ -40,7 +44,8 @@ pub fn mean_fill(x: &Tensor, mask: &Tensor) -> Result<Tensor> {
 /// Missing pixels set to the value of the nearest visible pixel.
 pub fn nearest(x: &Tensor, mask: &Tensor) -> Result<Tensor> {
     per_plane(x, mask, |p, m, _, w| {
-        let visible: Vec<(usize, f32)> = m.iter().enumerate().filter(|(_, &k)| k != 0.0).map(|(i, _)| (i, p[i])).collect();
+        let visible: Vec<(usize, f32)> =
+            m.iter().enumerate().filter(|(_, &k)| k != 0.0).map(|(i, _)| (i, p[i])).collect();
         for i in (0..p.len()).filter(|&i| m[i] == 0.0) {
             let (r, c) = ((i / w) as i64, (i % w) as i64);
             let d2 = |j: usize| ((j / w) as i64 - r).pow(2) + ((j % w) as i64 - c).pow(2);
@@ -58,7 +63,8 @@ pub fn harmonic(x: &Tensor, mask: &Tensor) -> Result<Tensor> {
             let mut change = 0.0f32;
             for &i in &missing {
                 let (r, c) = (i / w, i % w);
-                let nb = [(r > 0, i.wrapping_sub(w)), (r + 1 < h, i + w), (c > 0, i.wrapping_sub(1)), (c + 1 < w, i + 1)];
+                let nb =
+                    [(r > 0, i.wrapping_sub(w)), (r + 1 < h, i + w), (c > 0, i.wrapping_sub(1)), (c + 1 < w, i + 1)];
                 let (sum, n) = nb.iter().filter(|(ok, _)| *ok).fold((0.0, 0.0), |(s, n), &(_, j)| (s + p[j], n + 1.0));
                 let avg = sum / n;
                 let new = p[i] + 1.8 * (avg - p[i]); // successive over-relaxation, ω = 1.8

@@ -4,6 +4,7 @@
 //! Protocol (the same for training, held-out and negative examples, so their errors compare):
 //! Z starts at 0; `steps` Langevin steps as in learning (noise on), then `steps` noise-free
 //! steps (gradient ascent to the posterior mode), all from the random stream `stream`.
+//! Recovery of training images starts instead from their persistent latents ([`infer_from`]).
 
 use anyhow::Result;
 use models::generator::Generator;
@@ -19,8 +20,20 @@ pub fn infer(
     seed: u64,
     stream: u64,
 ) -> Result<(Tensor, Tensor)> {
+    infer_from(g, y, mask, Tensor::zeros(&g.latent_shape(y.shape()[0])), langevin, seed, stream)
+}
+
+/// [`infer`] starting from `z` instead of 0 (e.g. the persistent latents of training examples).
+pub fn infer_from(
+    g: &Generator,
+    y: &Tensor,
+    mask: Option<&Tensor>,
+    mut z: Tensor,
+    langevin: &Langevin,
+    seed: u64,
+    stream: u64,
+) -> Result<(Tensor, Tensor)> {
     let mut rng = rng_for(seed, stream);
-    let mut z = Tensor::zeros(&g.latent_shape(y.shape()[0]));
     g.infer(y, mask, &mut z, langevin, &mut rng)?;
     g.infer(y, mask, &mut z, &langevin.clone().noise(false), &mut rng)?;
     let recon = g.generate_tensor(&z)?;

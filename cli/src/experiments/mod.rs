@@ -13,6 +13,7 @@
 
 mod abp_object;
 mod abp_recovery;
+pub use abp_recovery::recovery_error;
 mod abp_sound;
 mod abp_texture;
 pub mod baselines;
@@ -72,7 +73,7 @@ impl ExperimentArgs {
 
 /// The experiment's configuration: its preset with the flags applied.
 pub fn config(a: &ExperimentArgs) -> Result<RunConfig> {
-    let base = if a.name == "abp-recovery" { "abp-object" } else { a.name.as_str() };
+    let base = a.name.as_str();
     let mut cfg = match a.preset.as_str() {
         "default" => crate::presets::preset(base)?,
         "paper" => crate::presets::preset(&format!("{base}-paper"))?,
@@ -113,6 +114,13 @@ pub fn config(a: &ExperimentArgs) -> Result<RunConfig> {
         cfg.run.seed = s;
     }
     Ok(cfg)
+}
+
+/// The run's data and its generator, for the generator experiments.
+fn generator_run(cfg: &RunConfig) -> Result<(crate::data::Observed, models::GeneratorLearner)> {
+    let obs = crate::data::load(&cfg.data, cfg.run.seed)?;
+    let learner = crate::build::generator_for(cfg, &obs)?;
+    Ok((obs, learner))
 }
 
 /// Run experiment `a.name`.

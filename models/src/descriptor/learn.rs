@@ -21,8 +21,8 @@ use tensor::Tensor;
 use super::{Descriptor, DescriptorTarget};
 use crate::error::Result;
 use crate::learner::{state_entry, Batch, Learner, StatSpec};
-pub use crate::optim::Optim;
 use crate::optim::ModelOptimizer;
+pub use crate::optim::Optim;
 
 /// Where the synthesized chains start each iteration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -56,6 +56,10 @@ pub struct GeneratorLearner {
     pub optimizer: ModelOptimizer,
     /// `[n_examples, latent…]`: Z_i of training example i.
     pub latents: Tensor,
+    /// The shape of one latent for [`Learner::samples`] (default: the training latent). A
+    /// fully convolutional generator learned on texture patches draws whole textures from a
+    /// larger latent map.
+    pub sample_latent: Vec<usize>,
 }
 
 impl GeneratorLearner {
@@ -71,7 +75,8 @@ impl GeneratorLearner {
             LatentInit::Prior => generator.sample_latents(n_examples, rng)?,
         };
         let optimizer = ModelOptimizer::new(&config.optim);
-        Ok(GeneratorLearner { generator, config, optimizer, latents })
+        let sample_latent = generator.net.latent.clone();
+        Ok(GeneratorLearner { generator, config, optimizer, latents, sample_latent })
     }
 
     /// The Langevin sampler of step 1.
@@ -128,7 +133,8 @@ impl Learner for GeneratorLearner {
         Ok(())
     }
     fn samples(&self, n: usize, rng: &mut dyn RngCore) -> Result<Tensor> {
-        let z = self.generator.sample_latents(n, rng)?;
+        let shape = [&[n][..], &self.sample_latent].concat();
+        let z = Tensor::randn(&shape, 0.0, self.generator.latent_sigma, rng)?;
         self.generator.generate_tensor(&z)
     }
 }

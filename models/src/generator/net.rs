@@ -96,6 +96,29 @@ impl GeneratorNetConfig {
         }
     }
 
+    /// The TF CoopNets `scene` generator (64×64): z (`z_dim`) as a 1×1 map → convT 4×4 →
+    /// 4×4×512 → convT 5×5 up 2 (TF `SAME`: crop [1, 2]) → 8×8×256 → 16×16×128 → 32×32×64
+    /// (BN + LeakyReLU 0.2 each) → 64×64×C tanh.
+    pub fn scene(z_dim: usize) -> Self {
+        let l = |c, k, s, crop, last| DeconvSpec {
+            activation: if last { Activation::Tanh } else { Activation::LeakyRelu },
+            ..deconv(c, k, s, crop, last)
+        };
+        GeneratorNetConfig {
+            latent: vec![z_dim, 1, 1],
+            fc: None,
+            layers: vec![
+                l(512, 4, 1, [0, 0], false),
+                l(256, 5, 2, [1, 2], false),
+                l(128, 5, 2, [1, 2], false),
+                l(64, 5, 2, [1, 2], false),
+                l(0, 5, 2, [1, 2], true),
+            ],
+            init_std: 0.005,
+            bn_eps: 1e-3,
+        }
+    }
+
     /// ABP's object `generatorNet` (64×64, BN + ReLU variant, as `../shared/bench`'s `abp`
     /// workload): fc z → 4×4×512, then 4 × convT 5×5 up 2 (512 → 256 → 128 → 64 → C), tanh.
     pub fn object64(z_dim: usize) -> Self {
@@ -129,7 +152,11 @@ impl GeneratorNetConfig {
         GeneratorNetConfig {
             latent: vec![1, latent_len],
             fc: None,
-            layers: vec![deconv(256, 25, 10, [7, 8], false), deconv(128, 25, 10, [7, 8], false), deconv(0, 25, 10, [7, 8], true)],
+            layers: vec![
+                deconv(256, 25, 10, [7, 8], false),
+                deconv(128, 25, 10, [7, 8], false),
+                deconv(0, 25, 10, [7, 8], true),
+            ],
             init_std: 0.005,
             bn_eps: 1e-4,
         }
@@ -139,7 +166,10 @@ impl GeneratorNetConfig {
     pub fn output_shape(&self, channels: usize) -> Result<Vec<usize>> {
         let mut shape = self.fc.as_ref().map_or(self.latent.clone(), |f| f.reshape.clone());
         if shape.contains(&0) || self.latent.contains(&0) {
-            return Err(ModelError::Config(format!("generator: latent {:?} and fc reshape {shape:?} must be positive", self.latent)));
+            return Err(ModelError::Config(format!(
+                "generator: latent {:?} and fc reshape {shape:?} must be positive",
+                self.latent
+            )));
         }
         if shape.len() < 2 || shape.len() > 4 {
             return Err(ModelError::Config(format!(
@@ -148,12 +178,22 @@ impl GeneratorNetConfig {
         }
         for (i, l) in self.layers.iter().enumerate() {
             if l.kernel == 0 || l.stride == 0 {
-                return Err(ModelError::Config(format!("generator layer {}: kernel and stride must be positive", i + 1)));
+                return Err(ModelError::Config(format!(
+                    "generator layer {}: kernel and stride must be positive",
+                    i + 1
+                )));
             }
             for n in shape[1..].iter_mut() {
-                *n = ((*n - 1) * l.stride + l.kernel).checked_sub(l.crop[0] + l.crop[1]).filter(|&v| v > 0).ok_or_else(
-                    || ModelError::Config(format!("generator layer {}: the crop {:?} removes the whole map", i + 1, l.crop)),
-                )?;
+                *n = ((*n - 1) * l.stride + l.kernel)
+                    .checked_sub(l.crop[0] + l.crop[1])
+                    .filter(|&v| v > 0)
+                    .ok_or_else(|| {
+                        ModelError::Config(format!(
+                            "generator layer {}: the crop {:?} removes the whole map",
+                            i + 1,
+                            l.crop
+                        ))
+                    })?;
             }
             shape[0] = if l.out_channels == 0 { channels } else { l.out_channels };
         }
@@ -184,7 +224,9 @@ impl GeneratorNet {
         let mut c = cfg.latent[0];
         if let Some(fc) = &cfg.fc {
             let n: usize = fc.reshape.iter().product();
-            seq = seq.push(Linear::new(cfg.latent.iter().product(), n, true, init, rng)?).push(Reshape(fc.reshape.clone()));
+            seq = seq
+                .push(Linear::new(cfg.latent.iter().product(), n, true, init, rng)?)
+                .push(Reshape(fc.reshape.clone()));
             seq = push_norm_act(seq, fc.reshape[0], fc.batch_norm, fc.activation, cfg.bn_eps);
             c = fc.reshape[0];
         }

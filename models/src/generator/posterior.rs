@@ -30,7 +30,7 @@ impl LogDensity for GeneratorPosterior<'_> {
         let sz2 = self.generator.latent_sigma * self.generator.latent_sigma;
         let zv = self.tape.var(z.clone());
         let e = self.generator.residual_energy(&zv, self.y, self.mask)?; // [N]
-        // only ∂e/∂Z is asked for: the weights' gradients are skipped
+                                                                         // only ∂e/∂Z is asked for: the weights' gradients are skipped
         let grads = self.tape.backward(&e, &[&zv])?;
         let mut grad = grads.get_or_zeros(&zv);
         drop(grads);

@@ -59,7 +59,12 @@ fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
 }
 
 /// Save the modules, their optimizers' state, `extras` and `meta` under `prefix`.
-pub fn save(prefix: &Path, parts: &[Part<'_>], extras: &BTreeMap<String, Tensor>, meta: &serde_json::Value) -> Result<()> {
+pub fn save(
+    prefix: &Path,
+    parts: &[Part<'_>],
+    extras: &BTreeMap<String, Tensor>,
+    meta: &serde_json::Value,
+) -> Result<()> {
     let mut state: BTreeMap<String, Tensor> = extras.iter().map(|(k, v)| (format!("extra.{k}"), v.clone())).collect();
     for p in parts {
         write_tensors(&module_path(prefix, p.name), &state_dict(p.module))?;

@@ -31,7 +31,16 @@ pub struct Adam {
 impl Adam {
     /// PyTorch's defaults: β = (0.9, 0.999), ε = 1e-8.
     pub fn new(lr: f32) -> Self {
-        Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, clip: None, multipliers: true, state: BTreeMap::new() }
+        Adam {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            clip: None,
+            multipliers: true,
+            state: BTreeMap::new(),
+        }
     }
     pub fn betas(mut self, beta1: f32, beta2: f32) -> Self {
         self.beta1 = beta1;

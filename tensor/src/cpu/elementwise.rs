@@ -190,7 +190,11 @@ fn binary_with<F: Fn(f32, f32) -> f32 + Sync>(a: (&[f32], &Layout), b: (&[f32], 
         // the common cases as slice loops: a contiguous row against a contiguous row or a
         // broadcast scalar (a per-channel parameter)
         match (ia, ib) {
-            (1, 1) => orow.iter_mut().zip(&da[oa..oa + inner]).zip(&db[ob..ob + inner]).for_each(|((o, &x), &y)| *o = op(x, y)),
+            (1, 1) => orow
+                .iter_mut()
+                .zip(&da[oa..oa + inner])
+                .zip(&db[ob..ob + inner])
+                .for_each(|((o, &x), &y)| *o = op(x, y)),
             (1, 0) => {
                 let y = db[ob];
                 orow.iter_mut().zip(&da[oa..oa + inner]).for_each(|(o, &x)| *o = op(x, y));

@@ -59,8 +59,8 @@ where
     let (lo, hi) = y_range(panel);
     let mut chart = ChartBuilder::on(area)
         .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(80)
+        .x_label_area_size(45)
+        .y_label_area_size(85)
         .build_cartesian_2d(0usize..x_max, lo..hi)
         .map_err(|e| anyhow!("{e}"))?;
     chart
@@ -68,10 +68,13 @@ where
         .x_desc("iteration")
         .y_desc(panel.y_title)
         .y_label_formatter(&|v| format_tick(*v))
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 16))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(|e| anyhow!("{e}"))?;
-    for (i, s) in panel.series.iter().enumerate() {
+    // the first series last, so that it is drawn on top where curves overlap
+    for (i, s) in panel.series.iter().enumerate().rev() {
         let color = COLORS[i % COLORS.len()];
         let points = s.x.iter().zip(s.y).filter(|(_, y)| y.is_finite()).map(|(&x, &y)| (x, y));
         chart
@@ -82,6 +85,7 @@ where
     }
     chart
         .configure_series_labels()
+        .label_font(("sans-serif", 14))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .position(SeriesLabelPosition::UpperRight)

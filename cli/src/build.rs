@@ -17,6 +17,9 @@ pub const INIT_STREAM: u64 = u64::MAX;
 pub fn learner(cfg: &RunConfig, obs: &crate::data::Observed) -> Result<Box<dyn Learner>> {
     let (_, example) = crate::train::split_shape(&obs.data)?;
     Ok(match &cfg.model {
+        ModelConfig::Descriptor(_) if cfg.data.missing.is_some() => {
+            bail!("data.missing: the descriptor does not learn from incomplete data (the generator does)")
+        }
         ModelConfig::Descriptor(d) => Box::new(descriptor(d, &cfg.run, &example)?),
         ModelConfig::Generator(_) => Box::new(generator_for(cfg, obs)?),
     })
@@ -39,9 +42,21 @@ pub fn descriptor(d: &DescriptorConfig, run: &RunSettings, example: &[usize]) ->
 
 /// The generator and the persistent latents of `n` training examples.
 pub fn generator(g: &GeneratorConfig, run: &RunSettings, example: &[usize], n: usize) -> Result<GeneratorLearner> {
+    for (field, v) in [("model.noise_sigma", g.noise_sigma), ("model.latent_sigma", g.latent_sigma)] {
+        if !(v.is_finite() && v > 0.0) {
+            bail!("{field} = {v}: it must be a positive number");
+        }
+    }
     let net = GeneratorNet::new(&g.net, example, &mut rng_from_seed(run.seed))?;
     let generator = Generator::new(net, g.noise_sigma, g.latent_sigma);
     Ok(GeneratorLearner::new(generator, g.learn.clone(), n, &mut rng_for(run.seed, INIT_STREAM))?)
+}
+
+/// The latent shape of a patch-trained, fully convolutional generator's samples: each spatial
+/// axis scaled by (whole image) / patch, so that samples have the whole image's size.
+pub fn sample_latent(latent: &[usize], patch: usize, whole: &[usize]) -> Vec<usize> {
+    let spatial = latent[1..].iter().zip(whole).map(|(&s, &w)| s * (w / patch.max(1)).max(1));
+    [&latent[..1], &spatial.collect::<Vec<_>>()].concat()
 }
 
 /// [`generator`] for a run's data: a fully convolutional generator learned on patches draws
@@ -53,9 +68,7 @@ pub fn generator_for(cfg: &RunConfig, obs: &crate::data::Observed) -> Result<Gen
     let (n, example) = crate::train::split_shape(&obs.data)?;
     let mut l = generator(g, &cfg.run, &example, n)?;
     if let (Some(whole), None) = (&obs.whole, &g.net.fc) {
-        let scale = whole.shape()[2] / cfg.data.patch.max(1);
-        l.sample_latent =
-            [&l.sample_latent[..1], &l.sample_latent[1..].iter().map(|s| s * scale).collect::<Vec<_>>()].concat();
+        l.sample_latent = sample_latent(&l.sample_latent, cfg.data.patch, &whole.shape()[2..]);
     }
     Ok(l)
 }

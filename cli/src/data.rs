@@ -8,7 +8,7 @@ use tensor::{rng_for, Tensor};
 
 use crate::config::{DataConfig, Missing, Source};
 
-/// The random stream the masks are drawn from (iteration t uses stream t + 1).
+/// The random stream the masks are drawn from (once per run; iteration t uses stream t + 1).
 const MASK_STREAM: u64 = u64::MAX - 1;
 
 /// The random stream of the held-out split.
@@ -167,5 +167,12 @@ pub fn load_wav_segments(path: &std::path::Path, rate: u32, length: usize, count
     }
     let hop = if count > 1 { ((wave.len() - length) / (count - 1)).max(1) } else { length };
     let all = wave.segments(length, hop).with_context(|| format!("cutting {} into segments", path.display()))?;
-    Ok(all.narrow(0, 0, count.min(all.shape()[0]))?.contiguous())
+    if all.shape()[0] < count {
+        bail!(
+            "{} gives only {} segments of {length} samples at {rate} Hz; data.source.count asks for {count}",
+            path.display(),
+            all.shape()[0]
+        );
+    }
+    Ok(all.narrow(0, 0, count)?.contiguous())
 }

@@ -61,10 +61,10 @@ pub fn prefix_of(path: &Path) -> PathBuf {
 /// Remove all but the newest `keep` checkpoints (every file of each).
 pub fn prune_checkpoints(out: &Path, keep: usize) -> Result<()> {
     let all = checkpoints(out);
-    for (it, _) in all.iter().take(all.len().saturating_sub(keep.max(1))) {
-        let stem = format!("ckpt_{it:06}.");
+    for (_, prefix) in all.iter().take(all.len().saturating_sub(keep.max(1))) {
+        let stem = format!("{}.", prefix.file_name().and_then(|n| n.to_str()).unwrap_or_default());
         // the sidecar first, so a half-removed checkpoint is never listed as complete
-        let side = checkpoint_prefix(out, *it).with_extension("json");
+        let side = nn::checkpoint::parts::meta_path(prefix);
         fs::remove_file(&side).with_context(|| format!("removing {}", side.display()))?;
         for e in fs::read_dir(checkpoint_dir(out))?.flatten() {
             if e.file_name().to_str().is_some_and(|n| n.starts_with(&stem)) {

@@ -65,6 +65,10 @@ pub fn sample(checkpoint: &Path, req: Request, out: &Path) -> Result<Tensor> {
         ModelConfig::Generator(g) => {
             let mut gl = build::generator(g, &cfg.run, &example, n)?;
             restore(&prefix, &mut gl)?;
+            if cfg.data.patch > 0 && cfg.data.size > 0 && g.net.fc.is_none() {
+                let whole = vec![cfg.data.size; example.len() - 1];
+                gl.sample_latent = build::sample_latent(&gl.sample_latent, cfg.data.patch, &whole);
+            }
             gl.samples(req.chains.unwrap_or(cfg.run.chains).max(1), &mut rng)?
         }
     };

@@ -38,13 +38,6 @@ pub struct Summary {
     pub stats: Vec<(String, f32)>,
 }
 
-impl Summary {
-    /// The final value of statistic `name` (NaN if the model has none of that name).
-    pub fn stat(&self, name: &str) -> f32 {
-        self.stats.iter().find(|(n, _)| n == name).map_or(f32::NAN, |s| s.1)
-    }
-}
-
 /// How the loop runs.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Options {

@@ -123,3 +123,15 @@ fn learning_from_incomplete_data_never_sees_the_missing_pixels() {
     coopnets_cli::train::train_learner(&cfg, &b, opts, &observed, &mut g, &mut |_, _| Ok(())).unwrap();
     assert_eq!(rows(&a), rows(&b), "the statistics depend on hidden pixels");
 }
+
+#[test]
+fn configurations_the_models_cannot_honour_are_clear_errors() {
+    let mut cfg = tiny();
+    cfg.generator_mut().noise_sigma = 0.0;
+    let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &tmp("sigma"), false, false).unwrap_err());
+    assert!(msg.contains("model.noise_sigma = 0"), "{msg}");
+    let mut cfg = presets::texture();
+    cfg.data.missing = Some(Missing::Square { size: 8 });
+    let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &tmp("desc-missing"), false, false).unwrap_err());
+    assert!(msg.contains("does not learn from incomplete data"), "{msg}");
+}

@@ -224,6 +224,14 @@ fn a_net_that_does_not_make_the_data_shape_is_a_clear_error() {
     let err =
         GeneratorNet::new(&small_conv(), &[1, 28, 28], &mut rng_from_seed(0)).err().expect("8×8 net on 28×28 data");
     assert!(err.to_string().contains("produces [1, 8, 8] but the data are [1, 28, 28]"), "{err}");
+    let mut middle_zero = small_conv();
+    middle_zero.layers[0].out_channels = 0;
+    let err = GeneratorNet::new(&middle_zero, &[1, 8, 8], &mut rng_from_seed(0)).err().expect("0 channels mid-net");
+    assert!(err.to_string().contains("only for the last layer"), "{err}");
+    let mut no_latent = small_conv();
+    no_latent.latent.clear();
+    assert!(GeneratorNet::new(&no_latent, &[1, 8, 8], &mut rng_from_seed(0)).is_err(), "empty latent");
+    assert!(GeneratorNet::new(&small_conv(), &[], &mut rng_from_seed(0)).is_err(), "empty data shape");
     let net = GeneratorNet::new(&small_conv(), &[1, 8, 8], &mut rng_from_seed(0)).unwrap();
     let learn = GeneratorLearnConfig {
         langevin_steps: 1,

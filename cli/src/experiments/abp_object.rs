@@ -121,7 +121,8 @@ fn pictures(cfg: &RunConfig, out: &Path, l: &GeneratorLearner, sets: &Sets, obs:
     let mut blocks = Vec::new();
     for y in [&sets.train, &sets.test, &sets.negative] {
         let (_, recon) = infer(&l.generator, y, None, &lang, cfg.run.seed, EVAL_STREAM)?;
-        blocks.push(interleave_rows(&y.narrow(0, 0, 8)?, &recon.narrow(0, 0, 8)?, 8)?);
+        let k = 8.min(y.shape()[0]);
+        blocks.push(interleave_rows(&y.narrow(0, 0, k)?, &recon.narrow(0, 0, k)?, 8)?);
     }
     let all = Tensor::cat(&blocks.iter().collect::<Vec<_>>(), 0)?;
     save_grid_cols(&out.join("reconstruction.png"), &all, &scaling, 8)?;
@@ -129,7 +130,8 @@ fn pictures(cfg: &RunConfig, out: &Path, l: &GeneratorLearner, sets: &Sets, obs:
     let z = if latent.iter().product::<usize>() == 2 {
         grid_latents(latent)?
     } else {
-        let (z, _) = infer(&l.generator, &obs.data.narrow(0, 0, 16)?, None, &lang, cfg.run.seed, EVAL_STREAM)?;
+        let pairs = obs.data.narrow(0, 0, 16.min(obs.data.shape()[0]))?;
+        let (z, _) = infer(&l.generator, &pairs, None, &lang, cfg.run.seed, EVAL_STREAM)?;
         line_latents(&z, 8, 10)?
     };
     let cols = if z.shape()[0] == 81 { 9 } else { 10 };

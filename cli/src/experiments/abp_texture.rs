@@ -1,6 +1,6 @@
 //! `abp-texture`: the generator learned from one texture image (ABP paper §4.1, Fig. 2). The
 //! net is fully convolutional and Z a spatial map, so the same weights make a texture of any
-//! size: besides the run folder's samples (`final/`, from a latent map of the learned size)
+//! size: besides the run folder's samples (`final/`, at the whole image's size)
 //! it writes `texture_2x.png`, four textures from a latent map twice as large (the paper's
 //! 448×448 from a 14×14 map).
 

@@ -91,7 +91,10 @@ impl GeneratorLearner {
         let e = self.generator.residual_energy(&tape.constant(z.clone()), y, mask)?;
         let loss = e.mean_all()?;
         let s2 = self.generator.noise_sigma * self.generator.noise_sigma;
-        let visible = mask.map_or(y.numel() as f32, |m| m.sum_all().to_scalar().unwrap_or(0.0));
+        let visible = match mask {
+            Some(m) => m.sum_all().to_scalar()?,
+            None => y.numel() as f32,
+        };
         if visible <= 0.0 {
             return Err(ModelError::Config("the mask hides every pixel of the batch: nothing to learn from".into()));
         }

@@ -165,7 +165,13 @@ impl GeneratorNetConfig {
     /// The `[C, spatial…]` this net produces for data with `channels` channels.
     pub fn output_shape(&self, channels: usize) -> Result<Vec<usize>> {
         let mut shape = self.fc.as_ref().map_or(self.latent.clone(), |f| f.reshape.clone());
-        if shape.contains(&0) || self.latent.contains(&0) {
+        if let Some(i) = self.layers.iter().rev().skip(1).position(|l| l.out_channels == 0) {
+            let layer = self.layers.len() - 1 - i;
+            return Err(ModelError::Config(format!(
+                "generator layer {layer}: out_channels = 0 is only for the last layer"
+            )));
+        }
+        if self.latent.is_empty() || shape.contains(&0) || self.latent.contains(&0) {
             return Err(ModelError::Config(format!(
                 "generator: latent {:?} and fc reshape {shape:?} must be positive",
                 self.latent
@@ -213,7 +219,10 @@ impl GeneratorNet {
     /// Build for data of shape `data` (`[C, spatial…]`); an error names the mismatch if the
     /// net does not produce exactly that shape.
     pub fn new<R: Rng + ?Sized>(cfg: &GeneratorNetConfig, data: &[usize], rng: &mut R) -> Result<Self> {
-        let output = cfg.output_shape(data[0])?;
+        let Some(&channels) = data.first() else {
+            return Err(ModelError::Config("the generator needs data of shape [C, spatial…]".into()));
+        };
+        let output = cfg.output_shape(channels)?;
         if output != data {
             return Err(ModelError::Config(format!(
                 "the generator produces {output:?} but the data are {data:?}: change the latent size or the layers"

@@ -74,14 +74,6 @@ pub fn save(
     write_json(&meta_path(prefix), meta)
 }
 
-/// Every file of the checkpoint at `prefix`, sidecar last (for pruning).
-pub fn files(prefix: &Path, names: &[&str]) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = names.iter().map(|n| module_path(prefix, n)).collect();
-    v.push(state_path(prefix));
-    v.push(meta_path(prefix));
-    v
-}
-
 /// What [`load`] returns besides the restored modules and optimizers.
 #[derive(Debug)]
 pub struct LoadedParts {

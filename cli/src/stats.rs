@@ -1,4 +1,5 @@
-//! `stats.csv`: one row per iteration, `iteration,<the model's statistics…>,seconds`.
+//! `stats.csv`: one row per iteration, `iteration,<the model's statistics…>,seconds`. The same
+//! format serves the curves experiments record themselves (`reconstruction.csv`).
 
 use std::path::Path;
 
@@ -20,8 +21,12 @@ pub fn header(names: &[&str]) -> String {
 /// Read `stats.csv`, keeping rows with `iteration < upto` (what a checkpoint covers). A file
 /// whose header is not the model's is an error (it belongs to another run).
 pub fn read(out: &Path, names: &[&str], upto: usize) -> Result<Vec<StatsRow>> {
-    let path = out.join("stats.csv");
-    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(vec![]) };
+    read_csv(&out.join("stats.csv"), names, upto)
+}
+
+/// [`read`] for any file of this format (a missing file has no rows).
+pub fn read_csv(path: &Path, names: &[&str], upto: usize) -> Result<Vec<StatsRow>> {
+    let Ok(text) = std::fs::read_to_string(path) else { return Ok(vec![]) };
     let want = header(names);
     let mut lines = text.lines();
     if lines.next() != Some(want.as_str()) {
@@ -46,12 +51,17 @@ pub fn read(out: &Path, names: &[&str], upto: usize) -> Result<Vec<StatsRow>> {
 
 /// Write `stats.csv` atomically.
 pub fn write(out: &Path, names: &[&str], rows: &[StatsRow]) -> Result<()> {
+    write_csv(&out.join("stats.csv"), names, rows)
+}
+
+/// [`write`] to any file.
+pub fn write_csv(path: &Path, names: &[&str], rows: &[StatsRow]) -> Result<()> {
     let mut s = header(names);
     s.push('\n');
     for r in rows {
         let vals: Vec<String> = r.values.iter().map(f32::to_string).collect();
         s.push_str(&format!("{},{},{}\n", r.iteration, vals.join(","), r.seconds));
     }
-    nn::checkpoint::write_atomic(&out.join("stats.csv"), s.as_bytes())?;
+    nn::checkpoint::write_atomic(path, s.as_bytes())?;
     Ok(())
 }

@@ -20,8 +20,11 @@ use crate::config::RunConfig;
 use crate::data::Observed;
 use crate::media::{save_grid_cols, Media};
 use crate::plot::{Panel, Series};
+use crate::stats::StatsRow;
 use crate::train::{train_learner, Options, Summary};
 
+/// The columns of `reconstruction.csv`.
+const SETS: [&str; 3] = ["train", "test", "negative"];
 /// Evaluations of the reconstruction error during the run.
 const EVALUATIONS: usize = 5;
 /// The random stream of evaluation `k` is `EVAL_STREAM − k`.
@@ -40,22 +43,25 @@ pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
     let n = obs.data.shape()[0];
     let sets = Sets { train: obs.data.narrow(0, 0, 200.min(n))?, test, negative: negative(cfg)? };
     let every = (cfg.run.iterations / EVALUATIONS).max(1);
-    let mut rows = read_rows(out, resume)?;
+    let csv = out.join("reconstruction.csv");
+    let mut rows = if resume { crate::stats::read_csv(&csv, &SETS, usize::MAX)? } else { vec![] };
     let mut after = |it: usize, l: &mut GeneratorLearner| -> Result<()> {
         if (it + 1).is_multiple_of(every) || it + 1 == cfg.run.iterations {
-            let row = measure(l, &sets, cfg.run.seed, (it + 1) as u64)?;
-            rows.retain(|r| r[0] < (it + 1) as f32);
-            rows.push([(it + 1) as f32, row[0], row[1], row[2]]);
-            write_rows(out, &rows)?;
+            let t0 = std::time::Instant::now();
+            let values = measure(l, &sets, cfg.run.seed, (it + 1) as u64)?.to_vec();
+            rows.retain(|r| r.iteration < it + 1);
+            rows.push(StatsRow { iteration: it + 1, values, seconds: t0.elapsed().as_secs_f32() });
+            crate::stats::write_csv(&csv, &SETS, &rows)?;
+            plot(out, &rows)?;
         }
         Ok(())
     };
     let summary = train_learner(cfg, out, Options { resume, progress: true }, &obs, &mut learner, &mut after)?;
-    let last = rows.last().copied().unwrap_or([0.0, f32::NAN, f32::NAN, f32::NAN]);
+    let last = rows.last().map_or(vec![f32::NAN; 3], |r| r.values.clone());
     pictures(cfg, out, &learner, &sets, &obs)?;
     crate::metrics::merge(
         out,
-        serde_json::json!({ "reconstruction": { "train": last[1], "test": last[2], "negative": last[3] } }),
+        serde_json::json!({ "reconstruction": { "train": last[0], "test": last[1], "negative": last[2] } }),
     )?;
     Ok(summary)
 }
@@ -78,31 +84,11 @@ fn measure(l: &GeneratorLearner, sets: &Sets, seed: u64, k: u64) -> Result<[f32;
     Ok(err)
 }
 
-fn read_rows(out: &Path, resume: bool) -> Result<Vec<[f32; 4]>> {
-    let text = if resume {
-        std::fs::read_to_string(out.join("reconstruction.csv")).unwrap_or_default()
-    } else {
-        String::new()
-    };
-    Ok(text
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let v: Vec<f32> = l.split(',').filter_map(|x| x.parse().ok()).collect();
-            (v.len() == 4).then(|| [v[0], v[1], v[2], v[3]])
-        })
-        .collect())
-}
-
-fn write_rows(out: &Path, rows: &[[f32; 4]]) -> Result<()> {
-    let mut s = String::from("iteration,train,test,negative\n");
-    for r in rows {
-        s.push_str(&format!("{},{},{},{}\n", r[0], r[1], r[2], r[3]));
-    }
-    nn::checkpoint::write_atomic(&out.join("reconstruction.csv"), s.as_bytes())?;
-    let x: Vec<usize> = rows.iter().map(|r| r[0] as usize).collect();
-    let col = |i: usize| rows.iter().map(|r| r[i]).collect::<Vec<f32>>();
-    let (a, b, c) = (col(1), col(2), col(3));
+/// `reconstruction.svg`: the three curves.
+fn plot(out: &Path, rows: &[StatsRow]) -> Result<()> {
+    let x: Vec<usize> = rows.iter().map(|r| r.iteration).collect();
+    let col = |i: usize| rows.iter().map(|r| r.values[i]).collect::<Vec<f32>>();
+    let (a, b, c) = (col(0), col(1), col(2));
     let panel = Panel {
         y_title: "reconstruction MSE per pixel",
         series: vec![

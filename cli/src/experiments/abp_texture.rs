@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use tensor::{rng_for, Tensor};
+use tensor::rng_for;
 
 use crate::config::RunConfig;
 use crate::media::{save_grid, Media};
@@ -17,11 +17,11 @@ pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
     let (obs, mut learner) = super::generator_run(cfg)?;
     let summary = train_learner(cfg, out, Options { resume, progress: true }, &obs, &mut learner, &mut |_, _| Ok(()))?;
     let latent = &learner.sample_latent;
-    let twice: Vec<usize> = [&[4, latent[0]][..], &latent[1..].iter().map(|s| 2 * s).collect::<Vec<_>>()].concat();
-    let z = Tensor::randn(&twice, 0.0, learner.generator.latent_sigma, &mut rng_for(cfg.run.seed, u64::MAX - 30_000))?;
+    let twice: Vec<usize> = [&latent[..1], &latent[1..].iter().map(|s| 2 * s).collect::<Vec<_>>()].concat();
+    let z = learner.generator.sample_latents(4, &twice, &mut rng_for(cfg.run.seed, u64::MAX - 30_000))?;
     if let Media::Image(scaling) = Media::of(&cfg.data) {
         save_grid(&out.join("texture_2x.png"), &learner.generator.generate_tensor(&z)?, &scaling)?;
     }
-    crate::metrics::merge(out, serde_json::json!({ "texture_2x_shape": twice }))?;
+    crate::metrics::merge(out, serde_json::json!({ "texture_2x_latent": twice }))?;
     Ok(summary)
 }

@@ -72,7 +72,7 @@ impl GeneratorLearner {
     ) -> Result<Self> {
         let latents = match config.latent_init {
             LatentInit::Zeros => Tensor::zeros(&generator.latent_shape(n_examples)),
-            LatentInit::Prior => generator.sample_latents(n_examples, rng)?,
+            LatentInit::Prior => generator.sample_latents(n_examples, &generator.net.latent, rng)?,
         };
         let optimizer = ModelOptimizer::new(&config.optim);
         let sample_latent = generator.net.latent.clone();
@@ -136,8 +136,7 @@ impl Learner for GeneratorLearner {
         Ok(())
     }
     fn samples(&self, n: usize, rng: &mut dyn RngCore) -> Result<Tensor> {
-        let shape = [&[n][..], &self.sample_latent].concat();
-        let z = Tensor::randn(&shape, 0.0, self.generator.latent_sigma, rng)?;
+        let z = self.generator.sample_latents(n, &self.sample_latent, rng)?;
         self.generator.generate_tensor(&z)
     }
 }

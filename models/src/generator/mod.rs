@@ -62,9 +62,10 @@ impl Generator {
         [&[n][..], &self.net.latent].concat()
     }
 
-    /// `n` latents from the prior N(0, σ_z² I).
-    pub fn sample_latents<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Tensor> {
-        Ok(Tensor::randn(&self.latent_shape(n), 0.0, self.latent_sigma, rng)?)
+    /// `n` latents of shape `latent` (the net's, or a larger map for a fully convolutional
+    /// net) from the prior N(0, σ_z² I).
+    pub fn sample_latents<R: Rng + ?Sized>(&self, n: usize, latent: &[usize], rng: &mut R) -> Result<Tensor> {
+        Ok(Tensor::randn(&[&[n][..], latent].concat(), 0.0, self.latent_sigma, rng)?)
     }
 
     /// Inferential back-propagation: run `langevin` on `z` (in place) towards the posterior

@@ -3,7 +3,7 @@
 //! iteration t from stream t + 1: every random draw of a run comes from its seed.
 
 use anyhow::{bail, Result};
-use models::descriptor::DescriptorNet;
+use models::descriptor::{DescriptorNet, Growth};
 use models::generator::{Generator, GeneratorLearner, GeneratorNet};
 use models::{Descriptor, DescriptorLearner, Learner};
 use tensor::{rng_for, rng_from_seed, Tensor};
@@ -20,24 +20,28 @@ pub fn learner(cfg: &RunConfig, obs: &crate::data::Observed) -> Result<Box<dyn L
         ModelConfig::Descriptor(_) if cfg.data.missing.is_some() => {
             bail!("data.missing: the descriptor does not learn from incomplete data (the generator does)")
         }
-        ModelConfig::Descriptor(d) => Box::new(descriptor(d, &cfg.run, &example)?),
+        ModelConfig::Descriptor(d) => {
+            let slots = crate::train::batches_per_epoch(obs.data.shape()[0], cfg.run.batch_size);
+            Box::new(descriptor(d, &cfg.run, &example, slots)?)
+        }
         ModelConfig::Generator(_) => Box::new(generator_for(cfg, obs)?),
     })
 }
 
-/// The descriptor and its chains `[chains, C, H, W]`.
-pub fn descriptor(d: &DescriptorConfig, run: &RunSettings, example: &[usize]) -> Result<DescriptorLearner> {
-    let &[c, h, w] = example else {
-        bail!("the descriptor learns images [C, H, W]; the data are examples of shape {example:?}")
-    };
-    let net = DescriptorNet::new(&d.net, c, h, w, &mut rng_from_seed(run.seed))?;
-    let shape = [run.chains.max(1), c, h, w];
+/// The descriptor and its chains `[slots · chains, C, spatial…]`: `run.chains` persistent
+/// chains for each of `slots` batch slots.
+pub fn descriptor(d: &DescriptorConfig, run: &RunSettings, example: &[usize], slots: usize) -> Result<DescriptorLearner> {
+    let net = DescriptorNet::new(&d.net, example, &mut rng_from_seed(run.seed))?;
+    if matches!(d.learn.growth, Growth::LayerWise { .. }) && net.has_fc() {
+        bail!("model.learn.growth = layer_wise needs a net without fc_top (the top's size changes with every stage); use end_to_end");
+    }
+    let shape = [&[run.chains.max(1) * slots][..], example].concat();
     let chains = if run.chain_init_std > 0.0 {
         Tensor::randn(&shape, 0.0, run.chain_init_std, &mut rng_for(run.seed, INIT_STREAM))?
     } else {
         Tensor::zeros(&shape)
     };
-    Ok(DescriptorLearner::new(Descriptor::new(net, d.reference_sigma), d.learn.clone(), chains))
+    Ok(DescriptorLearner::new(Descriptor::new(net, d.reference_sigma), d.learn.clone(), chains).with_slots(slots)?)
 }
 
 /// The generator and the persistent latents of `n` training examples.

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use datasets::{Channels, Scaling};
-use models::descriptor::{ChainInit, DescriptorNetConfig, LearnConfig, Optim};
+use models::descriptor::{ChainInit, DescriptorNetConfig, Growth, LearnConfig, Optim};
 use models::generator::learn::LatentInit;
 use models::generator::{GeneratorLearnConfig, GeneratorNetConfig};
 
@@ -83,6 +83,7 @@ pub fn texture() -> RunConfig {
                 step_size: 0.3,
                 chain_init: ChainInit::Persistent,
                 optim: Optim::Matconvnet { lr: 5e-4, momentum: 0.0, weight_decay: 1e-4, cap: 20.0 },
+                growth: Growth::EndToEnd,
             },
         }),
         run: settings(400, 1, 50),
@@ -131,6 +132,7 @@ pub fn object() -> RunConfig {
             step_size: 0.3,
             chain_init: ChainInit::Persistent,
             optim: Optim::Matconvnet { lr: 4e-3, momentum: 0.0, weight_decay: 1e-4, cap: 20.0 },
+            growth: Growth::EndToEnd,
         },
     };
     RunConfig {

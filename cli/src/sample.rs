@@ -46,8 +46,11 @@ pub fn sample(checkpoint: &Path, req: Request, out: &Path) -> Result<Tensor> {
     let mut rng = rng_from_seed(req.seed);
     let y = match &cfg.model {
         ModelConfig::Descriptor(d) => {
-            let mut dl = build::descriptor(d, &cfg.run, &example)?;
+            let slots = crate::train::batches_per_epoch(n, cfg.run.batch_size);
+            let mut dl = build::descriptor(d, &cfg.run, &example, slots)?;
             restore(&prefix, &mut dl)?;
+            // the net as it was in the checkpoint's last iteration (layer-wise growth)
+            dl.grow_to(meta["iteration"].as_u64().unwrap_or(0).saturating_sub(1) as usize)?;
             let mut y = match (req.start, req.chains) {
                 (Start::Chains, Some(k)) if k != dl.chains.shape()[0] => {
                     bail!(

@@ -122,7 +122,8 @@ fn iterate<L: Learner + ?Sized>(
     let index = batch_index(obs.data.shape()[0], cfg.run.batch_size, it, cfg.run.seed);
     let data = gather(&obs.data, &index)?;
     let mask = obs.mask.as_ref().map(|m| gather(m, &index)).transpose()?;
-    let batch = Batch { data: &data, index: &index, mask: mask.as_ref() };
+    let slot = it % batches_per_epoch(obs.data.shape()[0], cfg.run.batch_size);
+    let batch = Batch { data: &data, index: &index, mask: mask.as_ref(), iteration: it, slot };
     let mut rng = rng_for(cfg.run.seed, it as u64 + 1);
     let values = learner.iteration(&batch, &mut rng).with_context(|| format!("iteration {it}; {}", kept()))?;
     let names = learner.stats();
@@ -135,13 +136,23 @@ fn iterate<L: Learner + ?Sized>(
     Ok(values)
 }
 
+/// Batches per epoch of `n` examples: `n / batch_size` (a remainder is left out), or 1 when
+/// every batch holds all the data (`batch_size` 0 or ≥ n).
+pub fn batches_per_epoch(n: usize, batch_size: usize) -> usize {
+    if batch_size == 0 || batch_size >= n {
+        1
+    } else {
+        n / batch_size
+    }
+}
+
 /// The examples of iteration `it`: all of them, or batch `it mod b` of a seeded random order
 /// of the data that changes every epoch (`b` batches per epoch; a remainder is left out).
 pub fn batch_index(n: usize, batch_size: usize, it: usize, seed: u64) -> Vec<usize> {
     if batch_size == 0 || batch_size >= n {
         return (0..n).collect();
     }
-    let per_epoch = n / batch_size;
+    let per_epoch = batches_per_epoch(n, batch_size);
     let (epoch, k) = (it / per_epoch, it % per_epoch);
     let mut order: Vec<usize> = (0..n).collect();
     order.shuffle(&mut rng_for(seed, SHUFFLE_STREAM - epoch as u64));

@@ -57,8 +57,8 @@ fn a_small_descriptor_with_momentum_computes_what_it_did_before_the_generic_core
     d.learn.optim = Optim::Matconvnet { lr: 5e-4, momentum: 0.5, weight_decay: 1e-4, cap: 20.0 };
     d.net = DescriptorNetConfig {
         layers: vec![
-            ConvSpec { out_channels: 8, kernel: 5, stride: 2, padding: 2, relu: true },
-            ConvSpec { out_channels: 4, kernel: 3, stride: 1, padding: 1, relu: true },
+            ConvSpec::new(8, 5, 2, 2),
+            ConvSpec::new(4, 3, 1, 1),
         ],
         fc_top: None,
         init_std: 0.01,

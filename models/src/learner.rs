@@ -20,6 +20,11 @@ use crate::error::Result;
 pub struct Batch<'a> {
     pub data: &'a Tensor,
     pub index: &'a [usize],
+    /// The iteration this batch is learned in (schedules such as layer-wise growth use it).
+    pub iteration: usize,
+    /// The batch's slot within its epoch (0 to batches per epoch − 1): state kept per slot,
+    /// such as the descriptor's chains, is looked up by it.
+    pub slot: usize,
     /// Visible pixels of each example (1 visible, 0 missing), when learning from incomplete data.
     pub mask: Option<&'a Tensor>,
 }

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod activation;
 pub mod descriptor;
 pub mod error;
 pub mod generator;
@@ -8,6 +9,7 @@ pub mod optim;
 pub mod rows;
 pub mod serde_f32;
 
+pub use activation::Activation;
 pub use descriptor::{Descriptor, DescriptorLearner, DescriptorNet, DescriptorNetConfig, DescriptorTarget};
 pub use error::{ModelError, Result};
 pub use generator::{Generator, GeneratorLearner, GeneratorNet, GeneratorNetConfig};

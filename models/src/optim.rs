@@ -40,6 +40,15 @@ pub enum Optim {
     },
 }
 
+impl Optim {
+    /// The base learning rate.
+    pub fn lr(&self) -> f32 {
+        match *self {
+            Optim::Matconvnet { lr, .. } | Optim::Adam { lr, .. } => lr,
+        }
+    }
+}
+
 /// An optimizer of one family: [`ModelOptimizer::step`] applies the family's gradient
 /// scaling, then the update.
 pub struct ModelOptimizer {

@@ -5,15 +5,15 @@ use autodiff::{GradCheck, Tape};
 use models::descriptor::{
     ChainInit, ConvSpec, DescriptorLearner, DescriptorNet, DescriptorNetConfig, LearnConfig, Optim,
 };
-use models::{Descriptor, DescriptorTarget};
+use models::{Activation, Descriptor, DescriptorTarget};
 use sampler::LogDensity;
 use tensor::{rng_from_seed, Tensor};
 
 fn small_net(relu_top: bool) -> DescriptorNetConfig {
     DescriptorNetConfig {
         layers: vec![
-            ConvSpec { out_channels: 4, kernel: 3, stride: 2, padding: 1, relu: true },
-            ConvSpec { out_channels: 3, kernel: 2, stride: 1, padding: 1, relu: relu_top },
+            ConvSpec::new(4, 3, 2, 1),
+            ConvSpec::new(3, 2, 1, 1).activation(if relu_top { Activation::Relu } else { Activation::None }),
         ],
         fc_top: None,
         init_std: 0.3,
@@ -27,8 +27,8 @@ fn langevin_gradient_of_log_p_matches_finite_differences() {
     // linear layers, so no ReLU kink sits inside the finite-difference interval
     // (the ReLU path is checked by `score_gradients_pass_the_gradient_checker`)
     let mut cfg = small_net(false);
-    cfg.layers[0].relu = false;
-    let net = DescriptorNet::new(&cfg, 2, 7, 6, &mut rng).unwrap();
+    cfg.layers[0].activation = Activation::None;
+    let net = DescriptorNet::new(&cfg, &[2, 7, 6], &mut rng).unwrap();
     let d = Descriptor::new(net, 0.8);
     let y = Tensor::randn(&[3, 2, 7, 6], 0.0, 1.0, &mut rng).unwrap();
     let mut target = DescriptorTarget::new(&d);
@@ -63,7 +63,7 @@ fn langevin_gradient_of_log_p_matches_finite_differences() {
 #[test]
 fn score_gradients_pass_the_gradient_checker() {
     // f(Y) with respect to Y through the whole net, via the autodiff checker
-    let net = DescriptorNet::new(&small_net(true), 1, 6, 6, &mut rng_from_seed(2)).unwrap();
+    let net = DescriptorNet::new(&small_net(true), &[1, 6, 6], &mut rng_from_seed(2)).unwrap();
     let d = Descriptor::new(net, 1.0);
     let y = Tensor::randn(&[2, 1, 6, 6], 0.0, 1.0, &mut rng_from_seed(3)).unwrap();
     let report = GradCheck::default().check(&[y], |v| Ok(d.score(&v[0]).expect("forward"))).unwrap();
@@ -72,10 +72,11 @@ fn score_gradients_pass_the_gradient_checker() {
 
 #[test]
 fn nets_that_do_not_fit_the_image_are_a_clear_error() {
-    let err = DescriptorNet::new(&DescriptorNetConfig::texture(), 3, 10, 10, &mut rng_from_seed(0))
+    let err = DescriptorNet::new(&DescriptorNetConfig::texture(), &[3, 10, 10], &mut rng_from_seed(0))
         .err()
         .expect("15×15 kernel on 10×10");
-    assert!(err.to_string().contains("does not fit a 10×10 input"), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("layer 1") && msg.contains("does not fit its input of size [10, 10]"), "{msg}");
 }
 
 /// Observed: 4×4 grey images with i.i.d. N(1.5, 0.6²) pixels. A descriptor with a two-layer
@@ -88,18 +89,19 @@ fn a_tiny_descriptor_matches_the_mean_and_variance_of_a_gaussian_texture() {
     let obs = Tensor::randn(&[64, 1, 4, 4], mu, s, &mut rng).unwrap();
     let cfg = DescriptorNetConfig {
         layers: vec![
-            ConvSpec { out_channels: 16, kernel: 1, stride: 1, padding: 0, relu: true },
-            ConvSpec { out_channels: 1, kernel: 1, stride: 1, padding: 0, relu: false },
+            ConvSpec::new(16, 1, 1, 0),
+            ConvSpec::new(1, 1, 1, 0).activation(Activation::None),
         ],
         fc_top: None,
         init_std: 0.1,
     };
-    let net = DescriptorNet::new(&cfg, 1, 4, 4, &mut rng).unwrap();
+    let net = DescriptorNet::new(&cfg, &[1, 4, 4], &mut rng).unwrap();
     let learn = LearnConfig {
         langevin_steps: 20,
         step_size: 0.2,
         chain_init: ChainInit::Persistent,
         optim: Optim::Adam { lr: 0.01, beta1: 0.5 },
+        growth: Default::default(),
     };
     let mut learner = DescriptorLearner::new(Descriptor::new(net, 1.0), learn, Tensor::zeros(&[64, 1, 4, 4]));
     for it in 0..400 {

@@ -38,18 +38,19 @@ fn live() -> isize {
 fn learning_and_langevin_run_in_flat_memory() {
     let cfg = DescriptorNetConfig {
         layers: vec![
-            ConvSpec { out_channels: 8, kernel: 5, stride: 2, padding: 2, relu: true },
-            ConvSpec { out_channels: 4, kernel: 3, stride: 1, padding: 1, relu: true },
+            ConvSpec::new(8, 5, 2, 2),
+            ConvSpec::new(4, 3, 1, 1),
         ],
         fc_top: None,
         init_std: 0.05,
     };
-    let net = DescriptorNet::new(&cfg, 1, 32, 32, &mut rng_from_seed(0)).unwrap();
+    let net = DescriptorNet::new(&cfg, &[1, 32, 32], &mut rng_from_seed(0)).unwrap();
     let learn = LearnConfig {
         langevin_steps: 20,
         step_size: 0.3,
         chain_init: ChainInit::Persistent,
         optim: Optim::Matconvnet { lr: 1e-3, momentum: 0.5, weight_decay: 1e-4, cap: 20.0 },
+        growth: Default::default(),
     };
     let mut learner = DescriptorLearner::new(Descriptor::new(net, 1.0), learn, Tensor::zeros(&[2, 1, 32, 32]));
     let obs = Tensor::randn(&[2, 1, 32, 32], 0.0, 1.0, &mut rng_from_seed(1)).unwrap();

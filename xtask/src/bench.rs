@@ -200,12 +200,13 @@ fn layer(
 fn texture(size: usize, chains: usize) -> Result<Workload> {
     use models::descriptor::{ChainInit, DescriptorLearner, DescriptorNet, DescriptorNetConfig, LearnConfig, Optim};
     let mut rng = rng_from_seed(1);
-    let net = DescriptorNet::new(&DescriptorNetConfig::texture(), 3, size, size, &mut rng)?;
+    let net = DescriptorNet::new(&DescriptorNetConfig::texture(), &[3, size, size], &mut rng)?;
     let learn = LearnConfig {
         langevin_steps: 10,
         step_size: 0.3,
         chain_init: ChainInit::Persistent,
         optim: Optim::Adam { lr: 1e-4, beta1: 0.5 },
+        growth: Default::default(),
     };
     let chains0 = Tensor::zeros(&[chains, 3, size, size]);
     let mut learner = DescriptorLearner::new(models::Descriptor::new(net, 1.0), learn, chains0);
@@ -268,7 +269,7 @@ fn abp() -> Result<Workload> {
         heavy: Some(3),
         run: Box::new(move || {
             use models::Learner;
-            let batch = models::Batch { data: &obs, index: &index, mask: None };
+            let batch = models::Batch { data: &obs, index: &index, mask: None, iteration: 0, slot: 0 };
             learner.iteration(&batch, &mut rng_from_seed(2))?;
             Ok(())
         }),

@@ -7,6 +7,10 @@
 //!
 //! Two reference families, selected by [`Optim`] (see [`crate::optim`]): MatConvNet (per-layer
 //! division by the output area, clipping, SGD with momentum and weight decay) and TF (Adam).
+//!
+//! Chains per batch slot: when the data are split into `b` batches per epoch, the reference
+//! keeps one set of persistent chains for each batch slot (`syn_mats(:, :, :, :, slot)`), and
+//! batch slot k revises and learns from its own chains only.
 
 use std::collections::BTreeMap;
 
@@ -18,10 +22,11 @@ use sampler::{Langevin, Observer};
 use serde::{Deserialize, Serialize};
 use tensor::Tensor;
 
-use super::{Descriptor, DescriptorTarget};
-use crate::error::Result;
+use super::{Descriptor, DescriptorTarget, Growth};
+use crate::error::{ModelError, Result};
 use crate::learner::{state_entry, Batch, Learner, StatSpec};
 use crate::optim::ModelOptimizer;
+use crate::rows::{gather, scatter};
 pub use crate::optim::Optim;
 
 /// Where the synthesized chains start each iteration.
@@ -48,6 +53,9 @@ pub struct LearnConfig {
     pub step_size: f32,
     pub chain_init: ChainInit,
     pub optim: Optim,
+    /// End to end, or grown layer by layer (`mle_l2l`).
+    #[serde(default)]
+    pub growth: Growth,
 }
 
 /// What one iteration measured.
@@ -59,35 +67,94 @@ pub struct StepStats {
     pub f_syn: f32,
 }
 
-/// The descriptor with its optimizer and its synthesized chains `[N, C, H, W]`: call
-/// [`DescriptorLearner::step`] once per iteration.
+/// The descriptor with its optimizer and its synthesized chains `[slots · K, C, spatial…]`
+/// (K chains for each of `slots` batch slots): call [`DescriptorLearner::step`] once per
+/// iteration.
 pub struct DescriptorLearner {
     pub descriptor: Descriptor,
     pub config: LearnConfig,
     pub optimizer: ModelOptimizer,
     pub chains: Tensor,
+    /// Batch slots the chains are split into (1: one chain set for every batch).
+    pub slots: usize,
 }
 
 impl DescriptorLearner {
+    /// A learner whose chains all belong to one batch slot.
     pub fn new(descriptor: Descriptor, config: LearnConfig, chains: Tensor) -> Self {
         let optimizer = ModelOptimizer::new(&config.optim);
-        DescriptorLearner { descriptor, config, optimizer, chains }
+        DescriptorLearner { descriptor, config, optimizer, chains, slots: 1 }
+    }
+
+    /// Split the chains evenly over `slots` batch slots.
+    pub fn with_slots(mut self, slots: usize) -> Result<Self> {
+        let n = self.chains.shape()[0];
+        if slots == 0 || n % slots != 0 {
+            return Err(ModelError::Config(format!("{n} chains cannot be split over {slots} batch slots")));
+        }
+        self.slots = slots;
+        Ok(self)
+    }
+
+    /// The rows of the chains that belong to batch slot `slot`.
+    fn slot_rows(&self, slot: usize) -> Vec<usize> {
+        let k = self.chains.shape()[0] / self.slots;
+        let slot = slot % self.slots;
+        (slot * k..(slot + 1) * k).collect()
     }
 
     /// Step 1: Langevin-revise the chains in place, reporting each step to `observer`. A
     /// NaN/Inf stops with an error naming the step and the chain.
     pub fn revise<R: Rng + ?Sized, O: Observer + ?Sized>(&mut self, rng: &mut R, observer: &mut O) -> Result<()> {
+        let mut chains = std::mem::replace(&mut self.chains, Tensor::zeros(&[0]));
+        let result = self.revise_chains(&mut chains, rng, observer);
+        self.chains = chains;
+        result
+    }
+
+    /// Langevin-revise `chains` (restarted first, if the config says so).
+    fn revise_chains<R: Rng + ?Sized, O: Observer + ?Sized>(
+        &self,
+        chains: &mut Tensor,
+        rng: &mut R,
+        observer: &mut O,
+    ) -> Result<()> {
         match self.config.chain_init {
             ChainInit::Persistent => {}
-            ChainInit::RestartZeros => self.chains = self.chains.zeros_like(),
-            ChainInit::RestartNoise => {
-                self.chains = Tensor::randn(self.chains.shape(), 0.0, self.descriptor.reference_sigma, rng)?
-            }
+            ChainInit::RestartZeros => *chains = chains.zeros_like(),
+            ChainInit::RestartNoise => *chains = Tensor::randn(chains.shape(), 0.0, self.descriptor.reference_sigma, rng)?,
         }
         let mut target = DescriptorTarget::new(&self.descriptor);
         let langevin = Langevin::new(self.config.step_size, self.config.langevin_steps);
-        langevin.run_with(&mut target, &mut self.chains, rng, None, observer)?;
+        langevin.run_with(&mut target, chains, rng, None, observer)?;
         Ok(())
+    }
+
+    /// Set the depth and learning rate of iteration `t` (layer-wise growth).
+    pub fn grow_to(&mut self, t: usize) -> Result<()> {
+        let convs = self.descriptor.net.conv_count();
+        if matches!(self.config.growth, Growth::LayerWise { .. }) && self.descriptor.net.has_fc() {
+            return Err(ModelError::Config(
+                "learn.growth = layer_wise needs a net without fc_top (the top's size changes with every stage)".into(),
+            ));
+        }
+        let (depth, factor) = self.config.growth.at(t, convs);
+        self.descriptor.net.depth = depth;
+        self.optimizer.inner.set_lr(self.config.optim.lr() * factor);
+        Ok(())
+    }
+
+    /// One iteration `t` on batch slot `slot`: revise that slot's chains, then update.
+    pub fn step_slot<R: Rng + ?Sized>(&mut self, obs: &Tensor, t: usize, slot: usize, rng: &mut R) -> Result<StepStats> {
+        self.grow_to(t)?;
+        if self.slots == 1 {
+            return self.step(obs, rng);
+        }
+        let rows = self.slot_rows(slot);
+        let mut chains = gather(&self.chains, &rows)?;
+        self.revise_chains(&mut chains, rng, &mut |_: &sampler::StepInfo| {})?;
+        scatter(&mut self.chains, &rows, &chains)?;
+        self.update(obs, &chains)
     }
 
     /// Step 2: one update of W from observed `obs` and synthesized `syn` images.
@@ -119,7 +186,7 @@ impl Learner for DescriptorLearner {
         ]
     }
     fn iteration(&mut self, batch: &Batch<'_>, rng: &mut dyn RngCore) -> Result<Vec<f32>> {
-        let s = self.step(batch.data, rng)?;
+        let s = self.step_slot(batch.data, batch.iteration, batch.slot, rng)?;
         Ok(vec![s.f_obs, s.f_syn])
     }
     fn parts(&self) -> Vec<Part<'_>> {

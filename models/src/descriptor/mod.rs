@@ -13,12 +13,16 @@
 //! * Learning ([`learn`]): maximum likelihood; the gradient of the mean log-likelihood is
 //!   `mean_obs ∂f/∂W − E_p[∂f/∂W]`, the expectation estimated by the synthesized images.
 
+mod growth;
 pub mod learn;
 pub mod net;
+pub mod spec;
 mod target;
 
+pub use growth::Growth;
 pub use learn::{ChainInit, DescriptorLearner, LearnConfig, Optim, StepStats};
-pub use net::{ConvSpec, DescriptorNet, DescriptorNetConfig};
+pub use net::DescriptorNet;
+pub use spec::{Axes, ConvSpec, DescriptorNetConfig, Padding};
 pub use target::DescriptorTarget;
 
 use autodiff::Var;
@@ -37,7 +41,7 @@ impl Descriptor {
         Descriptor { net, reference_sigma }
     }
 
-    /// `f(Y; W)` per example: the sum of the top feature map of each image, shape `[N]`.
+    /// `f(Y; W)` per example: the sum of the top feature map of each example, shape `[N]`.
     pub fn score(&self, y: &Var) -> Result<Var> {
         Ok(self.net.top(y)?.sum_per_example()?)
     }

@@ -1,155 +1,173 @@
-//! The bottom-up ConvNet of the descriptor: a stack of convolutions, each with an optional
-//! ReLU, and an optional full-size "fc" top (a convolution whose kernel covers the whole
-//! remaining feature map, as in the reference object nets).
+//! The bottom-up ConvNet of the descriptor, in 1, 2 or 3 spatial dimensions (sound, images,
+//! video): a stack of convolutions, each with an activation, and an optional "fc" top (a
+//! convolution whose kernel covers the whole remaining feature map, as in the reference object
+//! nets). Kernel, stride and padding are given per axis, and padding may be TensorFlow's
+//! `"same"`; a kernel size 0 on an axis means "the whole extent of the layer's input" (the
+//! spatially fully connected layers of STGConvNet's `FC_S`).
+//!
+//! Layer-wise growth (`mle_l2l`): [`DescriptorNet::depth`] convolutions are in use; the
+//! learner raises it stage by stage (see `super::Growth`).
 
 use autodiff::Var;
-use nn::layers::{Conv2d, ConvOptions};
+use nn::layers::{Conv, Conv1d, Conv2d, Conv3d, ConvOptions};
 use nn::{Init, Module, Parameter};
 use rand::Rng;
-use serde::{Deserialize, Serialize};
-use tensor::ConvParams;
+use tensor::{tf_same_padding, ConvParams};
 
+use super::spec::{Axes, ConvSpec, DescriptorNetConfig, Padding};
+use crate::activation::Activation;
 use crate::error::{ModelError, Result};
-
-/// One convolution of the stack.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ConvSpec {
-    pub out_channels: usize,
-    pub kernel: usize,
-    pub stride: usize,
-    pub padding: usize,
-    /// ReLU after the convolution (all layers of the reference texture net have one).
-    #[serde(default = "yes")]
-    pub relu: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// The architecture, independent of the image size.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DescriptorNetConfig {
-    pub layers: Vec<ConvSpec>,
-    /// Channels of a full-size "fc" top layer (no ReLU), or `None` for a stationary
-    /// (texture) model whose f is the sum over the whole last feature map.
-    #[serde(default)]
-    pub fc_top: Option<usize>,
-    /// Standard deviation of the N(0, std²) weight init (reference: 0.01).
-    #[serde(default = "init_std", serialize_with = "crate::serde_f32::short")]
-    pub init_std: f32,
-}
-
-fn init_std() -> f32 {
-    0.01
-}
-
-impl DescriptorNetConfig {
-    /// `frame_3` of the Generative ConvNet texture experiment: 15×15 stride 3 → 100,
-    /// 5×5 → 64, 3×3 → 30, ReLU after each, f = sum of the top map.
-    pub fn texture() -> Self {
-        let c = |out_channels, kernel, stride, padding| ConvSpec { out_channels, kernel, stride, padding, relu: true };
-        DescriptorNetConfig {
-            layers: vec![c(100, 15, 3, 2), c(64, 5, 1, 2), c(30, 3, 1, 2)],
-            fc_top: None,
-            init_std: 0.01,
-        }
-    }
-
-    /// A small object net for 28×28 to 64×64 images: two strided convolutions and a
-    /// full-size "fc" top with one output (the object model of the paper, sized down).
-    pub fn object() -> Self {
-        let c = |out_channels, kernel, stride, padding| ConvSpec { out_channels, kernel, stride, padding, relu: true };
-        DescriptorNetConfig { layers: vec![c(64, 5, 2, 2), c(128, 3, 2, 1)], fc_top: Some(1), init_std: 0.01 }
-    }
-}
 
 /// MatConvNet divides a layer's gradient by its output area ("numFilters"); the layer knows
 /// its area, so it sets the scale on its own parameters (applied by the MatConvNet optimizer
 /// family only, see `crate::optim`).
-fn per_area(mut conv: Conv2d, area: usize) -> Conv2d {
+fn per_area<const D: usize>(mut conv: Conv<D>, area: usize) -> Box<dyn Module> {
     let scale = 1.0 / area as f32;
     conv.weight.grad_scale = scale;
     if let Some(b) = conv.bias.as_mut() {
         b.grad_scale = scale;
     }
-    conv
+    Box::new(conv)
 }
 
-/// A descriptor network built for a given image shape.
+/// A convolution with `kernel.len()` spatial axes, its gradient scaled by `1/area`.
+fn conv_layer<R: Rng + ?Sized>(
+    c_in: usize,
+    c_out: usize,
+    kernel: &[usize],
+    opts: ConvOptions,
+    area: usize,
+    rng: &mut R,
+) -> Result<Box<dyn Module>> {
+    Ok(match kernel.len() {
+        1 => per_area(Conv1d::new(c_in, c_out, kernel, opts, rng)?, area),
+        2 => per_area(Conv2d::new(c_in, c_out, kernel, opts, rng)?, area),
+        3 => per_area(Conv3d::new(c_in, c_out, kernel, opts, rng)?, area),
+        n => return Err(ModelError::Config(format!("the descriptor takes 1 to 3 spatial axes, not {n}"))),
+    })
+}
+
+/// A descriptor network built for a given example shape `[C, spatial…]`.
 pub struct DescriptorNet {
-    pub convs: Vec<Conv2d>,
-    pub relu: Vec<bool>,
-    pub fc: Option<Conv2d>,
-    /// Output (height × width) of each layer, conv layers first then fc; MatConvNet divides
-    /// each layer's gradient by this ("numFilters"; set as each parameter's `grad_scale`).
-    pub output_areas: Vec<usize>,
+    /// `conv1`, `conv2`, …, then `fc` when the config has a top.
+    layers: Vec<Box<dyn Module>>,
+    names: Vec<String>,
+    activations: Vec<Activation>,
+    has_fc: bool,
+    /// `[C, spatial…]` after each layer (convolutions, then fc).
+    pub output_shapes: Vec<Vec<usize>>,
+    /// How many convolutions are in use (all of them, unless grown layer by layer).
+    pub depth: usize,
+}
+
+/// One convolution's geometry for an input of spatial size `input`.
+struct Geometry {
+    kernel: Vec<usize>,
+    params: ConvParams,
+    output: Vec<usize>,
+}
+
+fn geometry(i: usize, l: &ConvSpec, input: &[usize]) -> Result<Geometry> {
+    let dims = input.len();
+    let field = |what: &str| format!("descriptor layer {} ({what})", i + 1);
+    let kernel: Vec<usize> =
+        l.kernel.resolve(dims, &field("kernel"))?.iter().zip(input).map(|(&k, &n)| if k == 0 { n } else { k }).collect();
+    let stride = l.stride.resolve(dims, &field("stride"))?;
+    if stride.contains(&0) || l.out_channels == 0 {
+        return Err(ModelError::Config(format!("{}: stride and out_channels must be positive", field("sizes"))));
+    }
+    let padding: Vec<(usize, usize)> = match &l.padding {
+        Padding::Same(_) => (0..dims).map(|a| tf_same_padding(input[a], kernel[a], stride[a])).collect(),
+        Padding::Explicit(p) => p.resolve(dims, &field("padding"))?.iter().map(|&p| (p, p)).collect(),
+    };
+    let output: Option<Vec<usize>> = (0..dims)
+        .map(|a| (input[a] + padding[a].0 + padding[a].1).checked_sub(kernel[a]).map(|v| v / stride[a] + 1))
+        .collect();
+    let Some(output) = output else {
+        return Err(ModelError::Config(format!(
+            "descriptor layer {} (kernel {kernel:?}, padding {padding:?}) does not fit its input of size {input:?}; use larger data or a smaller net",
+            i + 1
+        )));
+    };
+    Ok(Geometry { kernel, params: ConvParams::asymmetric(&stride, &padding), output })
 }
 
 impl DescriptorNet {
-    /// Build for images of `channels × height × width`; errors if a layer does not fit.
-    pub fn new<R: Rng + ?Sized>(
-        cfg: &DescriptorNetConfig,
-        channels: usize,
-        height: usize,
-        width: usize,
-        rng: &mut R,
-    ) -> Result<Self> {
-        let (mut c, mut h, mut w) = (channels, height, width);
-        let mut convs = Vec::new();
-        let mut areas = Vec::new();
-        for (i, l) in cfg.layers.iter().enumerate() {
-            if l.stride == 0 || l.kernel == 0 || l.out_channels == 0 {
-                return Err(ModelError::Config(format!(
-                    "descriptor layer {}: stride, kernel and out_channels must be positive",
-                    i + 1
-                )));
-            }
-            let out = |n: usize| (n + 2 * l.padding).checked_sub(l.kernel).map(|v| v / l.stride + 1);
-            let (Some(oh), Some(ow)) = (out(h), out(w)) else {
-                return Err(ModelError::Config(format!("descriptor layer {} ({}×{} kernel) does not fit a {h}×{w} input; use a larger image or a smaller net", i + 1, l.kernel, l.kernel)));
-            };
-            let opts = ConvOptions::new(l.stride, l.padding).init(Init::Normal { std: cfg.init_std });
-            let conv = Conv2d::new(c, l.out_channels, &[l.kernel], opts, rng)?;
-            convs.push(per_area(conv, oh * ow));
-            (c, h, w) = (l.out_channels, oh, ow);
-            areas.push(h * w);
-        }
-        let fc = match cfg.fc_top {
-            Some(k) => {
-                let opts = ConvOptions::new(1, 0)
-                    .params(ConvParams::asymmetric(&[1], &[(0, 0)]))
-                    .init(Init::Normal { std: cfg.init_std });
-                areas.push(1);
-                Some(per_area(Conv2d::new(c, k, &[h, w], opts, rng)?, 1))
-            }
-            None => None,
+    /// Build for examples of shape `[C, spatial…]` (1 to 3 spatial axes); errors name the
+    /// layer that does not fit.
+    pub fn new<R: Rng + ?Sized>(cfg: &DescriptorNetConfig, example: &[usize], rng: &mut R) -> Result<Self> {
+        let (mut c, mut size) = match example {
+            [c, s @ ..] if (1..=3).contains(&s.len()) && *c > 0 && !s.contains(&0) => (*c, s.to_vec()),
+            _ => return Err(ModelError::Config(format!("the descriptor learns [C, spatial…] data with 1 to 3 non-empty spatial axes, not {example:?}"))),
         };
-        Ok(DescriptorNet { convs, relu: cfg.layers.iter().map(|l| l.relu).collect(), fc, output_areas: areas })
-    }
-
-    /// Parameter-name prefix of layer `i` (`conv1`, `conv2`, ..., `fc`).
-    pub fn layer_name(&self, i: usize) -> String {
-        if i < self.convs.len() {
-            format!("conv{}", i + 1)
-        } else {
-            "fc".to_string()
+        if cfg.layers.is_empty() && cfg.fc_top.is_none() {
+            return Err(ModelError::Config("the descriptor net has no layers".into()));
         }
+        let init = Init::Normal { std: cfg.init_std };
+        let mut net = DescriptorNet {
+            layers: vec![],
+            names: vec![],
+            activations: vec![],
+            has_fc: false,
+            output_shapes: vec![],
+            depth: cfg.layers.len(),
+        };
+        for (i, l) in cfg.layers.iter().enumerate() {
+            let g = geometry(i, l, &size)?;
+            let area = g.output.iter().product();
+            let opts = ConvOptions::new(1, 0).params(g.params).init(init.clone());
+            net.layers.push(conv_layer(c, l.out_channels, &g.kernel, opts, area, rng)?);
+            net.names.push(format!("conv{}", i + 1));
+            net.activations.push(l.activation);
+            (c, size) = (l.out_channels, g.output);
+            net.output_shapes.push([&[c][..], &size].concat());
+        }
+        if let Some(k) = cfg.fc_top {
+            if k == 0 {
+                return Err(ModelError::Config("net.fc_top = 0: the top needs at least one channel".into()));
+            }
+            let opts = ConvOptions::new(1, 0).params(ConvParams::new(1, 0)).init(init);
+            net.layers.push(conv_layer(c, k, &size, opts, 1, rng)?);
+            net.names.push("fc".into());
+            net.activations.push(Activation::None);
+            net.has_fc = true;
+            net.output_shapes.push([&[k][..], &vec![1; size.len()]].concat());
+        }
+        Ok(net)
     }
 
-    /// The top feature map for a batch `[N, C, H, W]`.
+    /// Whether the net ends in an fc top.
+    pub fn has_fc(&self) -> bool {
+        self.has_fc
+    }
+
+    /// The number of convolutions (not counting the fc top).
+    pub fn conv_count(&self) -> usize {
+        self.layers.len() - usize::from(self.has_fc)
+    }
+
+    /// The top feature map for a batch `[N, C, spatial…]`: the first [`Self::depth`]
+    /// convolutions, each followed by its activation, then the fc top if any.
     pub fn top(&self, y: &Var) -> Result<Var> {
         let mut h = y.clone();
-        for (conv, &relu) in self.convs.iter().zip(&self.relu) {
-            h = conv.forward(&h)?;
-            if relu {
-                h = h.relu()?;
-            }
-        }
-        if let Some(fc) = &self.fc {
-            h = fc.forward(&h)?;
+        let convs = self.conv_count();
+        for i in (0..self.depth.min(convs)).chain(convs..self.layers.len()) {
+            h = self.activations[i].apply(self.layers[i].forward(&h)?)?;
         }
         Ok(h)
+    }
+}
+
+impl Axes {
+    /// One size per axis for `dims` axes; `field` names the config field in the error.
+    pub fn resolve(&self, dims: usize, field: &str) -> Result<Vec<usize>> {
+        match self {
+            Axes::All(n) => Ok(vec![*n; dims]),
+            Axes::Each(v) if v.len() == dims => Ok(v.clone()),
+            Axes::Each(v) => {
+                Err(ModelError::Config(format!("{field}: {} sizes given for {dims} spatial axes", v.len())))
+            }
+        }
     }
 }
 
@@ -161,15 +179,13 @@ impl Module for DescriptorNet {
         })
     }
     fn collect_params<'a>(&'a self, prefix: &str, out: &mut Vec<(String, &'a Parameter)>) {
-        for (i, c) in self.convs.iter().chain(self.fc.iter()).enumerate() {
-            c.collect_params(&nn::module::join(prefix, &self.layer_name(i)), out);
+        for (layer, name) in self.layers.iter().zip(&self.names) {
+            layer.collect_params(&nn::module::join(prefix, name), out);
         }
     }
     fn collect_params_mut<'a>(&'a mut self, prefix: &str, out: &mut Vec<(String, &'a mut Parameter)>) {
-        let names: Vec<String> =
-            (0..self.convs.len() + usize::from(self.fc.is_some())).map(|i| self.layer_name(i)).collect();
-        for (c, name) in self.convs.iter_mut().chain(self.fc.iter_mut()).zip(names) {
-            c.collect_params_mut(&nn::module::join(prefix, &name), out);
+        for (layer, name) in self.layers.iter_mut().zip(&self.names) {
+            layer.collect_params_mut(&nn::module::join(prefix, name), out);
         }
     }
 }

@@ -7,25 +7,15 @@
 //! (MatConvNet's `convt` with `crop`, PyTorch's `ConvTranspose` with asymmetric padding).
 //! Parameters are named as in an equivalent `torch.nn.Sequential` (`0.weight`, `1.running_mean`).
 
-use nn::layers::{BatchNorm, ConvOptions, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, LeakyReLU, Linear};
-use nn::layers::{ReLU, Reshape, Sequential, Tanh};
+use nn::layers::{BatchNorm, ConvOptions, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, Linear};
+use nn::layers::{Reshape, Sequential};
 use nn::{Init, Module};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tensor::ConvParams;
 
+pub use crate::activation::Activation;
 use crate::error::{ModelError, Result};
-
-/// The non-linearity after a layer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Activation {
-    None,
-    Relu,
-    /// Slope 0.2 for x < 0, as the reference code (PyTorch ports use 0.01 by mistake).
-    LeakyRelu,
-    Tanh,
-}
 
 /// The fully connected first layer: `z → prod(reshape)` features, viewed as a feature map.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -262,12 +252,7 @@ fn push_norm_act(mut seq: Sequential, channels: usize, bn: bool, act: Activation
     if bn {
         seq = seq.push(BatchNorm::new(channels).eps(eps));
     }
-    match act {
-        Activation::None => seq,
-        Activation::Relu => seq.push(ReLU),
-        Activation::LeakyRelu => seq.push(LeakyReLU(0.2)),
-        Activation::Tanh => seq.push(Tanh),
-    }
+    act.push(seq)
 }
 
 impl Module for GeneratorNet {

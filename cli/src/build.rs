@@ -30,7 +30,12 @@ pub fn learner(cfg: &RunConfig, obs: &crate::data::Observed) -> Result<Box<dyn L
 
 /// The descriptor and its chains `[slots · chains, C, spatial…]`: `run.chains` persistent
 /// chains for each of `slots` batch slots.
-pub fn descriptor(d: &DescriptorConfig, run: &RunSettings, example: &[usize], slots: usize) -> Result<DescriptorLearner> {
+pub fn descriptor(
+    d: &DescriptorConfig,
+    run: &RunSettings,
+    example: &[usize],
+    slots: usize,
+) -> Result<DescriptorLearner> {
     let net = DescriptorNet::new(&d.net, example, &mut rng_from_seed(run.seed))?;
     if matches!(d.learn.growth, Growth::LayerWise { .. }) && net.has_fc() {
         bail!("model.learn.growth = layer_wise needs a net without fc_top (the top's size changes with every stage); use end_to_end");

@@ -37,6 +37,13 @@ pub enum Source {
     /// A WAV file, resampled to `sample_rate` and cut into `count` segments of `length`
     /// samples (evenly spaced; they overlap when the sound is short).
     Wav { path: PathBuf, sample_rate: u32, length: usize, count: usize },
+    /// A video: a folder of frames (PNG, JPEG; natural order) or an animated GIF, its first
+    /// `frames` frames (0 = all), as one example `[C, T, H, W]`.
+    Video {
+        path: PathBuf,
+        #[serde(default)]
+        frames: usize,
+    },
 }
 
 /// Pixels hidden from the model when it learns from incomplete data (ABP).

@@ -82,7 +82,25 @@ pub fn draw_mask(missing: &Missing, shape: &[usize], seed: u64) -> Result<Tensor
 
 /// The observed examples, already scaled.
 pub fn load_observed(cfg: &DataConfig) -> Result<Tensor> {
-    let pixels = match &cfg.source {
+    match &cfg.source {
+        // sound is already in the model's scale, [−1, 1]
+        Source::Wav { .. } => load_pixels(cfg),
+        _ => Ok(cfg.scaling.apply(&load_pixels(cfg)?)?),
+    }
+}
+
+/// Resolve a scaling that depends on the data (`data_mean`) into its value, so that the run's
+/// saved config maps samples back to pixels (see `datasets::Scaling::resolve`).
+pub fn resolve_scaling(cfg: &mut DataConfig) -> Result<()> {
+    if cfg.scaling == datasets::Scaling::DataMean && !matches!(cfg.source, Source::Wav { .. }) {
+        cfg.scaling = cfg.scaling.resolve(&load_pixels(cfg)?);
+    }
+    Ok(())
+}
+
+/// The observed examples before scaling: pixels 0–255 (sound: samples in [−1, 1]).
+fn load_pixels(cfg: &DataConfig) -> Result<Tensor> {
+    Ok(match &cfg.source {
         Source::Images { path } => {
             let mut opts = LoadOptions::new(cfg.channels);
             if cfg.size > 0 && cfg.crop == 0 {
@@ -104,12 +122,30 @@ pub fn load_observed(cfg: &DataConfig) -> Result<Tensor> {
                 x
             }
         }
-        // sound is already in the model's scale, [−1, 1]
-        Source::Wav { path, sample_rate, length, count } => {
-            return load_wav_segments(path, *sample_rate, *length, *count)
-        }
+        Source::Wav { path, sample_rate, length, count } => load_wav_segments(path, *sample_rate, *length, *count)?,
+        Source::Video { path, frames } => load_video(path, *frames, cfg)?,
+    })
+}
+
+/// A video as one example `[1, C, T, H, W]`, pixels 0–255: its first `frames` frames (0 =
+/// all), each centre-cropped and resized as the config says.
+fn load_video(path: &std::path::Path, frames: usize, cfg: &DataConfig) -> Result<Tensor> {
+    let mut opts = LoadOptions::new(cfg.channels);
+    if cfg.size > 0 && cfg.crop == 0 {
+        opts = opts.resized(cfg.size, cfg.size);
+    }
+    let x = datasets::load_video(path, &opts).with_context(|| format!("loading the video {}", path.display()))?;
+    let t = x.shape()[0];
+    if t < 2 || frames == 1 {
+        bail!("{}: a video needs at least 2 frames; it has {t} (data.source.frames = {frames})", path.display());
+    }
+    let x = if frames > 0 && frames < t { x.narrow(0, 0, frames)?.contiguous() } else { x };
+    let x = match (cfg.crop, cfg.size) {
+        (0, _) => x,
+        (c, 0) => datasets::center_crop(&x, c, c)?,
+        (c, s) => datasets::resize(&datasets::center_crop(&x, c, c)?, s, s)?,
     };
-    Ok(cfg.scaling.apply(&pixels)?)
+    Ok(datasets::batch_videos(&[x])?)
 }
 
 /// Images `skip .. skip + count` of `class` (−1: any class) of an IDX pair, 0–255.

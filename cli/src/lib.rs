@@ -22,6 +22,7 @@ pub mod run_dir;
 pub mod sample;
 pub mod spectrum;
 pub mod stats;
+pub mod texture_stats;
 pub mod train;
 
 pub use config::RunConfig;

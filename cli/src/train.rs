@@ -49,9 +49,11 @@ pub struct Options {
 
 /// Train the model of `cfg` on its data, writing the run folder `out`.
 pub fn train(cfg: &RunConfig, out: &Path, resume: bool, progress: bool) -> Result<Summary> {
+    let mut cfg = cfg.clone();
+    crate::data::resolve_scaling(&mut cfg.data)?;
     let obs = crate::data::load(&cfg.data, cfg.run.seed)?;
-    let mut learner = build::learner(cfg, &obs)?;
-    train_learner(cfg, out, Options { resume, progress }, &obs, learner.as_mut(), &mut |_, _| Ok(()))
+    let mut learner = build::learner(&cfg, &obs)?;
+    train_learner(&cfg, out, Options { resume, progress }, &obs, learner.as_mut(), &mut |_, _| Ok(()))
 }
 
 /// `[N, rest…]` → (N, rest).

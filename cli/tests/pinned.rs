@@ -56,10 +56,7 @@ fn a_small_descriptor_with_momentum_computes_what_it_did_before_the_generic_core
     let d = cfg.descriptor_mut();
     d.learn.optim = Optim::Matconvnet { lr: 5e-4, momentum: 0.5, weight_decay: 1e-4, cap: 20.0 };
     d.net = DescriptorNetConfig {
-        layers: vec![
-            ConvSpec::new(8, 5, 2, 2),
-            ConvSpec::new(4, 3, 1, 1),
-        ],
+        layers: vec![ConvSpec::new(8, 5, 2, 2), ConvSpec::new(4, 3, 1, 1)],
         fc_top: None,
         init_std: 0.01,
     };

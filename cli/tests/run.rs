@@ -23,10 +23,7 @@ fn tiny() -> RunConfig {
     let d = c.descriptor_mut();
     d.learn.optim = Optim::Matconvnet { lr: 5e-4, momentum: 0.5, weight_decay: 1e-4, cap: 20.0 };
     d.net = DescriptorNetConfig {
-        layers: vec![
-            ConvSpec::new(8, 5, 2, 2),
-            ConvSpec::new(4, 3, 1, 1),
-        ],
+        layers: vec![ConvSpec::new(8, 5, 2, 2), ConvSpec::new(4, 3, 1, 1)],
         fc_top: None,
         init_std: 0.01,
     };

@@ -14,6 +14,7 @@
 //! | `MinMax` (per image) | 2 (x−min)/(max−min) − 1 | 255 (y+1)/2 |
 //! | `ChannelMean(m)` (e.g. VGG) | x − m\[c\] | y + m\[c\] |
 //! | `ScalarMean(m)` | x − m | y + m |
+//! | `DataMean` (STGConvNet) | x − mean of all the data | after [`Scaling::resolve`]: y + that mean |
 //!
 //! `MinMax` forgets the original min and max, so its inverse is the fixed map from [−1, 1]
 //! to [0, 255]. Which axis is the channel and which the "image": a rank-3 tensor is one
@@ -48,6 +49,11 @@ pub enum Scaling {
     /// Subtract one scalar mean from every pixel.
     #[serde(serialize_with = "short_f32")]
     ScalarMean(f32),
+    /// Subtract the mean of all the data's pixels (one scalar, as STGConvNet does), so that the
+    /// reference distribution N(0, σ²) and chains started at zero sit at the data's mean
+    /// whatever its brightness. [`Scaling::resolve`] turns it into `ScalarMean` of that value
+    /// once the data are loaded, so that samples can be mapped back to pixels.
+    DataMean,
 }
 
 /// Serialize as the shortest decimal (`123.68`, not `123.68000030517578`).
@@ -68,6 +74,19 @@ impl Scaling {
     /// `ChannelMean` with the VGG RGB mean [`VGG_MEAN`].
     pub fn vgg() -> Scaling {
         Scaling::ChannelMean(VGG_MEAN.to_vec())
+    }
+
+    /// This scaling with `DataMean` replaced by `ScalarMean` of the mean of `pixels` (0..255;
+    /// rounded to 1/100 so that configs stay readable); any other scaling unchanged.
+    pub fn resolve(&self, pixels: &Tensor) -> Scaling {
+        match self {
+            Scaling::DataMean => {
+                let v = pixels.to_vec();
+                let mean = v.iter().map(|&p| f64::from(p)).sum::<f64>() / v.len().max(1) as f64;
+                Scaling::ScalarMean(((mean * 100.0).round() / 100.0) as f32)
+            }
+            other => other.clone(),
+        }
     }
 
     /// Map `x` (pixel scale 0..255) to model scale; `MinMax` works per item (see module docs).
@@ -96,6 +115,7 @@ impl Scaling {
             }
             Scaling::ChannelMean(mean) => add_channel(&mut v, &shape, mean, -1.0)?,
             Scaling::ScalarMean(m) => v.iter_mut().for_each(|p| *p -= m),
+            Scaling::DataMean => return self.resolve(x).apply_with(x, global),
         }
         Ok(Tensor::from_vec(v, &shape)?)
     }
@@ -110,6 +130,12 @@ impl Scaling {
             Scaling::Symmetric | Scaling::MinMax => v.iter_mut().for_each(|p| *p = (*p + 1.0) * 127.5),
             Scaling::ChannelMean(mean) => add_channel(&mut v, &shape, mean, 1.0)?,
             Scaling::ScalarMean(m) => v.iter_mut().for_each(|p| *p += m),
+            Scaling::DataMean => {
+                return Err(DatasetError::invalid(
+                    "Scaling::DataMean",
+                    "the data's mean is not known here: resolve the scaling on the data first",
+                ))
+            }
         }
         Ok(Tensor::from_vec(v, &shape)?)
     }
@@ -189,6 +215,18 @@ mod tests {
         for s in [Scaling::Raw, Scaling::Unit, Scaling::Symmetric, Scaling::ScalarMean(3.0)] {
             assert!(close(&s.invert(&s.apply(&x)?)?.to_vec(), &x.to_vec()), "{s:?}");
         }
+        Ok(())
+    }
+
+    #[test]
+    fn data_mean_subtracts_the_datas_mean_and_resolves_to_an_invertible_scalar_mean() -> Result<()> {
+        let x = Tensor::from_vec(vec![10.0, 20.0, 30.0, 60.0], &[1, 1, 2, 2])?;
+        let y = Scaling::DataMean.apply(&x)?;
+        assert!(close(&y.to_vec(), &[-20.0, -10.0, 0.0, 30.0]));
+        let resolved = Scaling::DataMean.resolve(&x);
+        assert_eq!(resolved, Scaling::ScalarMean(30.0));
+        assert!(close(&resolved.invert(&y)?.to_vec(), &x.to_vec()));
+        assert!(Scaling::DataMean.invert(&y).is_err(), "unresolved: no mean to add back");
         Ok(())
     }
 

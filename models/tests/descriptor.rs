@@ -88,10 +88,7 @@ fn a_tiny_descriptor_matches_the_mean_and_variance_of_a_gaussian_texture() {
     let mut rng = rng_from_seed(4);
     let obs = Tensor::randn(&[64, 1, 4, 4], mu, s, &mut rng).unwrap();
     let cfg = DescriptorNetConfig {
-        layers: vec![
-            ConvSpec::new(16, 1, 1, 0),
-            ConvSpec::new(1, 1, 1, 0).activation(Activation::None),
-        ],
+        layers: vec![ConvSpec::new(16, 1, 1, 0), ConvSpec::new(1, 1, 1, 0).activation(Activation::None)],
         fc_top: None,
         init_std: 0.1,
     };

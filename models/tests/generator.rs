@@ -194,7 +194,11 @@ fn abp_recovers_the_subspace_of_a_linear_gaussian_model() {
     let start = principal_cosines(&av, &w0.into_iter().map(f64::from).collect::<Vec<_>>(), d);
     let index: Vec<usize> = (0..n).collect();
     for it in 0..300 {
-        l.iteration(&Batch { data: &y, index: &index, mask: None, iteration: it as usize, slot: 0 }, &mut rng_for(15, it)).unwrap();
+        l.iteration(
+            &Batch { data: &y, index: &index, mask: None, iteration: it as usize, slot: 0 },
+            &mut rng_for(15, it),
+        )
+        .unwrap();
     }
     let w: Vec<f64> = l.generator.net.named_parameters()[0].1.value.to_vec().into_iter().map(f64::from).collect();
     let cos = principal_cosines(&av, &w, d);
@@ -243,6 +247,11 @@ fn a_net_that_does_not_make_the_data_shape_is_a_clear_error() {
     let mut l = GeneratorLearner::new(Generator::new(net, 0.3, 1.0), learn, 2, &mut rng_from_seed(0)).unwrap();
     let y = Tensor::zeros(&[2, 1, 8, 8]);
     let hidden = Tensor::zeros(&[2, 1, 8, 8]);
-    let err = l.iteration(&Batch { data: &y, index: &[0, 1], mask: Some(&hidden), iteration: 0, slot: 0 }, &mut rng_from_seed(0)).unwrap_err();
+    let err = l
+        .iteration(
+            &Batch { data: &y, index: &[0, 1], mask: Some(&hidden), iteration: 0, slot: 0 },
+            &mut rng_from_seed(0),
+        )
+        .unwrap_err();
     assert!(err.to_string().contains("hides every pixel"), "{err}");
 }

@@ -37,10 +37,7 @@ fn live() -> isize {
 #[test]
 fn learning_and_langevin_run_in_flat_memory() {
     let cfg = DescriptorNetConfig {
-        layers: vec![
-            ConvSpec::new(8, 5, 2, 2),
-            ConvSpec::new(4, 3, 1, 1),
-        ],
+        layers: vec![ConvSpec::new(8, 5, 2, 2), ConvSpec::new(4, 3, 1, 1)],
         fc_top: None,
         init_std: 0.05,
     };

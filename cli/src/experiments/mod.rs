@@ -9,15 +9,19 @@
 //! | `abp-object` | generator | one MNIST digit: samples, reconstructions, interpolation, train / test / negative reconstruction error |
 //! | `abp-texture` | generator | a texture from one image, and one twice as large from a larger latent map |
 //! | `abp-sound` | generator | a sound, cut into segments |
+//! | `sound-descriptor` | descriptor (1-D) | a sound, cut into segments |
+//! | `dynamic-texture` | descriptor (3-D) | a video of a dynamic texture: GIFs, frame strips, motion |
 //! | `abp-recovery` | generator | learning from incomplete digits, six masks, against three inpainting baselines |
 
 mod abp_object;
 mod abp_recovery;
 pub use abp_recovery::recovery_error;
-mod abp_sound;
 mod abp_texture;
 pub mod baselines;
+pub mod dynamic_texture;
 mod eval;
+pub mod sound;
+pub mod texture;
 
 use std::path::PathBuf;
 
@@ -27,10 +31,22 @@ use datasets::{Channels, Scaling};
 use crate::config::{ModelConfig, RunConfig, Source};
 use crate::train::Summary;
 
+/// Every experiment, by name.
+pub const NAMES: &[&str] = &[
+    "texture",
+    "object",
+    "dynamic-texture",
+    "sound-descriptor",
+    "abp-object",
+    "abp-texture",
+    "abp-sound",
+    "abp-recovery",
+];
+
 /// The flags every experiment takes.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct ExperimentArgs {
-    /// texture, object, abp-object, abp-texture, abp-sound or abp-recovery.
+    /// texture, object, dynamic-texture, sound-descriptor, abp-object, abp-texture, abp-sound or abp-recovery.
     pub name: String,
     /// `default` or `paper` (the reference's nets, sizes and iterations).
     #[arg(long, default_value = "default")]
@@ -38,6 +54,9 @@ pub struct ExperimentArgs {
     /// Observed image (file or folder) instead of the shipped one.
     #[arg(long)]
     pub image: Option<PathBuf>,
+    /// Observed video (a folder of frames or an animated GIF) instead of the shipped one.
+    #[arg(long)]
+    pub video: Option<PathBuf>,
     /// Observed sound (any WAV of at least 1 s) instead of the shipped one.
     #[arg(long)]
     pub wav: Option<PathBuf>,
@@ -83,6 +102,12 @@ pub fn config(a: &ExperimentArgs) -> Result<RunConfig> {
         cfg.data.source = Source::Images { path: p.clone() };
         cfg.data.crop = 0; // the default crop is for the 512×512 brick photograph
     }
+    if let Some(p) = &a.video {
+        match &mut cfg.data.source {
+            Source::Video { path, .. } => *path = p.clone(),
+            _ => bail!("--video: experiment {} does not learn from video", a.name),
+        }
+    }
     if let Some(p) = &a.wav {
         match &mut cfg.data.source {
             Source::Wav { path, .. } => *path = p.clone(),
@@ -125,7 +150,8 @@ fn generator_run(cfg: &RunConfig) -> Result<(crate::data::Observed, models::Gene
 
 /// Run experiment `a.name`.
 pub fn run(a: &ExperimentArgs) -> Result<Summary> {
-    let cfg = config(a)?;
+    let mut cfg = config(a)?;
+    crate::data::resolve_scaling(&mut cfg.data)?;
     let out = a.out();
     println!(
         "experiment {}: {} iterations, seed {}, writing {}",
@@ -135,12 +161,14 @@ pub fn run(a: &ExperimentArgs) -> Result<Summary> {
         out.display()
     );
     let s = match a.name.as_str() {
-        "texture" | "object" => crate::train::train(&cfg, &out, a.resume, true)?,
+        "texture" => texture::run(&cfg, &out, a.resume)?,
+        "object" => crate::train::train(&cfg, &out, a.resume, true)?,
         "abp-object" => abp_object::run(&cfg, &out, a.resume)?,
         "abp-texture" => abp_texture::run(&cfg, &out, a.resume)?,
-        "abp-sound" => abp_sound::run(&cfg, &out, a.resume)?,
+        "abp-sound" | "sound-descriptor" => sound::run(&cfg, &out, a.resume)?,
+        "dynamic-texture" => dynamic_texture::run(&cfg, &out, a.resume)?,
         "abp-recovery" => abp_recovery::run(&cfg, &out, a.resume)?,
-        n => bail!("unknown experiment {n:?}: texture, object, abp-object, abp-texture, abp-sound or abp-recovery"),
+        n => bail!("unknown experiment {n:?}: {}", NAMES.join(", ")),
     };
     let stats: Vec<String> = s.stats.iter().map(|(n, v)| format!("{n} {v:.4e}")).collect();
     println!(

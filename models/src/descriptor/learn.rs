@@ -26,8 +26,8 @@ use super::{Descriptor, DescriptorTarget, Growth};
 use crate::error::{ModelError, Result};
 use crate::learner::{state_entry, Batch, Learner, StatSpec};
 use crate::optim::ModelOptimizer;
-use crate::rows::{gather, scatter};
 pub use crate::optim::Optim;
+use crate::rows::{gather, scatter};
 
 /// Where the synthesized chains start each iteration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,7 +122,9 @@ impl DescriptorLearner {
         match self.config.chain_init {
             ChainInit::Persistent => {}
             ChainInit::RestartZeros => *chains = chains.zeros_like(),
-            ChainInit::RestartNoise => *chains = Tensor::randn(chains.shape(), 0.0, self.descriptor.reference_sigma, rng)?,
+            ChainInit::RestartNoise => {
+                *chains = Tensor::randn(chains.shape(), 0.0, self.descriptor.reference_sigma, rng)?
+            }
         }
         let mut target = DescriptorTarget::new(&self.descriptor);
         let langevin = Langevin::new(self.config.step_size, self.config.langevin_steps);
@@ -145,7 +147,13 @@ impl DescriptorLearner {
     }
 
     /// One iteration `t` on batch slot `slot`: revise that slot's chains, then update.
-    pub fn step_slot<R: Rng + ?Sized>(&mut self, obs: &Tensor, t: usize, slot: usize, rng: &mut R) -> Result<StepStats> {
+    pub fn step_slot<R: Rng + ?Sized>(
+        &mut self,
+        obs: &Tensor,
+        t: usize,
+        slot: usize,
+        rng: &mut R,
+    ) -> Result<StepStats> {
         self.grow_to(t)?;
         if self.slots == 1 {
             return self.step(obs, rng);

@@ -70,8 +70,13 @@ struct Geometry {
 fn geometry(i: usize, l: &ConvSpec, input: &[usize]) -> Result<Geometry> {
     let dims = input.len();
     let field = |what: &str| format!("descriptor layer {} ({what})", i + 1);
-    let kernel: Vec<usize> =
-        l.kernel.resolve(dims, &field("kernel"))?.iter().zip(input).map(|(&k, &n)| if k == 0 { n } else { k }).collect();
+    let kernel: Vec<usize> = l
+        .kernel
+        .resolve(dims, &field("kernel"))?
+        .iter()
+        .zip(input)
+        .map(|(&k, &n)| if k == 0 { n } else { k })
+        .collect();
     let stride = l.stride.resolve(dims, &field("stride"))?;
     if stride.contains(&0) || l.out_channels == 0 {
         return Err(ModelError::Config(format!("{}: stride and out_channels must be positive", field("sizes"))));
@@ -98,7 +103,11 @@ impl DescriptorNet {
     pub fn new<R: Rng + ?Sized>(cfg: &DescriptorNetConfig, example: &[usize], rng: &mut R) -> Result<Self> {
         let (mut c, mut size) = match example {
             [c, s @ ..] if (1..=3).contains(&s.len()) && *c > 0 && !s.contains(&0) => (*c, s.to_vec()),
-            _ => return Err(ModelError::Config(format!("the descriptor learns [C, spatial…] data with 1 to 3 non-empty spatial axes, not {example:?}"))),
+            _ => {
+                return Err(ModelError::Config(format!(
+                    "the descriptor learns [C, spatial…] data with 1 to 3 non-empty spatial axes, not {example:?}"
+                )))
+            }
         };
         if cfg.layers.is_empty() && cfg.fc_top.is_none() {
             return Err(ModelError::Config("the descriptor net has no layers".into()));

@@ -76,7 +76,12 @@ impl ConvSpec {
     }
     /// A convolution with TF `SAME` padding, followed by a ReLU.
     pub fn same(out_channels: usize, kernel: &[usize], stride: &[usize]) -> Self {
-        ConvSpec { kernel: axes(kernel), stride: axes(stride), padding: Padding::Same(Same::Same), ..Self::new(out_channels, 1, 1, 0) }
+        ConvSpec {
+            kernel: axes(kernel),
+            stride: axes(stride),
+            padding: Padding::Same(Same::Same),
+            ..Self::new(out_channels, 1, 1, 0)
+        }
     }
     /// Per-axis kernel, stride and symmetric padding, followed by a ReLU.
     pub fn per_axis(out_channels: usize, kernel: &[usize], stride: &[usize], padding: &[usize]) -> Self {
@@ -124,7 +129,11 @@ impl DescriptorNetConfig {
     /// 5×5 → 64, 3×3 → 30, ReLU after each, f = sum of the top map.
     pub fn texture() -> Self {
         let c = ConvSpec::new;
-        DescriptorNetConfig { layers: vec![c(100, 15, 3, 2), c(64, 5, 1, 2), c(30, 3, 1, 2)], fc_top: None, init_std: 0.01 }
+        DescriptorNetConfig {
+            layers: vec![c(100, 15, 3, 2), c(64, 5, 1, 2), c(30, 3, 1, 2)],
+            fc_top: None,
+            init_std: 0.01,
+        }
     }
 
     /// A small object net for 28×28 to 64×64 images: two strided convolutions and a
@@ -170,5 +179,14 @@ impl DescriptorNetConfig {
             ConvSpec::per_axis(5, &[2, 1, 1], &[1, 2, 2], &[1, 0, 0]),
         ];
         DescriptorNetConfig { layers, fc_top: None, init_std: 0.001 }
+    }
+
+    /// A stationary 1-D net for sound (no reference net exists; `frame_3` carried to 1-D):
+    /// 65-tap filters stride 4 → 64, 9 taps stride 2 → 64, 5 taps → 32, all `SAME` with
+    /// ReLU, f = sum of the top map. At 16 kHz the first layer spans 4 ms, the top ~12 ms.
+    pub fn sound() -> Self {
+        let layers =
+            vec![ConvSpec::same(64, &[65], &[4]), ConvSpec::same(64, &[9], &[2]), ConvSpec::same(32, &[5], &[1])];
+        DescriptorNetConfig { layers, fc_top: None, init_std: 0.01 }
     }
 }

@@ -1,5 +1,5 @@
-//! `abp-sound`: the generator learned from segments of one sound (ABP paper §4.1). Besides
-//! the run folder (`observed.wav`, `final/<k>.wav`) it writes `spectrogram_observed.png` and
+//! `abp-sound` and `sound-descriptor`: the generator (ABP paper §4.1) or the 1-D descriptor
+//! learned from segments of one sound, measured the same way. Besides the run folder (`observed.wav`, `final/<k>.wav`) it writes `spectrogram_observed.png` and
 //! `spectrogram_final_<k>.png`, `waveform.svg`, and the quality measure in `metrics.json`:
 //! `spectrum.samples` = the mean over samples of the RMS difference (dB) between the log
 //! Welch spectrum of a sample and that of the observed segments, beside `spectrum.noise` =
@@ -8,7 +8,6 @@
 use std::path::Path;
 
 use anyhow::Result;
-use models::Learner;
 use tensor::{rng_for, Tensor};
 
 use crate::config::RunConfig;
@@ -17,8 +16,10 @@ use crate::spectrum::{log_distance, spectrogram_png, welch};
 use crate::train::{train_learner, Options, Summary, SAMPLE_STREAM};
 
 pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
-    let (obs, mut learner) = super::generator_run(cfg)?;
-    let summary = train_learner(cfg, out, Options { resume, progress: true }, &obs, &mut learner, &mut |_, _| Ok(()))?;
+    let obs = crate::data::load(&cfg.data, cfg.run.seed)?;
+    let mut learner = crate::build::learner(cfg, &obs)?;
+    let opts = Options { resume, progress: true };
+    let summary = train_learner(cfg, out, opts, &obs, learner.as_mut(), &mut |_, _| Ok(()))?;
     let samples = learner.samples(cfg.run.chains.max(1), &mut rng_for(cfg.run.seed, SAMPLE_STREAM))?;
     let (o, s) = (rows(&obs.data), rows(&samples));
     let reference = welch(&o.iter().map(Vec::as_slice).collect::<Vec<_>>());
@@ -52,7 +53,7 @@ fn waveforms(out: &Path, observed: &[f32], sample: &[f32]) -> Result<()> {
     let x: Vec<usize> = (0..k).collect();
     let panels = [
         Panel { y_title: "observed", series: vec![Series { label: "observed segment", x: &x, y: &observed[..k] }] },
-        Panel { y_title: "synthesized", series: vec![Series { label: "generator sample", x: &x, y: &sample[..k] }] },
+        Panel { y_title: "synthesized", series: vec![Series { label: "model sample", x: &x, y: &sample[..k] }] },
     ];
     crate::plot::line_plot(&out.join("waveform.svg"), &panels)
 }

@@ -129,6 +129,11 @@ impl Tape {
         self.len() == 0
     }
 
+    /// Whether operations are recorded now (false inside [`Tape::no_grad`]).
+    pub fn is_recording(&self) -> bool {
+        self.inner.borrow().paused == 0
+    }
+
     /// Run `f` without recording: every Var it creates is a constant (PyTorch's `no_grad`).
     pub fn no_grad<R>(&self, f: impl FnOnce() -> R) -> R {
         self.inner.borrow_mut().paused += 1;

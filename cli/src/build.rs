@@ -5,10 +5,10 @@
 use anyhow::{bail, Result};
 use models::descriptor::{DescriptorNet, Growth};
 use models::generator::{Generator, GeneratorLearner, GeneratorNet};
-use models::{Descriptor, DescriptorLearner, Learner};
+use models::{CoopNetsLearner, Descriptor, DescriptorLearner, Learner};
 use tensor::{rng_for, rng_from_seed, Tensor};
 
-use crate::config::{DescriptorConfig, GeneratorConfig, ModelConfig, RunConfig, RunSettings};
+use crate::config::{CoopNetsConfig, DescriptorConfig, GeneratorConfig, ModelConfig, RunConfig, RunSettings};
 
 /// The stream the initial chains or latents are drawn from.
 pub const INIT_STREAM: u64 = u64::MAX;
@@ -17,7 +17,7 @@ pub const INIT_STREAM: u64 = u64::MAX;
 pub fn learner(cfg: &RunConfig, obs: &crate::data::Observed) -> Result<Box<dyn Learner>> {
     let (_, example) = crate::train::split_shape(&obs.data)?;
     Ok(match &cfg.model {
-        ModelConfig::Descriptor(_) if cfg.data.missing.is_some() => {
+        ModelConfig::Descriptor(_) | ModelConfig::Coopnets(_) if cfg.data.missing.is_some() => {
             bail!("data.missing: the descriptor does not learn from incomplete data (the generator does)")
         }
         ModelConfig::Descriptor(d) => {
@@ -25,7 +25,15 @@ pub fn learner(cfg: &RunConfig, obs: &crate::data::Observed) -> Result<Box<dyn L
             Box::new(descriptor(d, &cfg.run, &example, slots)?)
         }
         ModelConfig::Generator(_) => Box::new(generator_for(cfg, obs)?),
+        ModelConfig::Coopnets(c) => Box::new(coopnets(c, &cfg.run, &example)?),
     })
+}
+
+/// CoopNets: the descriptor and the generator, each with `run.chains` synthesized examples.
+pub fn coopnets(c: &CoopNetsConfig, run: &RunSettings, example: &[usize]) -> Result<CoopNetsLearner> {
+    let d = descriptor(&c.descriptor, run, example, 1)?;
+    let g = generator(&c.generator, run, example, run.chains.max(1))?;
+    Ok(CoopNetsLearner::new(d, g)?)
 }
 
 /// The descriptor and its chains `[slots · chains, C, spatial…]`: `run.chains` persistent

@@ -114,20 +114,35 @@ pub struct GeneratorConfig {
     pub learn: GeneratorLearnConfig,
 }
 
+/// CoopNets: a descriptor and a generator learned together. `descriptor.learn` holds T_d, δ_d
+/// and the descriptor's optimizer (its `chain_init` is not used: every iteration's chains
+/// start at the generator's proposals); `generator.learn` holds T_g (0 = no inference of Z,
+/// as the reference code), δ_g and the generator's optimizer (its `latent_init` is not used:
+/// Z is drawn from the prior every iteration). `run.chains` is the number m of examples
+/// synthesized per iteration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoopNetsConfig {
+    pub descriptor: DescriptorConfig,
+    pub generator: GeneratorConfig,
+}
+
 /// The model, tagged by its kind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ModelConfig {
     Descriptor(DescriptorConfig),
     Generator(GeneratorConfig),
+    Coopnets(CoopNetsConfig),
 }
 
 impl ModelConfig {
-    /// `descriptor` or `generator`.
+    /// `descriptor`, `generator` or `coopnets`.
     pub fn kind(&self) -> &'static str {
         match self {
             ModelConfig::Descriptor(_) => "descriptor",
             ModelConfig::Generator(_) => "generator",
+            ModelConfig::Coopnets(_) => "coopnets",
         }
     }
 }
@@ -182,18 +197,20 @@ impl RunConfig {
         }
     }
 
-    /// The descriptor section, mutably (for presets and tests).
+    /// The descriptor section (CoopNets: its descriptor), mutably (for presets and tests).
     pub fn descriptor_mut(&mut self) -> &mut DescriptorConfig {
         match &mut self.model {
             ModelConfig::Descriptor(d) => d,
+            ModelConfig::Coopnets(c) => &mut c.descriptor,
             other => panic!("descriptor_mut on a {} configuration", other.kind()),
         }
     }
 
-    /// The generator section, mutably (for presets and tests).
+    /// The generator section (CoopNets: its generator), mutably (for presets and tests).
     pub fn generator_mut(&mut self) -> &mut GeneratorConfig {
         match &mut self.model {
             ModelConfig::Generator(g) => g,
+            ModelConfig::Coopnets(c) => &mut c.generator,
             other => panic!("generator_mut on a {} configuration", other.kind()),
         }
     }

@@ -1,5 +1,6 @@
 //! The end-of-run files, the same for every model: the final samples (`final.png` and
-//! `final/<k>`), the learning curves (`stats.svg`), `metrics.json` and `report.html`.
+//! `final/<k>`; other sets such as CoopNets' generator proposals as `final_<name>.png` and
+//! `final_<name>/<k>`), the learning curves (`stats.svg`), `metrics.json` and `report.html`.
 
 use std::path::Path;
 
@@ -25,6 +26,10 @@ pub fn finish<L: Learner + ?Sized>(
     let x = learner.samples(cfg.run.chains.max(1), &mut rng_for(cfg.run.seed, SAMPLE_STREAM))?;
     media.save_all(out, "final", &x)?;
     media.save_each(&out.join("final"), &x)?;
+    for (name, x) in learner.extra_samples(cfg.run.chains.max(1), &mut rng_for(cfg.run.seed, SAMPLE_STREAM))? {
+        media.save_all(out, &format!("final_{name}"), &x)?;
+        media.save_each(&out.join(format!("final_{name}")), &x)?;
+    }
     plot_stats(out, learner, rows)?;
     let spi =
         if spi > 0.0 { spi } else { rows.iter().map(|r| f64::from(r.seconds)).sum::<f64>() / rows.len().max(1) as f64 };

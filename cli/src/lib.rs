@@ -15,6 +15,7 @@ pub mod experiments;
 pub mod finish;
 pub mod media;
 pub mod metrics;
+pub mod parzen;
 pub mod plot;
 pub mod presets;
 pub mod report;

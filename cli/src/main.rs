@@ -46,7 +46,7 @@ enum Command {
         /// Any file of a checkpoint in a run's `checkpoints/` folder, e.g. `ckpt_000400.json`.
         #[arg(long)]
         checkpoint: PathBuf,
-        /// Descriptor: Langevin steps to run.
+        /// Descriptor and CoopNets: Langevin steps to run (CoopNets: revising the proposals).
         #[arg(long, default_value_t = 100)]
         steps: usize,
         /// Number of samples (default: as trained).

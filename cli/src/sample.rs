@@ -1,5 +1,7 @@
 //! `coopnets sample`: draw from a trained model. The descriptor continues (or restarts) its
-//! Langevin chains; the generator maps fresh Z ~ N(0, I) through g.
+//! Langevin chains; the generator maps fresh Z ~ N(0, I) through g; CoopNets writes the
+//! generator's proposals g(Z) (`<out>_generator.png`) and their revision by `--steps`
+//! descriptor Langevin steps (`<out>.png`).
 
 use std::path::Path;
 
@@ -24,7 +26,7 @@ pub enum Start {
 /// What to draw.
 #[derive(Clone, Copy, Debug)]
 pub struct Request {
-    /// Descriptor: Langevin steps to run.
+    /// Descriptor and CoopNets: Langevin steps to run.
     pub steps: usize,
     /// Number of samples (descriptor: must match the saved chains when starting from them).
     pub chains: Option<usize>,
@@ -74,12 +76,28 @@ pub fn sample(checkpoint: &Path, req: Request, out: &Path) -> Result<Tensor> {
             }
             gl.samples(req.chains.unwrap_or(cfg.run.chains).max(1), &mut rng)?
         }
+        ModelConfig::Coopnets(c) => {
+            let mut cl = build::coopnets(c, &cfg.run, &example)?;
+            restore(&prefix, &mut cl)?;
+            let (_, proposals) = cl.propose(req.chains.unwrap_or(cfg.run.chains).max(1), &mut rng)?;
+            let media = Media::of(&cfg.data);
+            media.save_all(out_dir(out), &format!("{}_generator", stem(out)), &proposals)?;
+            let mut y = proposals;
+            let mut target = DescriptorTarget::new(&cl.descriptor.descriptor);
+            Langevin::new(c.descriptor.learn.step_size, req.steps).run(&mut target, &mut y, &mut rng)?;
+            y
+        }
     };
-    let media = Media::of(&cfg.data);
-    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let stem = out.file_stem().and_then(|s| s.to_str()).unwrap_or("samples");
-    media.save_all(dir, stem, &y)?;
+    Media::of(&cfg.data).save_all(out_dir(out), stem(out), &y)?;
     Ok(y)
+}
+
+fn out_dir(out: &Path) -> &Path {
+    out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
+fn stem(out: &Path) -> &str {
+    out.file_stem().and_then(|s| s.to_str()).unwrap_or("samples")
 }
 
 /// Load the checkpoint at `prefix` into `learner`: weights, optimizer and run state.

@@ -81,7 +81,7 @@ mod tests {
 
     fn noise(h: usize, w: usize, seed: u64) -> Vec<f32> {
         let mut r = tensor::rng_from_seed(seed);
-        (0..h * w).map(|_| r.gen_range(-1.0..1.0)).collect()
+        (0..h * w).map(|_| r.random_range(-1.0..1.0)).collect()
     }
 
     #[test]

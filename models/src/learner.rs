@@ -62,6 +62,13 @@ pub trait Learner {
     /// for fresh Z ~ N(0, I)): what `final/` shows.
     fn samples(&self, n: usize, rng: &mut dyn RngCore) -> Result<Tensor>;
 
+    /// Other sets of samples drawn like [`Learner::samples`] with the same `rng`, by name
+    /// (CoopNets: the generator's proposals before the descriptor's revision); written as
+    /// `final_<name>.png` and `final_<name>/<k>.png`.
+    fn extra_samples(&self, _n: usize, _rng: &mut dyn RngCore) -> Result<Vec<(&'static str, Tensor)>> {
+        Ok(vec![])
+    }
+
     /// The first parameter that is not finite, as `module.parameter`, if any.
     fn non_finite_parameter(&self) -> Option<String> {
         self.parts().iter().find_map(|p| {

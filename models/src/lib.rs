@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod activation;
+pub mod coopnets;
 pub mod descriptor;
 pub mod error;
 pub mod generator;
@@ -10,6 +11,7 @@ pub mod rows;
 pub mod serde_f32;
 
 pub use activation::Activation;
+pub use coopnets::CoopNetsLearner;
 pub use descriptor::{Descriptor, DescriptorLearner, DescriptorNet, DescriptorNetConfig, DescriptorTarget};
 pub use error::{ModelError, Result};
 pub use generator::{Generator, GeneratorLearner, GeneratorNet, GeneratorNetConfig};

@@ -50,7 +50,8 @@ fn score_gradients_of_1d_2d_and_3d_nets_pass_the_gradient_checker() {
             let net = DescriptorNet::new(&general_net(dims, fc), &example, &mut rng_from_seed(1)).unwrap();
             let d = Descriptor::new(net, 1.0);
             let x = Tensor::randn(&[&[2][..], &example].concat(), 0.0, 1.0, &mut rng_from_seed(2)).unwrap();
-            let report = GradCheck::default().check(&[x.clone()], |v| Ok(d.score(&v[0]).expect("forward"))).unwrap();
+            let report =
+                GradCheck::default().check(std::slice::from_ref(&x), |v| Ok(d.score(&v[0]).expect("forward"))).unwrap();
             assert_eq!(report.checked, x.numel(), "{dims}-D, fc {fc}");
         }
     }

@@ -174,6 +174,11 @@ fn batch_norm_forward_matches_loops_and_backward_checks() {
     bn.forward(&Tape::new().constant(x)).unwrap();
     let (m, _) = bn.running_stats();
     assert!(m.to_vec().iter().all(|&v| (v - 0.3).abs() < 0.05), "running mean after one step with momentum 0.1: {m:?}");
+    // a forward under no_grad (drawing samples to look at) leaves them unchanged
+    let t = Tape::new();
+    let y = t.no_grad(|| bn.forward(&t.constant(rand(&[64, 2], 6).affine(1.0, -7.0))).unwrap());
+    assert!(y.value().mean_all().to_scalar().unwrap().abs() < 1e-4, "still normalised by the batch");
+    assert_eq!(bn.running_stats().0.to_vec(), m.to_vec());
 }
 
 #[test]

@@ -42,12 +42,12 @@ fn time<F: FnMut() -> Result<()>>(warmup: usize, iters: usize, mut f: F) -> Resu
     Ok((t[t.len() / 2], t[0], t[t.len() - 1]))
 }
 
-struct Workload {
-    name: &'static str,
-    gflop: f64,
-    run: Box<dyn FnMut() -> Result<()>>,
+pub(crate) struct Workload {
+    pub name: &'static str,
+    pub gflop: f64,
+    pub run: Box<dyn FnMut() -> Result<()>>,
     /// At most this many timed repetitions (and one warm-up) for workloads of seconds.
-    heavy: Option<usize>,
+    pub heavy: Option<usize>,
 }
 
 fn workloads() -> Result<Vec<Workload>> {
@@ -132,6 +132,7 @@ fn workloads() -> Result<Vec<Workload>> {
         v.push(texture(size, chains)?);
     }
     v.push(abp()?);
+    v.push(crate::bench_coopnets::coopnets_mnist()?);
     // the three layers of the 224 texture net alone, batch 1 (PyTorch's `--workloads layers`)
     for (name, c_in, hw, c_out, k, pad) in
         [("conv1", 3, 224, 100, 15, 2), ("conv2", 100, 72, 64, 5, 2), ("conv3", 64, 72, 30, 3, 2)]

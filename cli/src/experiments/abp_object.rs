@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use models::generator::GeneratorLearner;
 use tensor::Tensor;
 
-use super::eval::{self, infer, interleave_rows};
+use super::eval::{self, infer, interleave_rows, line_latents};
 use crate::config::RunConfig;
 use crate::data::Observed;
 use crate::media::{save_grid_cols, Media};
@@ -129,17 +129,4 @@ fn grid_latents(latent: &[usize]) -> Result<Tensor> {
     let t: Vec<f32> = (0..9).map(|i| -2.0 + 0.5 * i as f32).collect();
     let v: Vec<f32> = t.iter().flat_map(|&a| t.iter().flat_map(move |&b| [a, b])).collect();
     Ok(Tensor::from_vec(v, &[&[81][..], latent].concat())?)
-}
-
-/// `pairs` lines of `steps` latents each, from z[2p] to z[2p + 1].
-fn line_latents(z: &Tensor, pairs: usize, steps: usize) -> Result<Tensor> {
-    let mut rows = Vec::new();
-    for p in 0..pairs.min(z.shape()[0] / 2) {
-        let (a, b) = (z.get(2 * p)?, z.get(2 * p + 1)?);
-        for s in 0..steps {
-            let t = s as f32 / (steps - 1) as f32;
-            rows.push(a.mul_scalar(1.0 - t).add(&b.mul_scalar(t))?);
-        }
-    }
-    Ok(Tensor::stack(&rows.iter().collect::<Vec<_>>(), 0)?)
 }

@@ -67,3 +67,16 @@ pub fn interleave_rows(a: &Tensor, b: &Tensor, cols: usize) -> Result<Tensor> {
     }
     Ok(Tensor::cat(&rows.iter().collect::<Vec<_>>(), 0)?)
 }
+
+/// `pairs` lines of `steps` latents each, from z[2p] to z[2p + 1].
+pub fn line_latents(z: &Tensor, pairs: usize, steps: usize) -> Result<Tensor> {
+    let mut rows = Vec::new();
+    for p in 0..pairs.min(z.shape()[0] / 2) {
+        let (a, b) = (z.get(2 * p)?, z.get(2 * p + 1)?);
+        for s in 0..steps {
+            let t = s as f32 / (steps - 1) as f32;
+            rows.push(a.mul_scalar(1.0 - t).add(&b.mul_scalar(t))?);
+        }
+    }
+    Ok(Tensor::stack(&rows.iter().collect::<Vec<_>>(), 0)?)
+}

@@ -10,6 +10,7 @@
 //! | `abp-texture` | generator | a texture from one image, and one twice as large from a larger latent map |
 //! | `abp-sound` | generator | a sound, cut into segments |
 //! | `sound-descriptor` | descriptor (1-D) | a sound, cut into segments |
+//! | `coopnets-mnist` | CoopNets | MNIST digits, Parzen log-likelihood of held-out digits |
 //! | `dynamic-texture` | descriptor (3-D) | a video of a dynamic texture: GIFs, frame strips, motion |
 //! | `abp-recovery` | generator | learning from incomplete digits, six masks, against three inpainting baselines |
 
@@ -18,6 +19,8 @@ mod abp_recovery;
 pub use abp_recovery::recovery_error;
 mod abp_texture;
 pub mod baselines;
+pub mod coopnets;
+pub mod coopnets_mnist;
 pub mod dynamic_texture;
 mod eval;
 pub mod sound;
@@ -41,6 +44,7 @@ pub const NAMES: &[&str] = &[
     "abp-texture",
     "abp-sound",
     "abp-recovery",
+    "coopnets-mnist",
 ];
 
 /// The flags every experiment takes.
@@ -79,7 +83,7 @@ pub struct ExperimentArgs {
     /// Continue the run in --out from its newest checkpoint.
     #[arg(long)]
     pub resume: bool,
-    /// Learn in colour (0–255 minus the VGG mean for the descriptor) instead of grey.
+    /// Learn in colour instead of grey (a fixed grey mean becomes the VGG colour mean).
     #[arg(long)]
     pub rgb: bool,
 }
@@ -122,7 +126,8 @@ pub fn config(a: &ExperimentArgs) -> Result<RunConfig> {
     }
     if a.rgb {
         cfg.data.channels = Channels::Rgb;
-        if let ModelConfig::Descriptor(_) = cfg.model {
+        // a fixed grey mean becomes the paper's VGG colour mean; the data's own mean stays
+        if matches!(cfg.model, ModelConfig::Descriptor(_)) && matches!(cfg.data.scaling, Scaling::ScalarMean(_)) {
             cfg.data.scaling = Scaling::vgg();
         }
     }
@@ -167,6 +172,7 @@ pub fn run(a: &ExperimentArgs) -> Result<Summary> {
         "abp-texture" => abp_texture::run(&cfg, &out, a.resume)?,
         "abp-sound" | "sound-descriptor" => sound::run(&cfg, &out, a.resume)?,
         "dynamic-texture" => dynamic_texture::run(&cfg, &out, a.resume)?,
+        "coopnets-mnist" => coopnets_mnist::run(&cfg, &out, a.resume)?,
         "abp-recovery" => abp_recovery::run(&cfg, &out, a.resume)?,
         n => bail!("unknown experiment {n:?}: {}", NAMES.join(", ")),
     };

@@ -89,7 +89,7 @@ impl DescriptorLearner {
     /// Split the chains evenly over `slots` batch slots.
     pub fn with_slots(mut self, slots: usize) -> Result<Self> {
         let n = self.chains.shape()[0];
-        if slots == 0 || n % slots != 0 {
+        if slots == 0 || !n.is_multiple_of(slots) {
             return Err(ModelError::Config(format!("{n} chains cannot be split over {slots} batch slots")));
         }
         self.slots = slots;
@@ -126,6 +126,17 @@ impl DescriptorLearner {
                 *chains = Tensor::randn(chains.shape(), 0.0, self.descriptor.reference_sigma, rng)?
             }
         }
+        self.langevin(chains, rng, observer)
+    }
+
+    /// `T` Langevin steps of the descriptor on `chains`, wherever they start (CoopNets starts
+    /// them at the generator's proposals).
+    pub fn langevin<R: Rng + ?Sized, O: Observer + ?Sized>(
+        &self,
+        chains: &mut Tensor,
+        rng: &mut R,
+        observer: &mut O,
+    ) -> Result<()> {
         let mut target = DescriptorTarget::new(&self.descriptor);
         let langevin = Langevin::new(self.config.step_size, self.config.langevin_steps);
         langevin.run_with(&mut target, chains, rng, None, observer)?;

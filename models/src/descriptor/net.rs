@@ -124,7 +124,7 @@ impl DescriptorNet {
         for (i, l) in cfg.layers.iter().enumerate() {
             let g = geometry(i, l, &size)?;
             let area = g.output.iter().product();
-            let opts = ConvOptions::new(1, 0).params(g.params).init(init.clone());
+            let opts = ConvOptions::new(1, 0).params(g.params).init(init);
             net.layers.push(conv_layer(c, l.out_channels, &g.kernel, opts, area, rng)?);
             net.names.push(format!("conv{}", i + 1));
             net.activations.push(l.activation);

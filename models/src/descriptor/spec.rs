@@ -136,6 +136,22 @@ impl DescriptorNetConfig {
         }
     }
 
+    /// The same layers with "full" padding, `kernel − 1` on every axis: every pixel, at the
+    /// border too, lies under as many windows of each layer as a pixel in the middle, so
+    /// Langevin pulls border pixels towards the texture as strongly as the rest (with the
+    /// reference's padding 2 under a 15×15 kernel they are pulled less, and the reference
+    /// prior leaves a flat band along the border).
+    pub fn with_full_padding(mut self) -> Self {
+        for l in &mut self.layers {
+            let full = match &l.kernel {
+                Axes::All(k) => Axes::All(k.saturating_sub(1)),
+                Axes::Each(v) => Axes::Each(v.iter().map(|k| k.saturating_sub(1)).collect()),
+            };
+            l.padding = Padding::Explicit(full);
+        }
+        self
+    }
+
     /// A small object net for 28×28 to 64×64 images: two strided convolutions and a
     /// full-size "fc" top with one output (the object model of the paper, sized down).
     pub fn object() -> Self {

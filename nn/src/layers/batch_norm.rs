@@ -4,7 +4,10 @@
 //! **current batch's** statistics, also when sampling; that is the default here
 //! (`use_running_stats = false`). Running averages are still tracked
 //! (`running ← (1 − momentum)·running + momentum·batch`, unbiased variance as PyTorch) and can
-//! be used instead for evaluation.
+//! be used instead for evaluation. They follow the forward passes that are recorded (learning
+//! and Langevin inference); a forward under `Tape::no_grad` (drawing samples to look at) leaves
+//! them unchanged, so that looking at a model never changes it (a resumed run stays
+//! bit-identical whatever was sampled in between).
 
 use std::sync::Mutex;
 
@@ -81,6 +84,9 @@ impl Module for BatchNorm {
             return Ok(y);
         }
         let (y, stats) = x.batch_norm(g.as_ref(), b.as_ref(), self.eps)?;
+        if !tape.is_recording() {
+            return Ok(y);
+        }
         let m: usize = x.shape().iter().enumerate().filter(|(a, _)| *a != 1).map(|(_, d)| d).product();
         let unbiased = stats.var.mul_scalar(m as f32 / (m.max(2) - 1) as f32);
         let mut run = self.running.lock().unwrap_or_else(|p| p.into_inner());

@@ -2,8 +2,8 @@
 //! are drawn from the seed's stream 0, the initial chains or latents from stream `u64::MAX`,
 //! iteration t from stream t + 1: every random draw of a run comes from its seed.
 
-use anyhow::{bail, Result};
-use models::descriptor::{DescriptorNet, Growth};
+use anyhow::{bail, Context, Result};
+use models::descriptor::DescriptorNet;
 use models::generator::{Generator, GeneratorLearner, GeneratorNet};
 use models::{CoopNetsLearner, Descriptor, DescriptorLearner, Learner};
 use tensor::{rng_for, rng_from_seed, Tensor};
@@ -31,8 +31,8 @@ pub fn learner(cfg: &RunConfig, obs: &crate::data::Observed) -> Result<Box<dyn L
 
 /// CoopNets: the descriptor and the generator, each with `run.chains` synthesized examples.
 pub fn coopnets(c: &CoopNetsConfig, run: &RunSettings, example: &[usize]) -> Result<CoopNetsLearner> {
-    let d = descriptor(&c.descriptor, run, example, 1)?;
-    let g = generator(&c.generator, run, example, run.chains.max(1))?;
+    let d = descriptor(&c.descriptor, run, example, 1).context("in [model.descriptor]")?;
+    let g = generator(&c.generator, run, example, run.chains.max(1)).context("in [model.generator]")?;
     Ok(CoopNetsLearner::new(d, g)?)
 }
 
@@ -45,16 +45,16 @@ pub fn descriptor(
     slots: usize,
 ) -> Result<DescriptorLearner> {
     let net = DescriptorNet::new(&d.net, example, &mut rng_from_seed(run.seed))?;
-    if matches!(d.learn.growth, Growth::LayerWise { .. }) && net.has_fc() {
-        bail!("model.learn.growth = layer_wise needs a net without fc_top (the top's size changes with every stage); use end_to_end");
-    }
     let shape = [&[run.chains.max(1) * slots][..], example].concat();
     let chains = if run.chain_init_std > 0.0 {
         Tensor::randn(&shape, 0.0, run.chain_init_std, &mut rng_for(run.seed, INIT_STREAM))?
     } else {
         Tensor::zeros(&shape)
     };
-    Ok(DescriptorLearner::new(Descriptor::new(net, d.reference_sigma), d.learn.clone(), chains).with_slots(slots)?)
+    let l =
+        DescriptorLearner::new(Descriptor::new(net, d.reference_sigma), d.learn.clone(), chains).with_slots(slots)?;
+    l.check_growth()?;
+    Ok(l)
 }
 
 /// The generator and the persistent latents of `n` training examples.

@@ -90,10 +90,12 @@ pub fn load_observed(cfg: &DataConfig) -> Result<Tensor> {
 }
 
 /// Resolve a scaling that depends on the data (`data_mean`) into its value, so that the run's
-/// saved config maps samples back to pixels (see `datasets::Scaling::resolve`).
-pub fn resolve_scaling(cfg: &mut DataConfig) -> Result<()> {
+/// saved config maps samples back to pixels (see `datasets::Scaling::resolve`). The mean is
+/// taken over the examples learned from (held-out ones excluded).
+pub fn resolve_scaling(cfg: &mut DataConfig, seed: u64) -> Result<()> {
     if cfg.scaling == datasets::Scaling::DataMean && !matches!(cfg.source, Source::Wav { .. }) {
-        cfg.scaling = cfg.scaling.resolve(&load_pixels(cfg)?);
+        let raw = DataConfig { scaling: datasets::Scaling::Raw, missing: None, ..cfg.clone() };
+        cfg.scaling = cfg.scaling.resolve(&load(&raw, seed)?.data);
     }
     Ok(())
 }
@@ -102,17 +104,9 @@ pub fn resolve_scaling(cfg: &mut DataConfig) -> Result<()> {
 fn load_pixels(cfg: &DataConfig) -> Result<Tensor> {
     Ok(match &cfg.source {
         Source::Images { path } => {
-            let mut opts = LoadOptions::new(cfg.channels);
-            if cfg.size > 0 && cfg.crop == 0 {
-                opts = opts.resized(cfg.size, cfg.size);
-            }
-            let x = datasets::load_images(path, &opts)
+            let x = datasets::load_images(path, &load_options(cfg))
                 .with_context(|| format!("loading observed images from {}", path.display()))?;
-            match (cfg.crop, cfg.size) {
-                (0, _) => x,
-                (c, 0) => datasets::center_crop(&x, c, c)?,
-                (c, s) => datasets::resize(&datasets::center_crop(&x, c, c)?, s, s)?,
-            }
+            crop_resize(x, cfg)?
         }
         Source::Idx { images, labels, class, count, skip } => {
             let x = load_idx(images, labels, *class, *skip, *count)?;
@@ -130,22 +124,36 @@ fn load_pixels(cfg: &DataConfig) -> Result<Tensor> {
 /// A video as one example `[1, C, T, H, W]`, pixels 0–255: its first `frames` frames (0 =
 /// all), each centre-cropped and resized as the config says.
 fn load_video(path: &std::path::Path, frames: usize, cfg: &DataConfig) -> Result<Tensor> {
-    let mut opts = LoadOptions::new(cfg.channels);
-    if cfg.size > 0 && cfg.crop == 0 {
-        opts = opts.resized(cfg.size, cfg.size);
+    if frames == 1 {
+        bail!("data.source.frames = 1: a video needs at least 2 frames (0 = all of them)");
     }
-    let x = datasets::load_video(path, &opts).with_context(|| format!("loading the video {}", path.display()))?;
+    let x = datasets::load_video(path, &load_options(cfg))
+        .with_context(|| format!("loading the video {}", path.display()))?;
     let t = x.shape()[0];
-    if t < 2 || frames == 1 {
-        bail!("{}: a video needs at least 2 frames; it has {t} (data.source.frames = {frames})", path.display());
+    if t < 2 {
+        bail!("{}: a video needs at least 2 frames; it has {t}", path.display());
     }
     let x = if frames > 0 && frames < t { x.narrow(0, 0, frames)?.contiguous() } else { x };
-    let x = match (cfg.crop, cfg.size) {
+    Ok(datasets::batch_videos(&[crop_resize(x, cfg)?])?)
+}
+
+/// Loading options: the channels, and the resize when there is no crop first.
+fn load_options(cfg: &DataConfig) -> LoadOptions {
+    let opts = LoadOptions::new(cfg.channels);
+    if cfg.size > 0 && cfg.crop == 0 {
+        opts.resized(cfg.size, cfg.size)
+    } else {
+        opts
+    }
+}
+
+/// Images `[N, C, H, W]` centre-cropped to `crop` and then resized to `size` (0 = neither).
+fn crop_resize(x: Tensor, cfg: &DataConfig) -> Result<Tensor> {
+    Ok(match (cfg.crop, cfg.size) {
         (0, _) => x,
         (c, 0) => datasets::center_crop(&x, c, c)?,
         (c, s) => datasets::resize(&datasets::center_crop(&x, c, c)?, s, s)?,
-    };
-    Ok(datasets::batch_videos(&[x])?)
+    })
 }
 
 /// Images `skip .. skip + count` of `class` (−1: any class) of an IDX pair, 0–255.

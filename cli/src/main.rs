@@ -52,7 +52,8 @@ enum Command {
         /// Number of samples (default: as trained).
         #[arg(long)]
         chains: Option<usize>,
-        /// Descriptor: start from the checkpoint's chains or from the mean image.
+        /// Descriptor: start from the checkpoint's chains or from the mean image (CoopNets always
+        /// starts at fresh proposals g(Z)).
         #[arg(long, value_enum, default_value = "chains")]
         start: sample::Start,
         /// Seed of the Langevin noise or of Z.

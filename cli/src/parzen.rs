@@ -67,8 +67,8 @@ pub fn mean_se(v: &[f64]) -> (f64, f64) {
 
 /// σ chosen on `valid` (`[n, d]`), then the test points' mean ± se at that σ.
 pub fn evaluate(centres: &Tensor, valid: &Tensor, test: &Tensor) -> Result<Parzen> {
-    let d = centres.shape()[1];
     let dv = squared_distances(valid, centres)?;
+    let d = centres.shape()[1];
     let score = |s: f32| mean_se(&log_likelihoods(&dv, d, s)).0;
     let sigma = sigmas().into_iter().fold((f32::NAN, f64::NEG_INFINITY), |best, s| {
         let ll = score(s);

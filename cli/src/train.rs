@@ -50,7 +50,7 @@ pub struct Options {
 /// Train the model of `cfg` on its data, writing the run folder `out`.
 pub fn train(cfg: &RunConfig, out: &Path, resume: bool, progress: bool) -> Result<Summary> {
     let mut cfg = cfg.clone();
-    crate::data::resolve_scaling(&mut cfg.data)?;
+    crate::data::resolve_scaling(&mut cfg.data, cfg.run.seed)?;
     let obs = crate::data::load(&cfg.data, cfg.run.seed)?;
     let mut learner = build::learner(&cfg, &obs)?;
     train_learner(&cfg, out, Options { resume, progress }, &obs, learner.as_mut(), &mut |_, _| Ok(()))
@@ -74,6 +74,9 @@ pub fn train_learner<L: Learner + ?Sized>(
     learner: &mut L,
     after: &mut dyn FnMut(usize, &mut L) -> Result<()>,
 ) -> Result<Summary> {
+    if cfg.data.scaling == datasets::Scaling::DataMean {
+        bail!("data.scaling = \"data_mean\" must be resolved first (crate::data::resolve_scaling), so that samples map back to pixels");
+    }
     if !run_dir::checkpoints(out).is_empty() && !opts.resume {
         bail!("{} already holds a run; pass --resume to continue it or choose another --out", out.display());
     }
@@ -120,7 +123,10 @@ fn iterate<L: Learner + ?Sized>(
     learner: &mut L,
     it: usize,
 ) -> Result<Vec<f32>> {
-    let kept = || format!("the last good checkpoint is kept in {}", run_dir::checkpoint_dir(out).display());
+    let kept = || match run_dir::checkpoints(out).last() {
+        Some((_, p)) => format!("the last good checkpoint is {}", p.display()),
+        None => "no checkpoint was written yet".to_string(),
+    };
     let index = batch_index(obs.data.shape()[0], cfg.run.batch_size, it, cfg.run.seed);
     let data = gather(&obs.data, &index)?;
     let mask = obs.mask.as_ref().map(|m| gather(m, &index)).transpose()?;

@@ -107,3 +107,14 @@ fn a_resumed_coopnets_run_reaches_the_same_numbers_and_samples_from_its_checkpoi
     assert_eq!(y.shape(), &[4, 1, 28, 28]);
     assert!(resumed.join("s.png").exists() && resumed.join("s_generator.png").exists());
 }
+
+#[test]
+fn a_chain_that_blows_up_stops_the_run_naming_the_net_iteration_step_and_chain() {
+    let mut cfg = tiny();
+    cfg.descriptor_mut().learn.step_size = 1e19; // δ²/2 overflows f32 on the first step
+    let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &tmp("nan"), false, false).unwrap_err());
+    println!("{msg}");
+    for want in ["iteration 0", "descriptor Langevin", "step", "chain", "no checkpoint was written yet"] {
+        assert!(msg.contains(want), "{want:?} missing from: {msg}");
+    }
+}

@@ -131,8 +131,8 @@ fn workloads() -> Result<Vec<Workload>> {
     for (size, chains) in [(128, 1), (224, 1)] {
         v.push(texture(size, chains)?);
     }
-    v.push(abp()?);
-    v.push(crate::bench_coopnets::coopnets_mnist()?);
+    v.push(crate::bench_models::abp()?);
+    v.push(crate::bench_models::coopnets_mnist()?);
     // the three layers of the 224 texture net alone, batch 1 (PyTorch's `--workloads layers`)
     for (name, c_in, hw, c_out, k, pad) in
         [("conv1", 3, 224, 100, 15, 2), ("conv2", 100, 72, 64, 5, 2), ("conv3", 64, 72, 30, 3, 2)]
@@ -230,48 +230,6 @@ fn texture(size: usize, chains: usize) -> Result<Workload> {
         gflop,
         run: Box::new(move || {
             learner.step(&obs, &mut rng_from_seed(2))?;
-            Ok(())
-        }),
-    })
-}
-
-/// One ABP iteration exactly as `coopnets_bench.py --workloads abp`: ABP's object generator
-/// (fc z 100 → 4×4×512, BN ReLU, 4 × convT 5×5 up 2 to 64×64×3, tanh), batch 64 of uniform
-/// [−1, 1] images, 30 Langevin steps on persistent Z (δ 0.3, s 0.3, σ_z 1, from zeros), then
-/// one Adam update (lr 2e-4, β1 0.5).
-fn abp() -> Result<Workload> {
-    use models::generator::{learn::LatentInit, Generator, GeneratorLearnConfig, GeneratorLearner, GeneratorNet};
-    use models::{generator::GeneratorNetConfig, Optim};
-    let mut rng = rng_from_seed(1);
-    let (b, z) = (64, 100);
-    let mut cfg = GeneratorNetConfig::object64(z);
-    cfg.bn_eps = 1e-5; // PyTorch's default, as the bench script
-    let net = GeneratorNet::new(&cfg, &[3, 64, 64], &mut rng)?;
-    let learn = GeneratorLearnConfig {
-        langevin_steps: 30,
-        step_size: 0.3,
-        noise: true,
-        latent_init: LatentInit::Zeros,
-        optim: Optim::Adam { lr: 2e-4, beta1: 0.5 },
-    };
-    let mut learner = GeneratorLearner::new(Generator::new(net, 0.3, 1.0), learn, b, &mut rng)?;
-    let obs = Tensor::rand_uniform(&[b, 3, 64, 64], -1.0, 1.0, &mut rng)?;
-    let index: Vec<usize> = (0..b).collect();
-    // conv/matmul FLOPs: forward per example f (fc + 4 convT); a Langevin step is a forward and
-    // a backward-data pass (2f); the update a forward and both backward passes (3f − the
-    // input gradient of the fc layer)
-    let fc = 2.0 * (z * 8192) as f64;
-    let ct = |c_in: usize, c_out: usize, hw: usize| 2.0 * (c_in * c_out * 25 * hw * hw) as f64;
-    let f = fc + ct(512, 256, 4) + ct(256, 128, 8) + ct(128, 64, 16) + ct(64, 3, 32);
-    let gflop = b as f64 * (30.0 * 2.0 * f + 3.0 * f - fc) / 1e9;
-    Ok(Workload {
-        name: "abp iteration (64x64x3, batch 64, z 100, 30 Langevin steps + Adam update)",
-        gflop,
-        heavy: Some(3),
-        run: Box::new(move || {
-            use models::Learner;
-            let batch = models::Batch { data: &obs, index: &index, mask: None, iteration: 0, slot: 0 };
-            learner.iteration(&batch, &mut rng_from_seed(2))?;
             Ok(())
         }),
     })

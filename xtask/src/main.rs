@@ -7,7 +7,7 @@
 //! * `bench`: per-iteration timings of the standard workloads (see BENCHMARKS.md).
 
 mod bench;
-mod bench_coopnets;
+mod bench_models;
 mod ci;
 mod experiment;
 mod interop;

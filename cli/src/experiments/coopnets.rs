@@ -33,21 +33,19 @@ pub fn train(cfg: &RunConfig, out: &Path, resume: bool) -> Result<(Summary, Obse
     Ok((summary, obs, learner))
 }
 
-/// `coopnets.png` and `interpolation.png` (images only).
+/// `coopnets.png` and `interpolation.png` (images only). Proposals are drawn `run.chains` at a
+/// time, as in learning (BatchNorm normalises by the batch's statistics, so the batch size
+/// matters), and the first 8 shown.
 pub fn pictures(cfg: &RunConfig, out: &Path, l: &CoopNetsLearner, obs: &Observed) -> Result<()> {
     let Media::Image(scaling) = Media::of(&cfg.data) else { return Ok(()) };
-    let k = 8.min(obs.data.shape()[0]).min(cfg.run.chains.max(1));
+    let m = cfg.run.chains.max(1);
+    let k = 8.min(obs.data.shape()[0]).min(m);
     let mut rng = rng_for(cfg.run.seed, PICTURE_STREAM);
-    let (_, proposals) = l.propose(k, &mut rng)?;
+    let (_, proposals) = l.propose(m, &mut rng)?;
     let revised = l.revise(&proposals, &mut rng)?;
-    let rows = [obs.data.narrow(0, 0, k)?, proposals, revised];
+    let rows = [obs.data.narrow(0, 0, k)?, proposals.narrow(0, 0, k)?, revised.narrow(0, 0, k)?];
     save_grid_cols(&out.join("coopnets.png"), &Tensor::cat(&rows.iter().collect::<Vec<_>>(), 0)?, &scaling, k)?;
     let z = l.generator.generator.sample_latents(16, &l.generator.sample_latent, &mut rng)?;
-    let line = line_latents(&z, 8, 10)?;
+    let line = line_latents(&z, 8, 10)?; // 80 latents: close to the learning batch size
     save_grid_cols(&out.join("interpolation.png"), &l.generator.generator.generate_tensor(&line)?, &scaling, 10)
-}
-
-/// The plain CoopNets experiments (`coopnets-texture`, `coopnets-object`).
-pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
-    Ok(train(cfg, out, resume)?.0)
 }

@@ -24,6 +24,7 @@ pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
     let (summary, obs, learner) = super::coopnets::train(cfg, out, resume)?;
     let held = obs.held_out.context("coopnets-mnist needs held-out digits (data.holdout)")?;
     let half = held.shape()[0] / 2;
+    let unit = |x: &Tensor| unit(x, &cfg.data.scaling);
     let (valid, test) = (unit(&held.narrow(0, 0, half)?)?, unit(&held.narrow(0, half, held.shape()[0] - half)?)?);
     println!("Parzen: drawing {CENTRES} samples …");
     let (generator, descriptor) = centres(cfg, &learner, CENTRES)?;
@@ -40,21 +41,26 @@ pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
     Ok(summary)
 }
 
-/// `[N, C, H, W]` in [−1, 1] → `[N, C·H·W]` in [0, 1], clipped.
-fn unit(x: &Tensor) -> Result<Tensor> {
+/// `[N, C, H, W]` in model scale → `[N, C·H·W]` pixels in [0, 1], clipped (data: uint8 / 255;
+/// samples in [−1, 1]: (x + 1)/2 under the reference's symmetric scaling).
+fn unit(x: &Tensor, scaling: &datasets::Scaling) -> Result<Tensor> {
     let n = x.shape()[0];
-    Ok(x.add_scalar(1.0).mul_scalar(0.5).clamp(0.0, 1.0).contiguous().reshape(&[n, x.numel() / n.max(1)])?)
+    let pixels = scaling.invert(x)?.mul_scalar(1.0 / 255.0).clamp(0.0, 1.0);
+    Ok(pixels.contiguous().reshape(&[n, x.numel() / n.max(1)])?)
 }
 
-/// `n` proposals g(Z) and their revisions Ỹ, in batches of the run's chain count, in [0, 1].
+/// `n` proposals g(Z) and their revisions Ỹ, in [0, 1]; drawn in batches of the run's chain
+/// count as in learning (BatchNorm uses the batch's statistics), the last batch cut short.
 fn centres(cfg: &RunConfig, l: &CoopNetsLearner, n: usize) -> Result<(Tensor, Tensor)> {
     let mut rng = rng_for(cfg.run.seed, PARZEN_STREAM);
     let (mut gen, mut rev) = (Vec::new(), Vec::new());
     let batch = cfg.run.chains.max(1);
     for start in (0..n).step_by(batch) {
-        let (_, p) = l.propose(batch.min(n - start), &mut rng)?;
-        rev.push(unit(&l.revise(&p, &mut rng)?)?);
-        gen.push(unit(&p)?);
+        let k = batch.min(n - start);
+        let (_, p) = l.propose(batch, &mut rng)?;
+        let r = l.revise(&p, &mut rng)?;
+        rev.push(unit(&r.narrow(0, 0, k)?, &cfg.data.scaling)?);
+        gen.push(unit(&p.narrow(0, 0, k)?, &cfg.data.scaling)?);
     }
     let cat = |v: &[Tensor]| Tensor::cat(&v.iter().collect::<Vec<_>>(), 0);
     Ok((cat(&gen)?, cat(&rev)?))

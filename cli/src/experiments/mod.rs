@@ -50,7 +50,8 @@ pub const NAMES: &[&str] = &[
 /// The flags every experiment takes.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct ExperimentArgs {
-    /// texture, object, dynamic-texture, sound-descriptor, abp-object, abp-texture, abp-sound or abp-recovery.
+    /// texture, object, dynamic-texture, sound-descriptor, coopnets-mnist, abp-object,
+    /// abp-texture, abp-sound or abp-recovery.
     pub name: String,
     /// `default` or `paper` (the reference's nets, sizes and iterations).
     #[arg(long, default_value = "default")]
@@ -156,7 +157,7 @@ fn generator_run(cfg: &RunConfig) -> Result<(crate::data::Observed, models::Gene
 /// Run experiment `a.name`.
 pub fn run(a: &ExperimentArgs) -> Result<Summary> {
     let mut cfg = config(a)?;
-    crate::data::resolve_scaling(&mut cfg.data)?;
+    crate::data::resolve_scaling(&mut cfg.data, cfg.run.seed)?;
     let out = a.out();
     println!(
         "experiment {}: {} iterations, seed {}, writing {}",

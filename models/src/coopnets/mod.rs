@@ -79,7 +79,7 @@ impl CoopNetsLearner {
         let mut y = proposals.clone();
         self.descriptor
             .langevin(&mut y, rng, &mut |_: &sampler::StepInfo| {})
-            .map_err(|e| ModelError::Config(format!("descriptor Langevin revision: {e}")))?;
+            .map_err(|e| e.within("descriptor Langevin revision"))?;
         Ok(y)
     }
 
@@ -98,7 +98,10 @@ impl CoopNetsLearner {
         let d = self.descriptor.update(obs, &revised)?;
         if self.generator.config.langevin_steps > 0 {
             let langevin = self.generator.langevin();
-            self.generator.generator.infer(&revised, None, &mut z, &langevin, rng)?;
+            self.generator
+                .generator
+                .infer(&revised, None, &mut z, &langevin, rng)
+                .map_err(|e| e.within("generator Langevin inference of Z"))?;
         }
         let revision = self.generator.learn(&revised, None, &z)?;
         self.descriptor.chains = revised;
@@ -117,6 +120,7 @@ impl Learner for CoopNetsLearner {
         ]
     }
     fn iteration(&mut self, batch: &Batch<'_>, rng: &mut dyn RngCore) -> Result<Vec<f32>> {
+        self.descriptor.grow_to(batch.iteration)?;
         let s = self.step(batch.data, rng)?;
         Ok(vec![s.f_obs, s.f_syn, s.f_gen, s.revision])
     }

@@ -145,15 +145,28 @@ impl DescriptorLearner {
 
     /// Set the depth and learning rate of iteration `t` (layer-wise growth).
     pub fn grow_to(&mut self, t: usize) -> Result<()> {
+        self.check_growth()?;
         let convs = self.descriptor.net.conv_count();
-        if matches!(self.config.growth, Growth::LayerWise { .. }) && self.descriptor.net.has_fc() {
-            return Err(ModelError::Config(
-                "learn.growth = layer_wise needs a net without fc_top (the top's size changes with every stage)".into(),
-            ));
-        }
         let (depth, factor) = self.config.growth.at(t, convs);
         self.descriptor.net.depth = depth;
         self.optimizer.inner.set_lr(self.config.optim.lr() * factor);
+        Ok(())
+    }
+
+    /// Whether the growth scheme can run on this net (errors name the `learn.growth` field).
+    pub fn check_growth(&self) -> Result<()> {
+        if let Growth::LayerWise { stage_iterations, rate_factor } = self.config.growth {
+            if self.descriptor.net.has_fc() {
+                return Err(ModelError::Config(
+                    "learn.growth = layer_wise needs a net without fc_top (the top's size changes with every stage); use end_to_end".into(),
+                ));
+            }
+            if stage_iterations == 0 || !(rate_factor.is_finite() && rate_factor > 0.0) {
+                return Err(ModelError::Config(format!(
+                    "learn.growth: stage_iterations = {stage_iterations} must be at least 1 and rate_factor = {rate_factor} positive"
+                )));
+            }
+        }
         Ok(())
     }
 

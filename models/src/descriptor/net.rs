@@ -133,7 +133,7 @@ impl DescriptorNet {
         }
         if let Some(k) = cfg.fc_top {
             if k == 0 {
-                return Err(ModelError::Config("net.fc_top = 0: the top needs at least one channel".into()));
+                return Err(ModelError::Config("fc_top = 0: the top needs at least one channel".into()));
             }
             let opts = ConvOptions::new(1, 0).params(ConvParams::new(1, 0)).init(init);
             net.layers.push(conv_layer(c, k, &size, opts, 1, rng)?);

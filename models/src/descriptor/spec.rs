@@ -136,7 +136,8 @@ impl DescriptorNetConfig {
         }
     }
 
-    /// The same layers with "full" padding, `kernel − 1` on every axis: every pixel, at the
+    /// The same layers with "full" padding, `kernel − 1` on every axis (0 for a
+    /// whole-extent kernel): every pixel, at the
     /// border too, lies under as many windows of each layer as a pixel in the middle, so
     /// Langevin pulls border pixels towards the texture as strongly as the rest (with the
     /// reference's padding 2 under a 15×15 kernel they are pulled less, and the reference

@@ -1,0 +1,161 @@
+//! The descriptor presets: textures (2-D), objects, sound (1-D) and dynamic textures (3-D).
+
+use datasets::{Channels, Scaling};
+use models::descriptor::{ChainInit, DescriptorNetConfig, Growth, LearnConfig, Optim};
+
+use super::{abp_sound, data_dir, fashion_mnist, settings};
+use crate::config::{DataConfig, DescriptorConfig, ModelConfig, RunConfig, RunSettings, Source};
+
+/// The default texture experiment, about 5 minutes on 2 cores: the shipped CC0 brick
+/// photograph (`skimage_brick.png`, grey; a 256×256 centre crop resized to 128×128) minus its
+/// mean grey level, the paper's `frame_3` net with full padding (see
+/// [`DescriptorNetConfig::with_full_padding`]), the paper's Langevin and learning settings
+/// (σ = 1, δ = 0.3, T = 10, one persistent chain from the mean image, MatConvNet-style updates
+/// with lr 5e-4, cap 20, weight decay 1e-4) and its layer-wise scheme `mle_l2l` (stage k adds
+/// layer k; the rate halves each stage), in 3 stages of 334 iterations (the paper: 700). The
+/// departures from the paper's Fig. 1 recipe (the image's own mean, full padding, shorter
+/// stages) were each measured on all shipped textures (README, "Textures it has never seen").
+pub fn texture() -> RunConfig {
+    RunConfig {
+        data: DataConfig {
+            source: Source::Images { path: data_dir().join("textures/skimage_brick.png") },
+            crop: 256,
+            size: 128,
+            channels: Channels::Grey,
+            scaling: Scaling::DataMean,
+            missing: None,
+            patch: 0,
+            holdout: 0,
+        },
+        model: ModelConfig::Descriptor(DescriptorConfig {
+            reference_sigma: 1.0,
+            net: DescriptorNetConfig::texture().with_full_padding(),
+            learn: LearnConfig {
+                langevin_steps: 10,
+                step_size: 0.3,
+                chain_init: ChainInit::Persistent,
+                optim: Optim::Matconvnet { lr: 5e-4, momentum: 0.0, weight_decay: 1e-4, cap: 20.0 },
+                growth: Growth::LayerWise { stage_iterations: 334, rate_factor: 0.5 },
+            },
+        }),
+        run: settings(1000, 1, 100),
+    }
+}
+
+/// The paper's Fig. 1 settings (`experiment_figure1.m`): 224×224 RGB minus the VGG mean,
+/// one chain, the layer-wise scheme `mle_l2l`: 3 stages × 700 iterations, stage k adding
+/// layer k, at 5e-4 halved each stage.
+pub fn texture_paper() -> RunConfig {
+    let mut c = texture();
+    c.data.crop = 0;
+    c.data.size = 224;
+    c.data.channels = Channels::Rgb;
+    c.data.scaling = Scaling::vgg();
+    c.descriptor_mut().net = DescriptorNetConfig::texture();
+    c.descriptor_mut().learn.growth = Growth::LayerWise { stage_iterations: 700, rate_factor: 0.5 };
+    c.run = settings(2100, 1, 100);
+    c
+}
+
+/// One Fashion-MNIST class (default: class 7, sneakers) with the small object net.
+///
+/// Not the reference's object experiment (Fig. 3: the `frame_3` net with a full-size fc top,
+/// grown layer by layer, on seven 224×224 egret photographs), for two documented reasons: the
+/// shipped object data are 28×28 digits and clothes, on which `frame_3`'s 15×15 stride-3
+/// first layer leaves a 6×6 map; and layer-wise growth with an fc top needs a new top per
+/// stage (its kernel is the size of the stage's last map), which is refused as a config error
+/// rather than approximated. The settings that do carry over are the reference's: σ = 1 on
+/// 0–255, δ = 0.3, T = 30, lr 4e-3 constant, MatConvNet updates, persistent chains.
+pub fn object() -> RunConfig {
+    let d = DescriptorConfig {
+        reference_sigma: 1.0,
+        net: DescriptorNetConfig::object(),
+        learn: LearnConfig {
+            langevin_steps: 30,
+            step_size: 0.3,
+            chain_init: ChainInit::Persistent,
+            optim: Optim::Matconvnet { lr: 4e-3, momentum: 0.0, weight_decay: 1e-4, cap: 20.0 },
+            growth: Growth::EndToEnd,
+        },
+    };
+    RunConfig {
+        data: DataConfig {
+            source: fashion_mnist(7, 64),
+            crop: 0,
+            size: 0,
+            channels: Channels::Grey,
+            scaling: Scaling::ScalarMean(0.0),
+            missing: None,
+            patch: 0,
+            holdout: 0,
+        },
+        model: ModelConfig::Descriptor(d),
+        run: settings(300, 16, 25),
+    }
+}
+
+/// `sound-descriptor`: the 1-D descriptor ([`DescriptorNetConfig::sound`]) on 16 segments of
+/// 4000 samples (0.25 s at 16 kHz) of the shipped voice recording (peak-normalised; its RMS is
+/// 0.25); the reference σ = 0.2 is about that loudness, Langevin T = 30, δ = 0.02 on 4
+/// persistent chains, TF-family Adam (lr 1e-3, β1 0.5) as STGConvNet. The rain of `abp-sound`
+/// is nearly white noise (its log spectrum is within 2.5 dB of white noise's), so it cannot
+/// show whether a model learned a spectrum. No reference experiment exists, so `--preset
+/// paper` is the same.
+pub fn sound_descriptor() -> RunConfig {
+    let mut c = abp_sound();
+    if let Source::Wav { length, count, path, .. } = &mut c.data.source {
+        (*length, *count) = (4000, 16);
+        *path = data_dir().join("audio/puredata_voice.wav");
+    }
+    c.model = ModelConfig::Descriptor(DescriptorConfig {
+        reference_sigma: 0.2,
+        net: DescriptorNetConfig::sound(),
+        learn: LearnConfig {
+            langevin_steps: 30,
+            step_size: 0.02,
+            chain_init: ChainInit::Persistent,
+            optim: Optim::Adam { lr: 1e-3, beta1: 0.5 },
+            growth: Growth::EndToEnd,
+        },
+    });
+    c.run = settings(300, 4, 100);
+    c
+}
+
+/// `dynamic-texture`: STGConvNet's `ST` net (§3 of the reference notes) on the shipped video
+/// (12 frames of leaves in the wind), RGB at 64×64, minus the video's mean; σ = 1, T = 20,
+/// δ = 0.3, 3 persistent chains from N(0, 1), Adam lr 1e-3 β1 0.5, as the reference.
+pub fn dynamic_texture() -> RunConfig {
+    RunConfig {
+        data: DataConfig {
+            source: Source::Video { path: data_dir().join("video/tree_opencv"), frames: 0 },
+            crop: 0,
+            size: 64,
+            channels: Channels::Rgb,
+            scaling: Scaling::DataMean,
+            missing: None,
+            patch: 0,
+            holdout: 0,
+        },
+        model: ModelConfig::Descriptor(DescriptorConfig {
+            reference_sigma: 1.0,
+            net: DescriptorNetConfig::st(),
+            learn: LearnConfig {
+                langevin_steps: 20,
+                step_size: 0.3,
+                chain_init: ChainInit::Persistent,
+                optim: Optim::Adam { lr: 1e-3, beta1: 0.5 },
+                growth: Growth::EndToEnd,
+            },
+        }),
+        run: RunSettings { chain_init_std: 1.0, ..settings(200, 3, 50) },
+    }
+}
+
+/// `dynamic-texture --preset paper`: the reference's 100×100 frames and 500 epochs.
+pub fn dynamic_texture_paper() -> RunConfig {
+    let mut c = dynamic_texture();
+    c.data.size = 100;
+    c.run = RunSettings { chain_init_std: 1.0, ..settings(500, 3, 50) };
+    c
+}

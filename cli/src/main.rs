@@ -18,7 +18,7 @@ use coopnets_cli::{presets, sample, train};
     name = "coopnets",
     version,
     about = "Generative ConvNets: learn a descriptor (energy-based model) or a generator (alternating back-propagation) and sample from them.",
-    after_help = "Start here:\n  coopnets config texture > run.toml                      # every setting, defaults filled in\n  coopnets train --config run.toml --out runs/t             # writes runs/t/report.html\n  coopnets sample --checkpoint runs/t/checkpoints/ckpt_000400.json --steps 200\nOr, from the repository: cargo xtask experiment texture"
+    after_help = "Start here:\n  coopnets config texture > run.toml                      # every setting, defaults filled in\n  coopnets train --config run.toml --out runs/t             # writes runs/t/report.html\n  coopnets sample --checkpoint runs/t/checkpoints/ckpt_001000.json --steps 200\nOr, from the repository: cargo xtask experiment texture"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -43,7 +43,7 @@ enum Command {
     },
     /// Sample from a trained model: continue the descriptor's Langevin chains, or draw g(Z).
     Sample {
-        /// Any file of a checkpoint in a run's `checkpoints/` folder, e.g. `ckpt_000400.json`.
+        /// Any file of a checkpoint in a run's `checkpoints/` folder, e.g. `ckpt_001000.json`.
         #[arg(long)]
         checkpoint: PathBuf,
         /// Descriptor and CoopNets: Langevin steps to run (CoopNets: revising the proposals).

@@ -51,14 +51,16 @@ pub fn log_distance(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// A spectrogram of `x` as a grey PNG: time left to right, frequency bottom to top, dB
-/// mapped from the loudest bin (white) down 80 dB (black).
+/// mapped from the loudest bin (white) down 80 dB (black). Each frame is a column at least
+/// 256 / frames pixels wide, so that a short sound still makes a readable picture.
 pub fn spectrogram_png(path: &Path, x: &[f32]) -> Result<()> {
     let f = frames(x);
-    let (w, h) = (f.len().max(1) as u32, (FRAME / 2 + 1) as u32);
+    let scale = (256 / f.len().max(1)).max(1) as u32;
+    let (w, h) = (f.len().max(1) as u32 * scale, (FRAME / 2 + 1) as u32);
     let db: Vec<Vec<f32>> = f.iter().map(|fr| fr.iter().map(|&p| 10.0 * p.max(1e-12).log10()).collect()).collect();
     let top = db.iter().flatten().copied().fold(f32::NEG_INFINITY, f32::max);
     let img = image::GrayImage::from_fn(w, h, |i, j| {
-        let v = db.get(i as usize).map_or(top - 80.0, |c| c[(h - 1 - j) as usize]);
+        let v = db.get((i / scale) as usize).map_or(top - 80.0, |c| c[(h - 1 - j) as usize]);
         image::Luma([(255.0 * ((v - top + 80.0) / 80.0).clamp(0.0, 1.0)) as u8])
     });
     img.save(path).with_context(|| format!("writing {}", path.display()))

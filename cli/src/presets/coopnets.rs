@@ -6,7 +6,7 @@ use models::descriptor::{ChainInit, DescriptorNetConfig, Growth, LearnConfig};
 use models::generator::learn::LatentInit;
 use models::generator::{GeneratorLearnConfig, GeneratorNetConfig};
 
-use super::{adam, mnist, settings};
+use super::{adam, data, mnist, settings};
 use crate::config::{CoopNetsConfig, DataConfig, DescriptorConfig, GeneratorConfig, ModelConfig, RunConfig};
 
 /// Both nets of the TF family: the descriptor with `T_d` steps at lr `d_lr`, the generator at
@@ -46,16 +46,7 @@ pub fn tf_coopnets(d: DescriptorNetConfig, g: GeneratorNetConfig, t_d: usize, d_
 /// (6 epochs; the reference runs 1000 epochs of 55 000 digits), about 25 minutes on 2 cores.
 pub fn coopnets_mnist() -> RunConfig {
     RunConfig {
-        data: DataConfig {
-            source: mnist(-1, 10_000),
-            crop: 0,
-            size: 0,
-            channels: Channels::Grey,
-            scaling: Scaling::Symmetric,
-            missing: None,
-            patch: 0,
-            holdout: 2000,
-        },
+        data: DataConfig { holdout: 2000, ..data(mnist(-1, 10_000), 0, Channels::Grey, Scaling::Symmetric) },
         model: tf_coopnets(DescriptorNetConfig::mnist(), GeneratorNetConfig::mnist(100, 512), 15, 0.007, 1e-4),
         run: crate::config::RunSettings { batch_size: 100, ..settings(500, 144, 100) },
     }

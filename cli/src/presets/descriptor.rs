@@ -3,10 +3,10 @@
 use datasets::{Channels, Scaling};
 use models::descriptor::{ChainInit, DescriptorNetConfig, Growth, LearnConfig, Optim};
 
-use super::{abp_sound, data_dir, fashion_mnist, settings};
+use super::{abp_sound, data, data_dir, fashion_mnist, settings};
 use crate::config::{DataConfig, DescriptorConfig, ModelConfig, RunConfig, RunSettings, Source};
 
-/// The default texture experiment, about 5 minutes on 2 cores: the shipped CC0 brick
+/// The default texture experiment, about 3–6 minutes on 2 cores: the shipped CC0 brick
 /// photograph (`skimage_brick.png`, grey; a 256×256 centre crop resized to 128×128) minus its
 /// mean grey level, the paper's `frame_3` net with full padding (see
 /// [`DescriptorNetConfig::with_full_padding`]), the paper's Langevin and learning settings
@@ -127,16 +127,12 @@ pub fn sound_descriptor() -> RunConfig {
 /// δ = 0.3, 3 persistent chains from N(0, 1), Adam lr 1e-3 β1 0.5, as the reference.
 pub fn dynamic_texture() -> RunConfig {
     RunConfig {
-        data: DataConfig {
-            source: Source::Video { path: data_dir().join("video/tree_opencv"), frames: 0 },
-            crop: 0,
-            size: 64,
-            channels: Channels::Rgb,
-            scaling: Scaling::DataMean,
-            missing: None,
-            patch: 0,
-            holdout: 0,
-        },
+        data: data(
+            Source::Video { path: data_dir().join("video/tree_opencv"), frames: 0 },
+            64,
+            Channels::Rgb,
+            Scaling::DataMean,
+        ),
         model: ModelConfig::Descriptor(DescriptorConfig {
             reference_sigma: 1.0,
             net: DescriptorNetConfig::st(),

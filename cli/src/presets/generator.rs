@@ -6,7 +6,7 @@ use models::descriptor::Optim;
 use models::generator::learn::LatentInit;
 use models::generator::{GeneratorLearnConfig, GeneratorNetConfig};
 
-use super::{adam, data_dir, mnist, settings};
+use super::{adam, data, data_dir, mnist, settings};
 use crate::config::{DataConfig, GeneratorConfig, ModelConfig, RunConfig, RunSettings, Source};
 
 /// ABP's MatConvNet learning settings: s = 0.3, σ_z = 1, δ = 0.3, noise on, persistent Z.
@@ -26,16 +26,7 @@ fn abp(net: GeneratorNetConfig, steps: usize, latent_init: LatentInit, optim: Op
 /// minutes on 2 cores.
 pub fn abp_object() -> RunConfig {
     RunConfig {
-        data: DataConfig {
-            source: mnist(3, 1000),
-            crop: 0,
-            size: 0,
-            channels: Channels::Grey,
-            scaling: Scaling::Symmetric,
-            missing: None,
-            patch: 0,
-            holdout: 200,
-        },
+        data: DataConfig { holdout: 200, ..data(mnist(3, 1000), 0, Channels::Grey, Scaling::Symmetric) },
         model: abp(GeneratorNetConfig::mnist(10, 64), 30, LatentInit::Zeros, adam(2e-3)),
         run: RunSettings { batch_size: 100, ..settings(250, 64, 50) },
     }

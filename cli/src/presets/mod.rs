@@ -14,7 +14,7 @@ pub use generator::{
 
 use models::descriptor::Optim;
 
-use crate::config::{RunConfig, RunSettings, Source};
+use crate::config::{DataConfig, RunConfig, RunSettings, Source};
 
 /// The repository's `data/` folder.
 pub fn data_dir() -> PathBuf {
@@ -97,4 +97,14 @@ pub fn mnist(class: i16, count: usize) -> Source {
 
 pub(crate) fn adam(lr: f32) -> Optim {
     Optim::Adam { lr, beta1: 0.5 }
+}
+
+/// Data from `source` resized to `size` (0 = keep), no crop, nothing missing, nothing held out.
+pub(crate) fn data(
+    source: Source,
+    size: usize,
+    channels: datasets::Channels,
+    scaling: datasets::Scaling,
+) -> DataConfig {
+    DataConfig { source, crop: 0, size, channels, scaling, missing: None, patch: 0, holdout: 0 }
 }

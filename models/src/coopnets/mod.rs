@@ -74,9 +74,9 @@ impl CoopNetsLearner {
         Ok((z, y))
     }
 
-    /// D1: the descriptor's revision of `proposals` (a NaN/Inf names the step and chain).
-    pub fn revise(&self, proposals: &Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
-        let mut y = proposals.clone();
+    /// D1: the descriptor's revision of `proposals`, in place (a NaN/Inf names the step and
+    /// chain).
+    pub fn revise(&self, mut y: Tensor, rng: &mut dyn RngCore) -> Result<Tensor> {
         self.descriptor
             .langevin(&mut y, rng, &mut |_: &sampler::StepInfo| {})
             .map_err(|e| e.within("descriptor Langevin revision"))?;
@@ -94,7 +94,7 @@ impl CoopNetsLearner {
     pub fn step(&mut self, obs: &Tensor, rng: &mut dyn RngCore) -> Result<CoopStats> {
         let (mut z, proposals) = self.propose(self.m(), rng)?;
         let f_gen = self.mean_f(&proposals)?;
-        let revised = self.revise(&proposals, rng)?;
+        let revised = self.revise(proposals, rng)?;
         let d = self.descriptor.update(obs, &revised)?;
         if self.generator.config.langevin_steps > 0 {
             let langevin = self.generator.langevin();
@@ -146,7 +146,7 @@ impl Learner for CoopNetsLearner {
     /// Fresh proposals revised by the descriptor: the model's samples Ỹ.
     fn samples(&self, n: usize, rng: &mut dyn RngCore) -> Result<Tensor> {
         let (_, proposals) = self.propose(n, rng)?;
-        self.revise(&proposals, rng)
+        self.revise(proposals, rng)
     }
     /// The generator's proposals g(Z) for the same Z as [`Learner::samples`] with the same rng.
     fn extra_samples(&self, n: usize, rng: &mut dyn RngCore) -> Result<Vec<(&'static str, Tensor)>> {

@@ -205,8 +205,11 @@ impl DescriptorLearner {
     /// One full iteration: revise the chains, then update. Returns the statistics.
     pub fn step<R: Rng + ?Sized>(&mut self, obs: &Tensor, rng: &mut R) -> Result<StepStats> {
         self.revise(rng, &mut |_: &sampler::StepInfo| {})?;
-        let chains = self.chains.clone();
-        self.update(obs, &chains)
+        // lend the chains to `update` (which borrows the learner mutably) without copying them
+        let chains = std::mem::replace(&mut self.chains, Tensor::zeros(&[0]));
+        let stats = self.update(obs, &chains);
+        self.chains = chains;
+        stats
     }
 }
 

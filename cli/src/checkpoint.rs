@@ -72,7 +72,7 @@ pub fn resume<L: Learner + ?Sized>(
 fn check_config(side: &Path, meta: &serde_json::Value, cfg: &RunConfig) -> Result<()> {
     let saved = meta.get("config").cloned().with_context(|| format!("{}: no run configuration", side.display()))?;
     let cadence_free = |mut v: serde_json::Value| {
-        for k in ["iterations", "snapshot_every", "checkpoint_every", "keep_checkpoints"] {
+        for k in ["iterations", "snapshot_every", "checkpoint_every", "keep_checkpoints", "device"] {
             v["run"][k] = serde_json::Value::Null;
         }
         v
@@ -83,7 +83,7 @@ fn check_config(side: &Path, meta: &serde_json::Value, cfg: &RunConfig) -> Resul
     if !diffs.is_empty() {
         bail!(
             "--resume: the configuration differs from the one this run was started with ({}): {}; only \
-             run.iterations, snapshot_every, checkpoint_every and keep_checkpoints may change",
+             run.iterations, snapshot_every, checkpoint_every, keep_checkpoints and device may change",
             side.display(),
             diffs.join("; ")
         );

@@ -169,6 +169,18 @@ pub struct RunSettings {
     pub checkpoint_every: usize,
     /// Checkpoints kept on disk (oldest removed first).
     pub keep_checkpoints: usize,
+    /// Where the run computes: `"cpu"`, or `"cuda"` / `"cuda:N"` on a build with `--features
+    /// cuda`. Weights, chains and latents are made on the CPU from `seed`, then moved.
+    #[serde(default = "cpu", skip_serializing_if = "is_cpu")]
+    pub device: String,
+}
+
+fn cpu() -> String {
+    "cpu".to_string()
+}
+
+fn is_cpu(d: &String) -> bool {
+    d == "cpu"
 }
 
 /// Everything a training run needs.

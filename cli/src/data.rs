@@ -24,6 +24,24 @@ pub struct Observed {
     pub whole: Option<Tensor>,
 }
 
+impl Observed {
+    /// The same data on `device`.
+    pub fn to_device(&self, device: &tensor::Device) -> Result<Observed> {
+        let mv = |t: &Option<Tensor>| t.as_ref().map(|t| t.to_device(device)).transpose();
+        Ok(Observed {
+            data: self.data.to_device(device)?,
+            mask: mv(&self.mask)?,
+            held_out: mv(&self.held_out)?,
+            whole: mv(&self.whole)?,
+        })
+    }
+}
+
+/// The run's device, from `run.device`.
+pub fn device(run: &crate::config::RunSettings) -> Result<tensor::Device> {
+    tensor::Device::parse(&run.device).with_context(|| format!("run.device = {:?}", run.device))
+}
+
 /// Load the examples, split off the held-out ones and draw the masks, all from `seed`.
 pub fn load(cfg: &DataConfig, seed: u64) -> Result<Observed> {
     let (all, whole) = match cfg.patch {

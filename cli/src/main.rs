@@ -40,6 +40,9 @@ enum Command {
         /// Continue from the newest checkpoint in --out.
         #[arg(long)]
         resume: bool,
+        /// Where to compute (overrides run.device): cpu, cuda or cuda:N.
+        #[arg(long)]
+        device: Option<String>,
     },
     /// Sample from a trained model: continue the descriptor's Langevin chains, or draw g(Z).
     Sample {
@@ -73,12 +76,15 @@ enum Command {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
-        Command::Train { model, config, out, resume } => {
+        Command::Train { model, config, out, resume, device } => {
             let text = std::fs::read_to_string(&config).with_context(|| format!("reading {}", config.display()))?;
-            let cfg = RunConfig::from_toml(&text)
+            let mut cfg = RunConfig::from_toml(&text)
                 .with_context(|| format!("{} is not a valid run configuration", config.display()))?;
             if let Some(m) = model.filter(|m| m != cfg.model.kind()) {
                 anyhow::bail!("`train {m}`: {} configures a {} ([model] kind)", config.display(), cfg.model.kind());
+            }
+            if let Some(d) = device {
+                cfg.run.device = d;
             }
             let s = train::train(&cfg, &out, resume, true)?;
             let stats: Vec<String> = s.stats.iter().map(|(n, v)| format!("{n} {v:.4e}")).collect();

@@ -82,8 +82,17 @@ pub fn train_learner<L: Learner + ?Sized>(
     }
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let names: Vec<&str> = learner.stats().iter().map(|s| s.name).collect();
+    let device = crate::data::device(&cfg.run)?;
     let (start, mut rows) =
         if opts.resume { checkpoint::resume(out, cfg, learner, &names, &obs.data)? } else { (0, vec![]) };
+    learner.to_device(&device).with_context(|| format!("moving the model to {device}"))?;
+    let on_device;
+    let obs = if device.is_cpu() {
+        obs
+    } else {
+        on_device = obs.to_device(&device)?;
+        &on_device
+    };
     nn::checkpoint::write_atomic(&out.join("config.toml"), cfg.to_toml()?.as_bytes())?;
     let media = Media::of(&cfg.data);
     media.save_all(out, "observed", obs.whole.as_ref().unwrap_or(&obs.data))?;

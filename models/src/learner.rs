@@ -13,7 +13,7 @@ use nn::checkpoint::parts::{Part, PartMut};
 use rand::RngCore;
 use tensor::Tensor;
 
-use crate::error::Result;
+use crate::error::{ModelError, Result};
 
 /// A batch of observed examples and their indices in the training set (per-example state,
 /// such as the generator's persistent latents, is looked up by index).
@@ -67,6 +67,24 @@ pub trait Learner {
     /// `final_<name>.png` and `final_<name>/<k>.png`.
     fn extra_samples(&self, _n: usize, _rng: &mut dyn RngCore) -> Result<Vec<(&'static str, Tensor)>> {
         Ok(vec![])
+    }
+
+    /// Move the networks, their optimizer state and the run state (chains, latents) to
+    /// `device`. Learners are built on the CPU from the run's seed and moved before the first
+    /// iteration; every tensor an iteration creates lives on the device of its inputs.
+    fn to_device(&mut self, device: &tensor::Device) -> Result<()> {
+        for part in self.parts_mut() {
+            part.module.to_device(device)?;
+            let moved = part
+                .optimizer
+                .state_dict()
+                .into_iter()
+                .map(|(k, v)| Ok((k, v.to_device(device)?)))
+                .collect::<Result<BTreeMap<_, _>>>()?;
+            part.optimizer.load_state_dict(&moved).map_err(ModelError::Config)?;
+        }
+        let state = self.state().into_iter().map(|(k, v)| Ok((k, v.to_device(device)?))).collect::<Result<_>>()?;
+        self.load_state(&state)
     }
 
     /// The first parameter that is not finite, as `module.parameter`, if any.

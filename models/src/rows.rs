@@ -25,6 +25,6 @@ pub fn scatter(x: &mut Tensor, index: &[usize], rows: &Tensor) -> Result<()> {
     for (k, &i) in index.iter().enumerate() {
         all[i * d..(i + 1) * d].copy_from_slice(&src[k * d..(k + 1) * d]);
     }
-    *x = Tensor::from_vec(all, x.shape())?;
+    *x = Tensor::from_vec_on(all, x.shape(), &x.device())?;
     Ok(())
 }

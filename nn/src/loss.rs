@@ -35,7 +35,7 @@ pub fn cross_entropy(logits: &Var, labels: &[usize]) -> Result<Var> {
     for (i, &l) in labels.iter().enumerate() {
         onehot[i * k + l] = 1.0;
     }
-    let onehot = logits.tape().constant(Tensor::from_vec(onehot, &[n, k])?);
+    let onehot = logits.tape().constant(Tensor::from_vec_on(onehot, &[n, k], &logits.value().device())?);
     Ok(log_softmax(logits)?.mul(&onehot)?.sum_all()?.mul_scalar(-1.0 / n as f32)?)
 }
 

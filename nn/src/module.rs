@@ -45,6 +45,20 @@ pub trait Module {
         self.named_parameters().iter().map(|(_, p)| p.value.numel()).sum()
     }
 
+    /// Move every parameter and buffer to `device` (weights are initialised on the CPU from
+    /// the run's seed, then moved: the same seed gives the same initial weights everywhere).
+    fn to_device(&mut self, device: &tensor::Device) -> Result<()> {
+        for (_, p) in self.named_parameters_mut() {
+            p.value = p.value.to_device(device)?;
+        }
+        let mut buffers = Vec::new();
+        self.collect_buffers("", &mut buffers);
+        for (name, b) in buffers {
+            self.load_buffer(&name, &b.to_device(device)?);
+        }
+        Ok(())
+    }
+
     /// Freeze or unfreeze every parameter.
     fn set_requires_grad(&mut self, on: bool) {
         for (_, p) in self.named_parameters_mut() {

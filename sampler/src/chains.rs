@@ -69,16 +69,16 @@ pub(crate) fn sq_norm_per_chain(t: &Tensor) -> Result<Vec<f64>> {
 }
 
 /// One value per chain as a tensor of shape `[N, 1, …, 1]` that broadcasts against `shape`.
-pub(crate) fn per_chain_column(values: Vec<f32>, shape: &[usize]) -> Result<Tensor> {
-    let mut col = vec![1; shape.len()];
+pub(crate) fn per_chain_column(values: Vec<f32>, like: &Tensor) -> Result<Tensor> {
+    let mut col = vec![1; like.rank()];
     col[0] = values.len();
-    Ok(Tensor::from_vec(values, &col)?)
+    Ok(Tensor::from_vec_on(values, &col, &like.device())?)
 }
 
 /// `dst[n] ← src[n]` for the chains with `take[n]`, on state-shaped tensors or `[N]` vectors.
 pub(crate) fn take_chains(dst: &mut Tensor, src: &Tensor, take: &[bool]) -> Result<()> {
     let flags = take.iter().map(|&a| if a { 1.0 } else { 0.0 }).collect();
-    let mask = per_chain_column(flags, dst.shape())?.broadcast_to(dst.shape())?;
+    let mask = per_chain_column(flags, dst)?.broadcast_to(dst.shape())?;
     dst.masked_assign_(&mask, src)?;
     Ok(())
 }
@@ -105,7 +105,7 @@ impl Freeze {
                 x.shape()
             )));
         }
-        let frozen = mask.eq_mask(&Tensor::scalar(0.0))?;
+        let frozen = mask.eq_mask(&mask.scalar_beside(0.0))?;
         let free = frozen.affine(-1.0, 1.0);
         // a clone shares storage: the first in-place update of `x` copies it (copy-on-write)
         Ok(Freeze { frozen, free, original: x.clone() })

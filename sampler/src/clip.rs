@@ -61,7 +61,7 @@ impl GradClip {
                 })
                 .collect();
             if scale.iter().any(|&s| s != 1.0) {
-                *grad = grad.mul(&chains::per_chain_column(scale, grad.shape())?)?;
+                *grad = grad.mul(&chains::per_chain_column(scale, grad)?)?;
             }
         }
         Ok(())

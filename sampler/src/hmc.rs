@@ -100,7 +100,7 @@ impl Hmc {
             if self.jitter > 0.0 {
                 eps *= 1.0 + self.jitter * (2.0 * rng.random::<f32>() - 1.0);
             }
-            let mut p = Tensor::randn(x.shape(), 0.0, 1.0, rng)?;
+            let mut p = Tensor::randn_on(x.shape(), 0.0, 1.0, rng, &x.device())?;
             if let Some(f) = freeze.as_ref() {
                 p = f.zero_frozen(&p)?;
             }

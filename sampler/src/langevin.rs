@@ -12,7 +12,7 @@
 //! mode. Chains are persistent: the caller owns the state and passes it in as `&mut`, so a
 //! run continues where the previous one stopped.
 //!
-//! The step is done in place on the state (`axpy_`, `add_randn_`): besides the target's
+//! The step is done in place on the state (`langevin_`: drift and noise in one pass): besides the target's
 //! own tensors, nothing state-sized is allocated per step unless clipping is on.
 
 use rand::Rng;
@@ -113,15 +113,19 @@ impl Langevin {
         R: Rng + ?Sized,
     {
         let vg = chains::evaluate(target, x, t)?;
-        if self.clip.is_off() {
-            x.axpy_(0.5 * delta * delta, &vg.grad)?; // x += δ²/2 · ∇ log p(x)
+        let clipped;
+        let g = if self.clip.is_off() {
+            &vg.grad
         } else {
             let mut g = vg.grad.clone();
             self.clip.apply(&mut g)?;
-            x.axpy_(0.5 * delta * delta, &g)?;
-        }
+            clipped = g;
+            &clipped
+        };
         if self.noise {
-            x.add_randn_(delta, rng); // x += δ · ξ
+            x.langevin_(0.5 * delta * delta, g, delta, rng)?; // x += δ²/2 · ∇ log p(x) + δ · ξ, one pass
+        } else {
+            x.axpy_(0.5 * delta * delta, g)?; // x += δ²/2 · ∇ log p(x)
         }
         if let Some(f) = freeze {
             f.restore(x)?;

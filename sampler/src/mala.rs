@@ -133,7 +133,7 @@ impl Mala {
         R: Rng + ?Sized,
     {
         let half_d2 = 0.5 * delta * delta;
-        let mut xi = Tensor::randn(x.shape(), 0.0, 1.0, rng)?;
+        let mut xi = Tensor::randn_on(x.shape(), 0.0, 1.0, rng, &x.device())?;
         if let Some(f) = freeze {
             xi = f.zero_frozen(&xi)?;
         }

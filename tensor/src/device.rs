@@ -1,10 +1,16 @@
 //! Devices and storage: where the numbers of a tensor live.
 //!
 //! Design (candle-style, see `tensor/README.md`): a `Tensor` holds an `Arc<Storage>`, and
-//! `Storage` is an enum with one arm per backend. Each op matches on the arm and calls that
-//! backend's kernel. Model code never names a backend: it is generic over nothing and picks the
-//! device at run time. A CUDA backend adds a `Storage::Cuda` arm behind the `cuda` feature; the
-//! code that uses tensors does not change.
+//! `Storage` is an enum with one arm per backend; each arm's buffer implements
+//! [`BackendStorage`]. Ops check shapes in device-neutral code, then [`dispatch!`] calls the
+//! one kernel of the arm the tensor lives in. Model code never names a backend: it asks a
+//! tensor for its device and creates new tensors there.
+
+use crate::backend::BackendStorage;
+use crate::cpu::CpuStorage;
+#[cfg(feature = "cuda")]
+use crate::cuda::{CudaDevice, CudaStorage};
+use crate::error::{Result, TensorError};
 
 /// Where a tensor lives.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -12,12 +18,56 @@ pub enum Device {
     /// Host memory, kernels in [`crate::cpu`] (rayon + matrixmultiply).
     #[default]
     Cpu,
+    /// One NVIDIA GPU, kernels in `crate::cuda` (cuBLAS + NVRTC-compiled CUDA C).
+    #[cfg(feature = "cuda")]
+    Cuda(CudaDevice),
+}
+
+impl Device {
+    /// `"cpu"`, `"cuda"` (= `"cuda:0"`) or `"cuda:N"`. Asking for CUDA on a build without the
+    /// `cuda` feature, or on a machine without a driver or one of the CUDA libraries, is an
+    /// error that names what is missing (never a silent CPU run).
+    pub fn parse(name: &str) -> Result<Device> {
+        let name = name.trim();
+        if name == "cpu" {
+            return Ok(Device::Cpu);
+        }
+        let ordinal = match name.strip_prefix("cuda") {
+            Some("") => 0,
+            Some(rest) => rest
+                .strip_prefix(':')
+                .and_then(|n| n.parse::<usize>().ok())
+                .ok_or_else(|| TensorError::DeviceUnavailable(format!("`{name}`: expected cpu, cuda or cuda:N")))?,
+            None => return Err(TensorError::DeviceUnavailable(format!("`{name}`: expected cpu, cuda or cuda:N"))),
+        };
+        Device::cuda(ordinal)
+    }
+
+    /// GPU number `ordinal`.
+    #[cfg(feature = "cuda")]
+    pub fn cuda(ordinal: usize) -> Result<Device> {
+        Ok(Device::Cuda(CudaDevice::new(ordinal)?))
+    }
+
+    /// GPU number `ordinal`: this build has no CUDA backend.
+    #[cfg(not(feature = "cuda"))]
+    pub fn cuda(ordinal: usize) -> Result<Device> {
+        Err(TensorError::DeviceUnavailable(format!(
+            "cuda:{ordinal} was asked for, but this build has no CUDA backend: rebuild with `--features cuda`"
+        )))
+    }
+
+    pub fn is_cpu(&self) -> bool {
+        matches!(self, Device::Cpu)
+    }
 }
 
 impl std::fmt::Display for Device {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Device::Cpu => write!(f, "cpu"),
+            #[cfg(feature = "cuda")]
+            Device::Cuda(d) => write!(f, "cuda:{}", d.ordinal()),
         }
     }
 }
@@ -25,25 +75,97 @@ impl std::fmt::Display for Device {
 /// The flat buffer behind a tensor, one arm per backend.
 #[derive(Clone, Debug)]
 pub enum Storage {
-    /// A row-major `f32` buffer in host memory.
-    Cpu(Vec<f32>),
+    Cpu(CpuStorage),
+    #[cfg(feature = "cuda")]
+    Cuda(CudaStorage),
 }
+
+/// Run `$body` with `$s` bound to the backend buffer inside `$storage`, whatever its arm.
+/// `$wrap` re-wraps a returned buffer into a `Storage` (use `dispatch!(s, x => expr)` for
+/// plain results).
+macro_rules! dispatch {
+    ($storage:expr, $s:ident => wrap $body:expr) => {
+        match $storage {
+            $crate::device::Storage::Cpu($s) => $body.map($crate::device::Storage::Cpu),
+            #[cfg(feature = "cuda")]
+            $crate::device::Storage::Cuda($s) => $body.map($crate::device::Storage::Cuda),
+        }
+    };
+    ($storage:expr, $s:ident => $body:expr) => {
+        match $storage {
+            $crate::device::Storage::Cpu($s) => $body,
+            #[cfg(feature = "cuda")]
+            $crate::device::Storage::Cuda($s) => $body,
+        }
+    };
+}
+pub(crate) use dispatch;
+
+/// Like [`dispatch!`] for two buffers that must be on the same backend; `$op` names the op
+/// in the error when they are not.
+macro_rules! dispatch2 {
+    ($op:expr, $a:expr, $b:expr, ($x:ident, $y:ident) => wrap $body:expr) => {
+        match ($a, $b) {
+            ($crate::device::Storage::Cpu($x), $crate::device::Storage::Cpu($y)) => {
+                $body.map($crate::device::Storage::Cpu)
+            }
+            #[cfg(feature = "cuda")]
+            ($crate::device::Storage::Cuda($x), $crate::device::Storage::Cuda($y)) => {
+                $body.map($crate::device::Storage::Cuda)
+            }
+            #[allow(unreachable_patterns)]
+            (a, b) => Err($crate::error::TensorError::DeviceMismatch {
+                op: $op,
+                lhs: a.device().to_string(),
+                rhs: b.device().to_string(),
+            }),
+        }
+    };
+    ($op:expr, $a:expr, $b:expr, ($x:ident, $y:ident) => $body:expr) => {
+        match ($a, $b) {
+            ($crate::device::Storage::Cpu($x), $crate::device::Storage::Cpu($y)) => $body,
+            #[cfg(feature = "cuda")]
+            ($crate::device::Storage::Cuda($x), $crate::device::Storage::Cuda($y)) => $body,
+            #[allow(unreachable_patterns)]
+            (a, b) => Err($crate::error::TensorError::DeviceMismatch {
+                op: $op,
+                lhs: a.device().to_string(),
+                rhs: b.device().to_string(),
+            }),
+        }
+    };
+}
+pub(crate) use dispatch2;
 
 impl Storage {
     pub fn device(&self) -> Device {
-        match self {
-            Storage::Cpu(_) => Device::Cpu,
-        }
+        dispatch!(self, s => s.device())
     }
 
     /// Number of `f32` in the buffer.
     pub fn len(&self) -> usize {
-        match self {
-            Storage::Cpu(v) => v.len(),
-        }
+        dispatch!(self, s => s.len())
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// A buffer on `device` holding `data`.
+    pub fn from_host(device: &Device, data: Vec<f32>) -> Result<Storage> {
+        match device {
+            Device::Cpu => Ok(Storage::Cpu(CpuStorage(data))),
+            #[cfg(feature = "cuda")]
+            Device::Cuda(_) => CudaStorage::from_host(device, data).map(Storage::Cuda),
+        }
+    }
+
+    /// `len` copies of `v` on `device`.
+    pub fn full(device: &Device, len: usize, v: f32) -> Result<Storage> {
+        match device {
+            Device::Cpu => CpuStorage::full(device, len, v).map(Storage::Cpu),
+            #[cfg(feature = "cuda")]
+            Device::Cuda(_) => CudaStorage::full(device, len, v).map(Storage::Cuda),
+        }
     }
 }

@@ -15,6 +15,9 @@ pub enum TensorError {
     /// A buffer whose length does not match the shape it is given.
     #[error("buffer of {len} elements cannot have shape {shape:?} ({numel} elements)")]
     LengthMismatch { len: usize, shape: Vec<usize>, numel: usize },
+    /// Two operands live on different devices (move one with `to_device` first).
+    #[error("{op}: operands on different devices ({lhs} and {rhs})")]
+    DeviceMismatch { op: &'static str, lhs: String, rhs: String },
     /// The operation needs a device that is not available.
     #[error("device unavailable: {0}")]
     DeviceUnavailable(String),

@@ -1,13 +1,18 @@
 #![doc = include_str!("../README.md")]
 
+pub mod backend;
 pub mod cpu;
+#[cfg(feature = "cuda")]
+pub mod cuda;
 pub mod device;
 pub mod error;
 pub mod layout;
+pub mod op;
 mod ops;
 mod tensor;
 
-pub use cpu::elementwise::{BinaryOp, UnaryOp};
+pub use backend::BackendStorage;
+pub use op::{BinaryOp, ConvGeom, ReduceOp, UnaryOp};
 pub use device::{Device, Storage};
 pub use error::{Result, TensorError};
 pub use layout::Layout;

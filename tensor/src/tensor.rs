@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::device::{Device, Storage};
+use crate::backend::BackendStorage;
+use crate::cpu::CpuStorage;
+use crate::device::{dispatch, Device, Storage};
 use crate::error::{invalid_arg, Result, TensorError};
 use crate::layout::{numel, Layout};
 
@@ -39,7 +41,15 @@ impl Tensor {
         if data.len() != numel(shape) {
             return Err(TensorError::LengthMismatch { len: data.len(), shape: shape.to_vec(), numel: numel(shape) });
         }
-        Ok(Tensor::from_parts(Storage::Cpu(data), Layout::contiguous(shape)))
+        Ok(Tensor::from_cpu(data, shape))
+    }
+
+    /// A tensor holding `data` (row-major, shape `shape`) on `device`.
+    pub fn from_vec_on(data: Vec<f32>, shape: &[usize], device: &Device) -> Result<Tensor> {
+        if data.len() != numel(shape) {
+            return Err(TensorError::LengthMismatch { len: data.len(), shape: shape.to_vec(), numel: numel(shape) });
+        }
+        Ok(Tensor::from_parts(Storage::from_host(device, data)?, Layout::contiguous(shape)))
     }
 
     /// A copy of `data` with shape `shape`.
@@ -49,12 +59,12 @@ impl Tensor {
 
     /// A 0-d tensor holding `v`.
     pub fn scalar(v: f32) -> Tensor {
-        Tensor::from_parts(Storage::Cpu(vec![v]), Layout::contiguous(&[]))
+        Tensor::from_cpu(vec![v], &[])
     }
 
     /// Every element equal to `v`.
     pub fn full(shape: &[usize], v: f32) -> Tensor {
-        Tensor::from_parts(Storage::Cpu(vec![v; numel(shape)]), Layout::contiguous(shape))
+        Tensor::from_cpu(vec![v; numel(shape)], shape)
     }
 
     pub fn zeros(shape: &[usize]) -> Tensor {
@@ -65,35 +75,60 @@ impl Tensor {
         Tensor::full(shape, 1.0)
     }
 
-    /// Zeros on `device` (the CPU-only constructors above are shorthand for `Device::Cpu`).
-    pub fn zeros_on(shape: &[usize], device: &Device) -> Tensor {
-        match device {
-            Device::Cpu => Tensor::zeros(shape),
-        }
+    /// Every element equal to `v`, on `device` (the constructors above are shorthand for
+    /// `Device::Cpu`).
+    pub fn full_on(shape: &[usize], v: f32, device: &Device) -> Result<Tensor> {
+        Ok(Tensor::from_parts(Storage::full(device, numel(shape), v)?, Layout::contiguous(shape)))
     }
 
+    /// Zeros on `device`.
+    pub fn zeros_on(shape: &[usize], device: &Device) -> Result<Tensor> {
+        Tensor::full_on(shape, 0.0, device)
+    }
+
+    /// A 0-d tensor holding `v` on `device`.
+    pub fn scalar_on(v: f32, device: &Device) -> Result<Tensor> {
+        Tensor::full_on(&[], v, device)
+    }
+
+    /// Zeros of this tensor's shape, on its device.
     pub fn zeros_like(&self) -> Tensor {
-        Tensor::zeros_on(self.shape(), &self.device())
+        self.full_like(0.0)
     }
 
     pub fn ones_like(&self) -> Tensor {
         self.full_like(1.0)
     }
 
+    /// `v` everywhere, this tensor's shape, on its device.
     pub fn full_like(&self, v: f32) -> Tensor {
-        match self.device() {
-            Device::Cpu => Tensor::full(self.shape(), v),
-        }
+        device_ok("full_like", Tensor::full_on(self.shape(), v, &self.device()))
+    }
+
+    /// Zeros of shape `shape` on this tensor's device.
+    pub fn zeros_beside(&self, shape: &[usize]) -> Tensor {
+        device_ok("zeros_beside", Tensor::zeros_on(shape, &self.device()))
+    }
+
+    /// `v` as a 0-d tensor on this tensor's device.
+    pub fn scalar_beside(&self, v: f32) -> Tensor {
+        device_ok("scalar_beside", Tensor::scalar_on(v, &self.device()))
     }
 
     pub(crate) fn from_parts(storage: Storage, layout: Layout) -> Tensor {
         Tensor { storage: Arc::new(storage), layout }
     }
 
-    /// A tensor from a contiguous CPU buffer (kernels return these).
+    /// A tensor from a contiguous CPU buffer.
     pub(crate) fn from_cpu(data: Vec<f32>, shape: &[usize]) -> Tensor {
         debug_assert_eq!(data.len(), numel(shape));
-        Tensor::from_parts(Storage::Cpu(data), Layout::contiguous(shape))
+        Tensor::from_parts(Storage::Cpu(CpuStorage(data)), Layout::contiguous(shape))
+    }
+
+    /// A tensor from a contiguous buffer returned by a backend.
+    pub(crate) fn from_storage(storage: Storage, shape: &[usize]) -> Tensor {
+        debug_assert_eq!(storage.len(), numel(shape));
+        Tensor::from_parts(storage, Layout::contiguous(shape))
     }
 
     // ---------------------------------------------------------------- accessors
@@ -133,16 +168,7 @@ impl Tensor {
 
     /// The elements in row-major order, copied into a `Vec` (from any device).
     pub fn to_vec(&self) -> Vec<f32> {
-        match &*self.storage {
-            Storage::Cpu(data) => {
-                if self.layout.is_contiguous() {
-                    let o = self.layout.offset();
-                    data[o..o + self.numel()].to_vec()
-                } else {
-                    crate::cpu::elementwise::strided_copy(data, &self.layout)
-                }
-            }
-        }
+        device_ok("to_vec", dispatch!(&*self.storage, s => s.to_host(&self.layout)))
     }
 
     /// The value of a one-element tensor.
@@ -156,24 +182,14 @@ impl Tensor {
         Ok(self.to_vec()[0])
     }
 
-    /// Borrow the contiguous CPU elements (copy into a temporary first if this is a view).
-    pub(crate) fn with_cpu_slice<R>(&self, f: impl FnOnce(&[f32]) -> R) -> R {
-        match &*self.storage {
-            Storage::Cpu(data) => {
-                if self.layout.is_contiguous() {
-                    let o = self.layout.offset();
-                    f(&data[o..o + self.numel()])
-                } else {
-                    f(&self.to_vec())
-                }
-            }
-        }
-    }
-
-    /// The raw CPU buffer and layout (for kernels that walk strides themselves).
-    pub(crate) fn cpu_raw(&self) -> (&[f32], &Layout) {
-        match &*self.storage {
-            Storage::Cpu(data) => (data, &self.layout),
+    /// The backend buffer behind this tensor, made contiguous first if it is a view (so
+    /// kernels that take whole buffers can read it).
+    pub(crate) fn contiguous_storage(&self) -> Arc<Storage> {
+        if self.is_contiguous() && self.layout.offset() == 0 && self.storage.len() == self.numel() {
+            self.storage.clone()
+        } else {
+            let s = device_ok("contiguous", dispatch!(&*self.storage, s => wrap s.copy_strided(&self.layout)));
+            Arc::new(s)
         }
     }
 
@@ -184,7 +200,8 @@ impl Tensor {
         if self.is_contiguous() {
             self.clone()
         } else {
-            Tensor::from_cpu(self.to_vec(), self.shape())
+            let s = device_ok("contiguous", dispatch!(&*self.storage, s => wrap s.copy_strided(&self.layout)));
+            Tensor::from_storage(s, self.shape())
         }
     }
 
@@ -276,19 +293,30 @@ impl Tensor {
 
     /// Move to `device` (a no-op when already there).
     pub fn to_device(&self, device: &Device) -> Result<Tensor> {
-        match device {
-            Device::Cpu => Ok(self.clone()),
+        if &self.device() == device {
+            return Ok(self.clone());
         }
+        Tensor::from_vec_on(self.to_vec(), self.shape(), device)
     }
 
-    /// Mutable access to the contiguous CPU buffer, copying first if the storage is shared
-    /// or this tensor is a view (copy-on-write).
-    pub(crate) fn cpu_data_mut(&mut self) -> &mut [f32] {
+    /// Mutable access to the backend buffer, copying first if the storage is shared or this
+    /// tensor is a view (copy-on-write), so that an in-place update writes a whole buffer
+    /// nobody else holds.
+    pub(crate) fn storage_mut(&mut self) -> &mut Storage {
         if !self.is_contiguous() || self.layout.offset() != 0 || self.storage.len() != self.numel() {
-            *self = Tensor::from_cpu(self.to_vec(), self.shape());
+            let s = device_ok("copy-on-write", dispatch!(&*self.storage, s => wrap s.copy_strided(&self.layout)));
+            *self = Tensor::from_storage(s, self.shape());
         }
-        match Arc::make_mut(&mut self.storage) {
-            Storage::Cpu(v) => v,
-        }
+        Arc::make_mut(&mut self.storage)
+    }
+}
+
+/// The value of a device call that the API cannot fail on. On the CPU these never fail; on a
+/// GPU a failure here is a device fault (out of memory, a lost context) that leaves nothing
+/// to recover, so it stops with the device's own message.
+pub(crate) fn device_ok<T>(op: &str, r: Result<T>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{op}: device error: {e}"),
     }
 }

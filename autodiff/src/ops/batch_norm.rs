@@ -34,7 +34,7 @@ impl Var {
         let xhat = centered.mul(&inv_std)?;
         let g_b = match gamma {
             Some(g) => g.value().reshape(&bshape)?,
-            None => Tensor::ones(&bshape),
+            None => Tensor::ones(&bshape).to_device(&x.device())?,
         };
         let mut y = xhat.mul(&g_b)?;
         if let Some(b) = beta {

@@ -1,7 +1,6 @@
 //! Reductions. The gradient of a sum is the incoming gradient broadcast back over the summed
 //! axes; of a mean, the same divided by the count; of a max, routed to the maximal entries.
 
-use tensor::Tensor;
 
 use crate::error::Result;
 use crate::var::Var;
@@ -27,7 +26,8 @@ impl Var {
     pub fn sum_all(&self) -> Result<Var> {
         let xs = self.shape().to_vec();
         self.tape.record("sum_all", self.value().sum_all(), &[self], move |g, _| {
-            Ok(vec![Some(Tensor::full(&xs, g.to_scalar()?))])
+            // g is 0-d: view it with every axis of size 1, stretch it, copy once
+            Ok(vec![Some(g.reshape(&vec![1; xs.len()])?.broadcast_to(&xs)?.contiguous())])
         })
     }
     /// `y = mean x` over every element (0-d).

@@ -87,6 +87,9 @@ pub struct ExperimentArgs {
     /// Learn in colour instead of grey (a fixed grey mean becomes the VGG colour mean).
     #[arg(long)]
     pub rgb: bool,
+    /// Where to compute: cpu, cuda or cuda:N (CUDA needs a build with `--features cuda`).
+    #[arg(long)]
+    pub device: Option<String>,
 }
 
 impl ExperimentArgs {
@@ -143,6 +146,9 @@ pub fn config(a: &ExperimentArgs) -> Result<RunConfig> {
     }
     if let Some(s) = a.seed {
         cfg.run.seed = s;
+    }
+    if let Some(d) = &a.device {
+        cfg.run.device = d.clone();
     }
     Ok(cfg)
 }

@@ -70,6 +70,7 @@ pub(crate) fn settings(iterations: usize, chains: usize, every: usize) -> RunSet
         snapshot_every: every,
         checkpoint_every: every,
         keep_checkpoints: 2,
+        device: "cpu".to_string(),
     }
 }
 

@@ -123,7 +123,8 @@ impl DescriptorLearner {
             ChainInit::Persistent => {}
             ChainInit::RestartZeros => *chains = chains.zeros_like(),
             ChainInit::RestartNoise => {
-                *chains = Tensor::randn(chains.shape(), 0.0, self.descriptor.reference_sigma, rng)?
+                let sigma = self.descriptor.reference_sigma;
+                *chains = Tensor::randn_on(chains.shape(), 0.0, sigma, rng, &chains.device())?
             }
         }
         self.langevin(chains, rng, observer)

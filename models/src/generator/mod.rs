@@ -65,7 +65,13 @@ impl Generator {
     /// `n` latents of shape `latent` (the net's, or a larger map for a fully convolutional
     /// net) from the prior N(0, σ_z² I).
     pub fn sample_latents<R: Rng + ?Sized>(&self, n: usize, latent: &[usize], rng: &mut R) -> Result<Tensor> {
-        Ok(Tensor::randn(&[&[n][..], latent].concat(), 0.0, self.latent_sigma, rng)?)
+        let shape = [&[n][..], latent].concat();
+        Ok(Tensor::randn_on(&shape, 0.0, self.latent_sigma, rng, &self.device())?)
+    }
+
+    /// The device the net's weights live on (where latents and samples are made).
+    pub fn device(&self) -> tensor::Device {
+        self.net.named_parameters().first().map(|(_, p)| p.value.device()).unwrap_or_default()
     }
 
     /// Inferential back-propagation: run `langevin` on `z` (in place) towards the posterior

@@ -20,35 +20,9 @@ use rayon::prelude::*;
 
 use super::matmul::{sgemm_raw, MatRef};
 use super::{part_range, SendPtr};
-
-/// Sizes of one convolution, normalised to 3 spatial axes (depth, height, width).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConvGeom {
-    pub n: usize,
-    pub c_in: usize,
-    pub c_out: usize,
-    /// Input spatial size (unpadded).
-    pub input: [usize; 3],
-    pub kernel: [usize; 3],
-    pub output: [usize; 3],
-    pub stride: [usize; 3],
-    /// Padding before each spatial axis (the padding after is implied by `output`).
-    pub pad: [usize; 3],
-}
+pub use crate::op::ConvGeom;
 
 impl ConvGeom {
-    /// Rows of the unfolded matrix: C_in · kd · kh · kw.
-    pub fn k(&self) -> usize {
-        self.c_in * self.kernel.iter().product::<usize>()
-    }
-    /// Output positions per image.
-    pub fn p(&self) -> usize {
-        self.output.iter().product()
-    }
-    /// Input elements per image.
-    pub fn input_len(&self) -> usize {
-        self.c_in * self.input.iter().product::<usize>()
-    }
     /// Output "rows" (depth × height), each of `output[2]` positions.
     pub(crate) fn rows(&self) -> usize {
         self.output[0] * self.output[1]

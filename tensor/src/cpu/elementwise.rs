@@ -4,80 +4,7 @@ use rayon::prelude::*;
 
 use super::PAR_MIN;
 use crate::layout::Layout;
-
-/// A function applied to every element. Parameters live in the variant (candle-style).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum UnaryOp {
-    Neg,
-    Exp,
-    Log,
-    Sqrt,
-    Square,
-    Abs,
-    Relu,
-    /// `x` for `x > 0`, `slope·x` otherwise.
-    LeakyRelu(f32),
-    Tanh,
-    Sigmoid,
-    /// `mul·x + add`: the scalar forms of add, sub and mul.
-    Affine {
-        mul: f32,
-        add: f32,
-    },
-    /// `x^p`.
-    Powf(f32),
-    /// `min(max(x, lo), hi)`.
-    Clamp(f32, f32),
-    /// 1 where `x > 0`, else 0 (the derivative of relu).
-    Step,
-    /// -1, 0 or 1.
-    Sign,
-    Recip,
-}
-
-impl UnaryOp {
-    #[inline(always)]
-    pub fn apply(self, x: f32) -> f32 {
-        match self {
-            UnaryOp::Neg => -x,
-            UnaryOp::Exp => x.exp(),
-            UnaryOp::Log => x.ln(),
-            UnaryOp::Sqrt => x.sqrt(),
-            UnaryOp::Square => x * x,
-            UnaryOp::Abs => x.abs(),
-            UnaryOp::Relu => x.max(0.0),
-            UnaryOp::LeakyRelu(s) => {
-                if x > 0.0 {
-                    x
-                } else {
-                    s * x
-                }
-            }
-            UnaryOp::Tanh => x.tanh(),
-            UnaryOp::Sigmoid => 1.0 / (1.0 + (-x).exp()),
-            UnaryOp::Affine { mul, add } => mul * x + add,
-            UnaryOp::Powf(p) => x.powf(p),
-            UnaryOp::Clamp(lo, hi) => x.max(lo).min(hi),
-            UnaryOp::Step => {
-                if x > 0.0 {
-                    1.0
-                } else {
-                    0.0
-                }
-            }
-            UnaryOp::Sign => {
-                if x > 0.0 {
-                    1.0
-                } else if x < 0.0 {
-                    -1.0
-                } else {
-                    0.0
-                }
-            }
-            UnaryOp::Recip => 1.0 / x,
-        }
-    }
-}
+use crate::op::{BinaryOp, UnaryOp};
 
 /// `out[i] = op(x[i])`.
 pub fn unary(x: &[f32], op: UnaryOp) -> Vec<f32> {
@@ -98,46 +25,6 @@ fn unary_with<F: Fn(f32) -> f32 + Sync + Send>(x: &[f32], op: F) -> Vec<f32> {
         out.iter_mut().zip(x.iter()).for_each(f);
     }
     out
-}
-
-/// A function of two elements.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinaryOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Maximum,
-    Minimum,
-    /// 1 where `a > b`, else 0.
-    Gt,
-    /// 1 where `a == b`, else 0.
-    Eq,
-    /// `a` where `b > 0`, else 0: the backward of relu in one pass (`g·[y > 0]`).
-    MaskPositive,
-}
-
-impl BinaryOp {
-    #[inline(always)]
-    pub fn apply(self, a: f32, b: f32) -> f32 {
-        match self {
-            BinaryOp::Add => a + b,
-            BinaryOp::Sub => a - b,
-            BinaryOp::Mul => a * b,
-            BinaryOp::Div => a / b,
-            BinaryOp::Maximum => a.max(b),
-            BinaryOp::Minimum => a.min(b),
-            BinaryOp::Gt => f32::from(u8::from(a > b)),
-            BinaryOp::Eq => f32::from(u8::from(a == b)),
-            BinaryOp::MaskPositive => {
-                if b > 0.0 {
-                    a
-                } else {
-                    0.0
-                }
-            }
-        }
-    }
 }
 
 /// `out = op(a, b)` where `a` and `b` are already broadcast to the same shape (strides may be 0).

@@ -12,6 +12,9 @@ pub mod copy;
 pub mod elementwise;
 pub mod matmul;
 pub mod reduce;
+mod storage;
+
+pub use storage::CpuStorage;
 
 /// Below this many elements an elementwise loop runs on one thread.
 pub const PAR_MIN: usize = 1 << 15;

@@ -3,36 +3,7 @@
 use rayon::prelude::*;
 
 use super::{part_range, PAR_MIN};
-
-/// How to combine elements.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReduceOp {
-    Sum,
-    Max,
-}
-
-impl ReduceOp {
-    fn init(self) -> f64 {
-        match self {
-            ReduceOp::Sum => 0.0,
-            ReduceOp::Max => f64::NEG_INFINITY,
-        }
-    }
-    #[inline(always)]
-    fn combine(self, acc: f64, x: f64) -> f64 {
-        match self {
-            ReduceOp::Sum => acc + x,
-            // NaN propagates (as in PyTorch), so a NaN in a chain is never hidden by a max
-            ReduceOp::Max => {
-                if x > acc || x.is_nan() {
-                    x
-                } else {
-                    acc
-                }
-            }
-        }
-    }
-}
+use crate::op::ReduceOp;
 
 /// Reduce all elements to one number. Accumulates in f64 over fixed chunks, so the result
 /// does not depend on the number of threads.

@@ -1,8 +1,9 @@
 //! Elementwise functions of two tensors, with NumPy broadcasting.
 
-use crate::cpu::elementwise::{self, BinaryOp};
-use crate::device::Storage;
+use crate::backend::BackendStorage;
+use crate::device::dispatch2;
 use crate::error::Result;
+use crate::op::BinaryOp;
 use crate::layout::broadcast_shapes;
 use crate::Tensor;
 
@@ -23,11 +24,8 @@ impl Tensor {
         let shape = broadcast_shapes(name, self.shape(), rhs.shape())?;
         let la = self.layout.broadcast_to(&shape)?;
         let lb = rhs.layout.broadcast_to(&shape)?;
-        match (&*self.storage, &*rhs.storage) {
-            (Storage::Cpu(a), Storage::Cpu(b)) => {
-                Ok(Tensor::from_cpu(elementwise::binary((a, &la), (b, &lb), op), &shape))
-            }
-        }
+        let out = dispatch2!(name, &*self.storage, &*rhs.storage, (a, b) => wrap a.binary(&la, b, &lb, op))?;
+        Ok(Tensor::from_storage(out, &shape))
     }
     pub fn add(&self, rhs: &Tensor) -> Result<Tensor> {
         self.zip_with(rhs, BinaryOp::Add)

@@ -7,8 +7,10 @@
 //! padding is the crop taken off the full output `(in − 1)·stride + k`; PyTorch's
 //! `output_padding = op` is a crop of `(p, p − op)`.
 
-use crate::cpu::conv::{self, ConvGeom};
+use crate::backend::BackendStorage;
+use crate::device::{dispatch2, Storage};
 use crate::error::{invalid_shape, Result, TensorError};
+use crate::op::ConvGeom;
 use crate::Tensor;
 
 /// Stride and padding of a convolution (candle-style per-op parameter struct).
@@ -166,14 +168,26 @@ impl Tensor {
         let g = conv_geom("conv", self.shape(), weight.shape(), p, false)?;
         check_bias("conv", bias, g.c_out)?;
         let dims = self.rank() - 2;
-        let y = self.with_cpu_slice(|x| {
-            weight.with_cpu_slice(|w| match bias {
-                Some(b) => b.with_cpu_slice(|b| conv::conv_forward(&g, x, w, Some(b))),
-                None => conv::conv_forward(&g, x, w, None),
-            })
-        });
+        let (x, w) = (self.contiguous_storage(), weight.contiguous_storage());
+        let b = bias.map(|b| b.contiguous_storage());
+        let y = match (&*x, &*w, b.as_deref()) {
+            (Storage::Cpu(x), Storage::Cpu(w), None) => x.conv_forward(w, None, &g).map(Storage::Cpu),
+            (Storage::Cpu(x), Storage::Cpu(w), Some(Storage::Cpu(b))) => x.conv_forward(w, Some(b), &g).map(Storage::Cpu),
+            #[cfg(feature = "cuda")]
+            (Storage::Cuda(x), Storage::Cuda(w), None) => x.conv_forward(w, None, &g).map(Storage::Cuda),
+            #[cfg(feature = "cuda")]
+            (Storage::Cuda(x), Storage::Cuda(w), Some(Storage::Cuda(b))) => {
+                x.conv_forward(w, Some(b), &g).map(Storage::Cuda)
+            }
+            #[allow(unreachable_patterns)]
+            (x, w, _) => Err(TensorError::DeviceMismatch {
+                op: "conv",
+                lhs: x.device().to_string(),
+                rhs: format!("{} (weight or bias)", w.device()),
+            }),
+        }?;
         let shape = [&[g.n, g.c_out][..], &spatial_of(&g, dims)].concat();
-        Ok(Tensor::from_cpu(y, &shape))
+        Ok(Tensor::from_storage(y, &shape))
     }
 
     /// `[N, C_in, L]` ⋆ `[C_out, C_in, k]`.
@@ -198,17 +212,15 @@ impl Tensor {
         let g = conv_geom("conv_transpose", self.shape(), weight.shape(), p, true)?;
         check_bias("conv_transpose", bias, g.c_in)?;
         let dims = self.rank() - 2;
-        let mut y = self.with_cpu_slice(|x| weight.with_cpu_slice(|w| conv::conv_backward_data(&g, x, w)));
+        let (x, w) = (self.contiguous_storage(), weight.contiguous_storage());
+        let y = dispatch2!("conv_transpose", &*x, &*w, (x, w) => wrap x.conv_backward_data(w, &g))?;
         let spatial: Vec<usize> = g.input[3 - dims..].to_vec();
-        if let Some(b) = bias {
-            let plane: usize = spatial.iter().product();
-            let bv = b.to_vec();
-            for (i, chunk) in y.chunks_mut(plane).enumerate() {
-                let v = bv[i % g.c_in];
-                chunk.iter_mut().for_each(|e| *e += v);
-            }
+        let y = Tensor::from_storage(y, &[&[g.n, g.c_in][..], &spatial].concat());
+        match bias {
+            // + b[c] on every position of channel c
+            Some(b) => y.add(&b.reshape(&[[1, g.c_in].as_slice(), &vec![1; dims]].concat())?),
+            None => Ok(y),
         }
-        Ok(Tensor::from_cpu(y, &[&[g.n, g.c_in][..], &spatial].concat()))
     }
     pub fn conv_transpose1d(&self, weight: &Tensor, bias: Option<&Tensor>, p: &ConvParams) -> Result<Tensor> {
         self.expect_rank("conv_transpose1d", 3)?;
@@ -234,8 +246,9 @@ impl Tensor {
                 rhs: input_shape.to_vec(),
             });
         }
-        let dx = self.with_cpu_slice(|dy| weight.with_cpu_slice(|w| conv::conv_backward_data(&g, dy, w)));
-        Ok(Tensor::from_cpu(dx, input_shape))
+        let (dy, w) = (self.contiguous_storage(), weight.contiguous_storage());
+        let dx = dispatch2!("conv_backward_data", &*dy, &*w, (dy, w) => wrap dy.conv_backward_data(w, &g))?;
+        Ok(Tensor::from_storage(dx, input_shape))
     }
 
     /// Gradient of `conv(x, w)` with respect to `w` (shape `weight_shape`), given dy = `dy`
@@ -249,8 +262,9 @@ impl Tensor {
                 rhs: self.shape().to_vec(),
             });
         }
-        let dw = self.with_cpu_slice(|x| dy.with_cpu_slice(|dy| conv::conv_backward_weight(&g, x, dy)));
-        Ok(Tensor::from_cpu(dw, weight_shape))
+        let (x, dy) = (self.contiguous_storage(), dy.contiguous_storage());
+        let dw = dispatch2!("conv_backward_weight", &*x, &*dy, (x, dy) => wrap x.conv_backward_weight(dy, &g))?;
+        Ok(Tensor::from_storage(dw, weight_shape))
     }
 
     fn expect_rank(&self, op: &'static str, rank: usize) -> Result<()> {

@@ -3,8 +3,13 @@
 //! If the storage is shared with another tensor (or this is a view), it is copied first
 //! (copy-on-write), so an in-place update never changes a tensor someone else holds.
 
-use crate::cpu::elementwise::{self, UnaryOp};
+use rand::RngCore;
+
+use crate::backend::BackendStorage;
+use crate::device::{dispatch, dispatch2, Storage};
 use crate::error::{Result, TensorError};
+use crate::op::UnaryOp;
+use crate::tensor::device_ok;
 use crate::Tensor;
 
 impl Tensor {
@@ -18,20 +23,12 @@ impl Tensor {
     /// `self ← self + alpha·x` (BLAS axpy).
     pub fn axpy_(&mut self, alpha: f32, x: &Tensor) -> Result<()> {
         self.same_shape("axpy_", x)?;
-        let xv = x.contiguous();
-        xv.with_cpu_slice(|xs| elementwise::axpy(self.cpu_data_mut(), alpha, xs));
-        Ok(())
+        dispatch2!("axpy_", self.storage_mut(), &*x.storage, (y, xs) => y.axpy_(alpha, xs, &x.layout))
     }
 
     /// `self ← op(self)`.
     pub fn map_(&mut self, op: UnaryOp) {
-        let d = self.cpu_data_mut();
-        if d.len() >= crate::cpu::PAR_MIN {
-            use rayon::prelude::*;
-            d.par_iter_mut().for_each(|v| *v = op.apply(*v));
-        } else {
-            d.iter_mut().for_each(|v| *v = op.apply(*v));
-        }
+        device_ok("map_", dispatch!(self.storage_mut(), s => s.map_(op)))
     }
 
     /// `self ← a·self`.
@@ -42,25 +39,38 @@ impl Tensor {
     /// `self ← src` (elementwise copy; shapes must match).
     pub fn assign_(&mut self, src: &Tensor) -> Result<()> {
         self.same_shape("assign_", src)?;
-        let s = src.contiguous();
-        s.with_cpu_slice(|xs| self.cpu_data_mut().copy_from_slice(xs));
-        Ok(())
+        dispatch2!("assign_", self.storage_mut(), &*src.storage, (d, s) => d.assign_(s, &src.layout))
     }
 
     /// `self ← where(mask ≠ 0, src, self)`: overwrite the entries that `mask` marks.
     pub fn masked_assign_(&mut self, mask: &Tensor, src: &Tensor) -> Result<()> {
         self.same_shape("masked_assign_", src)?;
         self.same_shape("masked_assign_", mask)?;
-        let (m, s) = (mask.contiguous(), src.contiguous());
-        m.with_cpu_slice(|ms| {
-            s.with_cpu_slice(|ss| {
-                for ((d, &mv), &sv) in self.cpu_data_mut().iter_mut().zip(ms).zip(ss) {
-                    if mv != 0.0 {
-                        *d = sv;
-                    }
-                }
-            })
-        });
-        Ok(())
+        let (lm, ls) = (&mask.layout, &src.layout);
+        match (self.storage_mut(), &*mask.storage, &*src.storage) {
+            (Storage::Cpu(d), Storage::Cpu(m), Storage::Cpu(s)) => d.masked_assign_(m, lm, s, ls),
+            #[cfg(feature = "cuda")]
+            (Storage::Cuda(d), Storage::Cuda(m), Storage::Cuda(s)) => d.masked_assign_(m, lm, s, ls),
+            #[allow(unreachable_patterns)]
+            (d, m, _) => Err(TensorError::DeviceMismatch {
+                op: "masked_assign_",
+                lhs: d.device().to_string(),
+                rhs: m.device().to_string(),
+            }),
+        }
+    }
+
+    /// One Langevin step in one pass: `self ← self + a·g + b·ξ`, `ξ ~ N(0, I)` from `rng`
+    /// (`a = δ²/2`, `b = δ`, g the gradient of the log density).
+    pub fn langevin_<R: RngCore + ?Sized>(&mut self, a: f32, g: &Tensor, b: f32, mut rng: &mut R) -> Result<()> {
+        self.same_shape("langevin_", g)?;
+        let rng: &mut dyn RngCore = &mut rng;
+        dispatch2!("langevin_", self.storage_mut(), &*g.storage, (x, gs) => x.langevin_(a, Some((gs, &g.layout)), b, rng))
+    }
+
+    /// `self ← self + std·N(0, I)`, in place (the noise term of a Langevin step).
+    pub fn add_randn_<R: RngCore + ?Sized>(&mut self, std: f32, mut rng: &mut R) {
+        let rng: &mut dyn RngCore = &mut rng;
+        device_ok("add_randn_", dispatch!(self.storage_mut(), x => x.langevin_(0.0, None, std, rng)))
     }
 }

@@ -1,7 +1,10 @@
 //! Reductions: sum, mean and max over all elements or over given axes.
 
-use crate::cpu::reduce::{self, ReduceOp};
+use crate::backend::BackendStorage;
+use crate::device::dispatch;
 use crate::error::{invalid_arg, Result};
+use crate::op::ReduceOp;
+use crate::tensor::device_ok;
 use crate::Tensor;
 
 impl Tensor {
@@ -14,7 +17,7 @@ impl Tensor {
             }
             reduced[a] = true;
         }
-        let data = self.with_cpu_slice(|x| reduce::reduce_axes(x, self.shape(), &reduced, op));
+        let out = dispatch!(&*self.storage, s => wrap s.reduce_axes(&self.layout, &reduced, op))?;
         let shape: Vec<usize> = self
             .shape()
             .iter()
@@ -25,7 +28,7 @@ impl Tensor {
                 (true, false) => None,
             })
             .collect();
-        Ok(Tensor::from_cpu(data, &shape))
+        Ok(Tensor::from_storage(out, &shape))
     }
 
     /// Sum over `axes`; with `keepdim` the reduced axes stay with size 1.
@@ -41,18 +44,22 @@ impl Tensor {
         let count: usize = axes.iter().filter_map(|&a| self.shape().get(a)).product();
         Ok(self.sum(axes, keepdim)?.mul_scalar(1.0 / count.max(1) as f32))
     }
-    /// Sum of every element (a 0-d tensor). Accumulated in f64.
+    /// `op` over every element, as a number on the host.
+    fn reduce_all(&self, op: ReduceOp) -> f32 {
+        device_ok("reduce_all", dispatch!(&*self.storage, s => s.reduce_all(&self.layout, op)))
+    }
+    /// Sum of every element (a 0-d tensor on this tensor's device). Accumulated in f64.
     pub fn sum_all(&self) -> Tensor {
-        Tensor::scalar(self.with_cpu_slice(|x| reduce::reduce_all(x, ReduceOp::Sum)))
+        self.scalar_beside(self.reduce_all(ReduceOp::Sum))
     }
     /// Mean of every element (a 0-d tensor).
     pub fn mean_all(&self) -> Tensor {
         let n = self.numel().max(1) as f32;
-        Tensor::scalar(self.with_cpu_slice(|x| reduce::reduce_all(x, ReduceOp::Sum)) / n)
+        self.scalar_beside(self.reduce_all(ReduceOp::Sum) / n)
     }
     /// Largest element (a 0-d tensor; −∞ for an empty tensor).
     pub fn max_all(&self) -> Tensor {
-        Tensor::scalar(self.with_cpu_slice(|x| reduce::reduce_all(x, ReduceOp::Max)))
+        self.scalar_beside(self.reduce_all(ReduceOp::Max))
     }
     /// Sum over every axis but the first: one number per example/chain, shape `[N]`.
     pub fn sum_per_example(&self) -> Result<Tensor> {

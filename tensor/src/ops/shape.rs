@@ -1,6 +1,9 @@
 //! Ops that rearrange elements: concatenation, stacking and constant padding.
 
-use crate::cpu::copy;
+use std::sync::Arc;
+
+use crate::backend::BackendStorage;
+use crate::device::{dispatch, Storage};
 use crate::error::{invalid_arg, Result, TensorError};
 use crate::Tensor;
 
@@ -22,13 +25,41 @@ impl Tensor {
                 });
             }
         }
-        let parts: Vec<Tensor> = tensors.iter().map(|t| t.contiguous()).collect();
-        let vecs: Vec<Vec<f32>> = parts.iter().map(|t| t.to_vec()).collect();
-        let slices: Vec<&[f32]> = vecs.iter().map(|v| v.as_slice()).collect();
-        let shapes: Vec<Vec<usize>> = parts.iter().map(|t| t.shape().to_vec()).collect();
+        let device = first.device();
+        let parts: Vec<Arc<Storage>> = tensors.iter().map(|t| t.contiguous_storage()).collect();
+        let shapes: Vec<Vec<usize>> = tensors.iter().map(|t| t.shape().to_vec()).collect();
         let mut shape = first.shape().to_vec();
         shape[axis] = shapes.iter().map(|s| s[axis]).sum();
-        Ok(Tensor::from_cpu(copy::cat(&slices, &shapes, axis), &shape))
+        let mismatch = |s: &Storage| TensorError::DeviceMismatch {
+            op: "cat",
+            lhs: device.to_string(),
+            rhs: s.device().to_string(),
+        };
+        let out = match &*parts[0] {
+            Storage::Cpu(_) => {
+                let bufs = parts
+                    .iter()
+                    .map(|p| match &**p {
+                        Storage::Cpu(b) => Ok(b),
+                        #[allow(unreachable_patterns)]
+                        other => Err(mismatch(other)),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Storage::Cpu(crate::cpu::CpuStorage::cat(&bufs, &shapes, axis)?)
+            }
+            #[cfg(feature = "cuda")]
+            Storage::Cuda(_) => {
+                let bufs = parts
+                    .iter()
+                    .map(|p| match &**p {
+                        Storage::Cuda(b) => Ok(b),
+                        other => Err(mismatch(other)),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Storage::Cuda(crate::cuda::CudaStorage::cat(&bufs, &shapes, axis)?)
+            }
+        };
+        Ok(Tensor::from_storage(out, &shape))
     }
 
     /// Join same-shape tensors along a new `axis`.
@@ -45,7 +76,8 @@ impl Tensor {
         }
         let mut all = vec![(0, 0); self.rank() - pads.len()];
         all.extend_from_slice(pads);
-        let (data, shape) = self.with_cpu_slice(|x| copy::pad(x, self.shape(), &all, value));
-        Ok(Tensor::from_cpu(data, &shape))
+        let shape: Vec<usize> = self.shape().iter().zip(&all).map(|(&d, &(b, e))| d + b + e).collect();
+        let out = dispatch!(&*self.contiguous_storage(), s => wrap s.pad(self.shape(), &all, value))?;
+        Ok(Tensor::from_storage(out, &shape))
     }
 }

@@ -1,15 +1,16 @@
 //! Elementwise functions of one tensor: `y = op(x)`.
 
-use crate::cpu::elementwise::{self, UnaryOp};
-use crate::device::Storage;
+use crate::backend::BackendStorage;
+use crate::device::dispatch;
+use crate::op::UnaryOp;
+use crate::tensor::device_ok;
 use crate::Tensor;
 
 impl Tensor {
     /// Apply `op` to every element.
     pub fn map(&self, op: UnaryOp) -> Tensor {
-        match &*self.storage {
-            Storage::Cpu(_) => self.with_cpu_slice(|x| Tensor::from_cpu(elementwise::unary(x, op), self.shape())),
-        }
+        let out = device_ok("map", dispatch!(&*self.storage, s => wrap s.unary(&self.layout, op)));
+        Tensor::from_storage(out, self.shape())
     }
     pub fn neg(&self) -> Tensor {
         self.map(UnaryOp::Neg)
@@ -81,6 +82,6 @@ impl Tensor {
 
     /// Index of the first NaN or ±Inf element (row-major), if any.
     pub fn first_non_finite(&self) -> Option<usize> {
-        self.with_cpu_slice(|x| x.iter().position(|v| !v.is_finite()))
+        device_ok("first_non_finite", dispatch!(&*self.storage, s => s.first_non_finite(&self.layout)))
     }
 }

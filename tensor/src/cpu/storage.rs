@@ -1,0 +1,170 @@
+//! [`CpuStorage`]: the CPU backend behind the seam. Each method hands its slices to a kernel
+//! in this folder.
+
+use ndarray::IxDyn;
+use ndarray_rand::RandomExt;
+use rand::{Rng, RngCore};
+use rand_distr::{Normal, StandardNormal, Uniform};
+use rayon::prelude::*;
+
+use super::matmul::{self, MatRef};
+use super::{conv, copy, elementwise, reduce, SendPtr, PAR_MIN};
+use crate::backend::{BackendStorage, MatmulDims};
+use crate::device::Device;
+use crate::error::{invalid_arg, Result};
+use crate::layout::Layout;
+use crate::op::{BinaryOp, ConvGeom, ReduceOp, UnaryOp};
+
+/// A row-major `f32` buffer in host memory.
+#[derive(Clone, Debug, Default)]
+pub struct CpuStorage(pub Vec<f32>);
+
+impl CpuStorage {
+    /// The elements `l` selects, borrowed when contiguous, copied otherwise.
+    fn with_slice<R>(&self, l: &Layout, f: impl FnOnce(&[f32]) -> R) -> R {
+        if l.is_contiguous() {
+            f(&self.0[l.offset()..l.offset() + l.numel()])
+        } else {
+            f(&elementwise::strided_copy(&self.0, l))
+        }
+    }
+
+    fn mat<'a>(&'a self, l: &Layout, offset: usize, axis: usize) -> MatRef<'a> {
+        MatRef { data: &self.0, offset, row_stride: l.strides()[axis], col_stride: l.strides()[axis + 1] }
+    }
+}
+
+/// Offset of batch entry `i` (row-major over `batch`) in a layout whose first axes are `batch`.
+fn batch_offset(l: &Layout, batch: &[usize], mut i: usize) -> usize {
+    let mut o = l.offset();
+    for ax in (0..batch.len()).rev() {
+        o += (i % batch[ax]) * l.strides()[ax];
+        i /= batch[ax];
+    }
+    o
+}
+
+impl BackendStorage for CpuStorage {
+    fn device(&self) -> Device {
+        Device::Cpu
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn from_host(_: &Device, data: Vec<f32>) -> Result<Self> {
+        Ok(CpuStorage(data))
+    }
+    fn full(_: &Device, len: usize, v: f32) -> Result<Self> {
+        Ok(CpuStorage(vec![v; len]))
+    }
+    fn to_host(&self, l: &Layout) -> Result<Vec<f32>> {
+        Ok(self.with_slice(l, |s| s.to_vec()))
+    }
+    fn copy_strided(&self, l: &Layout) -> Result<Self> {
+        self.to_host(l).map(CpuStorage)
+    }
+
+    fn unary(&self, l: &Layout, op: UnaryOp) -> Result<Self> {
+        Ok(CpuStorage(self.with_slice(l, |x| elementwise::unary(x, op))))
+    }
+    fn binary(&self, la: &Layout, rhs: &Self, lb: &Layout, op: BinaryOp) -> Result<Self> {
+        Ok(CpuStorage(elementwise::binary((&self.0, la), (&rhs.0, lb), op)))
+    }
+
+    fn reduce_axes(&self, l: &Layout, reduced: &[bool], op: ReduceOp) -> Result<Self> {
+        Ok(CpuStorage(self.with_slice(l, |x| reduce::reduce_axes(x, l.shape(), reduced, op))))
+    }
+    fn reduce_all(&self, l: &Layout, op: ReduceOp) -> Result<f32> {
+        Ok(self.with_slice(l, |x| reduce::reduce_all(x, op)))
+    }
+    fn first_non_finite(&self, l: &Layout) -> Result<Option<usize>> {
+        Ok(self.with_slice(l, |x| x.iter().position(|v| !v.is_finite())))
+    }
+
+    fn matmul(&self, la: &Layout, rhs: &Self, lb: &Layout, d: &MatmulDims) -> Result<Self> {
+        let (m, k, n, r) = (d.m, d.k, d.n, d.batch.len());
+        if r == 0 {
+            let (a, b) = (self.mat(la, la.offset(), 0), rhs.mat(lb, lb.offset(), 0));
+            return Ok(CpuStorage(matmul::matmul(m, k, n, a, b)));
+        }
+        // one single-threaded sgemm per batch entry, entries in parallel
+        let nb: usize = d.batch.iter().product();
+        let mut out = vec![0.0f32; nb * m * n];
+        let op = SendPtr(out.as_mut_ptr());
+        (0..nb).into_par_iter().for_each(|i| {
+            let a = self.mat(la, batch_offset(la, &d.batch, i), r);
+            let b = rhs.mat(lb, batch_offset(lb, &d.batch, i), r);
+            // SAFETY: batch entry i writes its own m×n block of `out`.
+            unsafe { matmul::sgemm_raw(m, k, n, 1.0, a, b, 0.0, op.get().add(i * m * n), n, 1) };
+        });
+        Ok(CpuStorage(out))
+    }
+    fn conv_forward(&self, w: &Self, bias: Option<&Self>, g: &ConvGeom) -> Result<Self> {
+        Ok(CpuStorage(conv::conv_forward(g, &self.0, &w.0, bias.map(|b| b.0.as_slice()))))
+    }
+    fn conv_backward_data(&self, w: &Self, g: &ConvGeom) -> Result<Self> {
+        Ok(CpuStorage(conv::conv_backward_data(g, &self.0, &w.0)))
+    }
+    fn conv_backward_weight(&self, dy: &Self, g: &ConvGeom) -> Result<Self> {
+        Ok(CpuStorage(conv::conv_backward_weight(g, &self.0, &dy.0)))
+    }
+
+    fn cat(parts: &[&Self], shapes: &[Vec<usize>], axis: usize) -> Result<Self> {
+        let slices: Vec<&[f32]> = parts.iter().map(|p| p.0.as_slice()).collect();
+        Ok(CpuStorage(copy::cat(&slices, shapes, axis)))
+    }
+    fn pad(&self, shape: &[usize], pads: &[(usize, usize)], value: f32) -> Result<Self> {
+        Ok(CpuStorage(copy::pad(&self.0, shape, pads, value).0))
+    }
+
+    fn axpy_(&mut self, alpha: f32, x: &Self, lx: &Layout) -> Result<()> {
+        x.with_slice(lx, |xs| elementwise::axpy(&mut self.0, alpha, xs));
+        Ok(())
+    }
+    fn map_(&mut self, op: UnaryOp) -> Result<()> {
+        if self.0.len() >= PAR_MIN {
+            self.0.par_iter_mut().for_each(|v| *v = op.apply(*v));
+        } else {
+            self.0.iter_mut().for_each(|v| *v = op.apply(*v));
+        }
+        Ok(())
+    }
+    fn assign_(&mut self, src: &Self, ls: &Layout) -> Result<()> {
+        src.with_slice(ls, |s| self.0.copy_from_slice(s));
+        Ok(())
+    }
+    fn masked_assign_(&mut self, mask: &Self, lm: &Layout, src: &Self, ls: &Layout) -> Result<()> {
+        mask.with_slice(lm, |ms| {
+            src.with_slice(ls, |ss| {
+                for ((d, &mv), &sv) in self.0.iter_mut().zip(ms).zip(ss) {
+                    if mv != 0.0 {
+                        *d = sv;
+                    }
+                }
+            })
+        });
+        Ok(())
+    }
+    /// The drift pass, then the noise drawn element by element in row-major order (one
+    /// stream: the numbers do not depend on the thread count).
+    fn langevin_(&mut self, a: f32, g: Option<(&Self, &Layout)>, b: f32, rng: &mut dyn RngCore) -> Result<()> {
+        if let Some((g, lg)) = g {
+            self.axpy_(a, g, lg)?;
+        }
+        for v in &mut self.0 {
+            let z: f32 = rng.sample(StandardNormal);
+            *v += b * z;
+        }
+        Ok(())
+    }
+
+    fn randn(_: &Device, shape: &[usize], mean: f32, std: f32, rng: &mut dyn RngCore) -> Result<Self> {
+        let dist = Normal::new(mean, std).map_err(|e| invalid_arg("randn", format!("std {std}: {e}")))?;
+        Ok(CpuStorage(ndarray::Array::random_using(IxDyn(shape), dist, rng).into_raw_vec_and_offset().0))
+    }
+    fn rand_uniform(_: &Device, shape: &[usize], lo: f32, hi: f32, rng: &mut dyn RngCore) -> Result<Self> {
+        let dist = Uniform::new(lo, hi).map_err(|e| invalid_arg("rand_uniform", format!("[{lo}, {hi}): {e}")))?;
+        Ok(CpuStorage(ndarray::Array::random_using(IxDyn(shape), dist, rng).into_raw_vec_and_offset().0))
+    }
+}

@@ -1,0 +1,179 @@
+//! The op vocabulary shared by every backend: what an op computes, not how.
+//!
+//! A backend ([`crate::backend::BackendStorage`]) receives these values and runs its own
+//! kernel; the `apply` methods here are the reference semantics, one element at a time (the
+//! CPU backend calls them, the CUDA kernels mirror them, the tests compare against them).
+
+/// A function applied to every element. Parameters live in the variant (candle-style).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UnaryOp {
+    Neg,
+    Exp,
+    Log,
+    Sqrt,
+    Square,
+    Abs,
+    Relu,
+    /// `x` for `x > 0`, `slope·x` otherwise.
+    LeakyRelu(f32),
+    Tanh,
+    Sigmoid,
+    /// `mul·x + add`: the scalar forms of add, sub and mul.
+    Affine {
+        mul: f32,
+        add: f32,
+    },
+    /// `x^p`.
+    Powf(f32),
+    /// `min(max(x, lo), hi)`.
+    Clamp(f32, f32),
+    /// 1 where `x > 0`, else 0 (the derivative of relu).
+    Step,
+    /// -1, 0 or 1.
+    Sign,
+    Recip,
+}
+
+impl UnaryOp {
+    #[inline(always)]
+    pub fn apply(self, x: f32) -> f32 {
+        match self {
+            UnaryOp::Neg => -x,
+            UnaryOp::Exp => x.exp(),
+            UnaryOp::Log => x.ln(),
+            UnaryOp::Sqrt => x.sqrt(),
+            UnaryOp::Square => x * x,
+            UnaryOp::Abs => x.abs(),
+            UnaryOp::Relu => x.max(0.0),
+            UnaryOp::LeakyRelu(s) => {
+                if x > 0.0 {
+                    x
+                } else {
+                    s * x
+                }
+            }
+            UnaryOp::Tanh => x.tanh(),
+            UnaryOp::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            UnaryOp::Affine { mul, add } => mul * x + add,
+            UnaryOp::Powf(p) => x.powf(p),
+            UnaryOp::Clamp(lo, hi) => x.max(lo).min(hi),
+            UnaryOp::Step => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            UnaryOp::Sign => {
+                if x > 0.0 {
+                    1.0
+                } else if x < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                }
+            }
+            UnaryOp::Recip => 1.0 / x,
+        }
+    }
+}
+
+/// A function of two elements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Maximum,
+    Minimum,
+    /// 1 where `a > b`, else 0.
+    Gt,
+    /// 1 where `a == b`, else 0.
+    Eq,
+    /// `a` where `b > 0`, else 0: the backward of relu in one pass (`g·[y > 0]`).
+    MaskPositive,
+}
+
+impl BinaryOp {
+    #[inline(always)]
+    pub fn apply(self, a: f32, b: f32) -> f32 {
+        match self {
+            BinaryOp::Add => a + b,
+            BinaryOp::Sub => a - b,
+            BinaryOp::Mul => a * b,
+            BinaryOp::Div => a / b,
+            BinaryOp::Maximum => a.max(b),
+            BinaryOp::Minimum => a.min(b),
+            BinaryOp::Gt => f32::from(u8::from(a > b)),
+            BinaryOp::Eq => f32::from(u8::from(a == b)),
+            BinaryOp::MaskPositive => {
+                if b > 0.0 {
+                    a
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+}
+
+/// How to combine elements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReduceOp {
+    Sum,
+    Max,
+}
+
+impl ReduceOp {
+    pub fn init(self) -> f64 {
+        match self {
+            ReduceOp::Sum => 0.0,
+            ReduceOp::Max => f64::NEG_INFINITY,
+        }
+    }
+    #[inline(always)]
+    pub fn combine(self, acc: f64, x: f64) -> f64 {
+        match self {
+            ReduceOp::Sum => acc + x,
+            // NaN propagates (as in PyTorch), so a NaN in a chain is never hidden by a max
+            ReduceOp::Max => {
+                if x > acc || x.is_nan() {
+                    x
+                } else {
+                    acc
+                }
+            }
+        }
+    }
+}
+
+/// Sizes of one convolution, normalised to 3 spatial axes (depth, height, width).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConvGeom {
+    pub n: usize,
+    pub c_in: usize,
+    pub c_out: usize,
+    /// Input spatial size (unpadded).
+    pub input: [usize; 3],
+    pub kernel: [usize; 3],
+    pub output: [usize; 3],
+    pub stride: [usize; 3],
+    /// Padding before each spatial axis (the padding after is implied by `output`).
+    pub pad: [usize; 3],
+}
+
+impl ConvGeom {
+    /// Rows of the unfolded matrix: C_in · kd · kh · kw.
+    pub fn k(&self) -> usize {
+        self.c_in * self.kernel.iter().product::<usize>()
+    }
+    /// Output positions per image.
+    pub fn p(&self) -> usize {
+        self.output.iter().product()
+    }
+    /// Input elements per image.
+    pub fn input_len(&self) -> usize {
+        self.c_in * self.input.iter().product::<usize>()
+    }
+}

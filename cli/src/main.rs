@@ -65,6 +65,9 @@ enum Command {
         /// Output file (a grid PNG; a WAV for sound models).
         #[arg(long, default_value = "samples.png")]
         out: PathBuf,
+        /// Where to compute (default: the run's device): cpu, cuda or cuda:N.
+        #[arg(long)]
+        device: Option<String>,
     },
     /// Print a configuration with every field filled in (edit it and pass it to `train`).
     Config {
@@ -96,8 +99,8 @@ fn main() -> Result<()> {
                 s.out.join("report.html").display()
             );
         }
-        Command::Sample { checkpoint, steps, chains, start, seed, out } => {
-            sample::sample(&checkpoint, sample::Request { steps, chains, start, seed }, &out)?;
+        Command::Sample { checkpoint, steps, chains, start, seed, out, device } => {
+            sample::sample(&checkpoint, sample::Request { steps, chains, start, seed, device }, &out)?;
             println!("wrote {}", out.display());
         }
         Command::Config { preset } => print!("{}", presets::preset(&preset)?.to_toml()?),

@@ -24,7 +24,7 @@ pub enum Start {
 }
 
 /// What to draw.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Request {
     /// Descriptor and CoopNets: Langevin steps to run.
     pub steps: usize,
@@ -32,6 +32,8 @@ pub struct Request {
     pub chains: Option<usize>,
     pub start: Start,
     pub seed: u64,
+    /// Where to compute (default: the run's `run.device`).
+    pub device: Option<String>,
 }
 
 /// Load the model of `checkpoint` (any of its files, or its prefix), draw as `req` says and
@@ -46,11 +48,17 @@ pub fn sample(checkpoint: &Path, req: Request, out: &Path) -> Result<Tensor> {
         .with_context(|| format!("{}: no data_shape", side.display()))?;
     let n = meta["examples"].as_u64().with_context(|| format!("{}: no examples count", side.display()))? as usize;
     let mut rng = rng_from_seed(req.seed);
+    let mut run = cfg.run.clone();
+    if let Some(d) = &req.device {
+        run.device = d.clone();
+    }
+    let device = crate::data::device(&run)?;
+    let restore = |learner: &mut dyn Learner| restore(&prefix, learner, &device);
     let y = match &cfg.model {
         ModelConfig::Descriptor(d) => {
             let slots = crate::train::batches_per_epoch(n, cfg.run.batch_size);
             let mut dl = build::descriptor(d, &cfg.run, &example, slots)?;
-            restore(&prefix, &mut dl)?;
+            restore(&mut dl)?;
             // the net as it was in the checkpoint's last iteration (layer-wise growth)
             dl.grow_to(meta["iteration"].as_u64().unwrap_or(0).saturating_sub(1) as usize)?;
             let mut y = match (req.start, req.chains) {
@@ -61,7 +69,9 @@ pub fn sample(checkpoint: &Path, req: Request, out: &Path) -> Result<Tensor> {
                     )
                 }
                 (Start::Chains, _) => dl.chains.clone(),
-                (Start::Zeros, k) => Tensor::zeros(&[&[k.unwrap_or(cfg.run.chains).max(1)][..], &example].concat()),
+                (Start::Zeros, k) => {
+                    Tensor::zeros_on(&[&[k.unwrap_or(cfg.run.chains).max(1)][..], &example].concat(), &device)?
+                }
             };
             let mut target = DescriptorTarget::new(&dl.descriptor);
             Langevin::new(d.learn.step_size, req.steps).run(&mut target, &mut y, &mut rng)?;
@@ -69,7 +79,7 @@ pub fn sample(checkpoint: &Path, req: Request, out: &Path) -> Result<Tensor> {
         }
         ModelConfig::Generator(g) => {
             let mut gl = build::generator(g, &cfg.run, &example, n)?;
-            restore(&prefix, &mut gl)?;
+            restore(&mut gl)?;
             if cfg.data.patch > 0 && cfg.data.size > 0 && g.net.fc.is_none() {
                 let whole = vec![cfg.data.size; example.len() - 1];
                 gl.sample_latent = build::sample_latent(&gl.sample_latent, cfg.data.patch, &whole);
@@ -78,7 +88,7 @@ pub fn sample(checkpoint: &Path, req: Request, out: &Path) -> Result<Tensor> {
         }
         ModelConfig::Coopnets(c) => {
             let mut cl = build::coopnets(c, &cfg.run, &example)?;
-            restore(&prefix, &mut cl)?;
+            restore(&mut cl)?;
             let (_, proposals) = cl.propose(req.chains.unwrap_or(cfg.run.chains).max(1), &mut rng)?;
             let media = Media::of(&cfg.data);
             media.save_all(out_dir(out), &format!("{}_generator", stem(out)), &proposals)?;
@@ -100,9 +110,11 @@ fn stem(out: &Path) -> &str {
     out.file_stem().and_then(|s| s.to_str()).unwrap_or("samples")
 }
 
-/// Load the checkpoint at `prefix` into `learner`: weights, optimizer and run state.
-fn restore<L: Learner>(prefix: &Path, learner: &mut L) -> Result<()> {
+/// Load the checkpoint at `prefix` into `learner` (weights, optimizer and run state) and
+/// move it to `device`.
+fn restore(prefix: &Path, learner: &mut dyn Learner, device: &tensor::Device) -> Result<()> {
     let loaded = nn::checkpoint::parts::load(prefix, &mut learner.parts_mut())?;
     learner.load_state(&loaded.extras).with_context(|| format!("restoring the run state of {}", prefix.display()))?;
+    learner.to_device(device).with_context(|| format!("moving the model to {device}"))?;
     Ok(())
 }

@@ -77,12 +77,12 @@ pub fn train_learner<L: Learner + ?Sized>(
     if cfg.data.scaling == datasets::Scaling::DataMean {
         bail!("data.scaling = \"data_mean\" must be resolved first (crate::data::resolve_scaling), so that samples map back to pixels");
     }
+    let device = crate::data::device(&cfg.run)?;
     if !run_dir::checkpoints(out).is_empty() && !opts.resume {
         bail!("{} already holds a run; pass --resume to continue it or choose another --out", out.display());
     }
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let names: Vec<&str> = learner.stats().iter().map(|s| s.name).collect();
-    let device = crate::data::device(&cfg.run)?;
     let (start, mut rows) =
         if opts.resume { checkpoint::resume(out, cfg, learner, &names, &obs.data)? } else { (0, vec![]) };
     learner.to_device(&device).with_context(|| format!("moving the model to {device}"))?;

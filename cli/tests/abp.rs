@@ -74,8 +74,12 @@ fn the_generator_learns_digits_and_writes_the_common_run_folder() {
     assert!(state.keys().any(|k| k.starts_with("optim.generator.adam.m.")));
     // samples from the checkpoint: g(Z) for fresh Z
     use coopnets_cli::sample::{sample, Request, Start};
-    let y =
-        sample(&ck, Request { steps: 0, chains: Some(5), start: Start::Zeros, seed: 3 }, &out.join("s.png")).unwrap();
+    let y = sample(
+        &ck,
+        Request { steps: 0, chains: Some(5), start: Start::Zeros, seed: 3, device: None },
+        &out.join("s.png"),
+    )
+    .unwrap();
     assert_eq!(y.shape(), &[5, 1, 28, 28]);
     assert!(y.to_vec().iter().all(|v| (-1.0..=1.0).contains(v)), "tanh output");
 }

@@ -102,8 +102,12 @@ fn a_resumed_coopnets_run_reaches_the_same_numbers_and_samples_from_its_checkpoi
         }
     }
     use coopnets_cli::sample::{sample, Request, Start};
-    let y = sample(&ck, Request { steps: 5, chains: Some(4), start: Start::Zeros, seed: 3 }, &resumed.join("s.png"))
-        .unwrap();
+    let y = sample(
+        &ck,
+        Request { steps: 5, chains: Some(4), start: Start::Zeros, seed: 3, device: None },
+        &resumed.join("s.png"),
+    )
+    .unwrap();
     assert_eq!(y.shape(), &[4, 1, 28, 28]);
     assert!(resumed.join("s.png").exists() && resumed.join("s_generator.png").exists());
 }

@@ -160,6 +160,16 @@ fn bad_input_is_a_clear_error() {
     let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &tmp("small"), false, false).unwrap_err());
     assert!(msg.contains("does not fit"), "{msg}");
     assert!(RunConfig::from_toml("[data]\nsize = \"big\"").is_err());
+    // a device this build or machine does not have: named, never a silent CPU run
+    let mut cfg = tiny();
+    cfg.run.device = "cuda:7".into();
+    if tensor::Device::parse("cuda:7").is_err() {
+        let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &tmp("nocuda"), false, false).unwrap_err());
+        assert!(msg.contains("run.device") && msg.contains("cuda:7"), "{msg}");
+    }
+    cfg.run.device = "tpu".into();
+    let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &tmp("tpu"), false, false).unwrap_err());
+    assert!(msg.contains("expected cpu, cuda or cuda:N"), "{msg}");
 }
 
 #[test]
@@ -169,15 +179,15 @@ fn sampling_from_a_checkpoint() {
     let (_, ck) = run_dir::checkpoints(&out).pop().unwrap();
     let png = out.join("samples.png");
     use coopnets_cli::sample::{sample, Request, Start};
-    let req = Request { steps: 5, chains: Some(3), start: Start::Zeros, seed: 1 };
-    let y = sample(&ck.with_extension("json"), req, &png).unwrap();
+    let req = Request { steps: 5, chains: Some(3), start: Start::Zeros, seed: 1, device: None };
+    let y = sample(&ck.with_extension("json"), req.clone(), &png).unwrap();
     assert_eq!(y.shape(), &[3, 1, 24, 24]); // the default texture is grey
     assert!(png.exists());
     // from the saved chains: with 0 steps exactly the checkpoint's chains come back
     let saved = nn::checkpoint::read_tensors(&nn::checkpoint::parts::state_path(&ck)).unwrap()["extra.chains"].clone();
-    let y = sample(&ck, Request { steps: 0, chains: None, start: Start::Chains, seed: 1 }, &png).unwrap();
+    let y = sample(&ck, Request { steps: 0, chains: None, start: Start::Chains, seed: 1, device: None }, &png).unwrap();
     assert_eq!(y.to_vec(), saved.to_vec(), "sampling starts from the loaded chains");
-    let refused = sample(&ck, Request { steps: 1, chains: Some(5), start: Start::Chains, seed: 1 }, &png);
+    let refused = sample(&ck, Request { steps: 1, chains: Some(5), start: Start::Chains, seed: 1, device: None }, &png);
     assert!(format!("{:#}", refused.unwrap_err()).contains("holds 2 chains"));
     assert!(sample(&out.join("nope.json"), req, &png).is_err());
 }

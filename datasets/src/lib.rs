@@ -64,12 +64,20 @@ pub use video::{
     batch_videos, load_frames, load_gif, load_gif_delays_ms, load_video, save_frames, save_gif, unbatch_video,
 };
 
-/// The repository's `data/` folder (found from this crate's manifest directory at compile
-/// time), where the shipped textures, digits, audio clips and video frames live.
+/// The repository's `data/` folder, where the shipped textures, digits, audio clips and video
+/// frames live: `$COOPNETS_DATA` if set, else the build tree's `data/` (found from this
+/// crate's manifest directory at compile time) if it is there, else `data/` under the
+/// working directory (a binary moved to another machine, run from a checkout).
 pub fn data_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("COOPNETS_DATA") {
+        return PathBuf::from(d);
+    }
     let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    match crate_dir.parent() {
-        Some(root) => root.join("data"),
-        None => crate_dir.join("..").join("data"),
+    let built = crate_dir.parent().map_or_else(|| crate_dir.join("..").join("data"), |root| root.join("data"));
+    if built.is_dir() {
+        built
+    } else {
+        // a moved or installed binary: the repository's `data/` under the working directory
+        PathBuf::from("data")
     }
 }

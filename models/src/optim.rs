@@ -10,6 +10,9 @@
 //! Models descend a loss: for the MatConvNet ascent form `M ← μM − λW + G`, `W ← W + lr·M`
 //! on the log-likelihood gradient G this is the same update (see `nn::optim::Sgd`).
 
+use std::sync::Arc;
+
+use nn::dist::{mean_grads_, Communicator, Local};
 use nn::optim::{Adam, Clip, Optimizer, Sgd};
 use nn::{Module, ParamGrads};
 use serde::{Deserialize, Serialize};
@@ -54,6 +57,9 @@ impl Optim {
 pub struct ModelOptimizer {
     pub family: Optim,
     pub inner: Box<dyn Optimizer>,
+    /// The processes this net is trained across ([`Local`] = this one only): gradients are
+    /// averaged over them before every step (`docs/distributed.md`).
+    pub comm: Arc<dyn Communicator>,
 }
 
 impl ModelOptimizer {
@@ -64,11 +70,13 @@ impl ModelOptimizer {
             }
             Optim::Adam { lr, beta1 } => Box::new(Adam::new(lr).betas(beta1, 0.999).multipliers(false)),
         };
-        ModelOptimizer { family: family.clone(), inner }
+        ModelOptimizer { family: family.clone(), inner, comm: Arc::new(Local) }
     }
 
     /// Descend along `grads` (gradients of the loss by parameter name).
     pub fn step(&mut self, module: &mut dyn Module, mut grads: ParamGrads) -> Result<()> {
+        // data parallel: the mean gradient over the ranks, before the (non-linear) clipping
+        mean_grads_(self.comm.as_ref(), &mut grads)?;
         if let Optim::Matconvnet { .. } = self.family {
             for (name, p) in module.named_parameters() {
                 match grads.get_mut(&name) {

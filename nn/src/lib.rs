@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod checkpoint;
+pub mod dist;
 pub mod error;
 pub mod init;
 pub mod layers;

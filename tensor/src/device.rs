@@ -60,6 +60,16 @@ impl Device {
     pub fn is_cpu(&self) -> bool {
         matches!(self, Device::Cpu)
     }
+
+    /// Wait until the device has finished all work queued so far (GPUs run asynchronously;
+    /// timings need this). A no-op on the CPU.
+    pub fn synchronize(&self) -> Result<()> {
+        match self {
+            Device::Cpu => Ok(()),
+            #[cfg(feature = "cuda")]
+            Device::Cuda(d) => d.synchronize(),
+        }
+    }
 }
 
 impl std::fmt::Display for Device {

@@ -12,10 +12,10 @@ mod ops;
 mod tensor;
 
 pub use backend::BackendStorage;
-pub use op::{BinaryOp, ConvGeom, ReduceOp, UnaryOp};
 pub use device::{Device, Storage};
 pub use error::{Result, TensorError};
 pub use layout::Layout;
+pub use op::{BinaryOp, ConvGeom, ReduceOp, UnaryOp};
 pub use ops::{tf_same_padding, ConvParams};
 pub use tensor::Tensor;
 

@@ -311,6 +311,19 @@ impl Tensor {
     }
 }
 
+#[cfg(feature = "cuda")]
+impl Tensor {
+    /// The elements of a CUDA tensor as a mutable cudarc view (made contiguous and unshared
+    /// first), for libraries that work on device memory directly, e.g. NCCL.
+    pub fn cuda_slice_mut(&mut self) -> Result<cudarc::driver::CudaViewMut<'_, f32>> {
+        let device = self.device();
+        match self.storage_mut() {
+            Storage::Cuda(s) => Ok(s.view_mut()),
+            _ => Err(TensorError::DeviceUnavailable(format!("cuda_slice_mut: the tensor is on {device}, not a GPU"))),
+        }
+    }
+}
+
 /// The value of a device call that the API cannot fail on. On the CPU these never fail; on a
 /// GPU a failure here is a device fault (out of memory, a lost context) that leaves nothing
 /// to recover, so it stops with the device's own message.

@@ -304,3 +304,28 @@ fn non_finite_values_are_found() {
     assert_eq!(t.first_non_finite(), Some(2));
     assert_eq!(Tensor::ones(&[3]).first_non_finite(), None);
 }
+
+#[test]
+fn devices_are_parsed_and_missing_ones_named() {
+    use tensor::Device;
+    assert_eq!(Device::parse("cpu").unwrap(), Device::Cpu);
+    let bad = Device::parse("gpu").unwrap_err().to_string();
+    assert!(bad.contains("expected cpu, cuda or cuda:N"), "{bad}");
+    assert!(Device::parse("cuda:x").is_err());
+    #[cfg(not(feature = "cuda"))]
+    {
+        let e = Device::parse("cuda:0").unwrap_err().to_string();
+        assert!(e.contains("--features cuda"), "{e}");
+    }
+}
+
+#[test]
+fn tensors_move_between_devices_and_keep_their_numbers() {
+    use tensor::Device;
+    let x = Tensor::from_vec((0..6).map(|v| v as f32).collect(), &[2, 3]).unwrap().transpose(0, 1).unwrap();
+    let y = x.to_device(&Device::Cpu).unwrap();
+    assert_eq!(y.to_vec(), x.to_vec());
+    let z = Tensor::zeros_on(&[2, 2], &Device::Cpu).unwrap();
+    assert_eq!(z.device(), Device::Cpu);
+    assert_eq!(x.zeros_beside(&[4]).shape(), &[4]);
+}

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args;
-use tensor::{rng_from_seed, ConvParams, Tensor};
+use tensor::{rng_from_seed, ConvParams, Device, Tensor};
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -25,17 +25,27 @@ pub struct BenchArgs {
     /// Only run workloads whose name contains this.
     #[arg(long)]
     filter: Option<String>,
+    /// Where to run: cpu, cuda or cuda:N (a build with `--features cuda`).
+    #[arg(long, default_value = "cpu")]
+    device: String,
+}
+
+/// Wait until `device` has finished the work queued so far (a GPU runs asynchronously).
+fn sync(device: &Device) -> Result<()> {
+    Ok(device.synchronize()?)
 }
 
 /// Median seconds of `f` over `iters` runs after `warmup` runs.
-fn time<F: FnMut() -> Result<()>>(warmup: usize, iters: usize, mut f: F) -> Result<(f64, f64, f64)> {
+fn time<F: FnMut() -> Result<()>>(device: &Device, warmup: usize, iters: usize, mut f: F) -> Result<(f64, f64, f64)> {
     for _ in 0..warmup {
         f()?;
     }
+    sync(device)?;
     let mut t = Vec::with_capacity(iters);
     for _ in 0..iters.max(1) {
         let s = Instant::now();
         f()?;
+        sync(device)?;
         t.push(s.elapsed().as_secs_f64());
     }
     t.sort_by(f64::total_cmp);
@@ -50,12 +60,12 @@ pub(crate) struct Workload {
     pub heavy: Option<usize>,
 }
 
-fn workloads() -> Result<Vec<Workload>> {
+fn workloads(dev: &Device) -> Result<Vec<Workload>> {
     let mut rng = rng_from_seed(0);
     let mut v = Vec::new();
 
-    let a = Tensor::randn(&[1024, 1024], 0.0, 1.0, &mut rng)?;
-    let b = Tensor::randn(&[1024, 1024], 0.0, 1.0, &mut rng)?;
+    let a = Tensor::randn(&[1024, 1024], 0.0, 1.0, &mut rng)?.to_device(dev)?;
+    let b = Tensor::randn(&[1024, 1024], 0.0, 1.0, &mut rng)?.to_device(dev)?;
     v.push(Workload {
         heavy: None,
         name: "sgemm 1024^3",
@@ -67,8 +77,8 @@ fn workloads() -> Result<Vec<Workload>> {
     });
 
     // conv2d 3×3, 64→64, 16×64×64: 2·N·Cout·Cin·k²·H·W per pass
-    let x = Tensor::randn(&[16, 64, 64, 64], 0.0, 1.0, &mut rng)?;
-    let w = Tensor::randn(&[64, 64, 3, 3], 0.0, 0.05, &mut rng)?;
+    let x = Tensor::randn(&[16, 64, 64, 64], 0.0, 1.0, &mut rng)?.to_device(dev)?;
+    let w = Tensor::randn(&[64, 64, 3, 3], 0.0, 0.05, &mut rng)?.to_device(dev)?;
     let pass = 2.0 * 16.0 * 64.0 * 64.0 * 9.0 * 64.0 * 64.0 / 1e9;
     let p = ConvParams::new(1, 1);
     let (x1, w1, p1) = (x.clone(), w.clone(), p.clone());
@@ -81,7 +91,7 @@ fn workloads() -> Result<Vec<Workload>> {
             Ok(())
         }),
     });
-    let dy = Tensor::randn(&[16, 64, 64, 64], 0.0, 1.0, &mut rng)?;
+    let dy = Tensor::randn(&[16, 64, 64, 64], 0.0, 1.0, &mut rng)?.to_device(dev)?;
     let (x2, w2, p2, dy2) = (x.clone(), w.clone(), p.clone(), dy.clone());
     v.push(Workload {
         heavy: None,
@@ -115,8 +125,8 @@ fn workloads() -> Result<Vec<Workload>> {
     });
 
     // DCGAN-style conv-transpose: 64×256×16×16 → 64×128×32×32, 5×5 stride 2 (crop 2,1)
-    let xt = Tensor::randn(&[64, 256, 16, 16], 0.0, 1.0, &mut rng)?;
-    let wt = Tensor::randn(&[256, 128, 5, 5], 0.0, 0.02, &mut rng)?;
+    let xt = Tensor::randn(&[64, 256, 16, 16], 0.0, 1.0, &mut rng)?.to_device(dev)?;
+    let wt = Tensor::randn(&[256, 128, 5, 5], 0.0, 0.02, &mut rng)?.to_device(dev)?;
     let pt = ConvParams::asymmetric(&[2], &[(2, 1)]);
     let gt = 2.0 * 64.0 * 256.0 * 128.0 * 25.0 * 16.0 * 16.0 / 1e9;
     v.push(Workload {
@@ -128,16 +138,16 @@ fn workloads() -> Result<Vec<Workload>> {
             Ok(())
         }),
     });
-    for (size, chains) in [(128, 1), (224, 1)] {
-        v.push(texture(size, chains)?);
+    for (size, chains) in [(128, 1), (224, 1), (128, 16), (224, 16)] {
+        v.push(texture(size, chains, dev)?);
     }
-    v.push(crate::bench_models::abp()?);
-    v.push(crate::bench_models::coopnets_mnist()?);
+    v.push(crate::bench_models::abp(dev)?);
+    v.push(crate::bench_models::coopnets_mnist(dev)?);
     // the three layers of the 224 texture net alone, batch 1 (PyTorch's `--workloads layers`)
     for (name, c_in, hw, c_out, k, pad) in
         [("conv1", 3, 224, 100, 15, 2), ("conv2", 100, 72, 64, 5, 2), ("conv3", 64, 72, 30, 3, 2)]
     {
-        v.extend(layer(name, c_in, hw, c_out, k, if name == "conv1" { 3 } else { 1 }, pad, &mut rng)?);
+        v.extend(layer(name, c_in, hw, c_out, k, if name == "conv1" { 3 } else { 1 }, pad, &mut rng, dev)?);
     }
     Ok(v)
 }
@@ -153,9 +163,10 @@ fn layer(
     stride: usize,
     pad: usize,
     rng: &mut tensor::Rng,
+    dev: &Device,
 ) -> Result<Vec<Workload>> {
-    let x = Tensor::randn(&[1, c_in, hw, hw], 0.0, 1.0, rng)?;
-    let w = Tensor::randn(&[c_out, c_in, k, k], 0.0, 0.01, rng)?;
+    let x = Tensor::randn(&[1, c_in, hw, hw], 0.0, 1.0, rng)?.to_device(dev)?;
+    let w = Tensor::randn(&[c_out, c_in, k, k], 0.0, 0.01, rng)?.to_device(dev)?;
     let p = ConvParams::new(stride, pad);
     let y = x.conv2d(&w, None, &p)?;
     let gflop = 2.0 * (c_out * c_in * k * k * y.shape()[2] * y.shape()[3]) as f64 / 1e9;
@@ -198,7 +209,7 @@ fn layer(
 /// `frame_3` descriptor, 10 Langevin steps (δ = 0.3, σ = 1) on persistent chains started at
 /// zeros, then one Adam update (lr 1e-4, β1 0.5) on mean f(syn) − mean f(obs); the observed
 /// image is N(0, 50²) noise (speed only).
-fn texture(size: usize, chains: usize) -> Result<Workload> {
+fn texture(size: usize, chains: usize, dev: &Device) -> Result<Workload> {
     use models::descriptor::{ChainInit, DescriptorLearner, DescriptorNet, DescriptorNetConfig, LearnConfig, Optim};
     let mut rng = rng_from_seed(1);
     let net = DescriptorNet::new(&DescriptorNetConfig::texture(), &[3, size, size], &mut rng)?;
@@ -211,7 +222,8 @@ fn texture(size: usize, chains: usize) -> Result<Workload> {
     };
     let chains0 = Tensor::zeros(&[chains, 3, size, size]);
     let mut learner = DescriptorLearner::new(models::Descriptor::new(net, 1.0), learn, chains0);
-    let obs = Tensor::randn(&[1, 3, size, size], 0.0, 50.0, &mut rng)?;
+    models::Learner::to_device(&mut learner, dev)?;
+    let obs = Tensor::randn(&[1, 3, size, size], 0.0, 50.0, &mut rng)?.to_device(dev)?;
     // FLOPs per iteration (conv only, as PyTorch's flop counter counts them: 20.08 GFLOP for
     // 128-c1). Per image, a forward pass costs p1, of which conv1 is c1. A Langevin step is a
     // forward and a backward-data pass: 2·p1 per chain. The update runs the obs image and the
@@ -225,7 +237,7 @@ fn texture(size: usize, chains: usize) -> Result<Workload> {
     let name: &'static str =
         Box::leak(format!("texture-{size}-c{chains} iteration (10 Langevin steps + Adam update)").into_boxed_str());
     Ok(Workload {
-        heavy: None,
+        heavy: (chains > 1).then_some(3),
         name,
         gflop,
         run: Box::new(move || {
@@ -236,12 +248,13 @@ fn texture(size: usize, chains: usize) -> Result<Workload> {
 }
 
 pub fn run(args: &BenchArgs) -> Result<()> {
+    let device = Device::parse(&args.device)?;
     println!("| workload | threads | median ms | [min - max] ms | GFLOP/s |");
     println!("|---|---|---|---|---|");
     for &threads in &args.threads {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
         pool.install(|| -> Result<()> {
-            for mut w in workloads()? {
+            for mut w in workloads(&device)? {
                 if args.filter.as_deref().is_some_and(|f| !w.name.contains(f)) {
                     continue;
                 }
@@ -249,7 +262,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
                     Some(k) => (args.warmup.min(1), args.iters.min(k)),
                     None => (args.warmup, args.iters),
                 };
-                let (med, lo, hi) = time(warmup, iters, &mut w.run)?;
+                let (med, lo, hi) = time(&device, warmup, iters, &mut w.run)?;
                 println!(
                     "| {} | {threads} | {:.2} | [{:.2} - {:.2}] | {:.1} |",
                     w.name,

@@ -14,7 +14,7 @@ use tensor::{rng_from_seed, Tensor};
 
 use crate::bench::Workload;
 
-pub fn coopnets_mnist() -> Result<Workload> {
+pub fn coopnets_mnist(dev: &tensor::Device) -> Result<Workload> {
     let mut rng = rng_from_seed(1);
     let (b, k) = (100, 144);
     let d_net = DescriptorNet::new(&DescriptorNetConfig::mnist(), &[1, 28, 28], &mut rng)?;
@@ -36,7 +36,8 @@ pub fn coopnets_mnist() -> Result<Workload> {
     };
     let g = GeneratorLearner::new(Generator::new(g_net, 0.3, 1.0), g_learn, k, &mut rng)?;
     let mut learner = CoopNetsLearner::new(d, g)?;
-    let obs = Tensor::rand_uniform(&[b, 1, 28, 28], -1.0, 1.0, &mut rng)?;
+    models::Learner::to_device(&mut learner, dev)?;
+    let obs = Tensor::rand_uniform(&[b, 1, 28, 28], -1.0, 1.0, &mut rng)?.to_device(dev)?;
     // conv/matmul FLOPs as the PyTorch script counts them (225.1 GFLOP per iteration)
     Ok(Workload {
         name: "coopnets-mnist iteration (144 chains, 15 descriptor Langevin steps, both updates)",
@@ -53,7 +54,7 @@ pub fn coopnets_mnist() -> Result<Workload> {
 /// (fc z 100 → 4×4×512, BN ReLU, 4 × convT 5×5 up 2 to 64×64×3, tanh), batch 64 of uniform
 /// [−1, 1] images, 30 Langevin steps on persistent Z (δ 0.3, s 0.3, σ_z 1, from zeros), then
 /// one Adam update (lr 2e-4, β1 0.5).
-pub fn abp() -> Result<Workload> {
+pub fn abp(dev: &tensor::Device) -> Result<Workload> {
     use models::generator::{learn::LatentInit, Generator, GeneratorLearnConfig, GeneratorLearner, GeneratorNet};
     use models::{generator::GeneratorNetConfig, Optim};
     let mut rng = rng_from_seed(1);
@@ -69,7 +70,8 @@ pub fn abp() -> Result<Workload> {
         optim: Optim::Adam { lr: 2e-4, beta1: 0.5 },
     };
     let mut learner = GeneratorLearner::new(Generator::new(net, 0.3, 1.0), learn, b, &mut rng)?;
-    let obs = Tensor::rand_uniform(&[b, 3, 64, 64], -1.0, 1.0, &mut rng)?;
+    models::Learner::to_device(&mut learner, dev)?;
+    let obs = Tensor::rand_uniform(&[b, 3, 64, 64], -1.0, 1.0, &mut rng)?.to_device(dev)?;
     let index: Vec<usize> = (0..b).collect();
     // conv/matmul FLOPs: forward per example f (fc + 4 convT); a Langevin step is a forward and
     // a backward-data pass (2f); the update a forward and both backward passes (3f − the

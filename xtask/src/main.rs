@@ -5,11 +5,13 @@
 //! * `experiment NAME`: the papers' experiments on shipped data (`texture`, `object`,
 //!   `abp-object`, `abp-texture`, `abp-sound`, `abp-recovery`).
 //! * `bench`: per-iteration timings of the standard workloads (see BENCHMARKS.md).
+//! * `gpu`: the CUDA tests and the bench on a GPU (needs one, and `--features cuda` builds).
 
 mod bench;
 mod bench_models;
 mod ci;
 mod experiment;
+mod gpu;
 mod interop;
 
 use clap::{Parser, Subcommand};
@@ -36,8 +38,10 @@ enum Task {
     Experiment(experiment::ExperimentArgs),
     /// Check that our safetensors checkpoints open in Python (pip-installs safetensors numpy)
     Interop,
-    /// Time the standard kernels and workloads with 1 and 2 threads.
+    /// Time the standard kernels and workloads with 1 and 2 threads (or on `--device cuda`).
     Bench(bench::BenchArgs),
+    /// On a machine with an NVIDIA GPU: the CUDA tests, then the bench on the GPU.
+    Gpu,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -46,5 +50,6 @@ fn main() -> anyhow::Result<()> {
         Task::Experiment(args) => experiment::run(&args),
         Task::Interop => interop::run_check(),
         Task::Bench(args) => bench::run(&args),
+        Task::Gpu => gpu::run(),
     }
 }

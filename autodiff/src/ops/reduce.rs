@@ -1,7 +1,6 @@
 //! Reductions. The gradient of a sum is the incoming gradient broadcast back over the summed
 //! axes; of a mean, the same divided by the count; of a max, routed to the maximal entries.
 
-
 use crate::error::Result;
 use crate::var::Var;
 

@@ -3,8 +3,8 @@
 use crate::backend::BackendStorage;
 use crate::device::dispatch2;
 use crate::error::Result;
-use crate::op::BinaryOp;
 use crate::layout::broadcast_shapes;
+use crate::op::BinaryOp;
 use crate::Tensor;
 
 impl Tensor {

@@ -172,7 +172,9 @@ impl Tensor {
         let b = bias.map(|b| b.contiguous_storage());
         let y = match (&*x, &*w, b.as_deref()) {
             (Storage::Cpu(x), Storage::Cpu(w), None) => x.conv_forward(w, None, &g).map(Storage::Cpu),
-            (Storage::Cpu(x), Storage::Cpu(w), Some(Storage::Cpu(b))) => x.conv_forward(w, Some(b), &g).map(Storage::Cpu),
+            (Storage::Cpu(x), Storage::Cpu(w), Some(Storage::Cpu(b))) => {
+                x.conv_forward(w, Some(b), &g).map(Storage::Cpu)
+            }
             #[cfg(feature = "cuda")]
             (Storage::Cuda(x), Storage::Cuda(w), None) => x.conv_forward(w, None, &g).map(Storage::Cuda),
             #[cfg(feature = "cuda")]

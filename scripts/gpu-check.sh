@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Run on a GPU machine that has no Rust toolchain, from the repository root, with the
+# binaries of scripts/gpu-bundle.sh in target/gpu-bundle/. Writes to $OUT (few files, since
+# few come back): log.txt (machine, CUDA tests, NCCL test, experiment), bench_ours.md and
+# bench_torch.jsonl (both rounds, interleaved: ours, PyTorch, ours, PyTorch), and the texture
+# experiment's observed.png, final.png and metrics.json.
+# The CUDA libraries come from the image (CUDA 13 toolkit and the Python packages' nvidia/*/lib);
+# cudarc loads them by name at run time.
+set -u
+B=target/gpu-bundle
+OUT=${OUT:-/tmp/gpu-out}
+mkdir -p "$OUT"
+LOG=$OUT/log.txt
+export COOPNETS_DATA=$PWD/data
+{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; lscpu | head -20; } > "$LOG" 2>&1
+
+# CUDA libraries: the toolkit's and the pip packages' lib folders, plus unversioned names
+SITE=$(python3 -c 'import site; print(site.getsitepackages()[0])')
+LIBS=$(mktemp -d)
+for d in /usr/local/cuda/lib64 "$SITE"/nvidia/*/lib; do [ -d "$d" ] && export LD_LIBRARY_PATH="$d:${LD_LIBRARY_PATH:-}"; done
+for name in libcublas libcublasLt libnvrtc libnccl; do
+  f=$(ls /usr/local/cuda/lib64/$name.so* "$SITE"/nvidia/*/lib/$name.so* 2>/dev/null | grep -v alt | sort | tail -1)
+  [ -n "$f" ] && ln -sf "$f" "$LIBS/$name.so"
+done
+export LD_LIBRARY_PATH="$LIBS:$LD_LIBRARY_PATH"
+{ ls -la "$LIBS"; python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'; } >> "$LOG" 2>&1
+
+echo "== cuda tests" | tee -a "$LOG"
+timeout "${TESTS_S:-120}" "$B/cuda_tests" --test-threads 1 >> "$LOG" 2>&1; echo "rc=$?" >> "$LOG"
+echo "== nccl (world of one)" | tee -a "$LOG"
+timeout 60 "$B/dist_tests" --nocapture >> "$LOG" 2>&1; echo "rc=$?" >> "$LOG"
+W=${WORKLOADS:-kernels,texture,abp,coopnets-mnist}
+for round in 1 2; do
+  echo "== round $round: ours" | tee -a "$OUT/bench_ours.md"
+  timeout "${BENCH_S:-100}" "$B/xtask" bench --device cuda --threads 1 --iters 10 --warmup 3 ${FILTER:+--filter "$FILTER"} \
+    >> "$OUT/bench_ours.md" 2>&1
+  echo "== round $round: pytorch" | tee -a "$LOG"
+  timeout "${BENCH_S:-100}" python3 bench/torch_cuda/coopnets_bench_cuda.py --workloads "$W" --iters 10 --warmup 3 \
+    >> "$OUT/bench_torch.jsonl" 2>> "$LOG"
+done
+echo "== experiment texture --device cuda" | tee -a "$LOG"
+timeout "${TEXTURE_S:-150}" "$B/xtask" experiment texture --device cuda --out /tmp/texture-cuda >> "$LOG" 2>&1
+for f in observed.png final.png metrics.json; do cp "/tmp/texture-cuda/$f" "$OUT/texture_$f" 2>/dev/null; done
+tail -3 "$OUT/bench_ours.md"
+exit 0

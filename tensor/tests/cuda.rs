@@ -1,0 +1,463 @@
+#![cfg(feature = "cuda")]
+//! The CUDA backend against the CPU backend: every op and every backward (the conv gradients;
+//! the other rules are built from these ops), on random inputs that include views
+//! (transposed, narrowed, permuted), broadcasting, odd sizes and empty tensors.
+//!
+//! Tolerance: `|cuda − cpu| ≤ 1e-4·(1 + |cpu|)` elementwise (FP32 GEMMs summing in another
+//! order, `expf`/`tanhf` within a few ulp); NaN matches NaN. Random numbers are not the
+//! CPU's (Philox on the device, see `tensor::cuda`), so those tests check moments instead:
+//! with n = 2²⁰ samples the standard error of a mean is 1e-3·σ, and the bounds below are
+//! more than 10 standard errors wide.
+//!
+//! Without a GPU (or without the CUDA libraries) each test prints
+//! `skipped: no CUDA device: <reason>` and passes.
+
+use tensor::cuda::CudaDevice;
+use tensor::{rng_from_seed, BinaryOp, ConvParams, Device, Tensor, UnaryOp};
+
+/// The GPU, or `None` (after saying why) when there is none.
+fn gpu() -> Option<Device> {
+    match CudaDevice::available() {
+        Ok(()) => Some(Device::cuda(0).expect("available() said yes")),
+        Err(e) => {
+            println!("skipped: no CUDA device: {e}");
+            None
+        }
+    }
+}
+
+const TOL: f32 = 1e-4;
+
+fn assert_close(what: &str, got: &[f32], want: &[f32]) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths differ");
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let ok = (g - w).abs() <= TOL * (1.0 + w.abs()) || (g.is_nan() && w.is_nan()) || g == w;
+        assert!(ok, "{what}: element {i}: cuda {g} vs cpu {w}");
+    }
+}
+
+/// Same tensor on the CPU and on `dev`.
+fn both(shape: &[usize], seed: u64, dev: &Device) -> (Tensor, Tensor) {
+    let c = Tensor::randn(shape, 0.0, 1.0, &mut rng_from_seed(seed)).unwrap();
+    let g = c.to_device(dev).unwrap();
+    (c, g)
+}
+
+/// Compare `f` run on the CPU pair member with `f` run on the GPU one.
+fn check(what: &str, c: &Tensor, g: &Tensor, f: impl Fn(&Tensor) -> Tensor) {
+    let (want, got) = (f(c), f(g));
+    assert_eq!(got.shape(), want.shape(), "{what}: shapes differ");
+    assert!(!got.device().is_cpu(), "{what}: result left the GPU");
+    assert_close(what, &got.to_vec(), &want.to_vec());
+}
+
+#[test]
+fn asking_for_cuda_without_it_names_cuda() {
+    match CudaDevice::available() {
+        Err(reason) => {
+            println!("no GPU here ({reason}): checking the error");
+            let e = Device::parse("cuda:0").unwrap_err().to_string();
+            assert!(e.contains("CUDA"), "{e}");
+        }
+        Ok(()) => {
+            println!("a GPU is present: checking a missing ordinal instead");
+            let e = Device::parse("cuda:999").unwrap_err().to_string();
+            assert!(e.contains("CUDA"), "{e}");
+            assert_eq!(Device::parse("cuda").unwrap().to_string(), "cuda:0");
+        }
+    }
+}
+
+#[test]
+fn unary_every_variant() {
+    let Some(dev) = gpu() else { return };
+    let ops = [
+        UnaryOp::Neg,
+        UnaryOp::Exp,
+        UnaryOp::Log,
+        UnaryOp::Sqrt,
+        UnaryOp::Square,
+        UnaryOp::Abs,
+        UnaryOp::Relu,
+        UnaryOp::LeakyRelu(0.2),
+        UnaryOp::Tanh,
+        UnaryOp::Sigmoid,
+        UnaryOp::Affine { mul: 3.0, add: -1.0 },
+        UnaryOp::Powf(1.5),
+        UnaryOp::Clamp(-0.5, 0.5),
+        UnaryOp::Step,
+        UnaryOp::Sign,
+        UnaryOp::Recip,
+    ];
+    for (s, shape) in [&[7][..], &[3, 5], &[40, 1000], &[2, 3, 4, 5, 6]].iter().enumerate() {
+        let (c, g) = both(shape, s as u64, &dev);
+        for op in ops {
+            let positive = matches!(op, UnaryOp::Log | UnaryOp::Sqrt | UnaryOp::Powf(_));
+            let prep = |t: &Tensor| if positive { t.abs() } else { t.clone() };
+            check(&format!("{op:?} on {shape:?}"), &prep(&c), &prep(&g), |t| t.map(op));
+            // a strided view: the last two axes swapped
+            if shape.len() >= 2 {
+                let r = shape.len();
+                let tv = |t: &Tensor| prep(t).transpose(r - 2, r - 1).unwrap();
+                check(&format!("{op:?} on a transposed {shape:?}"), &tv(&c), &tv(&g), |t| t.map(op));
+            }
+        }
+    }
+}
+
+#[test]
+fn binary_broadcast_and_strided() {
+    let Some(dev) = gpu() else { return };
+    let ops = [
+        BinaryOp::Add,
+        BinaryOp::Sub,
+        BinaryOp::Mul,
+        BinaryOp::Div,
+        BinaryOp::Maximum,
+        BinaryOp::Minimum,
+        BinaryOp::Gt,
+        BinaryOp::Eq,
+        BinaryOp::MaskPositive,
+    ];
+    let pairs: &[(&[usize], &[usize])] = &[
+        (&[3, 5], &[3, 5]),
+        (&[3, 5], &[5]),
+        (&[3, 1], &[1, 5]),
+        (&[2, 3, 4, 5], &[1, 3, 1, 1]),
+        (&[4], &[]),
+        (&[16, 64, 30, 30], &[64, 1, 1]),
+    ];
+    for (k, (sa, sb)) in pairs.iter().enumerate() {
+        let (ca, ga) = both(sa, 10 + k as u64, &dev);
+        let (cb, gb) = both(sb, 20 + k as u64, &dev);
+        for op in ops {
+            let (want, got) = (ca.zip_with(&cb, op).unwrap(), ga.zip_with(&gb, op).unwrap());
+            assert_close(&format!("{op:?} {sa:?} {sb:?}"), &got.to_vec(), &want.to_vec());
+        }
+    }
+    // views: a transposed and a narrowed operand, and Eq on equal values
+    let (ca, ga) = both(&[6, 9], 30, &dev);
+    let (cb, gb) = both(&[9, 10], 31, &dev);
+    let a_view = |t: &Tensor| t.transpose(0, 1).unwrap();
+    let b_view = |t: &Tensor| t.narrow(1, 2, 6).unwrap();
+    for op in ops {
+        let want = a_view(&ca).zip_with(&b_view(&cb), op).unwrap();
+        let got = a_view(&ga).zip_with(&b_view(&gb), op).unwrap();
+        assert_close(&format!("{op:?} on views"), &got.to_vec(), &want.to_vec());
+    }
+    assert_eq!(ga.eq_mask(&ga).unwrap().sum_all().to_scalar().unwrap(), 54.0);
+}
+
+#[test]
+fn reductions_over_axes_and_all() {
+    let Some(dev) = gpu() else { return };
+    let cases: &[(&[usize], &[usize])] = &[
+        (&[2, 3, 4, 5], &[1]),
+        (&[2, 3, 4, 5], &[0, 2]),
+        (&[2, 3, 4, 5], &[3]),
+        (&[2, 3, 4, 5], &[0, 1, 2, 3]),
+        (&[16, 3, 50, 50], &[1, 2, 3]), // per example: one block per output
+        (&[16, 8, 30, 30], &[0, 2, 3]), // per channel
+        (&[200, 10000], &[0]),          // many outputs, short strided sums: one thread each
+        (&[7], &[0]),
+    ];
+    for (s, (shape, axes)) in cases.iter().enumerate() {
+        let (c, g) = both(shape, 40 + s as u64, &dev);
+        for keep in [false, true] {
+            check(&format!("sum {shape:?} {axes:?}"), &c, &g, |t| t.sum(axes, keep).unwrap());
+            check(&format!("max {shape:?} {axes:?}"), &c, &g, |t| t.max(axes, keep).unwrap());
+        }
+        check(&format!("sum of a permuted {shape:?}"), &c, &g, |t| {
+            let perm: Vec<usize> = (0..t.rank()).rev().collect();
+            t.permute(&perm).unwrap().sum(&[0], true).unwrap()
+        });
+        check(&format!("sum_all {shape:?}"), &c, &g, |t| t.sum_all());
+        check(&format!("mean_all {shape:?}"), &c, &g, |t| t.mean_all());
+        check(&format!("max_all {shape:?}"), &c, &g, |t| t.max_all());
+        check(&format!("sum_all of a view {shape:?}"), &c, &g, |t| t.narrow(0, 0, 1).unwrap().sum_all());
+    }
+    // NaN propagates through max, like the CPU
+    let mut v = vec![1.0f32; 3000];
+    v[1234] = f32::NAN;
+    let g = Tensor::from_vec_on(v.clone(), &[3, 1000], &dev).unwrap();
+    let c = Tensor::from_vec(v, &[3, 1000]).unwrap();
+    check("max with NaN", &c, &g, |t| t.max(&[1], false).unwrap());
+    assert!(g.max_all().to_scalar().unwrap().is_nan());
+    // empty: sum 0, max −∞
+    let e = Tensor::zeros_on(&[0, 3], &dev).unwrap();
+    assert_eq!(e.sum_all().to_scalar().unwrap(), 0.0);
+    assert_eq!(e.max_all().to_scalar().unwrap(), f32::NEG_INFINITY);
+    assert_eq!(e.sum(&[0], false).unwrap().to_vec(), vec![0.0; 3]);
+    // deterministic: the same bits twice
+    let (_, g) = both(&[1 << 20], 49, &dev);
+    assert_eq!(g.sum_all().to_scalar().unwrap().to_bits(), g.sum_all().to_scalar().unwrap().to_bits());
+}
+
+#[test]
+fn first_non_finite_finds_the_first() {
+    let Some(dev) = gpu() else { return };
+    let mut v = vec![0.5f32; 100_000];
+    let g = Tensor::from_vec_on(v.clone(), &[100, 1000], &dev).unwrap();
+    assert_eq!(g.first_non_finite(), None);
+    v[50_000] = f32::NAN;
+    v[12_345] = f32::INFINITY;
+    v[99_999] = f32::NEG_INFINITY;
+    let g = Tensor::from_vec_on(v.clone(), &[100, 1000], &dev).unwrap();
+    let c = Tensor::from_vec(v, &[100, 1000]).unwrap();
+    assert_eq!(g.first_non_finite(), Some(12_345));
+    let view = |t: &Tensor| t.transpose(0, 1).unwrap();
+    assert_eq!(view(&g).first_non_finite(), view(&c).first_non_finite());
+}
+
+#[test]
+fn matmul_plain_views_and_batches() {
+    let Some(dev) = gpu() else { return };
+    let mm = |a: &[usize], b: &[usize], seed: u64, fa: &dyn Fn(&Tensor) -> Tensor, fb: &dyn Fn(&Tensor) -> Tensor| {
+        let (ca, ga) = both(a, seed, &dev);
+        let (cb, gb) = both(b, seed + 1, &dev);
+        let want = fa(&ca).matmul(&fb(&cb)).unwrap();
+        let got = fa(&ga).matmul(&fb(&gb)).unwrap();
+        assert_eq!(got.shape(), want.shape());
+        assert_close(&format!("matmul {a:?} {b:?}"), &got.to_vec(), &want.to_vec());
+    };
+    let id = |t: &Tensor| t.clone();
+    let t2 = |t: &Tensor| t.transpose(t.rank() - 2, t.rank() - 1).unwrap();
+    mm(&[33, 47], &[47, 29], 50, &id, &id);
+    mm(&[47, 33], &[47, 29], 52, &t2, &id); // Aᵀ: row stride 1
+    mm(&[33, 47], &[29, 47], 54, &id, &t2); // Bᵀ
+    mm(&[33, 60], &[47, 29], 56, &|t| t.narrow(1, 5, 47).unwrap(), &id); // rows 60 apart
+    mm(&[1, 47], &[47, 1], 58, &id, &id);
+    mm(&[4, 8, 16], &[4, 16, 5], 60, &id, &id); // strided batched
+    mm(&[2, 3, 8, 16], &[16, 7], 62, &id, &id); // B shared by the batch (stride 0)
+    mm(&[3, 1, 8, 16], &[1, 5, 16, 7], 64, &id, &id); // broadcast batch: one GEMM per entry
+    mm(&[4, 16, 8], &[4, 16, 5], 66, &t2, &id); // batched transposed views
+                                                // neither stride 1: copied first
+    let odd = |t: &Tensor| t.narrow(2, 1, 1).unwrap().permute(&[2, 0, 1]).unwrap();
+    mm(&[9, 11, 2], &[11, 4], 68, &odd, &|t| t.unsqueeze(0).unwrap());
+    mm(&[0, 5], &[5, 3], 70, &id, &id);
+    mm(&[4, 0], &[0, 3], 72, &id, &id);
+}
+
+/// Conv, its two gradients and conv-transpose, for one geometry.
+fn conv_case(dev: &Device, x: &[usize], w: &[usize], p: &ConvParams, seed: u64) {
+    let (cx, gx) = both(x, seed, dev);
+    let (cw, gw) = both(w, seed + 1, dev);
+    let (cb, gb) = both(&[w[0]], seed + 2, dev);
+    let what = format!("conv x{x:?} w{w:?} {p:?}");
+    let want = cx.conv(&cw, Some(&cb), p).unwrap();
+    let got = gx.conv(&gw, Some(&gb), p).unwrap();
+    assert_close(&format!("{what} forward"), &got.to_vec(), &want.to_vec());
+    let (cdy, gdy) = both(want.shape(), seed + 3, dev);
+    let dx_c = cdy.conv_backward_data(&cw, x, p).unwrap();
+    let dx_g = gdy.conv_backward_data(&gw, x, p).unwrap();
+    assert_close(&format!("{what} backward data"), &dx_g.to_vec(), &dx_c.to_vec());
+    let dw_c = cx.conv_backward_weight(&cdy, w, p).unwrap();
+    let dw_g = gx.conv_backward_weight(&gdy, w, p).unwrap();
+    assert_close(&format!("{what} backward weight"), &dw_g.to_vec(), &dw_c.to_vec());
+    // deterministic: the gradients' bits do not change from run to run
+    assert_eq!(gx.conv_backward_weight(&gdy, w, p).unwrap().to_vec(), dw_g.to_vec(), "{what}: dW bits");
+    assert_eq!(gdy.conv_backward_data(&gw, x, p).unwrap().to_vec(), dx_g.to_vec(), "{what}: dx bits");
+}
+
+#[test]
+fn conv_forward_and_backward_1d_2d_3d() {
+    let Some(dev) = gpu() else { return };
+    conv_case(&dev, &[2, 3, 17], &[4, 3, 5], &ConvParams::new(2, 1), 100);
+    conv_case(&dev, &[1, 2, 11], &[3, 2, 3], &ConvParams::asymmetric(&[1], &[(0, 2)]), 110);
+    conv_case(&dev, &[3, 3, 13, 12], &[5, 3, 3, 3], &ConvParams::new(1, 1), 120);
+    conv_case(&dev, &[2, 4, 10, 9], &[6, 4, 3, 2], &ConvParams::asymmetric(&[2, 1], &[(1, 0), (0, 1)]), 130);
+    conv_case(&dev, &[2, 3, 64, 64], &[8, 3, 15, 15], &ConvParams::new(3, 0), 140); // texture-like
+    conv_case(&dev, &[4, 16, 5, 5], &[8, 16, 1, 1], &ConvParams::new(1, 0), 150); // pointwise
+    conv_case(&dev, &[2, 2, 5, 6, 7], &[3, 2, 3, 2, 3], &ConvParams::new(1, 1), 160);
+    conv_case(
+        &dev,
+        &[1, 3, 6, 8, 8],
+        &[2, 3, 2, 3, 3],
+        &ConvParams::asymmetric(&[2, 1, 2], &[(0, 1), (1, 1), (2, 0)]),
+        170,
+    );
+}
+
+#[test]
+fn conv_transpose_with_stride_and_crops() {
+    let Some(dev) = gpu() else { return };
+    let cases: &[(&[usize], &[usize], ConvParams)] = &[
+        (&[2, 4, 5], &[4, 3, 4], ConvParams::new(2, 1)),
+        (&[2, 8, 4, 4], &[8, 3, 5, 5], ConvParams::asymmetric(&[2], &[(2, 1)])),
+        (&[1, 6, 3, 4, 4], &[6, 2, 4, 4, 4], ConvParams::new(2, 1)),
+    ];
+    for (s, (x, w, p)) in cases.iter().enumerate() {
+        let (cx, gx) = both(x, 200 + s as u64, &dev);
+        let (cw, gw) = both(w, 210 + s as u64, &dev);
+        let (cb, gb) = both(&[w[1]], 220 + s as u64, &dev);
+        check(&format!("conv_transpose x{x:?} w{w:?}"), &cx, &gx, |t| {
+            let (w, b) = if t.device().is_cpu() { (&cw, &cb) } else { (&gw, &gb) };
+            t.conv_transpose(w, Some(b), p).unwrap()
+        });
+    }
+}
+
+#[test]
+fn copies_cat_pad_contiguous() {
+    let Some(dev) = gpu() else { return };
+    let (ca, ga) = both(&[2, 3, 4], 300, &dev);
+    let (cb, gb) = both(&[2, 5, 4], 301, &dev);
+    let (cc, gc) = both(&[2, 3, 4], 302, &dev);
+    let want = Tensor::cat(&[&ca, &cb], 1).unwrap();
+    let got = Tensor::cat(&[&ga, &gb], 1).unwrap();
+    assert_close("cat axis 1", &got.to_vec(), &want.to_vec());
+    for axis in [0, 2] {
+        let want = Tensor::cat(&[&ca, &cc, &ca], axis).unwrap();
+        let got = Tensor::cat(&[&ga, &gc, &ga], axis).unwrap();
+        assert_close(&format!("cat axis {axis}"), &got.to_vec(), &want.to_vec());
+    }
+    let want = Tensor::stack(&[&ca.transpose(0, 2).unwrap(), &cc.transpose(0, 2).unwrap()], 0).unwrap();
+    let got = Tensor::stack(&[&ga.transpose(0, 2).unwrap(), &gc.transpose(0, 2).unwrap()], 0).unwrap();
+    assert_close("stack of views", &got.to_vec(), &want.to_vec());
+    check("pad", &ca, &ga, |t| t.pad(&[(1, 2), (0, 3)], -7.0).unwrap());
+    check("pad every axis", &ca, &ga, |t| t.pad(&[(1, 0), (2, 1), (0, 1)], 0.5).unwrap());
+    check("contiguous of a permuted view", &ca, &ga, |t| t.permute(&[2, 0, 1]).unwrap().contiguous());
+    check("reshape of a narrowed view", &ca, &ga, |t| t.narrow(2, 1, 2).unwrap().reshape(&[12]).unwrap());
+    let e = Tensor::zeros_on(&[0, 4], &dev).unwrap();
+    assert_eq!(e.relu().to_vec(), Vec::<f32>::new());
+    assert_eq!(Tensor::cat(&[&e, &ga.get(0).unwrap()], 0).unwrap().shape(), &[3, 4]);
+}
+
+#[test]
+fn in_place_updates() {
+    let Some(dev) = gpu() else { return };
+    let (cy, gy) = both(&[30, 40], 400, &dev);
+    let (cx, gx) = both(&[40, 30], 401, &dev);
+    let run = |y: &Tensor, x: &Tensor| {
+        let mut y = y.clone(); // shared storage: copy-on-write
+        y.axpy_(0.7, &x.transpose(0, 1).unwrap()).unwrap();
+        y.map_(UnaryOp::Tanh);
+        let mut z = y.clone();
+        z.masked_assign_(&x.transpose(0, 1).unwrap().gt(&y).unwrap(), &x.transpose(0, 1).unwrap()).unwrap();
+        let mut w = Tensor::zeros_on(&[30, 30], &y.device()).unwrap();
+        w.assign_(&x.narrow(0, 5, 30).unwrap()).unwrap();
+        (y, z, w)
+    };
+    let (c1, c2, c3) = run(&cy, &cx);
+    let (g1, g2, g3) = run(&gy, &gx);
+    assert_close("axpy_ + map_", &g1.to_vec(), &c1.to_vec());
+    assert_close("masked_assign_", &g2.to_vec(), &c2.to_vec());
+    assert_close("assign_", &g3.to_vec(), &c3.to_vec());
+    assert_close("copy-on-write left the original", &gy.to_vec(), &cy.to_vec());
+}
+
+/// Mean and variance of `v`, in f64.
+fn moments(v: &[f32]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+    let var = v.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / n;
+    (mean, var)
+}
+
+#[test]
+fn langevin_noise_has_the_right_moments_and_repeats() {
+    let Some(dev) = gpu() else { return };
+    let n = 1 << 20;
+    let (_, x0) = both(&[n], 500, &dev);
+    let (_, g) = both(&[n], 501, &dev);
+    let (a, b) = (0.3f32, 0.5f32);
+    let step = |seed: u64| {
+        let mut x = x0.clone();
+        x.langevin_(a, &g, b, &mut rng_from_seed(seed)).unwrap();
+        x.to_vec()
+    };
+    let (s1, s2, s3) = (step(7), step(7), step(8));
+    assert_eq!(s1, s2, "same seed, same numbers");
+    assert_ne!(s1, s3, "another seed, other numbers");
+    // ξ = (x1 − x0 − a·g) / b
+    let (x0v, gv) = (x0.to_vec(), g.to_vec());
+    let xi: Vec<f32> = s1.iter().zip(&x0v).zip(&gv).map(|((&x1, &x), &gg)| (x1 - x - a * gg) / b).collect();
+    let (m, v) = moments(&xi);
+    assert!(m.abs() < 0.01 && (v - 1.0).abs() < 0.01, "noise mean {m}, variance {v}");
+    // without a gradient
+    let mut y = Tensor::zeros_on(&[n], &dev).unwrap();
+    y.add_randn_(2.0, &mut rng_from_seed(9));
+    let (m, v) = moments(&y.to_vec());
+    assert!(m.abs() < 0.02 && (v - 4.0).abs() < 0.04, "add_randn_ mean {m}, variance {v}");
+}
+
+#[test]
+fn random_tensors_have_the_right_moments() {
+    let Some(dev) = gpu() else { return };
+    let n = 1 << 20;
+    let r = Tensor::randn_on(&[1024, 1024], 2.0, 3.0, &mut rng_from_seed(1), &dev).unwrap().to_vec();
+    let (m, v) = moments(&r);
+    assert!((m - 2.0).abs() < 0.03 && (v - 9.0).abs() < 0.09, "randn mean {m}, variance {v}");
+    let r2 = Tensor::randn_on(&[1024, 1024], 2.0, 3.0, &mut rng_from_seed(1), &dev).unwrap().to_vec();
+    assert_eq!(r, r2, "same seed, same numbers");
+    let u = Tensor::rand_uniform_on(&[n], -1.0, 3.0, &mut rng_from_seed(2), &dev).unwrap().to_vec();
+    let (m, v) = moments(&u);
+    assert!((m - 1.0).abs() < 0.012 && (v - 16.0 / 12.0).abs() < 0.012, "uniform mean {m}, variance {v}");
+    assert!(u.iter().all(|&x| (-1.0..3.0).contains(&x)), "uniform out of [-1, 3)");
+    // odd sizes fill every element
+    let odd = Tensor::rand_uniform_on(&[7], 5.0, 6.0, &mut rng_from_seed(3), &dev).unwrap().to_vec();
+    assert!(odd.iter().all(|&x| (5.0..6.0).contains(&x)), "{odd:?}");
+}
+
+/// Timings of a texture-descriptor step (`cargo test --features cuda --test cuda -- --ignored
+/// --nocapture`): x 16×3×224², 100 filters 15×15 stride 3, relu, sums, both gradients and a
+/// Langevin update. Prints milliseconds per op (mean of 20 after 3 warm-ups).
+#[test]
+#[ignore]
+fn bench_texture_step() {
+    let Some(dev) = gpu() else { return };
+    let Device::Cuda(cuda) = &dev else { unreachable!() };
+    let mut rng = rng_from_seed(0);
+    let x = Tensor::randn_on(&[16, 3, 224, 224], 0.0, 1.0, &mut rng, &dev).unwrap();
+    let w = Tensor::randn_on(&[100, 3, 15, 15], 0.0, 0.05, &mut rng, &dev).unwrap();
+    let b = Tensor::zeros_on(&[100], &dev).unwrap();
+    let p = ConvParams::new(3, 0);
+    let y = x.conv(&w, Some(&b), &p).unwrap();
+    let time = |name: &str, f: &mut dyn FnMut()| {
+        for _ in 0..3 {
+            f();
+        }
+        cuda.synchronize().unwrap();
+        let t = std::time::Instant::now();
+        for _ in 0..20 {
+            f();
+        }
+        cuda.synchronize().unwrap();
+        println!("bench {name}: {:.3} ms", t.elapsed().as_secs_f64() * 1e3 / 20.0);
+    };
+    time("conv forward + bias", &mut || drop(x.conv(&w, Some(&b), &p).unwrap()));
+    time("relu", &mut || drop(y.relu()));
+    time("sum per example", &mut || drop(y.sum_per_example().unwrap()));
+    time("sum_all (to host)", &mut || drop(y.sum_all()));
+    time("mask_positive", &mut || drop(y.mask_positive(&y).unwrap()));
+    time("conv backward data", &mut || drop(y.conv_backward_data(&w, x.shape(), &p).unwrap()));
+    time("conv backward weight", &mut || drop(x.conv_backward_weight(&y, w.shape(), &p).unwrap()));
+    let mut xm = x.clone();
+    time("langevin_", &mut || xm.langevin_(0.01, &x, 0.1, &mut rng).unwrap());
+    time("whole step", &mut || {
+        let y = x.conv(&w, Some(&b), &p).unwrap();
+        let g = y.step();
+        let dx = g.conv_backward_data(&w, x.shape(), &p).unwrap();
+        let e = y.relu().sum_all();
+        drop(e);
+        xm.langevin_(0.01, &dx, 0.1, &mut rng).unwrap();
+    });
+}
+
+/// One forward and both conv gradients of the texture step, nothing else: for a profiler
+/// (`ncu ... cuda-<hash> --ignored --exact profile_texture_conv`).
+#[test]
+#[ignore]
+fn profile_texture_conv() {
+    let Some(dev) = gpu() else { return };
+    let mut rng = rng_from_seed(0);
+    let x = Tensor::randn_on(&[16, 3, 224, 224], 0.0, 1.0, &mut rng, &dev).unwrap();
+    let w = Tensor::randn_on(&[100, 3, 15, 15], 0.0, 0.05, &mut rng, &dev).unwrap();
+    let b = Tensor::zeros_on(&[100], &dev).unwrap();
+    let p = ConvParams::new(3, 0);
+    let y = x.conv(&w, Some(&b), &p).unwrap();
+    let dx = y.conv_backward_data(&w, x.shape(), &p).unwrap();
+    let dw = x.conv_backward_weight(&y, w.shape(), &p).unwrap();
+    let e = y.sum_per_example().unwrap();
+    println!("{:?} {:?} {:?}", dx.shape(), dw.shape(), e.to_vec());
+}

@@ -33,6 +33,7 @@ pub fn squared_distances(x: &Tensor, centres: &Tensor) -> Result<Tensor> {
     if d != d2 || n == 0 || m == 0 {
         bail!("Parzen: {n} points of dimension {d} against {m} centres of dimension {d2}");
     }
+    let x = x.to_device(&centres.device())?; // the GEMM runs where the centres are
     let cross = x.matmul(&centres.transpose(0, 1)?.contiguous())?.to_vec();
     let (xs, cs) = (x.square().sum_per_example()?.to_vec(), centres.square().sum_per_example()?.to_vec());
     let d2: Vec<f32> = (0..n * m).map(|k| (xs[k / m] + cs[k % m] - 2.0 * cross[k]).max(0.0)).collect();

@@ -15,7 +15,7 @@ pub use backend::BackendStorage;
 pub use device::{Device, Storage};
 pub use error::{Result, TensorError};
 pub use layout::Layout;
-pub use op::{BinaryOp, ConvGeom, ReduceOp, UnaryOp};
+pub use op::{AdamStep, BinaryOp, ConvGeom, ReduceOp, UnaryOp};
 pub use ops::{tf_same_padding, ConvParams};
 pub use tensor::Tensor;
 

@@ -177,3 +177,33 @@ impl ConvGeom {
         self.c_in * self.input.iter().product::<usize>()
     }
 }
+
+/// One Adam update of one parameter, in one pass over its elements (all numbers f32):
+///
+/// ```text
+/// m ← β₁·m + (1 − β₁)·g          v ← β₂·v + (1 − β₂)·g²
+/// p ← p + step · (c₁·m) / (√(c₂·v) + ε)      c₁ = 1/(1 − β₁ᵗ), c₂ = 1/(1 − β₂ᵗ), step = −lr
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdamStep {
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    /// Bias corrections `1/(1 − β₁ᵗ)` and `1/(1 − β₂ᵗ)`.
+    pub c1: f32,
+    pub c2: f32,
+    /// `−lr` (times the parameter's lr multiplier): the signed step.
+    pub step: f32,
+}
+
+impl AdamStep {
+    /// The update of one element: `(p, m, v)` after the step with gradient `g`, in the order
+    /// of operations every backend follows (so CPU results match the unfused ops bit for bit).
+    #[inline(always)]
+    pub fn apply(&self, p: f32, m: f32, v: f32, g: f32) -> (f32, f32, f32) {
+        let m = m * self.beta1 + (1.0 - self.beta1) * g;
+        let v = v * self.beta2 + (1.0 - self.beta2) * (g * g);
+        let update = (m * self.c1) / ((v * self.c2).sqrt() + self.eps);
+        (p + self.step * update, m, v)
+    }
+}

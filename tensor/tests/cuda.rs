@@ -11,9 +11,51 @@
 //!
 //! Without a GPU (or without the CUDA libraries) each test prints
 //! `skipped: no CUDA device: <reason>` and passes.
+//!
+//! Convolutions have two paths (cuDNN when loaded and the geometry fits its symmetric padding,
+//! else im2col + cuBLAS): each conv case says which one it expects and checks it through
+//! [`CudaDevice::cudnn_passes`]. The conv tests hold [`CONV`] because switching cuDNN off
+//! affects the whole device (and the tests run in parallel).
+
+use std::sync::{Mutex, MutexGuard};
 
 use tensor::cuda::CudaDevice;
 use tensor::{rng_from_seed, BinaryOp, ConvParams, Device, Tensor, UnaryOp};
+
+/// Held by every test that runs convolutions.
+static CONV: Mutex<()> = Mutex::new(());
+
+fn conv_lock() -> MutexGuard<'static, ()> {
+    CONV.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The CUDA device inside `dev`.
+fn cuda(dev: &Device) -> &CudaDevice {
+    match dev {
+        Device::Cuda(c) => c,
+        other => panic!("{other} is not a CUDA device"),
+    }
+}
+
+/// Which convolution path a case must take when cuDNN is loaded and enabled.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Path {
+    Cudnn,
+    Im2col,
+}
+
+/// Check that the convolutions run since `before` (cuDNN passes) took `path`, `passes` of them.
+fn assert_path(what: &str, dev: &Device, before: u64, path: Path, passes: u64) {
+    let c = cuda(dev);
+    let ran = c.cudnn_passes() - before;
+    let want = if path == Path::Cudnn && c.cudnn_enabled() { passes } else { 0 };
+    assert_eq!(
+        ran,
+        want,
+        "{what}: {ran} cuDNN passes, expected {want} ({path:?}); cuDNN declined: {:?}",
+        c.cudnn_declined()
+    );
+}
 
 /// The GPU, or `None` (after saying why) when there is none.
 fn gpu() -> Option<Device> {
@@ -238,8 +280,10 @@ fn matmul_plain_views_and_batches() {
     mm(&[4, 0], &[0, 3], 72, &id, &id);
 }
 
-/// Conv, its two gradients and conv-transpose, for one geometry.
-fn conv_case(dev: &Device, x: &[usize], w: &[usize], p: &ConvParams, seed: u64) {
+/// Conv and its two gradients for one geometry, against the CPU, on `path`; each pass twice
+/// must give the same bits.
+fn conv_case(dev: &Device, x: &[usize], w: &[usize], p: &ConvParams, seed: u64, path: Path) {
+    let before = cuda(dev).cudnn_passes();
     let (cx, gx) = both(x, seed, dev);
     let (cw, gw) = both(w, seed + 1, dev);
     let (cb, gb) = both(&[w[0]], seed + 2, dev);
@@ -247,6 +291,7 @@ fn conv_case(dev: &Device, x: &[usize], w: &[usize], p: &ConvParams, seed: u64) 
     let want = cx.conv(&cw, Some(&cb), p).unwrap();
     let got = gx.conv(&gw, Some(&gb), p).unwrap();
     assert_close(&format!("{what} forward"), &got.to_vec(), &want.to_vec());
+    assert_eq!(gx.conv(&gw, Some(&gb), p).unwrap().to_vec(), got.to_vec(), "{what}: y bits");
     let (cdy, gdy) = both(want.shape(), seed + 3, dev);
     let dx_c = cdy.conv_backward_data(&cw, x, p).unwrap();
     let dx_g = gdy.conv_backward_data(&gw, x, p).unwrap();
@@ -257,36 +302,91 @@ fn conv_case(dev: &Device, x: &[usize], w: &[usize], p: &ConvParams, seed: u64) 
     // deterministic: the gradients' bits do not change from run to run
     assert_eq!(gx.conv_backward_weight(&gdy, w, p).unwrap().to_vec(), dw_g.to_vec(), "{what}: dW bits");
     assert_eq!(gdy.conv_backward_data(&gw, x, p).unwrap().to_vec(), dx_g.to_vec(), "{what}: dx bits");
+    assert_path(&what, dev, before, path, 6);
 }
 
 #[test]
 fn conv_forward_and_backward_1d_2d_3d() {
     let Some(dev) = gpu() else { return };
-    conv_case(&dev, &[2, 3, 17], &[4, 3, 5], &ConvParams::new(2, 1), 100);
-    conv_case(&dev, &[1, 2, 11], &[3, 2, 3], &ConvParams::asymmetric(&[1], &[(0, 2)]), 110);
-    conv_case(&dev, &[3, 3, 13, 12], &[5, 3, 3, 3], &ConvParams::new(1, 1), 120);
-    conv_case(&dev, &[2, 4, 10, 9], &[6, 4, 3, 2], &ConvParams::asymmetric(&[2, 1], &[(1, 0), (0, 1)]), 130);
-    conv_case(&dev, &[2, 3, 64, 64], &[8, 3, 15, 15], &ConvParams::new(3, 0), 140); // texture-like
-    conv_case(&dev, &[4, 16, 5, 5], &[8, 16, 1, 1], &ConvParams::new(1, 0), 150); // pointwise
-    conv_case(&dev, &[2, 2, 5, 6, 7], &[3, 2, 3, 2, 3], &ConvParams::new(1, 1), 160);
-    conv_case(
-        &dev,
-        &[1, 3, 6, 8, 8],
-        &[2, 3, 2, 3, 3],
-        &ConvParams::asymmetric(&[2, 1, 2], &[(0, 1), (1, 1), (2, 0)]),
-        170,
-    );
+    let _conv = conv_lock();
+    let c = cuda(&dev);
+    println!("cuDNN: {}", c.cudnn_unavailable_reason().unwrap_or("loaded"));
+    let _on = CudnnSetting::new(c, true);
+    use Path::{Cudnn, Im2col};
+    conv_case(&dev, &[2, 3, 17], &[4, 3, 5], &ConvParams::new(2, 1), 100, Cudnn);
+    conv_case(&dev, &[1, 2, 11], &[3, 2, 3], &ConvParams::asymmetric(&[1], &[(0, 2)]), 110, Im2col);
+    conv_case(&dev, &[3, 3, 13, 12], &[5, 3, 3, 3], &ConvParams::new(1, 1), 120, Cudnn);
+    let p = ConvParams::asymmetric(&[2, 1], &[(1, 0), (0, 1)]);
+    conv_case(&dev, &[2, 4, 10, 9], &[6, 4, 3, 2], &p, 130, Im2col);
+    conv_case(&dev, &[2, 3, 64, 64], &[8, 3, 15, 15], &ConvParams::new(3, 0), 140, Cudnn); // texture-like
+    conv_case(&dev, &[2, 5, 20, 17], &[4, 5, 5, 5], &ConvParams::new(3, 1), 145, Cudnn); // stride 3, padded
+    conv_case(&dev, &[4, 16, 5, 5], &[8, 16, 1, 1], &ConvParams::new(1, 0), 150, Cudnn); // pointwise
+
+    // TF SAME with an odd total padding (1 before, 2 after): not symmetric
+    let same = ConvParams::tf_same(&[10, 9], &[4, 4], &[1]);
+    conv_case(&dev, &[2, 3, 10, 9], &[4, 3, 4, 4], &same, 155, Im2col);
+    // pad (2, 1) with stride 2: the pixel after is never reached, so cuDNN's (2, 2) is the same
+    conv_case(&dev, &[2, 3, 16, 16], &[4, 3, 5, 5], &ConvParams::asymmetric(&[2], &[(2, 1)]), 158, Cudnn);
+    conv_case(&dev, &[2, 2, 5, 6, 7], &[3, 2, 3, 2, 3], &ConvParams::new(1, 1), 160, Cudnn);
+    conv_case(&dev, &[2, 3, 9, 10, 11], &[4, 3, 3, 3, 3], &ConvParams::new(3, 1), 165, Cudnn); // 3-d stride 3
+    let p = ConvParams::asymmetric(&[2, 1, 2], &[(0, 1), (1, 1), (2, 0)]);
+    conv_case(&dev, &[1, 3, 6, 8, 8], &[2, 3, 2, 3, 3], &p, 170, Im2col);
+}
+
+/// Switches cuDNN on or off for a while; the previous setting comes back when dropped (also
+/// when a check fails). cuDNN is off by default (`COOPNETS_CUDNN=1` opts in), so the cuDNN
+/// cases switch it on.
+struct CudnnSetting<'a>(&'a CudaDevice, bool);
+impl<'a> CudnnSetting<'a> {
+    fn new(c: &'a CudaDevice, on: bool) -> Self {
+        let before = c.cudnn_enabled();
+        c.set_cudnn_enabled(on);
+        CudnnSetting(c, before)
+    }
+}
+impl Drop for CudnnSetting<'_> {
+    fn drop(&mut self) {
+        self.0.set_cudnn_enabled(self.1);
+    }
+}
+
+#[test]
+fn conv_im2col_when_cudnn_is_switched_off() {
+    let Some(dev) = gpu() else { return };
+    let _conv = conv_lock();
+    let c = cuda(&dev);
+    let _on = CudnnSetting::new(c, true);
+    // the same inputs on both paths agree within the tolerance
+    let (_, gx) = both(&[2, 3, 12, 11], 180, &dev);
+    let (_, gw) = both(&[5, 3, 3, 3], 181, &dev);
+    let p = ConvParams::new(2, 1);
+    let on = gx.conv(&gw, None, &p).unwrap().to_vec();
+    let off = {
+        let _off = CudnnSetting::new(c, false);
+        assert!(!c.cudnn_enabled());
+        conv_case(&dev, &[3, 3, 13, 12], &[5, 3, 3, 3], &ConvParams::new(1, 1), 120, Path::Im2col);
+        conv_case(&dev, &[2, 2, 5, 6, 7], &[3, 2, 3, 2, 3], &ConvParams::new(1, 1), 160, Path::Im2col);
+        gx.conv(&gw, None, &p).unwrap().to_vec()
+    };
+    assert_close("cuDNN against im2col", &on, &off);
+    assert_eq!(c.cudnn_enabled(), c.has_cudnn(), "switched back on");
 }
 
 #[test]
 fn conv_transpose_with_stride_and_crops() {
     let Some(dev) = gpu() else { return };
-    let cases: &[(&[usize], &[usize], ConvParams)] = &[
-        (&[2, 4, 5], &[4, 3, 4], ConvParams::new(2, 1)),
-        (&[2, 8, 4, 4], &[8, 3, 5, 5], ConvParams::asymmetric(&[2], &[(2, 1)])),
-        (&[1, 6, 3, 4, 4], &[6, 2, 4, 4, 4], ConvParams::new(2, 1)),
+    let _conv = conv_lock();
+    let _on = CudnnSetting::new(cuda(&dev), true);
+    use Path::{Cudnn, Im2col};
+    let cases: &[(&[usize], &[usize], ConvParams, Path)] = &[
+        (&[2, 4, 5], &[4, 3, 4], ConvParams::new(2, 1), Cudnn),
+        // PyTorch's output_padding = 1: 5×5 stride 2, 4 → 8 (the ABP generator's layers)
+        (&[2, 8, 4, 4], &[8, 3, 5, 5], ConvParams::asymmetric(&[2], &[(2, 1)]), Cudnn),
+        (&[1, 6, 3, 4, 4], &[6, 2, 4, 4, 4], ConvParams::new(2, 1), Cudnn),
+        (&[2, 3, 5], &[3, 2, 3], ConvParams::asymmetric(&[2], &[(0, 1)]), Im2col),
     ];
-    for (s, (x, w, p)) in cases.iter().enumerate() {
+    for (s, (x, w, p, path)) in cases.iter().enumerate() {
+        let before = cuda(&dev).cudnn_passes();
         let (cx, gx) = both(x, 200 + s as u64, &dev);
         let (cw, gw) = both(w, 210 + s as u64, &dev);
         let (cb, gb) = both(&[w[1]], 220 + s as u64, &dev);
@@ -294,6 +394,9 @@ fn conv_transpose_with_stride_and_crops() {
             let (w, b) = if t.device().is_cpu() { (&cw, &cb) } else { (&gw, &gb) };
             t.conv_transpose(w, Some(b), p).unwrap()
         });
+        let again = |t: &Tensor| t.conv_transpose(&gw, Some(&gb), p).unwrap().to_vec();
+        assert_eq!(again(&gx), again(&gx), "conv_transpose x{x:?} w{w:?}: bits");
+        assert_path(&format!("conv_transpose x{x:?} w{w:?}"), &dev, before, *path, 3);
     }
 }
 
@@ -344,6 +447,28 @@ fn in_place_updates() {
     assert_close("masked_assign_", &g2.to_vec(), &c2.to_vec());
     assert_close("assign_", &g3.to_vec(), &c3.to_vec());
     assert_close("copy-on-write left the original", &gy.to_vec(), &cy.to_vec());
+}
+
+#[test]
+fn fused_sgd_and_adam_updates() {
+    let Some(dev) = gpu() else { return };
+    let (cp, gp) = both(&[50, 60], 410, &dev);
+    let (cg, gg) = both(&[60, 50], 411, &dev);
+    let (cm, gm) = both(&[50, 60], 412, &dev);
+    let run = |p: &Tensor, g: &Tensor, m: &Tensor| {
+        let g = g.transpose(0, 1).unwrap(); // a strided gradient
+        let (mut p1, mut v1) = (p.clone(), m.clone());
+        p1.sgd_momentum_(&mut v1, &g, 0.5, -0.01).unwrap();
+        let s = tensor::AdamStep { beta1: 0.5, beta2: 0.999, eps: 1e-8, c1: 2.0, c2: 1000.5, step: -1e-3 };
+        let (mut p2, mut m2, mut v2) = (p.clone(), m.clone(), m.square());
+        p2.adam_(&mut m2, &mut v2, &g, &s).unwrap();
+        [p1, v1, p2, m2, v2]
+    };
+    let (want, got) = (run(&cp, &cg, &cm), run(&gp, &gg, &gm));
+    for (i, (w, g)) in want.iter().zip(&got).enumerate() {
+        assert!(!g.device().is_cpu());
+        assert_close(&format!("optimizer update, tensor {i}"), &g.to_vec(), &w.to_vec());
+    }
 }
 
 /// Mean and variance of `v`, in f64.
@@ -401,11 +526,13 @@ fn random_tensors_have_the_right_moments() {
 
 /// Timings of a texture-descriptor step (`cargo test --features cuda --test cuda -- --ignored
 /// --nocapture`): x 16×3×224², 100 filters 15×15 stride 3, relu, sums, both gradients and a
-/// Langevin update. Prints milliseconds per op (mean of 20 after 3 warm-ups).
+/// Langevin update. Prints milliseconds per op (mean of 20 after 3 warm-ups); the convolutions
+/// on both paths (im2col, then cuDNN when loaded).
 #[test]
 #[ignore]
 fn bench_texture_step() {
     let Some(dev) = gpu() else { return };
+    let _conv = conv_lock();
     let Device::Cuda(cuda) = &dev else { unreachable!() };
     let mut rng = rng_from_seed(0);
     let x = Tensor::randn_on(&[16, 3, 224, 224], 0.0, 1.0, &mut rng, &dev).unwrap();
@@ -425,13 +552,20 @@ fn bench_texture_step() {
         cuda.synchronize().unwrap();
         println!("bench {name}: {:.3} ms", t.elapsed().as_secs_f64() * 1e3 / 20.0);
     };
-    time("conv forward + bias", &mut || drop(x.conv(&w, Some(&b), &p).unwrap()));
+    // the convolutions on both paths (A/B), cuDNN last so that the rest runs on it
+    for on in [false, true] {
+        cuda.set_cudnn_enabled(on);
+        let tag = if cuda.cudnn_enabled() { "cuDNN" } else { "im2col" };
+        time(&format!("conv forward + bias ({tag})"), &mut || drop(x.conv(&w, Some(&b), &p).unwrap()));
+        time(&format!("conv backward data ({tag})"), &mut || drop(y.conv_backward_data(&w, x.shape(), &p).unwrap()));
+        time(&format!("conv backward weight ({tag})"), &mut || {
+            drop(x.conv_backward_weight(&y, w.shape(), &p).unwrap())
+        });
+    }
     time("relu", &mut || drop(y.relu()));
     time("sum per example", &mut || drop(y.sum_per_example().unwrap()));
     time("sum_all (to host)", &mut || drop(y.sum_all()));
     time("mask_positive", &mut || drop(y.mask_positive(&y).unwrap()));
-    time("conv backward data", &mut || drop(y.conv_backward_data(&w, x.shape(), &p).unwrap()));
-    time("conv backward weight", &mut || drop(x.conv_backward_weight(&y, w.shape(), &p).unwrap()));
     let mut xm = x.clone();
     time("langevin_", &mut || xm.langevin_(0.01, &x, 0.1, &mut rng).unwrap());
     time("whole step", &mut || {
@@ -450,6 +584,7 @@ fn bench_texture_step() {
 #[ignore]
 fn profile_texture_conv() {
     let Some(dev) = gpu() else { return };
+    let _conv = conv_lock();
     let mut rng = rng_from_seed(0);
     let x = Tensor::randn_on(&[16, 3, 224, 224], 0.0, 1.0, &mut rng, &dev).unwrap();
     let w = Tensor::randn_on(&[100, 3, 15, 15], 0.0, 0.05, &mut rng, &dev).unwrap();

@@ -329,3 +329,43 @@ fn tensors_move_between_devices_and_keep_their_numbers() {
     assert_eq!(z.device(), Device::Cpu);
     assert_eq!(x.zeros_beside(&[4]).shape(), &[4]);
 }
+
+/// The fused optimizer updates give the same bits as the separate ops they replace.
+#[test]
+fn fused_sgd_and_adam_match_the_separate_ops() {
+    let mut rng = rng_from_seed(11);
+    let p0 = Tensor::randn(&[40_000], 0.0, 1.0, &mut rng).unwrap();
+    let m0 = Tensor::randn(&[40_000], 0.0, 0.1, &mut rng).unwrap();
+    let v0 = Tensor::rand_uniform(&[40_000], 0.0, 0.1, &mut rng).unwrap();
+    let g =
+        Tensor::randn(&[200, 200], 0.0, 1.0, &mut rng).unwrap().transpose(0, 1).unwrap().reshape(&[40_000]).unwrap();
+
+    let (mut p, mut v) = (p0.clone(), m0.clone());
+    p.sgd_momentum_(&mut v, &g, 0.5, -0.01).unwrap();
+    let mut v_ref = m0.clone();
+    v_ref.scale_(0.5);
+    v_ref.axpy_(1.0, &g).unwrap();
+    let mut p_ref = p0.clone();
+    p_ref.axpy_(-0.01, &v_ref).unwrap();
+    assert_eq!(p.to_vec(), p_ref.to_vec());
+    assert_eq!(v.to_vec(), v_ref.to_vec());
+
+    let s = tensor::AdamStep { beta1: 0.5, beta2: 0.999, eps: 1e-8, c1: 2.0, c2: 1000.5, step: -1e-3 };
+    let (mut p, mut m, mut v) = (p0.clone(), m0.clone(), v0.clone());
+    p.adam_(&mut m, &mut v, &g, &s).unwrap();
+    let (mut m_ref, mut v_ref) = (m0.clone(), v0.clone());
+    m_ref.scale_(s.beta1);
+    m_ref.axpy_(1.0 - s.beta1, &g).unwrap();
+    v_ref.scale_(s.beta2);
+    v_ref.axpy_(1.0 - s.beta2, &g.square()).unwrap();
+    let mhat = m_ref.mul_scalar(s.c1);
+    let denom = v_ref.mul_scalar(s.c2).sqrt().add_scalar(s.eps);
+    let mut p_ref = p0.clone();
+    p_ref.axpy_(s.step, &mhat.div(&denom).unwrap()).unwrap();
+    assert_eq!(m.to_vec(), m_ref.to_vec());
+    assert_eq!(v.to_vec(), v_ref.to_vec());
+    assert_eq!(p.to_vec(), p_ref.to_vec());
+    // the moments' storage was not shared with the starting tensors (copy-on-write)
+    assert_ne!(m.to_vec(), m0.to_vec());
+    assert!(p.clone().sgd_momentum_(&mut v, &Tensor::zeros(&[3]), 0.5, 0.1).is_err());
+}

@@ -43,7 +43,8 @@ pub fn pictures(cfg: &RunConfig, out: &Path, l: &CoopNetsLearner, obs: &Observed
     let mut rng = rng_for(cfg.run.seed, PICTURE_STREAM);
     let (_, proposals) = l.propose(m, &mut rng)?;
     let revised = l.revise(proposals.clone(), &mut rng)?;
-    let rows = [obs.data.narrow(0, 0, k)?, proposals.narrow(0, 0, k)?, revised.narrow(0, 0, k)?];
+    let observed = obs.data.narrow(0, 0, k)?.to_device(&proposals.device())?;
+    let rows = [observed, proposals.narrow(0, 0, k)?, revised.narrow(0, 0, k)?];
     save_grid_cols(&out.join("coopnets.png"), &Tensor::cat(&rows.iter().collect::<Vec<_>>(), 0)?, &scaling, k)?;
     let z = l.generator.generator.sample_latents(16, &l.generator.sample_latent, &mut rng)?;
     let line = line_latents(&z, 8, 10)?; // 80 latents: close to the learning batch size

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use tensor::Tensor;
+use tensor::{AdamStep, Tensor};
 
 use super::{Clip, Optimizer};
 use crate::error::Result;
@@ -77,13 +77,16 @@ impl Optimizer for Adam {
             let g = super::regularized_grad(g, p, self.clip, self.weight_decay, decay_mult)?;
             let (t, m, v) = self.state.entry(name).or_insert_with(|| (0, g.zeros_like(), g.zeros_like()));
             *t += 1;
-            m.scale_(b1);
-            m.axpy_(1.0 - b1, &g)?;
-            v.scale_(b2);
-            v.axpy_(1.0 - b2, &g.square())?;
-            let mhat = m.mul_scalar(1.0 / (1.0 - b1.powi(*t as i32)));
-            let denom = v.mul_scalar(1.0 / (1.0 - b2.powi(*t as i32))).sqrt().add_scalar(self.eps);
-            p.value.axpy_(-self.lr * lr_mult, &mhat.div(&denom)?)?;
+            // m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², p ← p − lr·m̂/(√v̂ + ε): one fused pass
+            let s = AdamStep {
+                beta1: b1,
+                beta2: b2,
+                eps: self.eps,
+                c1: 1.0 / (1.0 - b1.powi(*t as i32)),
+                c2: 1.0 / (1.0 - b2.powi(*t as i32)),
+                step: -self.lr * lr_mult,
+            };
+            p.value.adam_(m, v, &g, &s)?;
         }
         Ok(())
     }

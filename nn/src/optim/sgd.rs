@@ -49,20 +49,17 @@ impl Optimizer for Sgd {
                 continue;
             };
             let g = super::regularized_grad(g, p, self.clip, self.weight_decay, p.decay_mult)?;
-            let v = match self.velocity.get_mut(&name) {
-                Some(v) if self.momentum != 0.0 => {
-                    v.scale_(self.momentum);
-                    v.axpy_(1.0, &g)?;
-                    v.clone()
-                }
+            let step = -self.lr * p.lr_mult;
+            match self.velocity.get_mut(&name) {
+                // v ← μv + g, p ← p − lr·v: one fused pass
+                Some(v) if self.momentum != 0.0 => p.value.sgd_momentum_(v, &g, self.momentum, step)?,
                 _ => {
                     if self.momentum != 0.0 {
                         self.velocity.insert(name.clone(), g.clone());
                     }
-                    g
+                    p.value.axpy_(step, &g)?;
                 }
-            };
-            p.value.axpy_(-self.lr * p.lr_mult, &v)?;
+            }
         }
         Ok(())
     }

@@ -13,7 +13,7 @@ use crate::backend::{BackendStorage, MatmulDims};
 use crate::device::Device;
 use crate::error::{invalid_arg, Result};
 use crate::layout::Layout;
-use crate::op::{BinaryOp, ConvGeom, ReduceOp, UnaryOp};
+use crate::op::{AdamStep, BinaryOp, ConvGeom, ReduceOp, UnaryOp};
 
 /// A row-major `f32` buffer in host memory.
 #[derive(Clone, Debug, Default)]
@@ -156,6 +156,39 @@ impl BackendStorage for CpuStorage {
             let z: f32 = rng.sample(StandardNormal);
             *v += b * z;
         }
+        Ok(())
+    }
+
+    /// One pass: `v ← μ·v + g`, `p ← p + step·v`, element by element.
+    fn sgd_momentum_(&mut self, v: &mut Self, g: &Self, lg: &Layout, momentum: f32, step: f32) -> Result<()> {
+        g.with_slice(lg, |gs| {
+            // the arithmetic of `scale_` then `axpy_` then `axpy_`, so that the fused update
+            // gives the same bits as the separate ops
+            let f = |((p, v), &g): ((&mut f32, &mut f32), &f32)| {
+                *v = momentum * *v + 0.0;
+                *v += 1.0 * g;
+                *p += step * *v;
+            };
+            if gs.len() >= PAR_MIN {
+                self.0.par_iter_mut().zip(v.0.par_iter_mut()).zip(gs.par_iter()).for_each(f);
+            } else {
+                self.0.iter_mut().zip(v.0.iter_mut()).zip(gs).for_each(f);
+            }
+        });
+        Ok(())
+    }
+    /// One pass over the elements: [`AdamStep::apply`].
+    fn adam_(&mut self, m: &mut Self, v: &mut Self, g: &Self, lg: &Layout, s: &AdamStep) -> Result<()> {
+        g.with_slice(lg, |gs| {
+            let f = |(((p, m), v), &g): (((&mut f32, &mut f32), &mut f32), &f32)| {
+                (*p, *m, *v) = s.apply(*p, *m, *v, g);
+            };
+            if gs.len() >= PAR_MIN {
+                self.0.par_iter_mut().zip(m.0.par_iter_mut()).zip(v.0.par_iter_mut()).zip(gs.par_iter()).for_each(f);
+            } else {
+                self.0.iter_mut().zip(m.0.iter_mut()).zip(v.0.iter_mut()).zip(gs).for_each(f);
+            }
+        });
         Ok(())
     }
 

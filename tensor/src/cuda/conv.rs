@@ -1,4 +1,18 @@
-//! Convolutions as im2col + cuBLAS, for 1-d, 2-d and 3-d (all normalised to 3 spatial axes).
+//! Convolutions for 1-d, 2-d and 3-d (all normalised to 3 spatial axes), on one of two paths:
+//!
+//! 1. **cuDNN** (`cudnn.rs`), tried first: when the device loaded cuDNN, it is enabled (it is
+//!    opt-in: `COOPNETS_CUDNN=1` at start-up or [`CudaDevice::set_cudnn_enabled`]; with the
+//!    deterministic FP32 algorithms its heuristics offer it measured slower than path 2), the
+//!    geometry is expressible with cuDNN's symmetric padding (`cudnn::expressible`: every
+//!    ordinary `padding = p` conv and conv-transpose, and asymmetric ones whose extra padding
+//!    after is never reached), and cuDNN has a deterministic FP32 algorithm for the pass within
+//!    512 MiB of workspace. No im2col matrix: for large `K` this halves the memory traffic.
+//! 2. **im2col + cuBLAS** (below), the default, and for everything cuDNN cannot take, e.g. TF
+//!    `SAME` with an odd total padding. Same results within FP32 rounding.
+//!
+//! The bias is added by our own kernel on both paths.
+//!
+//! ## im2col + cuBLAS
 //!
 //! With `K = C_in·kd·kh·kw` rows and `P` output positions per image, a chunk of `c` images is
 //! unfolded into one matrix `cols[K, c·P]`, the images side by side:
@@ -18,8 +32,9 @@
 use cudarc::driver::{DeviceRepr, LaunchConfig};
 
 use super::blas::{gemm, Mat};
+use super::cudnn::{self, Pass};
 use super::elementwise::copy_strided;
-use super::launch::{cfg_for, check_len, launch, BLOCK};
+use super::launch::{cfg_for, check_len, cuda_err, launch, BLOCK};
 use super::storage::CudaStorage;
 use super::CudaDevice;
 use crate::error::Result;
@@ -107,6 +122,22 @@ fn channel_major(
     Ok((Some(copy), m))
 }
 
+/// Run `pass` on cuDNN if the device has it enabled and `g` fits: `Ok(true)` when queued,
+/// `Ok(false)` when the caller should use im2col. `ptrs` = [x, w, y] device addresses.
+fn cudnn_first(dev: &CudaDevice, g: &ConvGeom, pass: Pass, ptrs: [u64; 3]) -> Result<bool> {
+    let Some(state) = dev.cudnn() else { return Ok(false) };
+    if !cudnn::expressible(g) {
+        return Ok(false);
+    }
+    let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+    dev.context().bind_to_thread().map_err(|e| cuda_err("cuDNN: binding the context", e))?;
+    let ran = state.run(dev.stream(), g, pass, ptrs)?;
+    if ran {
+        dev.count_cudnn_pass();
+    }
+    Ok(ran)
+}
+
 /// `y = W ⋆ x + b`: x `[N, C_in, D, H, W]`, w `[C_out, K]`, y `[N, C_out, P]`.
 pub(crate) fn forward(
     x: &CudaStorage,
@@ -125,6 +156,12 @@ pub(crate) fn forward(
         };
     }
     let y = CudaStorage::alloc(dev, total)?;
+    if cudnn_first(dev, g, Pass::Forward, [x.ptr(), w.ptr(), y.ptr()])? {
+        if let Some(b) = bias {
+            add_bias(dev, &y, b, g)?;
+        }
+        return Ok(y);
+    }
     let wm = Mat { ptr: w.ptr(), trans: false, ld: k, stride: 0 };
     let (nc, cols) = cols_buffer(dev, g)?;
     for n0 in (0..g.n).step_by(nc) {
@@ -155,6 +192,9 @@ pub(crate) fn backward_data(dy: &CudaStorage, w: &CudaStorage, g: &ConvGeom) -> 
         return CudaStorage::zeros(dev, g.n * il);
     }
     let dx = CudaStorage::alloc(dev, g.n * il)?;
+    if cudnn_first(dev, g, Pass::Data, [dx.ptr(), w.ptr(), dy.ptr()])? {
+        return Ok(dx);
+    }
     // Wᵀ as a row-major [K, C_out] operand: element (kr, c) at c·K + kr
     let wt = Mat { ptr: w.ptr(), trans: true, ld: k, stride: 0 };
     let (nc, cols) = cols_buffer(dev, g)?;
@@ -177,6 +217,9 @@ pub(crate) fn backward_weight(x: &CudaStorage, dy: &CudaStorage, g: &ConvGeom) -
         return CudaStorage::zeros(dev, co * k);
     }
     let dw = CudaStorage::alloc(dev, co * k)?;
+    if cudnn_first(dev, g, Pass::Filter, [x.ptr(), dw.ptr(), dy.ptr()])? {
+        return Ok(dw);
+    }
     let (nc, cols) = cols_buffer(dev, g)?;
     for n0 in (0..g.n).step_by(nc) {
         let count = nc.min(g.n - n0);
@@ -187,4 +230,39 @@ pub(crate) fn backward_weight(x: &CudaStorage, dy: &CudaStorage, g: &ConvGeom) -
         gemm(dev, (co, k, count * p), dym, ct, if n0 == 0 { 0.0 } else { 1.0 }, dw.ptr(), k, 0, 1)?;
     }
     Ok(dw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn geom(input: usize, kernel: usize, stride: usize, pad: (usize, usize)) -> ConvGeom {
+        let output = (input + pad.0 + pad.1 - kernel) / stride + 1;
+        ConvGeom {
+            n: 2,
+            c_in: 3,
+            c_out: 4,
+            input: [1, 1, input],
+            kernel: [1, 1, kernel],
+            output: [1, 1, output],
+            stride: [1, 1, stride],
+            pad: [0, 0, pad.0],
+        }
+    }
+
+    #[test]
+    fn cudnn_takes_the_geometries_its_symmetric_padding_expresses() {
+        assert!(cudnn::expressible(&geom(17, 5, 2, (1, 1))));
+        assert!(cudnn::expressible(&geom(64, 15, 3, (0, 0))));
+        // (2, 1) with stride 2: the pixel after is never reached, so (2, 2) is the same conv
+        assert!(cudnn::expressible(&geom(16, 5, 2, (2, 1))));
+        // TF SAME, odd total padding: (1, 2) gives 10 outputs, (1, 1) only 9
+        assert!(!cudnn::expressible(&geom(10, 4, 1, (1, 2))));
+        assert!(!cudnn::expressible(&geom(11, 3, 1, (0, 2))));
+        assert!(!cudnn::expressible(&geom(10, 3, 2, (0, 1)))); // 5 outputs, cuDNN's (0, 0) gives 4
+        assert!(!cudnn::expressible(&ConvGeom { n: 0, ..geom(17, 5, 2, (1, 1)) })); // empty batch
+        let mut g3 = geom(9, 3, 3, (1, 1));
+        (g3.input[0], g3.kernel[0], g3.output[0], g3.stride[0], g3.pad[0]) = (9, 3, 3, 3, 1);
+        assert!(cudnn::expressible(&g3));
+    }
 }

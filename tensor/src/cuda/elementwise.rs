@@ -249,3 +249,39 @@ pub(crate) fn pad(x: &CudaStorage, shape: &[usize], pads: &[(usize, usize)], val
     scatter(&mut out, &slot, x)?;
     Ok(out)
 }
+
+/// SGD with momentum in one pass (kernel `sgd_momentum`): `v ← μ·v + g`, `p ← p + step·v`.
+pub(crate) fn sgd_momentum_(
+    p: &mut CudaStorage,
+    v: &mut CudaStorage,
+    g: &CudaStorage,
+    lg: &Layout,
+    momentum: f32,
+    step: f32,
+) -> Result<()> {
+    let n = check_len("sgd_momentum_", lg.numel())?;
+    if n == 0 {
+        return Ok(());
+    }
+    let dev = g.cuda_device();
+    launch!(dev, "sgd_momentum", cfg_for(dev.sm_count(), n), p.ptr(), v.ptr(), g.ptr(), Lay::of(lg)?, momentum, step, n)
+}
+
+/// Adam in one pass (kernel `adam`), as [`crate::AdamStep::apply`] says.
+pub(crate) fn adam_(
+    p: &mut CudaStorage,
+    m: &mut CudaStorage,
+    v: &mut CudaStorage,
+    g: &CudaStorage,
+    lg: &Layout,
+    s: &crate::AdamStep,
+) -> Result<()> {
+    let n = check_len("adam_", lg.numel())?;
+    if n == 0 {
+        return Ok(());
+    }
+    let dev = g.cuda_device();
+    let cfg = cfg_for(dev.sm_count(), n);
+    let lay = Lay::of(lg)?;
+    launch!(dev, "adam", cfg, p.ptr(), m.ptr(), v.ptr(), g.ptr(), lay, s.beta1, s.beta2, s.eps, s.c1, s.c2, s.step, n)
+}

@@ -25,6 +25,7 @@ pub(crate) const SOURCE: &str = concat!(
     include_str!("kernels/random.cu"),
     include_str!("kernels/reduce.cu"),
     include_str!("kernels/conv.cu"),
+    include_str!("kernels/optim.cu"),
 );
 
 /// Every `extern "C"` kernel in [`SOURCE`].
@@ -51,6 +52,8 @@ const NAMES: &[&str] = &[
     "first_non_finite",
     "im2col",
     "col2im",
+    "sgd_momentum",
+    "adam",
 ];
 
 /// Threads per block of every launch (the reduction kernels assume exactly this many).

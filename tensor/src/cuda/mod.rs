@@ -1,23 +1,30 @@
 //! CUDA backend: one NVIDIA GPU through [cudarc](https://docs.rs/cudarc) (feature `cuda`).
 //!
-//! * **Loading.** cudarc is built with `dynamic-loading` and the CUDA 12.8 bindings
-//!   (`cuda-12080`): nothing CUDA is needed to build, or to run on the CPU. The driver
+//! * **Loading.** cudarc is built with `dynamic-loading` and the CUDA 13.0 bindings
+//!   (`cuda-13000`): nothing CUDA is needed to build, or to run on the CPU. The driver
 //!   (`libcuda`), cuBLAS (`libcublas`) and NVRTC (`libnvrtc`) are opened when a CUDA device is
 //!   first asked for; [`CudaDevice::new`] checks each one first and answers
 //!   [`TensorError::DeviceUnavailable`] naming what is missing (cudarc itself would panic at the
 //!   first call into a missing library). `dlopen` looks in `LD_LIBRARY_PATH`, then the
 //!   `ldconfig` cache, for the names cudarc lists (`cudarc::get_lib_name_candidates`); on Linux,
-//!   for cuBLAS: `libcublas.so`, `libcublas.so.12`, `.so.11`, `.so.10`, `.so.9`, `.so.1`
-//!   (likewise `libcuda.so*`, `libnvrtc.so*`). A CUDA 13 toolkit is found through its
-//!   unversioned `libcublas.so` / `libnvrtc.so` (e.g. `LD_LIBRARY_PATH=/usr/local/cuda/lib64`);
-//!   the driver only has to support CUDA 12.8 or later.
-//! * **Kernels.** GEMMs run on cuBLAS (FP32, no TF32: results within 1e-4 of the CPU's). Everything
+//!   for cuBLAS: `libcublas.so`, `libcublas.so.13`, `.so.12`, `.so.11`, `.so.10`, `.so.9`, `.so.1`
+//!   (likewise `libcuda.so*`, `libnvrtc.so*`). cuDNN (`libcudnn.so`, `.so.13` … `.so.9`, e.g.
+//!   pip's `nvidia-cudnn-cu13` in `site-packages/nvidia/cudnn/lib`) is optional and opt-in
+//!   (`COOPNETS_CUDNN=1`; measured slower, see [`cudnn_opted_in`]): by default, without it, or
+//!   with `COOPNETS_CUDNN=0` (not even loaded), convolutions run as im2col + cuBLAS
+//!   ([`CudaDevice::has_cudnn`], [`CudaDevice::cudnn_unavailable_reason`]).
+//! * **Kernels.** GEMMs run on cuBLAS (FP32, no TF32: results within 1e-4 of the CPU's).
+//!   Convolutions run as im2col + cuBLAS, or, opted in, on cuDNN when it is loaded and the
+//!   geometry fits its symmetric padding (FP32 FMA math, no TF32) (see `conv.rs`, `cudnn.rs`). Everything
 //!   else is CUDA C in `kernels/*.cu`, compiled once per device by NVRTC for the device's compute
 //!   capability (`launch.rs`) and cached on disk. All work goes to one stream in order, so the host
 //!   waits only when it reads numbers back (`to_host`, `reduce_all`, `first_non_finite`).
 //! * **Determinism.** No kernel uses atomics and every reduction has a fixed shape, so the same
 //!   inputs give the same bits on every run on the same GPU (cuBLAS guarantees the same for its
-//!   GEMMs on one GPU model and library version).
+//!   GEMMs on one GPU model and library version; cuDNN is only given algorithms it reports as
+//!   `CUDNN_DETERMINISTIC`, chosen by its heuristics, which depend only on the geometry, the GPU
+//!   and the cuDNN version). A cuDNN and an im2col run of one convolution differ in rounding,
+//!   so switching paths ([`CudaDevice::set_cudnn_enabled`]) changes the bits.
 //! * **Random numbers** are generated on the device by Philox4x32-10 keyed with one `u64` drawn
 //!   from the caller's generator per call (see `kernels/random.cu`): same seed and GPU, same
 //!   numbers. They are not the CPU's numbers (the CPU draws every element from the ChaCha stream
@@ -25,11 +32,13 @@
 
 mod blas;
 mod conv;
+mod cudnn;
 mod elementwise;
 mod launch;
 mod reduce;
 mod storage;
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use cudarc::cublas::CudaBlas;
@@ -55,6 +64,12 @@ struct Inner {
     sm_count: u32,
     /// Compute capability (major, minor).
     cc: (i32, i32),
+    /// cuDNN's handle, plans and workspace; `Err`: why convolutions use im2col instead.
+    cudnn: std::result::Result<Mutex<cudnn::Cudnn>, String>,
+    /// Whether convolutions may use cuDNN ([`CudaDevice::set_cudnn_enabled`]).
+    cudnn_enabled: AtomicBool,
+    /// Convolution passes cuDNN has run.
+    cudnn_passes: AtomicU64,
 }
 
 impl std::fmt::Debug for CudaDevice {
@@ -151,6 +166,10 @@ impl CudaDevice {
         keep_freed_memory(&ctx);
         let stream = ctx.default_stream();
         let blas = CudaBlas::new(stream.clone()).map_err(|e| err("creating the cuBLAS handle", &e))?;
+        // Not an error when missing (nor when loading it panics): convolutions then use im2col.
+        let cudnn = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cudnn::Cudnn::open(&ctx, &stream)))
+            .unwrap_or_else(|_| Err("loading cuDNN panicked".into()))
+            .map(Mutex::new);
         let dev = CudaDevice {
             inner: Arc::new(Inner {
                 ordinal,
@@ -160,6 +179,9 @@ impl CudaDevice {
                 kernels: OnceLock::new(),
                 sm_count: sm_count.max(1) as u32,
                 cc,
+                cudnn_enabled: AtomicBool::new(cudnn.is_ok() && cudnn_opted_in()),
+                cudnn,
+                cudnn_passes: AtomicU64::new(0),
             }),
         };
         dev.kernels()?; // compile now, so that a broken toolkit is reported here
@@ -189,6 +211,52 @@ impl CudaDevice {
     /// The cuBLAS handle (bound to [`Self::stream`]).
     pub fn blas(&self) -> &CudaBlas {
         &self.inner.blas
+    }
+
+    /// Whether cuDNN was loaded for this device (at [`Self::new`]; see `cudnn.rs`). Without it
+    /// every convolution runs as im2col + cuBLAS.
+    pub fn has_cudnn(&self) -> bool {
+        self.inner.cudnn.is_ok()
+    }
+
+    /// Why cuDNN is not used (library missing, `COOPNETS_CUDNN=0`, ...), or `None` if it is loaded.
+    pub fn cudnn_unavailable_reason(&self) -> Option<&str> {
+        self.inner.cudnn.as_ref().err().map(String::as_str)
+    }
+
+    /// Let convolutions use cuDNN (off unless `COOPNETS_CUDNN=1`) or im2col + cuBLAS, for
+    /// every user of this device from the next convolution on (A/B timings, tests). No effect
+    /// without cuDNN.
+    pub fn set_cudnn_enabled(&self, on: bool) {
+        self.inner.cudnn_enabled.store(on, Ordering::SeqCst);
+    }
+
+    /// Whether convolutions currently go to cuDNN when their geometry allows.
+    pub fn cudnn_enabled(&self) -> bool {
+        self.has_cudnn() && self.inner.cudnn_enabled.load(Ordering::SeqCst)
+    }
+
+    /// Convolution passes (forward, backward data, backward filter) cuDNN has run on this device.
+    pub fn cudnn_passes(&self) -> u64 {
+        self.inner.cudnn_passes.load(Ordering::SeqCst)
+    }
+
+    /// Why cuDNN turned down geometries it was asked to run (no deterministic algorithm within
+    /// the workspace limit, an unsupported descriptor, ...); those convolutions use im2col.
+    pub fn cudnn_declined(&self) -> Vec<String> {
+        match &self.inner.cudnn {
+            Ok(m) => m.lock().unwrap_or_else(|e| e.into_inner()).declined.clone(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The cuDNN state, when loaded and enabled.
+    pub(crate) fn cudnn(&self) -> Option<&Mutex<cudnn::Cudnn>> {
+        self.inner.cudnn.as_ref().ok().filter(|_| self.inner.cudnn_enabled.load(Ordering::SeqCst))
+    }
+
+    pub(crate) fn count_cudnn_pass(&self) {
+        self.inner.cudnn_passes.fetch_add(1, Ordering::SeqCst);
     }
 
     pub(crate) fn context(&self) -> &Arc<CudaContext> {
@@ -230,4 +298,12 @@ fn keep_freed_memory(ctx: &Arc<CudaContext>) {
             let _ = sys::cuMemPoolSetAttribute(pool, attr, (&mut threshold as *mut u64).cast());
         }
     }
+}
+
+/// cuDNN is opt-in (`COOPNETS_CUDNN=1`): with the algorithms it may use here (deterministic,
+/// FP32 FMA math, chosen by its heuristics) it was slower than im2col + cuBLAS on every
+/// bench workload on an H100 (BENCHMARKS.md, CUDA section: texture-224 with 16 chains 86 ms
+/// against 51 ms; one batch-1 backward-data pass 3.7 ms against 0.05 ms).
+fn cudnn_opted_in() -> bool {
+    std::env::var("COOPNETS_CUDNN").is_ok_and(|v| v.trim() == "1")
 }

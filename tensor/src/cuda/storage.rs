@@ -227,6 +227,18 @@ impl BackendStorage for CudaStorage {
         elementwise::langevin_(self, a, g, b, rng.next_u64())
     }
 
+    fn sgd_momentum_(&mut self, v: &mut Self, g: &Self, lg: &Layout, momentum: f32, step: f32) -> Result<()> {
+        self.same_device("sgd_momentum_", g)?;
+        v.same_device("sgd_momentum_", g)?;
+        elementwise::sgd_momentum_(self, v, g, lg, momentum, step)
+    }
+    fn adam_(&mut self, m: &mut Self, v: &mut Self, g: &Self, lg: &Layout, s: &crate::AdamStep) -> Result<()> {
+        for t in [&*m, &*v, g] {
+            self.same_device("adam_", t)?;
+        }
+        elementwise::adam_(self, m, v, g, lg, s)
+    }
+
     /// Philox normals keyed by one `rng.next_u64()` (not the CPU's numbers; same distribution).
     fn randn(device: &Device, shape: &[usize], mean: f32, std: f32, rng: &mut dyn RngCore) -> Result<Self> {
         let dev = cuda_of("randn", device)?;

@@ -8,7 +8,7 @@ use rand::RngCore;
 use crate::backend::BackendStorage;
 use crate::device::{dispatch, dispatch2, Storage};
 use crate::error::{Result, TensorError};
-use crate::op::UnaryOp;
+use crate::op::{AdamStep, UnaryOp};
 use crate::tensor::device_ok;
 use crate::Tensor;
 
@@ -73,4 +73,39 @@ impl Tensor {
         let rng: &mut dyn RngCore = &mut rng;
         device_ok("add_randn_", dispatch!(self.storage_mut(), x => x.langevin_(0.0, None, std, rng)))
     }
+
+    /// SGD with momentum on this parameter, one pass: `v ← μ·v + g`, `self ← self + step·v`
+    /// (`step = −lr`).
+    pub fn sgd_momentum_(&mut self, v: &mut Tensor, g: &Tensor, momentum: f32, step: f32) -> Result<()> {
+        self.same_shape("sgd_momentum_", v)?;
+        self.same_shape("sgd_momentum_", g)?;
+        let lg = g.layout.clone();
+        match (self.storage_mut(), v.storage_mut(), &*g.storage) {
+            (Storage::Cpu(p), Storage::Cpu(v), Storage::Cpu(g)) => p.sgd_momentum_(v, g, &lg, momentum, step),
+            #[cfg(feature = "cuda")]
+            (Storage::Cuda(p), Storage::Cuda(v), Storage::Cuda(g)) => p.sgd_momentum_(v, g, &lg, momentum, step),
+            #[allow(unreachable_patterns)]
+            (p, _, g) => Err(mismatch("sgd_momentum_", p, g)),
+        }
+    }
+
+    /// One Adam update of this parameter with moments `m`, `v`, in one pass
+    /// ([`AdamStep::apply`] gives the arithmetic).
+    pub fn adam_(&mut self, m: &mut Tensor, v: &mut Tensor, g: &Tensor, s: &AdamStep) -> Result<()> {
+        for t in [&*m, &*v, g] {
+            self.same_shape("adam_", t)?;
+        }
+        let lg = g.layout.clone();
+        match (self.storage_mut(), m.storage_mut(), v.storage_mut(), &*g.storage) {
+            (Storage::Cpu(p), Storage::Cpu(m), Storage::Cpu(v), Storage::Cpu(g)) => p.adam_(m, v, g, &lg, s),
+            #[cfg(feature = "cuda")]
+            (Storage::Cuda(p), Storage::Cuda(m), Storage::Cuda(v), Storage::Cuda(g)) => p.adam_(m, v, g, &lg, s),
+            #[allow(unreachable_patterns)]
+            (p, _, _, g) => Err(mismatch("adam_", p, g)),
+        }
+    }
+}
+
+fn mismatch(op: &'static str, a: &Storage, b: &Storage) -> TensorError {
+    TensorError::DeviceMismatch { op, lhs: a.device().to_string(), rhs: b.device().to_string() }
 }

@@ -147,8 +147,7 @@ pub fn random_missing_frames_mask<R: Rng + ?Sized>(shape: &[usize], count: usize
 
 /// The complement `1 − mask`: 1.0 at the missing entries (where a sampler may update).
 pub fn missing(mask: &Tensor) -> Result<Tensor> {
-    let v = mask.to_vec().into_iter().map(|m| 1.0 - m).collect();
-    Ok(Tensor::from_vec(v, mask.shape())?)
+    Ok(mask.affine(-1.0, 1.0)) // on the mask's device
 }
 
 /// `x` where observed, `fill` where missing: `x · mask + fill · (1 − mask)`.
@@ -159,8 +158,7 @@ pub fn apply_mask(x: &Tensor, mask: &Tensor, fill: f32) -> Result<Tensor> {
             format!("data {:?} and mask {:?} differ in shape", x.shape(), mask.shape()),
         ));
     }
-    let v = x.to_vec().into_iter().zip(mask.to_vec()).map(|(a, m)| a * m + fill * (1.0 - m)).collect();
-    Ok(Tensor::from_vec(v, x.shape())?)
+    Ok(x.mul(mask)?.add(&missing(mask)?.mul_scalar(fill))?)
 }
 
 /// The fraction of entries that are observed (mean of the mask).

@@ -20,7 +20,8 @@ pub fn infer(
     seed: u64,
     stream: u64,
 ) -> Result<(Tensor, Tensor)> {
-    infer_from(g, y, mask, Tensor::zeros(&g.latent_shape(y.shape()[0])), langevin, seed, stream)
+    let z = Tensor::zeros_on(&g.latent_shape(y.shape()[0]), &g.device())?;
+    infer_from(g, y, mask, z, langevin, seed, stream)
 }
 
 /// [`infer`] starting from `z` instead of 0 (e.g. the persistent latents of training examples).

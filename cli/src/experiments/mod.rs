@@ -11,6 +11,7 @@
 //! | `abp-sound` | generator | a sound, cut into segments |
 //! | `sound-descriptor` | descriptor (1-D) | a sound, cut into segments |
 //! | `coopnets-mnist` | CoopNets | MNIST digits, Parzen log-likelihood of held-out digits |
+//! | `coopnets-completion` | CoopNets | MNIST digits with a square missing: completion errors against five baselines |
 //! | `dynamic-texture` | descriptor (3-D) | a video of a dynamic texture: GIFs, frame strips, motion |
 //! | `abp-recovery` | generator | learning from incomplete digits, six masks, against three inpainting baselines |
 
@@ -20,6 +21,7 @@ pub use abp_recovery::recovery_error;
 mod abp_texture;
 pub mod baselines;
 pub mod coopnets;
+pub mod coopnets_completion;
 pub mod coopnets_mnist;
 pub mod dynamic_texture;
 mod eval;
@@ -45,6 +47,7 @@ pub const NAMES: &[&str] = &[
     "abp-sound",
     "abp-recovery",
     "coopnets-mnist",
+    "coopnets-completion",
 ];
 
 /// The flags every experiment takes.
@@ -180,6 +183,7 @@ pub fn run(a: &ExperimentArgs) -> Result<Summary> {
         "abp-sound" | "sound-descriptor" => sound::run(&cfg, &out, a.resume)?,
         "dynamic-texture" => dynamic_texture::run(&cfg, &out, a.resume)?,
         "coopnets-mnist" => coopnets_mnist::run(&cfg, &out, a.resume)?,
+        "coopnets-completion" => coopnets_completion::run(&cfg, &out, a.resume)?,
         "abp-recovery" => abp_recovery::run(&cfg, &out, a.resume)?,
         n => bail!("unknown experiment {n:?}: {}", NAMES.join(", ")),
     };

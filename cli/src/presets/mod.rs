@@ -36,6 +36,7 @@ pub const NAMES: &[&str] = &[
     "dynamic-texture",
     "dynamic-texture-paper",
     "coopnets-mnist",
+    "coopnets-completion",
 ];
 
 /// The preset called `name`.
@@ -55,7 +56,9 @@ pub fn preset(name: &str) -> anyhow::Result<RunConfig> {
         "sound-descriptor" | "sound-descriptor-paper" => sound_descriptor(),
         "dynamic-texture" => dynamic_texture(),
         "dynamic-texture-paper" => dynamic_texture_paper(),
-        "coopnets-mnist" | "coopnets-mnist-paper" => coopnets_mnist(),
+        "coopnets-mnist" | "coopnets-mnist-paper" | "coopnets-completion" | "coopnets-completion-paper" => {
+            coopnets_mnist()
+        }
         other => anyhow::bail!("unknown preset {other:?}: use one of {}", NAMES.join(", ")),
     })
 }

@@ -33,7 +33,10 @@ pub fn learner(cfg: &RunConfig, obs: &crate::data::Observed) -> Result<Box<dyn L
 pub fn coopnets(c: &CoopNetsConfig, run: &RunSettings, example: &[usize]) -> Result<CoopNetsLearner> {
     let d = descriptor(&c.descriptor, run, example, 1).context("in [model.descriptor]")?;
     let g = generator(&c.generator, run, example, run.chains.max(1)).context("in [model.generator]")?;
-    Ok(CoopNetsLearner::new(d, g)?)
+    c.rate_schedule.check().map_err(anyhow::Error::msg).context("in [model.rate_schedule]")?;
+    let mut learner = CoopNetsLearner::new(d, g)?;
+    learner.schedule = c.rate_schedule.clone();
+    Ok(learner)
 }
 
 /// The descriptor and its chains `[slots · chains, C, spatial…]`: `run.chains` persistent

@@ -159,3 +159,32 @@ fn completion_of_missing_squares_improves_with_learning() {
         );
     }
 }
+
+/// MatConvNet's log-spaced schedule sets both nets' rates every iteration (base × r_t), and a
+/// config round-trips it; the TF default keeps the base rates.
+#[test]
+fn the_log_spaced_rate_schedule_drives_both_nets() {
+    use coopnets_cli::config::ModelConfig;
+    use models::{Batch, Learner, RateSchedule};
+    let mut cfg = tiny();
+    let schedule = RateSchedule::matconvnet(160); // 80 values, 2 iterations each
+    let ModelConfig::Coopnets(c) = &mut cfg.model else { unreachable!() };
+    c.rate_schedule = schedule.clone();
+    let text = cfg.to_toml().unwrap();
+    assert!(text.contains("log_spaced"), "{text}");
+    assert_eq!(RunConfig::from_toml(&text).unwrap(), cfg);
+    let ModelConfig::Coopnets(c) = &cfg.model else { unreachable!() };
+    let obs = coopnets_cli::data::load(&cfg.data, 0).unwrap();
+    let mut l = coopnets_cli::build::coopnets(c, &cfg.run, &obs.data.shape()[1..]).unwrap();
+    let data = obs.data.narrow(0, 0, 50).unwrap();
+    let index: Vec<usize> = (0..50).collect();
+    let (d0, g0) = (c.descriptor.learn.optim.lr(), c.generator.learn.optim.lr());
+    for t in [0, 3, 100] {
+        let batch = Batch { data: &data, index: &index, mask: None, iteration: t, slot: 0 };
+        l.iteration(&batch, &mut tensor::rng_for(0, t as u64)).unwrap();
+        let r = schedule.factor(t);
+        assert!(t == 0 || r < 1.0);
+        assert!((l.descriptor.optimizer.inner.lr() - d0 * r).abs() <= 1e-6 * d0, "descriptor at {t}");
+        assert!((l.generator.optimizer.inner.lr() - g0 * r).abs() <= 1e-6 * g0, "generator at {t}");
+    }
+}

@@ -8,6 +8,7 @@ pub mod generator;
 pub mod learner;
 pub mod optim;
 pub mod rows;
+pub mod schedule;
 pub mod serde_f32;
 
 pub use activation::Activation;
@@ -17,3 +18,4 @@ pub use error::{ModelError, Result};
 pub use generator::{Generator, GeneratorLearner, GeneratorNet, GeneratorNetConfig};
 pub use learner::{Batch, Learner, StatSpec};
 pub use optim::{ModelOptimizer, Optim};
+pub use schedule::RateSchedule;

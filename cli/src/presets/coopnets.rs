@@ -36,6 +36,7 @@ pub fn tf_coopnets(d: DescriptorNetConfig, g: GeneratorNetConfig, t_d: usize, d_
                 optim: adam(g_lr),
             },
         },
+        rate_schedule: models::RateSchedule::Constant,
     })
 }
 

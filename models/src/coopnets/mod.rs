@@ -28,6 +28,7 @@ use crate::descriptor::DescriptorLearner;
 use crate::error::{ModelError, Result};
 use crate::generator::GeneratorLearner;
 use crate::learner::{Batch, Learner, StatSpec};
+use crate::schedule::RateSchedule;
 
 /// The two learners of CoopNets. The descriptor's `chains` hold the last revised examples
 /// `Ỹ` and the generator's `latents` the Z that proposed them (both `m` = the number of
@@ -35,6 +36,8 @@ use crate::learner::{Batch, Learner, StatSpec};
 pub struct CoopNetsLearner {
     pub descriptor: DescriptorLearner,
     pub generator: GeneratorLearner,
+    /// Both nets' learning rates over the iterations (MatConvNet: log-spaced, TF: constant).
+    pub schedule: RateSchedule,
 }
 
 /// What one iteration measured.
@@ -58,7 +61,7 @@ impl CoopNetsLearner {
         if m != k {
             return Err(ModelError::Config(format!("CoopNets: {m} descriptor chains but {k} generator latents")));
         }
-        Ok(CoopNetsLearner { descriptor, generator })
+        Ok(CoopNetsLearner { descriptor, generator, schedule: RateSchedule::Constant })
     }
 
     /// The number of synthesized examples per iteration.
@@ -120,7 +123,11 @@ impl Learner for CoopNetsLearner {
         ]
     }
     fn iteration(&mut self, batch: &Batch<'_>, rng: &mut dyn RngCore) -> Result<Vec<f32>> {
-        self.descriptor.grow_to(batch.iteration)?;
+        self.descriptor.grow_to(batch.iteration)?; // sets the descriptor's rate for iteration t
+        let r = self.schedule.factor(batch.iteration);
+        let d = &mut self.descriptor.optimizer.inner;
+        d.set_lr(d.lr() * r);
+        self.generator.optimizer.inner.set_lr(self.generator.config.optim.lr() * r);
         let s = self.step(batch.data, rng)?;
         Ok(vec![s.f_obs, s.f_syn, s.f_gen, s.revision])
     }

@@ -25,5 +25,6 @@ pub mod spectrum;
 pub mod stats;
 pub mod texture_stats;
 pub mod train;
+pub mod validate;
 
 pub use config::RunConfig;

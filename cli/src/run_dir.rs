@@ -74,3 +74,43 @@ pub fn prune_checkpoints(out: &Path, keep: usize) -> Result<()> {
     }
     Ok(())
 }
+
+/// An exclusive hold on a run folder for as long as it lives: a second run or resume into the
+/// same folder fails at once instead of mixing its files and checkpoints with this one's. The
+/// operating system drops the lock when the process ends, also after `kill -9`, so a killed
+/// run's folder can be resumed right away.
+#[derive(Debug)]
+pub struct RunLock {
+    _file: fs::File,
+}
+
+/// Take the lock of `out` (the file `out/.lock`, holding the holder's process id).
+pub fn lock(out: &Path) -> Result<RunLock> {
+    use std::io::{Read, Seek, Write};
+    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let path = out.join(".lock");
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            anyhow::bail!(
+                "{} is in use by another run (process {}); wait for it to finish or choose another --out",
+                out.display(),
+                holder.trim()
+            );
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(e).with_context(|| format!("locking {}", path.display())),
+    }
+    file.set_len(0)?;
+    file.rewind()?;
+    write!(file, "{}", std::process::id())?;
+    Ok(RunLock { _file: file })
+}

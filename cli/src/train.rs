@@ -49,6 +49,7 @@ pub struct Options {
 
 /// Train the model of `cfg` on its data, writing the run folder `out`.
 pub fn train(cfg: &RunConfig, out: &Path, resume: bool, progress: bool) -> Result<Summary> {
+    crate::validate::validate(cfg)?; // before the data are loaded
     let mut cfg = cfg.clone();
     crate::data::resolve_scaling(&mut cfg.data, cfg.run.seed)?;
     let obs = crate::data::load(&cfg.data, cfg.run.seed)?;
@@ -77,7 +78,9 @@ pub fn train_learner<L: Learner + ?Sized>(
     if cfg.data.scaling == datasets::Scaling::DataMean {
         bail!("data.scaling = \"data_mean\" must be resolved first (crate::data::resolve_scaling), so that samples map back to pixels");
     }
+    crate::validate::validate(cfg)?;
     let device = crate::data::device(&cfg.run)?;
+    let _lock = run_dir::lock(out)?; // held until this function returns
     if !run_dir::checkpoints(out).is_empty() && !opts.resume {
         bail!("{} already holds a run; pass --resume to continue it or choose another --out", out.display());
     }

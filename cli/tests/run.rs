@@ -231,3 +231,16 @@ fn a_run_killed_with_sigkill_resumes_to_the_same_numbers() {
     }
     assert_eq!(strip(stats(&straight)), strip(stats(&killed)));
 }
+
+/// A run folder held by a live run refuses a second run at once, naming the holder; once the
+/// holder is gone the folder is free again.
+#[test]
+fn a_second_run_into_a_folder_in_use_is_refused() {
+    let out = tmp("locked");
+    let held = coopnets_cli::run_dir::lock(&out).unwrap();
+    let msg = format!("{:#}", coopnets_cli::train::train(&tiny(), &out, false, false).unwrap_err());
+    assert!(msg.contains("in use by another run") && msg.contains(&std::process::id().to_string()), "{msg}");
+    assert!(coopnets_cli::run_dir::checkpoints(&out).is_empty(), "the refused run wrote nothing");
+    drop(held);
+    coopnets_cli::train::train(&tiny(), &out, false, false).unwrap();
+}

@@ -26,10 +26,21 @@ pub fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>> {
     require_exists(path)?;
     let raw = std::fs::read(path).map_err(|e| DatasetError::io(path, e))?;
     if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(raw.as_slice())
-            .read_to_end(&mut out)
-            .map_err(|e| DatasetError::decode(path, format!("bad gzip stream (truncated?): {e}")))?;
+        // inflate the header first, then no more than it declares (a small gzip must not
+        // inflate to gigabytes before the header is read)
+        let bad = |e: std::io::Error| DatasetError::decode(path, format!("bad gzip stream (truncated?): {e}"));
+        let mut gz = flate2::read::GzDecoder::new(raw.as_slice());
+        let mut out = vec![0u8; 4];
+        gz.read_exact(&mut out).map_err(bad)?;
+        let ndims = usize::from(out[3]);
+        out.resize(4 + 4 * ndims, 0);
+        gz.read_exact(&mut out[4..]).map_err(bad)?;
+        let body = out[4..]
+            .chunks_exact(4)
+            .try_fold(1u64, |n, b| n.checked_mul(u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))))
+            .unwrap_or(u64::MAX);
+        crate::limits::check_decoded(path, "the IDX data", body)?;
+        gz.take(body).read_to_end(&mut out).map_err(bad)?;
         Ok(out)
     } else {
         Ok(raw)

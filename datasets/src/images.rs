@@ -63,12 +63,22 @@ impl LoadOptions {
 /// Decode the image file at `path` (format detected from its bytes).
 pub(crate) fn decode_file(path: &Path) -> Result<DynamicImage> {
     let bytes = std::fs::read(path).map_err(|e| DatasetError::io(path, e))?;
-    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+    crate::limits::check_jpeg_complete(path, &bytes)?;
+    let reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
         .with_guessed_format()
         .map_err(|e| DatasetError::io(path, e))?;
     if reader.format().is_none() {
         return Err(DatasetError::decode(path, "not a PNG, JPEG or GIF file"));
     }
+    // the declared size, before any pixel is decoded (RGBA, 8 bits: 4 bytes a pixel)
+    let (w, h) = reader.into_dimensions().map_err(|e| DatasetError::decode(path, e))?;
+    crate::limits::check_decoded(path, &format!("a {w}×{h} image"), 4 * u64::from(w) * u64::from(h))?;
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
+        .with_guessed_format()
+        .map_err(|e| DatasetError::io(path, e))?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(crate::limits::max_decoded_bytes());
+    reader.limits(limits);
     reader.decode().map_err(|e| DatasetError::decode(path, e))
 }
 

@@ -37,6 +37,7 @@ pub mod error;
 pub mod grid;
 pub mod idx;
 pub mod images;
+pub mod limits;
 pub mod masks;
 pub mod paths;
 pub mod save;

@@ -94,6 +94,27 @@ fn jpeg_round_trip_is_close() -> Result<()> {
     Ok(())
 }
 
+/// A JPEG cut anywhere before its end marker is an error naming the file, not an image with
+/// its lower part filled grey.
+#[test]
+fn truncated_jpegs_are_refused() -> Result<()> {
+    let dir = temp_dir("jpeg-cut");
+    let x = load_image(&textures().join("gimp_stone_pink_marble.png"), Channels::Rgb)?;
+    let p = dir.join("whole.jpg");
+    save_image(&p, &x, &Scaling::Raw)?;
+    let len = std::fs::metadata(&p).unwrap().len() as usize;
+    for percent in [25, 60, 99] {
+        let cut = truncated_copy(&p, &dir, &format!("cut{percent}.jpg"), len * percent / 100);
+        let err = load_image(&cut, Channels::Rgb).unwrap_err().to_string();
+        assert!(err.contains(&format!("cut{percent}.jpg")) && err.contains("truncated"), "{percent}%: {err}");
+    }
+    // without its last two bytes (the end marker itself)
+    let cut = truncated_copy(&p, &dir, "no-eoi.jpg", len - 2);
+    assert!(load_image(&cut, Channels::Rgb).is_err());
+    assert_eq!(load_image(&p, Channels::Rgb)?.shape(), &[3, 128, 128]);
+    Ok(())
+}
+
 #[test]
 fn gif_gives_its_first_frame() -> Result<()> {
     let dir = temp_dir("gif-first");

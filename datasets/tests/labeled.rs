@@ -134,6 +134,19 @@ fn idx_errors_name_the_file_and_the_problem() {
     assert!(matches!(err, DatasetError::Decode { .. }), "{err}");
     assert!(err.to_string().contains("images-cut.gz"));
 
+    // a small gzip whose header declares 100 000 images of 1000 × 1000: refused from the
+    // header, before anything is inflated
+    let mut header = vec![0u8, 0, 8, 3];
+    for d in [100_000u32, 1000, 1000] {
+        header.extend_from_slice(&d.to_be_bytes());
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &header).unwrap();
+    std::io::Write::write_all(&mut gz, &vec![0u8; 1 << 20]).unwrap();
+    let bomb = write_bytes(&dir, "bomb.gz", &gz.finish().unwrap());
+    let err = load_idx_images(&bomb).unwrap_err().to_string();
+    assert!(err.contains("bomb.gz") && err.contains("more than the limit"), "{err}");
+
     // images and labels that disagree in count
     let err = load_mnist(&mnist_images(), &fashion("labels-idx1-ubyte")).unwrap_err();
     assert!(err.to_string().contains("2000 labels"), "{err}");

@@ -39,8 +39,10 @@ pub fn save<L: Learner + ?Sized>(out: &Path, it: usize, learner: &L, cfg: &RunCo
     run_dir::prune_checkpoints(out, cfg.run.keep_checkpoints)
 }
 
-/// Restore `learner` from the newest checkpoint in `out` (if any); returns the iteration to
-/// continue from and the statistics rows before it.
+/// Restore `learner` from the newest checkpoint in `out` that loads (if any); returns the
+/// iteration to continue from and the statistics rows before it. A checkpoint that cannot be
+/// read, does not fit the model or holds non-finite weights is skipped (said on stderr) for
+/// the next older one; a changed configuration or changed data stop the resume.
 pub fn resume<L: Learner + ?Sized>(
     out: &Path,
     cfg: &RunConfig,
@@ -48,10 +50,48 @@ pub fn resume<L: Learner + ?Sized>(
     names: &[&str],
     data: &Tensor,
 ) -> Result<(usize, Vec<StatsRow>)> {
-    let Some((it, prefix)) = run_dir::checkpoints(out).pop() else { return Ok((0, vec![])) };
-    let meta_path = nn::checkpoint::parts::meta_path(&prefix);
-    let meta = nn::checkpoint::read_json(&meta_path)?;
-    check_config(&meta_path, &meta, cfg)?;
+    let all = run_dir::checkpoints(out);
+    let mut skipped = Vec::new();
+    for (it, prefix) in all.iter().rev() {
+        let meta_path = nn::checkpoint::parts::meta_path(prefix);
+        let meta = match nn::checkpoint::read_json(&meta_path) {
+            Ok(m) => m,
+            Err(e) => {
+                skipped.push(format!("{e}"));
+                continue;
+            }
+        };
+        check_run(&meta_path, &meta, cfg, data)?;
+        if let Err(e) = restore(prefix, learner) {
+            skipped.push(format!("{e:#}"));
+            continue;
+        }
+        for s in &skipped {
+            eprintln!("--resume: skipped a checkpoint that does not load: {s}");
+        }
+        let rows = crate::stats::read(out, names, *it)?;
+        eprintln!("resuming from {} (iteration {it})", prefix.display());
+        return Ok((*it, rows));
+    }
+    if !skipped.is_empty() {
+        bail!("--resume: no checkpoint in {} loads:\n  {}", out.display(), skipped.join("\n  "));
+    }
+    Ok((0, vec![]))
+}
+
+/// Weights, optimizer state and run state of the checkpoint at `prefix`, all finite.
+fn restore<L: Learner + ?Sized>(prefix: &Path, learner: &mut L) -> Result<()> {
+    let loaded = nn::checkpoint::parts::load(prefix, &mut learner.parts_mut())?;
+    learner.load_state(&loaded.extras).with_context(|| format!("restoring the run state of {}", prefix.display()))?;
+    if let Some(name) = learner.non_finite_parameter() {
+        bail!("{}: parameter {name} is not finite", prefix.display());
+    }
+    Ok(())
+}
+
+/// The saved run must be this one: same configuration (but its cadence) and same data.
+fn check_run(meta_path: &Path, meta: &serde_json::Value, cfg: &RunConfig, data: &Tensor) -> Result<()> {
+    check_config(meta_path, meta, cfg)?;
     let (saved, now) = (meta["data_fingerprint"].as_str().unwrap_or("none"), fingerprint(data));
     if saved != now {
         bail!(
@@ -60,11 +100,7 @@ pub fn resume<L: Learner + ?Sized>(
             meta_path.display()
         );
     }
-    let loaded = nn::checkpoint::parts::load(&prefix, &mut learner.parts_mut())?;
-    learner.load_state(&loaded.extras).with_context(|| format!("restoring the run state of {}", prefix.display()))?;
-    let rows = crate::stats::read(out, names, it)?;
-    eprintln!("resuming from {} (iteration {it})", prefix.display());
-    Ok((it, rows))
+    Ok(())
 }
 
 /// A run may be resumed with a different length and output cadence, nothing else: the

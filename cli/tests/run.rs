@@ -244,3 +244,45 @@ fn a_second_run_into_a_folder_in_use_is_refused() {
     drop(held);
     coopnets_cli::train::train(&tiny(), &out, false, false).unwrap();
 }
+
+/// A newest checkpoint that is cut short, or that holds NaN weights, is skipped: the run
+/// resumes from the one before and still reaches the numbers of an uninterrupted run.
+#[test]
+fn resume_falls_back_past_a_corrupt_or_non_finite_newest_checkpoint() {
+    let straight = tmp("fallback-straight");
+    coopnets_cli::train::train(&tiny(), &straight, false, false).unwrap();
+    for damage in ["truncate", "nan"] {
+        let out = tmp(&format!("fallback-{damage}"));
+        let mut first = tiny();
+        first.run.iterations = 4; // checkpoints at 2 and 4
+        coopnets_cli::train::train(&first, &out, false, false).unwrap();
+        let (it, newest) = run_dir::checkpoints(&out).pop().unwrap();
+        assert_eq!(it, 4);
+        let weights = nn::checkpoint::parts::module_path(&newest, "descriptor");
+        match damage {
+            "truncate" => {
+                let bytes = std::fs::read(&weights).unwrap();
+                std::fs::write(&weights, &bytes[..bytes.len() / 2]).unwrap();
+            }
+            _ => {
+                let mut t = nn::checkpoint::read_tensors(&weights).unwrap();
+                let w = t.get_mut("conv1.weight").unwrap();
+                *w = w.mul_scalar(f32::NAN);
+                nn::checkpoint::write_tensors(&weights, &t).unwrap();
+            }
+        }
+        coopnets_cli::train::train(&tiny(), &out, true, false).unwrap();
+        let (a, b) = (final_checkpoint(&straight), final_checkpoint(&out));
+        for (k, t) in &a {
+            assert_eq!(t.to_vec(), b[k].to_vec(), "{damage}: {k} differs after the fallback");
+        }
+    }
+    // every checkpoint damaged: the resume says so instead of starting over
+    let out = tmp("fallback-none");
+    coopnets_cli::train::train(&tiny(), &out, false, false).unwrap();
+    for (_, p) in run_dir::checkpoints(&out) {
+        std::fs::write(nn::checkpoint::parts::module_path(&p, "descriptor"), b"garbage").unwrap();
+    }
+    let msg = format!("{:#}", coopnets_cli::train::train(&tiny(), &out, true, false).unwrap_err());
+    assert!(msg.contains("no checkpoint in") && msg.contains("loads"), "{msg}");
+}

@@ -104,3 +104,18 @@ fn truncated_corrupt_and_missing_files_are_errors() {
     std::fs::write(path.with_extension("json"), b"{not json").unwrap();
     assert!(matches!(load(&path, &mut m, &mut []), Err(NnError::Corrupt { .. })), "corrupt sidecar");
 }
+
+/// A write that fails leaves no temporary file behind (a full disk must not fill up with
+/// half-written copies, one per retry).
+#[test]
+fn a_failed_atomic_write_removes_its_temporary_file() {
+    let dir = std::env::temp_dir().join(format!("coopnets-atomic-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let target = dir.join("taken");
+    std::fs::create_dir_all(target.join("inside")).unwrap(); // a non-empty folder: rename onto it fails
+    assert!(nn::checkpoint::write_atomic(&target, b"data").is_err());
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("taken")], "only the folder that was there");
+    nn::checkpoint::write_atomic(&dir.join("ok"), b"data").unwrap();
+    assert_eq!(std::fs::read(dir.join("ok")).unwrap(), b"data");
+}

@@ -40,12 +40,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         path.file_name().and_then(|n| n.to_str()).unwrap_or("checkpoint"),
         std::process::id()
     ));
-    {
+    let written = (|| {
         let mut f = fs::File::create(&tmp).map_err(io_err(&tmp))?;
         f.write_all(bytes).map_err(io_err(&tmp))?;
         f.sync_all().map_err(io_err(&tmp))?;
+        fs::rename(&tmp, path).map_err(io_err(path))
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp); // a full disk must not fill up with half-written copies
     }
-    fs::rename(&tmp, path).map_err(io_err(path))?;
+    written?;
     if let Ok(d) = fs::File::open(dir) {
         let _ = d.sync_all(); // make the rename durable where the platform allows it
     }

@@ -181,6 +181,14 @@ pub struct RunSettings {
     /// cuda`. Weights, chains and latents are made on the CPU from `seed`, then moved.
     #[serde(default = "cpu", skip_serializing_if = "is_cpu")]
     pub device: String,
+    /// Without a terminal (CI, nohup, a pipe): print one progress line and write the
+    /// statistics CSV every this many iterations (with a terminal the progress bar does it).
+    #[serde(default = "log_every")]
+    pub log_every: usize,
+}
+
+fn log_every() -> usize {
+    10
 }
 
 fn cpu() -> String {

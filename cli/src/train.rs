@@ -102,7 +102,8 @@ pub fn train_learner<L: Learner + ?Sized>(
     if let Some(m) = &obs.mask {
         media.save_all(out, "observed_incomplete", &datasets::apply_mask(&obs.data, m, 0.0)?)?;
     }
-    let bar = progress_bar(opts.progress, cfg.run.iterations, start);
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let bar = progress_bar(opts.progress && terminal, cfg.run.iterations, start);
     let t_run = Instant::now();
     for it in start..cfg.run.iterations {
         let t0 = Instant::now();
@@ -111,6 +112,11 @@ pub fn train_learner<L: Learner + ?Sized>(
         rows.push(StatsRow { iteration: it, values, seconds: t0.elapsed().as_secs_f32() });
         after(it, learner)?;
         let done = it + 1;
+        if opts.progress && !terminal && done % cfg.run.log_every.max(1) == 0 {
+            let spi = t_run.elapsed().as_secs_f64() / (done - start) as f64;
+            eprintln!("iteration {done}/{}: {}  ({spi:.3} s/iteration)", cfg.run.iterations, bar.message());
+            crate::stats::write(out, &names, &rows)?;
+        }
         if done % cfg.run.snapshot_every.max(1) == 0 || done == cfg.run.iterations {
             let x = learner.samples(cfg.run.chains.max(1), &mut rng_for(cfg.run.seed, SAMPLE_STREAM))?;
             media.save_all(out, &format!("synthesis_{done:05}"), &x)?;

@@ -286,3 +286,26 @@ fn resume_falls_back_past_a_corrupt_or_non_finite_newest_checkpoint() {
     let msg = format!("{:#}", coopnets_cli::train::train(&tiny(), &out, true, false).unwrap_err());
     assert!(msg.contains("no checkpoint in") && msg.contains("loads"), "{msg}");
 }
+
+/// Without a terminal (stderr piped) the binary prints a progress line every `log_every`
+/// iterations and the statistics CSV grows with them, not only at checkpoints.
+#[test]
+fn without_a_terminal_progress_is_logged_every_n_iterations() {
+    let mut cfg = tiny();
+    (cfg.run.iterations, cfg.run.checkpoint_every, cfg.run.log_every) = (6, 100, 2);
+    let out = tmp("log-lines");
+    let config = out.with_extension("toml");
+    std::fs::write(&config, cfg.to_toml().unwrap()).unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_coopnets"))
+        .args(["train", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("iteration ")).collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(lines[0].starts_with("iteration 2/6: f_obs") && lines[2].contains("s/iteration"), "{err}");
+}

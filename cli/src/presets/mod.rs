@@ -74,6 +74,7 @@ pub(crate) fn settings(iterations: usize, chains: usize, every: usize) -> RunSet
         checkpoint_every: every,
         keep_checkpoints: 2,
         device: "cpu".to_string(),
+        log_every: 10,
     }
 }
 

@@ -28,7 +28,7 @@ use tensor::Tensor;
 
 use crate::chains::{self, Freeze};
 use crate::clip::GradClip;
-use crate::error::{Quantity, Result, SamplerError};
+use crate::error::{Result, SamplerError};
 use crate::schedule::StepSize;
 use crate::target::LogDensity;
 use crate::trace::{Acceptance, Observer, StepInfo};
@@ -110,14 +110,17 @@ impl Hmc {
             // leapfrog: half kick, then L × (drift, kick), the last kick a half one
             let mut y = x.clone();
             let mut at_y = cur.clone();
+            let mut finite = vec![true; n];
             p.axpy_(0.5 * eps, &self.kick_grad(&at_y.grad, freeze.as_ref())?)?;
             for l in 0..self.n_leapfrog {
                 y.axpy_(eps, &p)?;
                 if let Some(f) = freeze.as_ref() {
                     f.restore(&mut y)?;
                 }
-                chains::check_finite(&y, Quantity::State, t)?;
-                at_y = chains::evaluate(target, &y, t)?;
+                // a trajectory that meets a NaN or ±Inf is rejected (below), not the end of the run
+                let (vg, ok) = chains::evaluate_proposal(target, &y, t)?;
+                at_y = vg;
+                finite.iter_mut().zip(ok).for_each(|(f, o)| *f &= o);
                 let kick = if l + 1 == self.n_leapfrog { 0.5 * eps } else { eps };
                 p.axpy_(kick, &self.kick_grad(&at_y.grad, freeze.as_ref())?)?;
             }
@@ -125,8 +128,7 @@ impl Hmc {
             let accepted: Vec<bool> = (0..n)
                 .map(|i| {
                     let u: f64 = rng.random();
-                    // a NaN energy change (cannot happen after the checks) would reject
-                    u.ln() < h0[i] - h1[i]
+                    finite[i] && u.ln() < h0[i] - h1[i]
                 })
                 .collect();
             observer.observe(&StepInfo {
@@ -138,6 +140,9 @@ impl Hmc {
             })?;
             for (count, &a) in acceptance.per_chain.iter_mut().zip(&accepted) {
                 *count += a as usize;
+            }
+            for (count, &f) in acceptance.non_finite.iter_mut().zip(&finite) {
+                *count += usize::from(!f);
             }
             chains::take_chains(x, &y, &accepted)?;
             chains::take_chains(&mut cur.value, &at_y.value, &accepted)?;

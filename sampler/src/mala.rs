@@ -25,7 +25,7 @@ use tensor::Tensor;
 
 use crate::chains::{self, Freeze};
 use crate::clip::GradClip;
-use crate::error::{Quantity, Result};
+use crate::error::Result;
 use crate::schedule::StepSize;
 use crate::target::{LogDensity, ValueAndGrad};
 use crate::trace::{Acceptance, Observer, StepInfo};
@@ -83,7 +83,7 @@ impl Mala {
         let mut cur_drift = self.drift_grad(&cur.grad, freeze.as_ref())?;
         for t in 0..self.n_steps {
             let delta = self.step_size.at(t, self.n_steps);
-            let (prop, prop_drift, y, accepted) =
+            let (prop, prop_drift, y, accepted, finite) =
                 self.propose_and_test(target, x, &cur, &cur_drift, delta, t, freeze.as_ref(), rng)?;
             observer.observe(&StepInfo {
                 step: t,
@@ -94,6 +94,9 @@ impl Mala {
             })?;
             for (count, &a) in acceptance.per_chain.iter_mut().zip(&accepted) {
                 *count += a as usize;
+            }
+            for (count, &f) in acceptance.non_finite.iter_mut().zip(&finite) {
+                *count += usize::from(!f);
             }
             chains::take_chains(x, &y, &accepted)?;
             chains::take_chains(&mut cur.value, &prop.value, &accepted)?;
@@ -127,7 +130,7 @@ impl Mala {
         t: usize,
         freeze: Option<&Freeze>,
         rng: &mut R,
-    ) -> Result<(ValueAndGrad, Tensor, Tensor, Vec<bool>)>
+    ) -> Result<(ValueAndGrad, Tensor, Tensor, Vec<bool>, Vec<bool>)>
     where
         T: LogDensity + ?Sized,
         R: Rng + ?Sized,
@@ -144,8 +147,8 @@ impl Mala {
         if let Some(f) = freeze {
             f.restore(&mut y)?;
         }
-        chains::check_finite(&y, Quantity::State, t)?;
-        let prop = chains::evaluate(target, &y, t)?;
+        // a proposal with a NaN or ±Inf is rejected (below), not the end of the run
+        let (prop, finite) = chains::evaluate_proposal(target, &y, t)?;
         let prop_drift = self.drift_grad(&prop.grad, freeze)?;
 
         // log q(y | x) = −‖ξ‖²/2;  log q(x | y) = −‖x − y − δ²/2 · g(y)‖² / (2δ²)
@@ -160,9 +163,9 @@ impl Mala {
                 let log_alpha = (lp_y[n] as f64 - lp_x[n] as f64) - sq_backward[n] / (2.0 * d2) + sq_forward[n] / 2.0;
                 // u ∈ [0, 1): log u < log α  ⇔  u < min(1, α)
                 let u: f64 = rng.random();
-                u.ln() < log_alpha
+                finite[n] && u.ln() < log_alpha
             })
             .collect();
-        Ok((prop, prop_drift, y, accepted))
+        Ok((prop, prop_drift, y, accepted, finite))
     }
 }

@@ -118,11 +118,14 @@ pub struct Acceptance {
     pub per_chain: Vec<usize>,
     /// Number of steps (proposals per chain).
     pub steps: usize,
+    /// Proposals per chain rejected because the state, log-density or gradient at them was
+    /// NaN or ±Inf (counted among the rejections).
+    pub non_finite: Vec<usize>,
 }
 
 impl Acceptance {
     pub(crate) fn new(n_chains: usize, steps: usize) -> Self {
-        Acceptance { per_chain: vec![0; n_chains], steps }
+        Acceptance { per_chain: vec![0; n_chains], steps, non_finite: vec![0; n_chains] }
     }
     /// Fraction of all proposals that were accepted.
     pub fn rate(&self) -> f32 {

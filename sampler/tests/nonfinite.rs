@@ -1,4 +1,5 @@
-//! A NaN or ±Inf stops the run with an error naming the step and the chain.
+//! A NaN or ±Inf stops unadjusted Langevin with an error naming the step and the chain; MALA
+//! and HMC reject such a proposal and count it.
 
 use sampler::{from_fn, Hmc, Langevin, LogDensity, Mala, Quantity, SamplerError, TargetError};
 use tensor::{rng_from_seed, Tensor};
@@ -52,18 +53,26 @@ fn run_big(target: &mut dyn LogDensity, rng: &mut tensor::Rng) -> SamplerError {
     Langevin::new(2.0, 10).noise(false).run(target, &mut x, rng).unwrap_err()
 }
 
+/// MALA and HMC have an accept step: a proposal with a NaN or ±Inf is rejected and counted,
+/// and the run goes on; only a non-finite starting state stops them (it has nothing to fall
+/// back to).
 #[test]
-fn mala_and_hmc_name_step_and_chain() {
+fn mala_and_hmc_reject_non_finite_proposals_and_count_them() {
     let mut rng = rng_from_seed(21);
+    // MALA evaluates once at the start and once per proposal: call 4 is step 3's proposal
     let mut x = Tensor::zeros(&[8, 4]);
-    // MALA evaluates once at the start (step 0) and once per proposal: call k is step k − 1
-    let err = Mala::new(0.5, 10).run(&mut faulty(4, 5, Quantity::Gradient, f32::NAN), &mut x, &mut rng);
-    expect(err.unwrap_err(), 3, 5, Quantity::Gradient);
+    let acc = Mala::new(0.5, 10).run(&mut faulty(4, 5, Quantity::Gradient, f32::NAN), &mut x, &mut rng).unwrap();
+    assert_eq!(acc.non_finite, [0, 0, 0, 0, 0, 1, 0, 0]);
+    assert!(acc.per_chain[5] <= 9, "the NaN proposal was not accepted");
+    assert!(x.first_non_finite().is_none());
     let err = Mala::new(0.5, 10).run(&mut faulty(0, 1, Quantity::LogDensity, f32::NAN), &mut x, &mut rng);
     expect(err.unwrap_err(), 0, 1, Quantity::LogDensity);
-    // HMC with 3 leapfrog steps: call k ≥ 1 belongs to step (k − 1)/3
-    let err = Hmc::new(0.1, 3, 10).run(&mut faulty(8, 0, Quantity::LogDensity, f32::NEG_INFINITY), &mut x, &mut rng);
-    expect(err.unwrap_err(), 2, 0, Quantity::LogDensity);
+    // HMC with 3 leapfrog steps: call 8 is in step 2's trajectory, whose proposal is rejected
+    let mut x = Tensor::zeros(&[8, 4]);
+    let acc = Hmc::new(0.1, 3, 10).run(&mut faulty(8, 0, Quantity::LogDensity, f32::NEG_INFINITY), &mut x, &mut rng);
+    let acc = acc.unwrap();
+    assert_eq!(acc.non_finite, [1, 0, 0, 0, 0, 0, 0, 0]);
+    assert!(x.first_non_finite().is_none());
 }
 
 #[test]

@@ -255,7 +255,7 @@ fn suggestion(msg: &str) -> Option<String> {
     let rest = msg.split("unknown field `").nth(1)?;
     let (typo, rest) = rest.split_once('`')?;
     let expected = rest.split("expected one of ").nth(1).or_else(|| rest.split("expected ").nth(1))?;
-    let names = expected.split(|c| c == ',' || c == '\n').filter_map(|n| n.trim().strip_prefix('`')?.split('`').next());
+    let names = expected.split([',', '\n']).filter_map(|n| n.trim().strip_prefix('`')?.split('`').next());
     let (best, d) = names.map(|n| (n.to_string(), edit_distance(typo, n))).min_by_key(|(_, d)| *d)?;
     (d <= (typo.len() / 3).max(1)).then_some(best)
 }

@@ -28,3 +28,14 @@ pub mod train;
 pub mod validate;
 
 pub use config::RunConfig;
+
+/// Tell the binaries' allocator (mimalloc) never to return freed memory to the OS. A Langevin
+/// loop frees and re-allocates the same activations every step; with mimalloc's default
+/// (purge after 10 ms) those pages are given back and faulted in again, 9% of a CoopNets
+/// iteration on 2 cores (BENCHMARKS.md). Peak RSS is unchanged: the memory is reused.
+pub fn keep_freed_memory() {
+    /// `mi_option_purge_delay` in mimalloc 2's `mimalloc.h` (`-1`: no purging at all).
+    const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    // SAFETY: sets one integer option of the allocator; valid at any time.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+}

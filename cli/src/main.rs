@@ -78,6 +78,7 @@ enum Command {
 }
 
 fn main() -> Result<()> {
+    coopnets_cli::keep_freed_memory();
     match Cli::parse().command {
         Command::Train { model, config, out, resume, device } => {
             let text = std::fs::read_to_string(&config).with_context(|| format!("reading {}", config.display()))?;

@@ -45,6 +45,7 @@ enum Task {
 }
 
 fn main() -> anyhow::Result<()> {
+    coopnets_cli::keep_freed_memory();
     match Cli::parse().task {
         Task::Ci => ci::run(),
         Task::Experiment(args) => experiment::run(&args),

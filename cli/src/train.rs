@@ -79,6 +79,15 @@ pub fn train_learner<L: Learner + ?Sized>(
         bail!("data.scaling = \"data_mean\" must be resolved first (crate::data::resolve_scaling), so that samples map back to pixels");
     }
     crate::validate::validate(cfg)?;
+    let launch = nn::dist::LaunchEnv::from_env()?;
+    if launch.world_size > 1 {
+        bail!(
+            "launched as rank {} of {} (RANK/WORLD_SIZE): data-parallel training is designed (docs/distributed.md) \
+             and its gradient all-reduce is in nn::dist, but `train` does not shard the data yet; run one process",
+            launch.rank,
+            launch.world_size
+        );
+    }
     let device = crate::data::device(&cfg.run)?;
     let _lock = run_dir::lock(out)?; // held until this function returns
     if !run_dir::checkpoints(out).is_empty() && !opts.resume {

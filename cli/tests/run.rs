@@ -309,3 +309,24 @@ fn without_a_terminal_progress_is_logged_every_n_iterations() {
     assert_eq!(lines.len(), 3, "{err}");
     assert!(lines[0].starts_with("iteration 2/6: f_obs") && lines[2].contains("s/iteration"), "{err}");
 }
+
+/// The loop's own non-finite checks, each made to fire: a rate so large that the first update
+/// overflows the weights, and observed data so large that f(observed) overflows.
+#[test]
+fn non_finite_weights_and_statistics_stop_the_run_naming_them() {
+    let mut cfg = tiny();
+    cfg.descriptor_mut().learn.optim = Optim::Matconvnet { lr: 1e38, momentum: 0.0, weight_decay: 0.0, cap: 20.0 };
+    let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &tmp("huge-lr"), false, false).unwrap_err());
+    assert!(msg.contains("iteration 0: parameter") && msg.contains("is not finite after the update"), "{msg}");
+
+    let mut cfg = tiny();
+    coopnets_cli::data::resolve_scaling(&mut cfg.data, 0).unwrap();
+    let mut obs = coopnets_cli::data::load(&cfg.data, 0).unwrap();
+    obs.data = obs.data.full_like(3e38);
+    let mut learner = coopnets_cli::build::learner(&cfg, &obs).unwrap();
+    let opts = coopnets_cli::train::Options { resume: false, progress: false };
+    let err =
+        coopnets_cli::train::train_learner(&cfg, &tmp("huge-data"), opts, &obs, learner.as_mut(), &mut |_, _| Ok(()));
+    let msg = format!("{:#}", err.unwrap_err());
+    assert!(msg.contains("iteration 0: f_obs = inf"), "{msg}");
+}

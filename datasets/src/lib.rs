@@ -82,3 +82,8 @@ pub fn data_dir() -> PathBuf {
         PathBuf::from("data")
     }
 }
+
+/// The README's example, compiled as a doctest (`no_run`: it writes a file).
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -189,7 +189,16 @@ fn sampling_from_a_checkpoint() {
     assert_eq!(y.to_vec(), saved.to_vec(), "sampling starts from the loaded chains");
     let refused = sample(&ck, Request { steps: 1, chains: Some(5), start: Start::Chains, seed: 1, device: None }, &png);
     assert!(format!("{:#}", refused.unwrap_err()).contains("holds 2 chains"));
-    assert!(sample(&out.join("nope.json"), req, &png).is_err());
+    assert!(sample(&out.join("nope.json"), req.clone(), &png).is_err());
+    // the weights come from the checkpoint's file: other weights there, other samples
+    let weights = nn::checkpoint::parts::module_path(&ck, "descriptor");
+    let original = nn::checkpoint::read_tensors(&weights).unwrap();
+    let before = sample(&ck, req.clone(), &png).unwrap().to_vec();
+    let scaled = original.iter().map(|(k, t)| (k.clone(), t.mul_scalar(3.0))).collect();
+    nn::checkpoint::write_tensors(&weights, &scaled).unwrap();
+    assert_ne!(sample(&ck, req.clone(), &png).unwrap().to_vec(), before, "sampling used the file's weights");
+    nn::checkpoint::write_tensors(&weights, &original).unwrap();
+    assert_eq!(sample(&ck, req, &png).unwrap().to_vec(), before);
 }
 
 #[test]

@@ -57,6 +57,18 @@ fn save_load_round_trip_is_bit_exact_including_optimizer_state() {
             "{na}"
         );
     }
+    // BatchNorm's running statistics (buffers, not parameters) came back too: the training
+    // step moved them away from their (0, 1) start, so equality is not trivial
+    let (mut ba, mut bb) = (Vec::new(), Vec::new());
+    a.collect_buffers("", &mut ba);
+    b.collect_buffers("", &mut bb);
+    assert_eq!(ba.len(), 2, "running_mean and running_var");
+    for ((na, ta), (nb, tb)) in ba.iter().zip(&bb) {
+        assert_eq!(na, nb);
+        let start = if na.ends_with("running_var") { 1.0 } else { 0.0 };
+        assert!(ta.to_vec().iter().any(|&v| v != start), "{na} moved from its start");
+        assert_eq!(ta.to_vec(), tb.to_vec(), "{na}");
+    }
     // the same next step from both: the optimizer state came back too
     train_step(&mut a, &mut opt);
     train_step(&mut b, &mut opt_b);

@@ -17,11 +17,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .push(Linear::new(16, 10, true, Init::XavierUniform, &mut rng)?);
     let path = std::path::Path::new(&dir).join("model.safetensors");
     nn::checkpoint::save(&path, &net, &[], &Default::default(), &serde_json::json!({"step": 0}))?;
-    // what Python must find: name → (shape, sum of the values)
+    // what Python must find: name → (shape, every value in row-major order: a transposed
+    // layout with the right shape fails)
     let expect: serde_json::Map<String, serde_json::Value> = net
         .named_parameters()
         .into_iter()
-        .map(|(n, p)| (n, serde_json::json!({"shape": p.shape(), "sum": p.value.to_vec().iter().map(|&v| f64::from(v)).sum::<f64>()})))
+        .map(|(n, p)| (n, serde_json::json!({"shape": p.shape(), "values": p.value.to_vec()})))
         .collect();
     std::fs::write(std::path::Path::new(&dir).join("expected.json"), serde_json::to_vec_pretty(&expect)?)?;
     println!("wrote {}", path.display());

@@ -65,17 +65,28 @@ fn map_hound(path: &Path, e: hound::Error) -> DatasetError {
     }
 }
 
+/// The largest magnitude a float WAV sample may have (full scale is 1; louder files exist,
+/// 1e30 is corruption).
+pub const MAX_FLOAT_SAMPLE: f32 = 64.0;
+
 /// Read the WAV file at `path` as a mono [`Waveform`] in [−1, 1].
 ///
 /// Supported: integer PCM of 8, 16, 24 or 32 bits and 32-bit float, any number of
 /// channels (averaged). Anything else is [`DatasetError::UnsupportedWav`]; a data chunk
-/// shorter than its header says is [`DatasetError::Truncated`].
+/// shorter than its header says is [`DatasetError::Truncated`]; a sample rate of 0 and float
+/// samples that are NaN, ±Inf or beyond ±[`MAX_FLOAT_SAMPLE`] are decode errors.
 pub fn load_wav(path: &Path) -> Result<Waveform> {
     require_exists(path)?;
     let bytes = std::fs::read(path).map_err(|e| DatasetError::io(path, e))?;
     let file_len = bytes.len();
     let mut reader = hound::WavReader::new(std::io::Cursor::new(bytes)).map_err(|e| map_hound(path, e))?;
     let spec = reader.spec();
+    if spec.sample_rate == 0 || spec.channels == 0 {
+        return Err(DatasetError::decode(
+            path,
+            format!("WAV header says {} Hz and {} channels: both must be ≥ 1", spec.sample_rate, spec.channels),
+        ));
+    }
     let channels = usize::from(spec.channels);
     let announced = reader.len() as usize;
     let bytes_per_sample = usize::from(spec.bits_per_sample).div_ceil(8);
@@ -104,7 +115,16 @@ pub fn load_wav(path: &Path) -> Result<Waveform> {
             }
         }
         (hound::SampleFormat::Float, 32) => {
-            for s in reader.samples::<f32>() {
+            for (i, s) in reader.samples::<f32>().enumerate() {
+                // float audio lives in [−1, 1]; allow headroom, refuse garbage
+                if let Ok(v) = s {
+                    if !(v.abs() <= MAX_FLOAT_SAMPLE) {
+                        return Err(DatasetError::decode(
+                            path,
+                            format!("sample {i} is {v}: float samples must be finite and within ±{MAX_FLOAT_SAMPLE}"),
+                        ));
+                    }
+                }
                 push(s)?;
             }
         }

@@ -137,3 +137,26 @@ fn broken_wavs_are_typed_errors() {
     let batch = tensor::Tensor::zeros(&[2, 1, 4]);
     assert!(save_wav(&dir.join("b.wav"), &batch, 8000).is_err());
 }
+
+/// A sample rate of 0 and float samples that are NaN, ±Inf or absurdly large are refused,
+/// naming the file and the sample.
+#[test]
+fn zero_rates_and_garbage_float_samples_are_refused() {
+    let dir = temp_dir("wav-garbage");
+    let float = spec(1, 32, hound::SampleFormat::Float);
+    for (name, bad) in [("nan", f32::NAN), ("inf", f32::INFINITY), ("huge", 1e30)] {
+        let p = dir.join(format!("{name}.wav"));
+        write_with(&p, float, &[0.1f32, -0.2, bad, 0.3]);
+        let e = load_wav(&p).unwrap_err().to_string();
+        assert!(e.contains(&format!("{name}.wav")) && e.contains("sample 2"), "{e}");
+    }
+    let ok = dir.join("loud.wav");
+    write_with(&ok, float, &[0.1f32, -1.5, 2.0]); // louder than full scale, still audio
+    assert_eq!(load_wav(&ok).unwrap().len(), 3);
+    // the header's rate and byte rate patched to 0 (bytes 24..32 of a canonical WAV header)
+    let mut bytes = std::fs::read(&ok).unwrap();
+    bytes[24..32].copy_from_slice(&[0; 8]);
+    let zero = write_bytes(&dir, "zero-rate.wav", &bytes);
+    let e = load_wav(&zero).unwrap_err().to_string();
+    assert!(e.contains("zero-rate.wav") && e.contains("0 Hz"), "{e}");
+}

@@ -118,7 +118,7 @@ pub fn load_wav(path: &Path) -> Result<Waveform> {
             for (i, s) in reader.samples::<f32>().enumerate() {
                 // float audio lives in [−1, 1]; allow headroom, refuse garbage
                 if let Ok(v) = s {
-                    if !(v.abs() <= MAX_FLOAT_SAMPLE) {
+                    if !v.is_finite() || v.abs() > MAX_FLOAT_SAMPLE {
                         return Err(DatasetError::decode(
                             path,
                             format!("sample {i} is {v}: float samples must be finite and within ±{MAX_FLOAT_SAMPLE}"),

@@ -70,6 +70,14 @@ pub fn resume<L: Learner + ?Sized>(
             eprintln!("--resume: skipped a checkpoint that does not load: {s}");
         }
         let rows = crate::stats::read(out, names, *it)?;
+        if rows.len() != *it {
+            eprintln!(
+                "--resume: {} holds {} of the {it} rows before this checkpoint (deleted or edited?); the \
+                 learning curves will miss the others",
+                out.join("stats.csv").display(),
+                rows.len()
+            );
+        }
         eprintln!("resuming from {} (iteration {it})", prefix.display());
         return Ok((*it, rows));
     }

@@ -21,6 +21,7 @@ pub fn finish<L: Learner + ?Sized>(
     learner: &L,
     rows: &[StatsRow],
     spi: f64,
+    iterations: usize,
 ) -> Result<Summary> {
     let media = Media::of(&cfg.data);
     let x = learner.samples(cfg.run.chains.max(1), &mut rng_for(cfg.run.seed, SAMPLE_STREAM))?;
@@ -40,7 +41,7 @@ pub fn finish<L: Learner + ?Sized>(
         stats.iter().map(|(n, v)| (n.clone(), serde_json::json!(v))).collect();
     let metrics = serde_json::json!({
         "model": cfg.model.kind(),
-        "iterations": rows.len(),
+        "iterations": iterations,
         "seconds_per_iteration": spi,
         "final": finals,
         "seed": cfg.run.seed,
@@ -48,7 +49,7 @@ pub fn finish<L: Learner + ?Sized>(
         "config": cfg,
     });
     crate::metrics::write(out, &metrics)?;
-    Ok(Summary { out: out.to_path_buf(), iterations: rows.len(), seconds_per_iteration: spi, stats })
+    Ok(Summary { out: out.to_path_buf(), iterations, seconds_per_iteration: spi, stats })
 }
 
 /// `stats.svg`: one chart per panel of the model's statistics.

@@ -139,7 +139,8 @@ pub fn train_learner<L: Learner + ?Sized>(
     bar.finish_and_clear();
     let ran = cfg.run.iterations.saturating_sub(start);
     let spi = if ran > 0 { t_run.elapsed().as_secs_f64() / ran as f64 } else { 0.0 };
-    finish::finish(cfg, out, &*learner, &rows, spi)
+    // the model's iteration count: a finished run resumed with fewer iterations stays where it was
+    finish::finish(cfg, out, &*learner, &rows, spi, cfg.run.iterations.max(start))
 }
 
 /// One iteration `it` on its batch, with the non-finite checks.

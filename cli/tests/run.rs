@@ -339,3 +339,22 @@ fn non_finite_weights_and_statistics_stop_the_run_naming_them() {
     let msg = format!("{:#}", err.unwrap_err());
     assert!(msg.contains("iteration 0: f_obs = inf"), "{msg}");
 }
+
+/// What a resumed run reports is the model's iteration count: a finished run resumed with a
+/// smaller `iterations` stays at its own, and a deleted stats.csv does not shrink it.
+#[test]
+fn a_resumed_run_reports_the_models_iteration_count() {
+    let out = tmp("report-count");
+    coopnets_cli::train::train(&tiny(), &out, false, false).unwrap(); // 6 iterations
+    let mut shorter = tiny();
+    shorter.run.iterations = 4;
+    let s = coopnets_cli::train::train(&shorter, &out, true, false).unwrap();
+    assert_eq!(s.iterations, 6);
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(m["iterations"], 6);
+    std::fs::remove_file(out.join("stats.csv")).unwrap();
+    let mut longer = tiny();
+    longer.run.iterations = 8;
+    assert_eq!(coopnets_cli::train::train(&longer, &out, true, false).unwrap().iterations, 8);
+}

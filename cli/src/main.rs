@@ -43,6 +43,9 @@ enum Command {
         /// Where to compute (overrides run.device): cpu, cuda or cuda:N.
         #[arg(long)]
         device: Option<String>,
+        /// Progress without a terminal: `text` lines or `json` objects, every run.log_every iterations.
+        #[arg(long, value_enum, default_value = "text")]
+        log_format: train::LogFormat,
     },
     /// Sample from a trained model: continue the descriptor's Langevin chains, or draw g(Z).
     Sample {
@@ -80,7 +83,8 @@ enum Command {
 fn main() -> Result<()> {
     coopnets_cli::keep_freed_memory();
     match Cli::parse().command {
-        Command::Train { model, config, out, resume, device } => {
+        Command::Train { model, config, out, resume, device, log_format } => {
+            train::set_log_format(log_format);
             let text = std::fs::read_to_string(&config).with_context(|| format!("reading {}", config.display()))?;
             let mut cfg = RunConfig::from_toml(&text)
                 .with_context(|| format!("{} is not a valid run configuration", config.display()))?;

@@ -38,6 +38,28 @@ pub struct Summary {
     pub stats: Vec<(String, f32)>,
 }
 
+/// How progress is reported without a progress bar: one line of text, or one JSON object per
+/// line (`{"iteration": …, "iterations": …, "seconds_per_iteration": …, "stats": {…}}`) for
+/// programs. Chosen once per process (`--log-format`), like the terminal it writes to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+static LOG_FORMAT: std::sync::OnceLock<LogFormat> = std::sync::OnceLock::new();
+
+/// Set the process's [`LogFormat`] (the first call wins). With JSON the progress bar is off and
+/// every `run.log_every` iterations print one JSON line on stderr, terminal or not.
+pub fn set_log_format(f: LogFormat) {
+    let _ = LOG_FORMAT.set(f);
+}
+
+fn log_format() -> LogFormat {
+    LOG_FORMAT.get().copied().unwrap_or_default()
+}
+
 /// How the loop runs.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Options {
@@ -111,7 +133,8 @@ pub fn train_learner<L: Learner + ?Sized>(
     if let Some(m) = &obs.mask {
         media.save_all(out, "observed_incomplete", &datasets::apply_mask(&obs.data, m, 0.0)?)?;
     }
-    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let json = log_format() == LogFormat::Json;
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !json;
     let bar = progress_bar(opts.progress && terminal, cfg.run.iterations, start);
     let t_run = Instant::now();
     for it in start..cfg.run.iterations {
@@ -123,7 +146,15 @@ pub fn train_learner<L: Learner + ?Sized>(
         let done = it + 1;
         if opts.progress && !terminal && done % cfg.run.log_every.max(1) == 0 {
             let spi = t_run.elapsed().as_secs_f64() / (done - start) as f64;
-            eprintln!("iteration {done}/{}: {}  ({spi:.3} s/iteration)", cfg.run.iterations, bar.message());
+            if json {
+                let stats: serde_json::Map<_, _> =
+                    names.iter().zip(&values_of(&rows)).map(|(n, v)| (n.to_string(), serde_json::json!(v))).collect();
+                let line = serde_json::json!({"iteration": done, "iterations": cfg.run.iterations,
+                    "seconds_per_iteration": spi, "stats": stats});
+                eprintln!("{line}");
+            } else {
+                eprintln!("iteration {done}/{}: {}  ({spi:.3} s/iteration)", cfg.run.iterations, bar.message());
+            }
             crate::stats::write(out, &names, &rows)?;
         }
         if done % cfg.run.snapshot_every.max(1) == 0 || done == cfg.run.iterations {
@@ -141,6 +172,11 @@ pub fn train_learner<L: Learner + ?Sized>(
     let spi = if ran > 0 { t_run.elapsed().as_secs_f64() / ran as f64 } else { 0.0 };
     // the model's iteration count: a finished run resumed with fewer iterations stays where it was
     finish::finish(cfg, out, &*learner, &rows, spi, cfg.run.iterations.max(start))
+}
+
+/// The statistics of the last row (empty before the first).
+fn values_of(rows: &[StatsRow]) -> Vec<f32> {
+    rows.last().map(|r| r.values.clone()).unwrap_or_default()
 }
 
 /// One iteration `it` on its batch, with the non-finite checks.

@@ -317,6 +317,23 @@ fn without_a_terminal_progress_is_logged_every_n_iterations() {
     let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("iteration ")).collect();
     assert_eq!(lines.len(), 3, "{err}");
     assert!(lines[0].starts_with("iteration 2/6: f_obs") && lines[2].contains("s/iteration"), "{err}");
+
+    // --log-format json: one object per line, for programs
+    let out = tmp("log-json");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_coopnets"))
+        .args(["train", "--log-format", "json", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    let objects: Vec<serde_json::Value> =
+        err.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(objects.len(), 3, "{err}");
+    assert_eq!((objects[2]["iteration"].as_u64(), objects[2]["iterations"].as_u64()), (Some(6), Some(6)));
+    assert!(objects[0]["stats"]["f_obs"].is_number() && objects[0]["seconds_per_iteration"].is_number(), "{err}");
 }
 
 /// The loop's own non-finite checks, each made to fire: a rate so large that the first update

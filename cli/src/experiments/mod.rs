@@ -93,6 +93,9 @@ pub struct ExperimentArgs {
     /// Where to compute: cpu, cuda or cuda:N (CUDA needs a build with `--features cuda`).
     #[arg(long)]
     pub device: Option<String>,
+    /// Progress without a terminal: `text` lines or `json` objects, every run.log_every iterations.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: crate::train::LogFormat,
 }
 
 impl ExperimentArgs {
@@ -165,6 +168,7 @@ fn generator_run(cfg: &RunConfig) -> Result<(crate::data::Observed, models::Gene
 
 /// Run experiment `a.name`.
 pub fn run(a: &ExperimentArgs) -> Result<Summary> {
+    crate::train::set_log_format(a.log_format);
     let mut cfg = config(a)?;
     crate::data::resolve_scaling(&mut cfg.data, cfg.run.seed)?;
     let out = a.out();

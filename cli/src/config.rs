@@ -249,6 +249,21 @@ impl RunConfig {
     }
 }
 
+/// The text of a configuration file, at most 1 MiB (a config is a few kB; this stops
+/// `--config /dev/zero` or a wrong path to a data file from filling memory).
+pub fn read_config_file(path: &std::path::Path) -> anyhow::Result<String> {
+    use anyhow::Context;
+    use std::io::Read;
+    const MAX: u64 = 1 << 20;
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX + 1).read_to_end(&mut bytes).with_context(|| format!("reading {}", path.display()))?;
+    if bytes.len() as u64 > MAX {
+        anyhow::bail!("{}: more than 1 MiB, not a run configuration", path.display());
+    }
+    String::from_utf8(bytes).with_context(|| format!("{}: not UTF-8 text, not a run configuration", path.display()))
+}
+
 /// For "unknown field `x`, expected one of `a`, `b`, …": the expected name closest to `x`
 /// (edit distance at most a third of its length, at least 1).
 fn suggestion(msg: &str) -> Option<String> {
@@ -288,5 +303,13 @@ mod tests {
         let far = crate::presets::texture().to_toml().unwrap().replace("\niterations =", "\nzzz =");
         assert!(!RunConfig::from_toml(&far).unwrap_err().to_string().contains("did you mean"));
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn endless_or_binary_config_files_are_refused() {
+        let e = read_config_file(std::path::Path::new("/dev/zero")).unwrap_err().to_string();
+        assert!(e.contains("more than 1 MiB"), "{e}");
+        let png = crate::presets::data_dir().join("textures").join("skimage_brick.png");
+        assert!(format!("{:#}", read_config_file(&png).unwrap_err()).contains("not UTF-8"));
     }
 }

@@ -85,7 +85,7 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Train { model, config, out, resume, device, log_format } => {
             train::set_log_format(log_format);
-            let text = std::fs::read_to_string(&config).with_context(|| format!("reading {}", config.display()))?;
+            let text = coopnets_cli::config::read_config_file(&config)?;
             let mut cfg = RunConfig::from_toml(&text)
                 .with_context(|| format!("{} is not a valid run configuration", config.display()))?;
             if let Some(m) = model.filter(|m| m != cfg.model.kind()) {

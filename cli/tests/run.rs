@@ -137,7 +137,8 @@ fn resuming_with_a_different_configuration_is_refused() {
     let out = tmp("resume-config");
     coopnets_cli::train::train(&tiny(), &out, false, false).unwrap();
     let mut longer = tiny();
-    longer.run.iterations = 8; // allowed
+    longer.run.iterations = 8; // allowed, like the other cadence settings
+    longer.run.log_every = 3;
     coopnets_cli::train::train(&longer, &out, true, false).unwrap();
     let mut other = longer.clone();
     other.descriptor_mut().learn.step_size = 0.1; // not allowed

@@ -4,7 +4,7 @@
 //! would otherwise run silently wrong or fail late.
 
 use anyhow::{bail, Result};
-use models::descriptor::{DescriptorNetConfig, LearnConfig};
+use models::descriptor::{Axes, DescriptorNetConfig, LearnConfig, Padding};
 use models::generator::{GeneratorLearnConfig, GeneratorNetConfig};
 use models::Optim;
 
@@ -44,11 +44,37 @@ fn descriptor_net(at: &str, n: &DescriptorNetConfig) -> Result<()> {
     }
     for (i, l) in n.layers.iter().enumerate() {
         count(&format!("{at}.layers[{i}].out_channels"), l.out_channels, 1)?;
+        padding(&format!("{at}.layers[{i}]"), &l.kernel, &l.padding)?;
     }
     if let Some(k) = n.fc_top {
         count(&format!("{at}.fc_top"), k, 1)?;
     }
     positive(&format!("{at}.init_std"), n.init_std)
+}
+
+/// Explicit padding at most the kernel's size on each axis (the reference nets pad up to it;
+/// more only adds outputs that see nothing but zeros, and `padding = 1000` ran for minutes).
+/// A kernel of 0 (the whole extent) and `"same"` are not limited.
+fn padding(at: &str, kernel: &Axes, padding: &Padding) -> Result<()> {
+    let Padding::Explicit(p) = padding else { return Ok(()) };
+    let (k, p) = (axes(kernel), axes(p));
+    for i in 0..k.len().max(p.len()) {
+        let (ki, pi) = (k[i.min(k.len() - 1)], p[i.min(p.len() - 1)]);
+        if ki > 0 && pi > ki {
+            bail!(
+                "{at}.padding = {pi} on axis {i}: more than the kernel's {ki} (only zeros would reach those outputs)"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn axes(a: &Axes) -> Vec<usize> {
+    match a {
+        Axes::All(n) => vec![*n],
+        Axes::Each(v) if !v.is_empty() => v.clone(),
+        Axes::Each(_) => vec![0],
+    }
 }
 
 fn learn(at: &str, l: &LearnConfig) -> Result<()> {
@@ -165,6 +191,8 @@ mod tests {
         });
         assert!(cap.starts_with("model.learn.optim.cap = -20"), "{cap}");
         assert!(err(|c| c.run.chains = 1_000_000_000).contains("between 1 and 1000000"));
+        let pad = err(|c| c.descriptor_mut().net.layers[0].padding = Padding::Explicit(Axes::All(1000)));
+        assert!(pad.starts_with("model.net.layers[0].padding = 1000 on axis 0: more than the kernel's 15"), "{pad}");
         let mut c = presets::coopnets_mnist();
         c.generator_mut().noise_sigma = 0.0;
         assert!(validate(&c).unwrap_err().to_string().starts_with("model.generator.noise_sigma = 0"));

@@ -124,7 +124,8 @@ fn load_pixels(cfg: &DataConfig) -> Result<Tensor> {
         Source::Images { path } => {
             let x = datasets::load_images(path, &load_options(cfg))
                 .with_context(|| format!("loading observed images from {}", path.display()))?;
-            crop_resize(x, cfg)?
+            crop_resize(x, cfg)
+                .with_context(|| format!("data.crop = {} on the images of {}", cfg.crop, path.display()))?
         }
         Source::Idx { images, labels, class, count, skip } => {
             let x = load_idx(images, labels, *class, *skip, *count)?;
@@ -152,7 +153,9 @@ fn load_video(path: &std::path::Path, frames: usize, cfg: &DataConfig) -> Result
         bail!("{}: a video needs at least 2 frames; it has {t}", path.display());
     }
     let x = if frames > 0 && frames < t { x.narrow(0, 0, frames)?.contiguous() } else { x };
-    Ok(datasets::batch_videos(&[crop_resize(x, cfg)?])?)
+    let x =
+        crop_resize(x, cfg).with_context(|| format!("data.crop = {} on the frames of {}", cfg.crop, path.display()))?;
+    Ok(datasets::batch_videos(&[x])?)
 }
 
 /// Loading options: the channels, and the resize when there is no crop first.

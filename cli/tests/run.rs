@@ -168,6 +168,11 @@ fn bad_input_is_a_clear_error() {
         let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &tmp("nocuda"), false, false).unwrap_err());
         assert!(msg.contains("run.device") && msg.contains("cuda:7"), "{msg}");
     }
+    // a crop larger than the image names the field and the file
+    let mut big = tiny();
+    big.data.crop = 5000;
+    let msg = format!("{:#}", coopnets_cli::train::train(&big, &tmp("crop"), false, false).unwrap_err());
+    assert!(msg.contains("data.crop = 5000") && msg.contains("skimage_brick.png"), "{msg}");
     cfg.run.device = "tpu".into();
     let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &tmp("tpu"), false, false).unwrap_err());
     assert!(msg.contains("expected cpu, cuda or cuda:N"), "{msg}");

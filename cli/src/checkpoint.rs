@@ -87,8 +87,9 @@ pub fn resume<L: Learner + ?Sized>(
     Ok((0, vec![]))
 }
 
-/// Weights, optimizer state and run state of the checkpoint at `prefix`, all finite.
-fn restore<L: Learner + ?Sized>(prefix: &Path, learner: &mut L) -> Result<()> {
+/// Load weights, optimizer state and run state of the checkpoint at `prefix` into `learner`,
+/// refusing non-finite weights.
+pub fn restore<L: Learner + ?Sized>(prefix: &Path, learner: &mut L) -> Result<()> {
     let loaded = nn::checkpoint::parts::load(prefix, &mut learner.parts_mut())?;
     learner.load_state(&loaded.extras).with_context(|| format!("restoring the run state of {}", prefix.display()))?;
     if let Some(name) = learner.non_finite_parameter() {

@@ -113,8 +113,7 @@ fn stem(out: &Path) -> &str {
 /// Load the checkpoint at `prefix` into `learner` (weights, optimizer and run state) and
 /// move it to `device`.
 fn restore(prefix: &Path, learner: &mut dyn Learner, device: &tensor::Device) -> Result<()> {
-    let loaded = nn::checkpoint::parts::load(prefix, &mut learner.parts_mut())?;
-    learner.load_state(&loaded.extras).with_context(|| format!("restoring the run state of {}", prefix.display()))?;
+    crate::checkpoint::restore(prefix, learner)?;
     learner.to_device(device).with_context(|| format!("moving the model to {device}"))?;
     Ok(())
 }

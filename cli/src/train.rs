@@ -119,7 +119,10 @@ pub fn train_learner<L: Learner + ?Sized>(
     let names: Vec<&str> = learner.stats().iter().map(|s| s.name).collect();
     let (start, mut rows) =
         if opts.resume { checkpoint::resume(out, cfg, learner, &names, &obs.data)? } else { (0, vec![]) };
-    learner.to_device(&device).with_context(|| format!("moving the model to {device}"))?;
+    if !device.is_cpu() {
+        // learners are built on the CPU (from the seed); elsewhere they move once, here
+        learner.to_device(&device).with_context(|| format!("moving the model to {device}"))?;
+    }
     let on_device;
     let obs = if device.is_cpu() {
         obs

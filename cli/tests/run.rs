@@ -302,6 +302,22 @@ fn resume_falls_back_past_a_corrupt_or_non_finite_newest_checkpoint() {
     assert!(msg.contains("no checkpoint in") && msg.contains("loads"), "{msg}");
 }
 
+/// `coopnets train ARGS --config CONFIG --out OUT` with stderr piped; its stderr, after it succeeded.
+fn train_binary(args: &[&str], config: &Path, out: &Path) -> String {
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_coopnets"))
+        .arg("train")
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert!(run.status.success(), "{err}");
+    err
+}
+
 /// Without a terminal (stderr piped) the binary prints a progress line every `log_every`
 /// iterations and the statistics CSV grows with them, not only at checkpoints.
 #[test]
@@ -311,30 +327,13 @@ fn without_a_terminal_progress_is_logged_every_n_iterations() {
     let out = tmp("log-lines");
     let config = out.with_extension("toml");
     std::fs::write(&config, cfg.to_toml().unwrap()).unwrap();
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_coopnets"))
-        .args(["train", "--config"])
-        .arg(&config)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{err}");
+    let err = train_binary(&[], &config, &out);
     let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("iteration ")).collect();
     assert_eq!(lines.len(), 3, "{err}");
     assert!(lines[0].starts_with("iteration 2/6: f_obs") && lines[2].contains("s/iteration"), "{err}");
 
     // --log-format json: one object per line, for programs
-    let out = tmp("log-json");
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_coopnets"))
-        .args(["train", "--log-format", "json", "--config"])
-        .arg(&config)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{err}");
+    let err = train_binary(&["--log-format", "json"], &config, &tmp("log-json"));
     let objects: Vec<serde_json::Value> =
         err.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(objects.len(), 3, "{err}");

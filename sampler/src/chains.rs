@@ -38,6 +38,28 @@ pub(crate) fn check_finite(t: &Tensor, quantity: Quantity, step: usize) -> Resul
 /// Evaluate the target at `x` and check what comes back: value of shape `[N]`, gradient of
 /// the state's shape, no NaN or ±Inf in either.
 pub(crate) fn evaluate<T: LogDensity + ?Sized>(target: &mut T, x: &Tensor, step: usize) -> Result<ValueAndGrad> {
+    let vg = evaluate_shapes(target, x, step)?;
+    check_finite(&vg.value, Quantity::LogDensity, step)?;
+    check_finite(&vg.grad, Quantity::Gradient, step)?;
+    Ok(vg)
+}
+
+/// Evaluate the target at a proposal `x` of MALA or HMC. A NaN or ±Inf there is not an error
+/// (the proposal is rejected instead): returns the value and gradient, and per chain whether
+/// the state, its log-density and its gradient are all finite. Shape errors stay errors.
+pub(crate) fn evaluate_proposal<T: LogDensity + ?Sized>(
+    target: &mut T,
+    x: &Tensor,
+    step: usize,
+) -> Result<(ValueAndGrad, Vec<bool>)> {
+    let vg = evaluate_shapes(target, x, step)?;
+    let (xs, gs) = (finite_per_chain(x)?, finite_per_chain(&vg.grad)?);
+    let ok = vg.value.to_vec().iter().zip(xs.iter().zip(&gs)).map(|(v, (&a, &b))| v.is_finite() && a && b).collect();
+    Ok((vg, ok))
+}
+
+/// The target at `x`, checked for shape: value `[N]`, gradient of the state's shape.
+fn evaluate_shapes<T: LogDensity + ?Sized>(target: &mut T, x: &Tensor, step: usize) -> Result<ValueAndGrad> {
     let vg = target.log_density_and_grad(x).map_err(|source| SamplerError::Target { step, source })?;
     let n = x.shape()[0];
     if vg.value.shape() != [n] {
@@ -56,37 +78,16 @@ pub(crate) fn evaluate<T: LogDensity + ?Sized>(target: &mut T, x: &Tensor, step:
             expected: x.shape().to_vec(),
         });
     }
-    check_finite(&vg.value, Quantity::LogDensity, step)?;
-    check_finite(&vg.grad, Quantity::Gradient, step)?;
     Ok(vg)
 }
 
-/// Evaluate the target at a proposal `x` of MALA or HMC. A NaN or ±Inf there is not an error
-/// (the proposal is rejected instead): returns the value and gradient, and per chain whether
-/// the state, its log-density and its gradient are all finite. Shape errors stay errors.
-pub(crate) fn evaluate_proposal<T: LogDensity + ?Sized>(
-    target: &mut T,
-    x: &Tensor,
-    step: usize,
-) -> Result<(ValueAndGrad, Vec<bool>)> {
-    let vg = target.log_density_and_grad(x).map_err(|source| SamplerError::Target { step, source })?;
-    let n = x.shape()[0];
-    if vg.value.shape() != [n] || vg.grad.shape() != x.shape() {
-        let (what, got, expected) = if vg.value.shape() != [n] {
-            ("a log-density", vg.value.shape().to_vec(), vec![n])
-        } else {
-            ("a gradient", vg.grad.shape().to_vec(), x.shape().to_vec())
-        };
-        return Err(SamplerError::TargetShape { step, what, got, expected });
-    }
-    let (xs, gs) = (finite_per_chain(x)?, finite_per_chain(&vg.grad)?);
-    let ok = vg.value.to_vec().iter().zip(xs.iter().zip(&gs)).map(|(v, (&a, &b))| v.is_finite() && a && b).collect();
-    Ok((vg, ok))
-}
-
-/// Per chain: are all its elements finite? (A chain's sum of |x| is finite exactly then, short
-/// of an overflow above 3·10³⁸ that counts as non-finite too.)
+/// Per chain: are all its elements finite? One pass without allocating when everything is
+/// (the common case); otherwise a chain's sum of |x| is finite exactly when its elements are,
+/// short of an overflow above 3·10³⁸ that counts as non-finite too.
 pub(crate) fn finite_per_chain(t: &Tensor) -> Result<Vec<bool>> {
+    if t.first_non_finite().is_none() {
+        return Ok(vec![true; t.shape().first().copied().unwrap_or(1)]);
+    }
     let sums = if t.rank() == 1 { t.abs() } else { t.abs().sum_per_example()? };
     Ok(sums.to_vec().iter().map(|v| v.is_finite()).collect())
 }

@@ -99,30 +99,13 @@ pub trait BackendStorage: Sized {
     fn langevin_(&mut self, a: f32, g: Option<(&Self, &Layout)>, b: f32, rng: &mut dyn RngCore) -> Result<()>;
 
     // ------------------------------------------------------------- optimizer updates
-    /// SGD with momentum on parameter `self` with velocity `v` (both contiguous):
-    /// `v ← μ·v + g`, `self ← self + step·v` (`step = −lr`). The default composes the
-    /// in-place ops above; backends may fuse it into one pass.
-    fn sgd_momentum_(&mut self, v: &mut Self, g: &Self, lg: &Layout, momentum: f32, step: f32) -> Result<()> {
-        v.map_(UnaryOp::Affine { mul: momentum, add: 0.0 })?;
-        v.axpy_(1.0, g, lg)?;
-        let lv = Layout::contiguous(&[v.len()]);
-        self.axpy_(step, v, &lv)
-    }
-    /// One Adam update of parameter `self` with moments `m`, `v` (all contiguous), as
-    /// [`AdamStep::apply`] says. The default runs it as separate ops; backends may fuse it.
-    fn adam_(&mut self, m: &mut Self, v: &mut Self, g: &Self, lg: &Layout, s: &AdamStep) -> Result<()> {
-        let lc = Layout::contiguous(&[m.len()]);
-        m.map_(UnaryOp::Affine { mul: s.beta1, add: 0.0 })?;
-        m.axpy_(1.0 - s.beta1, g, lg)?;
-        v.map_(UnaryOp::Affine { mul: s.beta2, add: 0.0 })?;
-        v.axpy_(1.0 - s.beta2, &g.unary(lg, UnaryOp::Square)?, &lc)?;
-        let mhat = m.unary(&lc, UnaryOp::Affine { mul: s.c1, add: 0.0 })?;
-        let denom = v
-            .unary(&lc, UnaryOp::Affine { mul: s.c2, add: 0.0 })?
-            .unary(&lc, UnaryOp::Sqrt)?
-            .unary(&lc, UnaryOp::Affine { mul: 1.0, add: s.eps })?;
-        self.axpy_(s.step, &mhat.binary(&lc, &denom, &lc, BinaryOp::Div)?, &lc)
-    }
+    /// SGD with momentum on parameter `self` with velocity `v` (both contiguous), one pass:
+    /// `v ← μ·v + g`, `self ← self + step·v` (`step = −lr`), in the arithmetic of `scale_`
+    /// then `axpy_` so that every backend rounds as the separate ops would.
+    fn sgd_momentum_(&mut self, v: &mut Self, g: &Self, lg: &Layout, momentum: f32, step: f32) -> Result<()>;
+    /// One Adam update of parameter `self` with moments `m`, `v` (all contiguous), one pass,
+    /// as [`AdamStep::apply`] says.
+    fn adam_(&mut self, m: &mut Self, v: &mut Self, g: &Self, lg: &Layout, s: &AdamStep) -> Result<()>;
 
     // ------------------------------------------------------------- random
     /// Samples of `N(mean, std²)` for a tensor of shape `shape`, drawn from `rng`, on `device`.

@@ -15,7 +15,8 @@ pub const INIT_STREAM: u64 = u64::MAX;
 
 /// The learner of `cfg` for `n` examples of shape `example` (`[C, spatial…]`).
 pub fn learner(cfg: &RunConfig, obs: &crate::data::Observed) -> Result<Box<dyn Learner>> {
-    let (_, example) = crate::train::split_shape(&obs.data)?;
+    let (n, example) = crate::train::split_shape(&obs.data)?;
+    crate::memory::check(cfg, n, &example)?;
     Ok(match &cfg.model {
         ModelConfig::Descriptor(_) | ModelConfig::Coopnets(_) if cfg.data.missing.is_some() => {
             bail!("data.missing: the descriptor does not learn from incomplete data (the generator does)")
@@ -86,6 +87,7 @@ pub fn generator_for(cfg: &RunConfig, obs: &crate::data::Observed) -> Result<Gen
         bail!("this run's model is a {}, not a generator", cfg.model.kind())
     };
     let (n, example) = crate::train::split_shape(&obs.data)?;
+    crate::memory::check(cfg, n, &example)?;
     let mut l = generator(g, &cfg.run, &example, n)?;
     if let (Some(whole), None) = (&obs.whole, &g.net.fc) {
         l.sample_latent = sample_latent(&l.sample_latent, cfg.data.patch, &whole.shape()[2..]);

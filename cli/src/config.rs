@@ -213,13 +213,10 @@ impl RunConfig {
         Ok(toml::to_string_pretty(self)?)
     }
 
-    /// Parse a configuration; an unknown key is an error that shows where it is and suggests
-    /// the closest known key.
+    /// Parse a configuration; an error names the field (an unknown key also gets the closest
+    /// known key as a suggestion; see [`crate::config_error`]).
     pub fn from_toml(text: &str) -> anyhow::Result<Self> {
-        toml::from_str(text).map_err(|e| match suggestion(&e.to_string()) {
-            Some(s) => anyhow::anyhow!("{e}did you mean `{s}`?"),
-            None => anyhow::Error::new(e),
-        })
+        toml::from_str(text).map_err(|e| crate::config_error::explain::<Self>(text, e))
     }
 
     /// The descriptor section, or an error naming the model this run has.
@@ -264,33 +261,6 @@ pub fn read_config_file(path: &std::path::Path) -> anyhow::Result<String> {
     String::from_utf8(bytes).with_context(|| format!("{}: not UTF-8 text, not a run configuration", path.display()))
 }
 
-/// For "unknown field `x`, expected one of `a`, `b`, …": the expected name closest to `x`
-/// (edit distance at most a third of its length, at least 1).
-fn suggestion(msg: &str) -> Option<String> {
-    let rest = msg.split("unknown field `").nth(1)?;
-    let (typo, rest) = rest.split_once('`')?;
-    let expected = rest.split("expected one of ").nth(1).or_else(|| rest.split("expected ").nth(1))?;
-    let names = expected.split([',', '\n']).filter_map(|n| n.trim().strip_prefix('`')?.split('`').next());
-    let (best, d) = names.map(|n| (n.to_string(), edit_distance(typo, n))).min_by_key(|(_, d)| *d)?;
-    (d <= (typo.len() / 3).max(1)).then_some(best)
-}
-
-/// Levenshtein distance between `a` and `b`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,7 +272,6 @@ mod tests {
         assert!(e.contains("unknown field `iteratons`") && e.ends_with("did you mean `iterations`?"), "{e}");
         let far = crate::presets::texture().to_toml().unwrap().replace("\niterations =", "\nzzz =");
         assert!(!RunConfig::from_toml(&far).unwrap_err().to_string().contains("did you mean"));
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

@@ -10,10 +10,12 @@
 pub mod build;
 pub mod checkpoint;
 pub mod config;
+pub mod config_error;
 pub mod data;
 pub mod experiments;
 pub mod finish;
 pub mod media;
+pub mod memory;
 pub mod metrics;
 pub mod parzen;
 pub mod plot;

@@ -22,6 +22,15 @@ pub fn validate(cfg: &RunConfig) -> Result<()> {
     count("run.batch_size", r.batch_size, 0)?;
     finite_at_least("run.chain_init_std", r.chain_init_std, 0.0)?;
     count("data.size", cfg.data.size, 0)?;
+    let resized = 4 * cfg.data.channels.count() as u64 * (cfg.data.size as u64).pow(2);
+    if resized > datasets::limits::max_decoded_bytes() {
+        bail!(
+            "data.size = {}: one resized image would take {} MB, more than the limit of {} MB (COOPNETS_MAX_DECODED_MB)",
+            cfg.data.size,
+            resized >> 20,
+            datasets::limits::max_decoded_bytes() >> 20
+        );
+    }
     match &cfg.model {
         ModelConfig::Descriptor(d) => descriptor("model", d),
         ModelConfig::Generator(g) => generator("model", g),

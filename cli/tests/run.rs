@@ -380,3 +380,24 @@ fn a_resumed_run_reports_the_models_iteration_count() {
     longer.run.iterations = 8;
     assert_eq!(coopnets_cli::train::train(&longer, &out, true, false).unwrap().iterations, 8);
 }
+
+/// No path is compiled in: run by hand outside cargo (no `COOPNETS_DATA`), a preset's data
+/// are under `./data` of the working directory, and a missing file says where it was looked for.
+#[test]
+fn presets_take_the_data_from_the_working_directory() {
+    let dir = tmp("outside");
+    std::fs::create_dir_all(&dir).unwrap();
+    let coopnets = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_coopnets"));
+        c.env_remove("COOPNETS_DATA").current_dir(&dir);
+        c
+    };
+    let config = coopnets().args(["config", "texture"]).output().unwrap();
+    let text = String::from_utf8(config.stdout).unwrap();
+    assert!(text.contains("path = \"data/textures/skimage_brick.png\""), "{text}");
+    std::fs::write(dir.join("texture.toml"), &text).unwrap();
+    let run = coopnets().args(["train", "--config", "texture.toml", "--out", "run"]).output().unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    let looked = dir.canonicalize().unwrap().join("data/textures/skimage_brick.png");
+    assert!(!run.status.success() && err.contains(&looked.display().to_string()), "{err}");
+}

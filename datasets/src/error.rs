@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 /// Everything the loaders and writers of this crate can refuse.
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
-    /// The path does not exist.
-    #[error("{}: no such file or folder", .path.display())]
+    /// The path does not exist. A relative path is taken from the working directory; the
+    /// message says where that was.
+    #[error("{}: no such file or folder{}", .path.display(), looked_in(.path))]
     NotFound { path: PathBuf },
 
     /// A folder that should hold data files holds none of the kind asked for.
@@ -67,6 +68,18 @@ pub enum DatasetError {
     Tensor(#[from] tensor::TensorError),
 }
 
+/// For a relative path: where it was looked for, and how the shipped data are found.
+fn looked_in(path: &Path) -> String {
+    if path.is_absolute() {
+        return String::new();
+    }
+    let at = std::path::absolute(path).map_or_else(|_| path.display().to_string(), |p| p.display().to_string());
+    format!(
+        " (looked for {at}: relative paths are taken from the working directory; the presets find the shipped \
+         data in ./data, or in $COOPNETS_DATA if set)"
+    )
+}
+
 /// `Result` with [`DatasetError`].
 pub type Result<T> = std::result::Result<T, DatasetError>;
 
@@ -102,5 +115,19 @@ pub(crate) fn require_exists(path: &Path) -> Result<()> {
         Ok(())
     } else {
         Err(DatasetError::NotFound { path: path.to_path_buf() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_relative_path_says_where_it_was_looked_for() {
+        let e = DatasetError::NotFound { path: "data/nope.png".into() }.to_string();
+        let at = std::env::current_dir().unwrap().join("data/nope.png");
+        assert!(e.contains(&at.display().to_string()) && e.contains("COOPNETS_DATA"), "{e}");
+        let abs = DatasetError::NotFound { path: "/x/nope.png".into() }.to_string();
+        assert_eq!(abs, "/x/nope.png: no such file or folder");
     }
 }

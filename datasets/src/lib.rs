@@ -66,21 +66,13 @@ pub use video::{
 };
 
 /// The repository's `data/` folder, where the shipped textures, digits, audio clips and video
-/// frames live: `$COOPNETS_DATA` if set, else the build tree's `data/` (found from this
-/// crate's manifest directory at compile time) if it is there, else `data/` under the
-/// working directory (a binary moved to another machine, run from a checkout).
+/// frames live: `$COOPNETS_DATA` if set, else `data/` under the working directory. No path
+/// is compiled in, so an installed or moved binary behaves as the one in the build tree.
+/// Cargo sets `COOPNETS_DATA` to the checkout's `data/` for everything it runs (`cargo
+/// xtask`, `cargo run`, `cargo test`; `[env]` in `.cargo/config.toml`), so those work from
+/// any folder of the checkout; a value you set yourself wins.
 pub fn data_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("COOPNETS_DATA") {
-        return PathBuf::from(d);
-    }
-    let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let built = crate_dir.parent().map_or_else(|| crate_dir.join("..").join("data"), |root| root.join("data"));
-    if built.is_dir() {
-        built
-    } else {
-        // a moved or installed binary: the repository's `data/` under the working directory
-        PathBuf::from("data")
-    }
+    std::env::var_os("COOPNETS_DATA").map_or_else(|| PathBuf::from("data"), PathBuf::from)
 }
 
 /// The README's example, compiled as a doctest (`no_run`: it writes a file).

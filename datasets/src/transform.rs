@@ -33,6 +33,17 @@ pub fn resize(x: &Tensor, height: usize, width: usize) -> Result<Tensor> {
     if (h, w) == (height, width) {
         return Ok(x.contiguous());
     }
+    let bytes = 4 * (x.numel() / (h * w)) as u64 * height as u64 * width as u64;
+    if bytes > crate::limits::max_decoded_bytes() {
+        return Err(DatasetError::invalid(
+            "resize",
+            format!(
+                "{h}x{w} to {height}x{width} would take {} MB, more than the limit of {} MB (COOPNETS_MAX_DECODED_MB)",
+                bytes >> 20,
+                crate::limits::max_decoded_bytes() >> 20
+            ),
+        ));
+    }
     let src = x.to_vec();
     let planes = src.len() / (h * w);
     // per output coordinate: the two source indices and the weight of the second

@@ -26,7 +26,8 @@ pub fn train(cfg: &RunConfig, out: &Path, resume: bool) -> Result<(Summary, Obse
         bail!("this run's model is a {}, not coopnets", cfg.model.kind())
     };
     let obs = crate::data::load(&cfg.data, cfg.run.seed)?;
-    let (_, example) = crate::train::split_shape(&obs.data)?;
+    let (n, example) = crate::train::split_shape(&obs.data)?;
+    crate::memory::check(cfg, n, &example)?;
     let mut learner = build::coopnets(c, &cfg.run, &example)?;
     let summary = train_learner(cfg, out, Options { resume, progress: true }, &obs, &mut learner, &mut |_, _| Ok(()))?;
     pictures(cfg, out, &learner, &obs)?;

@@ -11,6 +11,8 @@
 //! | `abp-sound` | generator | a sound, cut into segments |
 //! | `sound-descriptor` | descriptor (1-D) | a sound, cut into segments |
 //! | `coopnets-mnist` | CoopNets | MNIST digits, Parzen log-likelihood of held-out digits |
+//! | `coopnets-object` | CoopNets | one Fashion-MNIST class: observed, proposals and revisions side by side, interpolation |
+//! | `coopnets-texture` | CoopNets | a texture from one image: proposals, revisions, a texture twice as large |
 //! | `coopnets-completion` | CoopNets | MNIST digits with a square missing: completion errors against five baselines |
 //! | `dynamic-texture` | descriptor (3-D) | a video of a dynamic texture: GIFs, frame strips, motion |
 //! | `abp-recovery` | generator | learning from incomplete digits, six masks, against three inpainting baselines |
@@ -23,6 +25,7 @@ pub mod baselines;
 pub mod coopnets;
 pub mod coopnets_completion;
 pub mod coopnets_mnist;
+pub mod coopnets_texture;
 pub mod dynamic_texture;
 mod eval;
 pub mod sound;
@@ -48,13 +51,16 @@ pub const NAMES: &[&str] = &[
     "abp-recovery",
     "coopnets-mnist",
     "coopnets-completion",
+    "coopnets-texture",
+    "coopnets-object",
 ];
 
 /// The flags every experiment takes.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct ExperimentArgs {
-    /// texture, object, dynamic-texture, sound-descriptor, coopnets-mnist, abp-object,
-    /// abp-texture, abp-sound or abp-recovery.
+    /// texture, object, dynamic-texture, sound-descriptor, abp-object, abp-texture,
+    /// abp-sound, abp-recovery, coopnets-mnist, coopnets-completion, coopnets-texture or
+    /// coopnets-object.
     pub name: String,
     /// `default` or `paper` (the reference's nets, sizes and iterations).
     #[arg(long, default_value = "default")]
@@ -177,7 +183,7 @@ pub fn run(a: &ExperimentArgs) -> Result<Summary> {
         a.name,
         cfg.run.iterations,
         cfg.run.seed,
-        out.display()
+        std::path::absolute(&out).unwrap_or_else(|_| out.clone()).display()
     );
     let s = match a.name.as_str() {
         "texture" => texture::run(&cfg, &out, a.resume)?,
@@ -188,6 +194,8 @@ pub fn run(a: &ExperimentArgs) -> Result<Summary> {
         "dynamic-texture" => dynamic_texture::run(&cfg, &out, a.resume)?,
         "coopnets-mnist" => coopnets_mnist::run(&cfg, &out, a.resume)?,
         "coopnets-completion" => coopnets_completion::run(&cfg, &out, a.resume)?,
+        "coopnets-texture" => coopnets_texture::run(&cfg, &out, a.resume)?,
+        "coopnets-object" => coopnets::train(&cfg, &out, a.resume)?.0,
         "abp-recovery" => abp_recovery::run(&cfg, &out, a.resume)?,
         n => bail!("unknown experiment {n:?}: {}", NAMES.join(", ")),
     };

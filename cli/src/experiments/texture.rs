@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use datasets::{Channels, LoadOptions};
-use models::descriptor::Axes;
+use models::descriptor::{Axes, ConvSpec};
 
 use crate::config::{ModelConfig, RunConfig};
 use crate::texture_stats::{border_ratio, grid_power};
@@ -28,20 +28,30 @@ pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
 /// The first layer's stride along the image rows (1 if there is no layer).
 fn first_stride(cfg: &RunConfig) -> usize {
     match &cfg.model {
-        ModelConfig::Descriptor(d) => match d.net.layers.first().map(|l| &l.stride) {
-            Some(Axes::All(s)) => *s,
-            Some(Axes::Each(v)) => v.first().copied().unwrap_or(1),
-            None => 1,
-        },
-        _ => 1,
+        ModelConfig::Descriptor(d) => stride_of(&d.net.layers),
+        ModelConfig::Coopnets(c) => stride_of(&c.descriptor.net.layers),
+        ModelConfig::Generator(_) => 1,
+    }
+}
+
+fn stride_of(layers: &[ConvSpec]) -> usize {
+    match layers.first().map(|l| &l.stride) {
+        Some(Axes::All(s)) => *s,
+        Some(Axes::Each(v)) => v.first().copied().unwrap_or(1),
+        None => 1,
     }
 }
 
 /// Border ratios and grid powers of `final/` against `observed.png`, in grey pixels.
 pub fn measure(cfg: &RunConfig, out: &Path) -> Result<serde_json::Value> {
+    measure_folder(cfg, out, "final")
+}
+
+/// [`measure`] for the samples in `out/folder`.
+pub fn measure_folder(cfg: &RunConfig, out: &Path, folder: &str) -> Result<serde_json::Value> {
     let grey = LoadOptions::new(Channels::Grey);
     let obs = datasets::load_images(&out.join("observed.png"), &grey)?;
-    let syn = datasets::load_images(&out.join("final"), &grey)?;
+    let syn = datasets::load_images(&out.join(folder), &grey)?;
     let (h, w) = (obs.shape()[2], obs.shape()[3]);
     let s = first_stride(cfg);
     let images: Vec<Vec<f32>> = syn.to_vec().chunks(h * w).map(<[f32]>::to_vec).collect();

@@ -2,12 +2,13 @@
 //! δ_d 0.002, s 0.3, no inference of Z; `../shared/reference/models.md` §5.2).
 
 use datasets::{Channels, Scaling};
-use models::descriptor::{ChainInit, DescriptorNetConfig, Growth, LearnConfig};
+use models::descriptor::{ChainInit, ConvSpec, DescriptorNetConfig, Growth, LearnConfig, Optim};
 use models::generator::learn::LatentInit;
-use models::generator::{GeneratorLearnConfig, GeneratorNetConfig};
+use models::generator::{Activation, GeneratorLearnConfig, GeneratorNetConfig};
+use models::RateSchedule;
 
-use super::{adam, data, mnist, settings};
-use crate::config::{CoopNetsConfig, DataConfig, DescriptorConfig, GeneratorConfig, ModelConfig, RunConfig};
+use super::{adam, data, data_dir, fashion_mnist, mnist, settings};
+use crate::config::{CoopNetsConfig, DataConfig, DescriptorConfig, GeneratorConfig, ModelConfig, RunConfig, Source};
 
 /// Both nets of the TF family: the descriptor with `T_d` steps at lr `d_lr`, the generator at
 /// lr `g_lr` without inference (T_g = 0).
@@ -51,4 +52,84 @@ pub fn coopnets_mnist() -> RunConfig {
         model: tf_coopnets(DescriptorNetConfig::mnist(), GeneratorNetConfig::mnist(100, 512), 15, 0.007, 1e-4),
         run: crate::config::RunSettings { batch_size: 100, ..settings(500, 144, 100) },
     }
+}
+
+/// One grey level of a [0, 255] image scaled to [−1, 1] (per-image min–max): the texture
+/// descriptor's σ and δ, measured in grey levels, in the generator's units.
+const GREY_LEVEL: f32 = 2.0 / 255.0;
+
+/// `coopnets-texture`: one texture image (the shipped brick photograph, a 256×256 centre crop
+/// at 128×128, grey, per-image min–max to [−1, 1]), about 6 minutes on 2 cores.
+/// * The descriptor is the `texture` experiment's (the paper's `frame_3` net with full
+///   padding) with its σ = 1 and δ = 0.3 grey levels (σ_d 0.0078, δ_d 0.0024 in [−1, 1]: the
+///   MatConvNet CoopNets texture setting, 0.0077 and 0.0023), T_d = 10, learned with Adam
+///   (lr 0.005, β₁ 0.5), which does not care that [−1, 1] makes its gradients 127× smaller
+///   than the `texture` experiment's.
+/// * The generator is `abp-texture`'s, fully convolutional (an 8×8 latent map, 4 × convT 5×5
+///   up 2, 128 → 64 → 32 channels, BN + ReLU, tanh), Adam 1e-3, no inference of Z (T_g = 0).
+/// * 2 proposals per iteration, 800 iterations.
+pub fn coopnets_texture() -> RunConfig {
+    let mut g = GeneratorNetConfig::texture(8, 4);
+    for (l, c) in g.layers.iter_mut().zip([128, 64, 32, 0]) {
+        l.out_channels = c;
+    }
+    let mut model = tf_coopnets(DescriptorNetConfig::texture().with_full_padding(), g, 10, 0.005, 1e-3);
+    if let ModelConfig::Coopnets(c) = &mut model {
+        c.descriptor.reference_sigma = GREY_LEVEL;
+        c.descriptor.learn.step_size = 0.3 * GREY_LEVEL;
+    }
+    let source = Source::Images { path: data_dir().join("textures/skimage_brick.png") };
+    RunConfig {
+        data: DataConfig { crop: 256, ..data(source, 128, Channels::Grey, Scaling::MinMax) },
+        model,
+        run: settings(800, 2, 200),
+    }
+}
+
+/// `coopnets-texture --preset paper`: the MatConvNet CoopNets texture setting (§5.1) in
+/// colour at 224×224: descriptor `convNet_texture` (15×15/3 → 100, 9×9 → 70, 7×7 → 30, ReLU,
+/// no top), T_d 30, δ_d 0.0023, σ_d 0.00767, lr 0.02, cap 20/255; generator `frame_gan` (7×7
+/// latent map, 5 × convT 5×5 up 2, 512 → … → 64, BN + LeakyReLU 0.2, tanh), lr 1e-6, cap 30;
+/// both with per-layer scaling, momentum 0.5 and the log-spaced rate schedule; one
+/// proposal per iteration, 5000 iterations (many hours on 2 cores).
+pub fn coopnets_texture_paper() -> RunConfig {
+    let mut c = coopnets_texture();
+    (c.data.crop, c.data.size, c.data.channels) = (0, 224, Channels::Rgb);
+    let d = DescriptorNetConfig {
+        layers: vec![ConvSpec::new(100, 15, 3, 7), ConvSpec::new(70, 9, 1, 4), ConvSpec::new(30, 7, 1, 3)],
+        fc_top: None,
+        init_std: 0.01,
+    };
+    let mut g = GeneratorNetConfig::texture(7, 5);
+    for l in g.layers.iter_mut().filter(|l| l.batch_norm) {
+        l.activation = Activation::LeakyRelu;
+    }
+    let mut model = tf_coopnets(d, g, 30, 0.02, 1e-6);
+    if let ModelConfig::Coopnets(m) = &mut model {
+        (m.descriptor.reference_sigma, m.descriptor.learn.step_size) = (0.00767, 0.0023);
+        m.descriptor.learn.optim = Optim::Matconvnet { lr: 0.02, momentum: 0.5, weight_decay: 1e-4, cap: 20.0 / 255.0 };
+        m.generator.learn.optim = Optim::Matconvnet { lr: 1e-6, momentum: 0.5, weight_decay: 0.0, cap: 30.0 };
+        m.rate_schedule = RateSchedule::matconvnet(5000);
+    }
+    c.model = model;
+    c.run = settings(5000, 1, 500);
+    c
+}
+
+/// `coopnets-object`: one class of the shipped Fashion-MNIST images (class 7, sneakers, 200 of
+/// the 2000; `--class` picks another), `coopnets-mnist`'s nets and settings with 64 proposals
+/// per iteration, batches of 100, 300 iterations (150 epochs), about 8 minutes on 2 cores.
+pub fn coopnets_object() -> RunConfig {
+    let mut c = coopnets_mnist();
+    c.data = data(fashion_mnist(7, 2000), 0, Channels::Grey, Scaling::Symmetric);
+    c.run = crate::config::RunSettings { batch_size: 100, ..settings(300, 64, 100) };
+    c
+}
+
+/// `coopnets-object --preset paper`: the TF settings in full, 144 proposals per iteration and
+/// 3000 iterations (the MatConvNet object setting's count).
+pub fn coopnets_object_paper() -> RunConfig {
+    let mut c = coopnets_object();
+    (c.run.chains, c.run.iterations) = (144, 3000);
+    c
 }

@@ -6,7 +6,9 @@ mod generator;
 
 use std::path::PathBuf;
 
-pub use coopnets::{coopnets_mnist, tf_coopnets};
+pub use coopnets::{
+    coopnets_mnist, coopnets_object, coopnets_object_paper, coopnets_texture, coopnets_texture_paper, tf_coopnets,
+};
 pub use descriptor::{dynamic_texture, dynamic_texture_paper, object, sound_descriptor, texture, texture_paper};
 pub use generator::{
     abp_object, abp_object_paper, abp_recovery, abp_sound, abp_sound_paper, abp_texture, abp_texture_paper,
@@ -37,6 +39,10 @@ pub const NAMES: &[&str] = &[
     "dynamic-texture-paper",
     "coopnets-mnist",
     "coopnets-completion",
+    "coopnets-texture",
+    "coopnets-texture-paper",
+    "coopnets-object",
+    "coopnets-object-paper",
 ];
 
 /// The preset called `name`.
@@ -59,6 +65,10 @@ pub fn preset(name: &str) -> anyhow::Result<RunConfig> {
         "coopnets-mnist" | "coopnets-mnist-paper" | "coopnets-completion" | "coopnets-completion-paper" => {
             coopnets_mnist()
         }
+        "coopnets-texture" => coopnets_texture(),
+        "coopnets-texture-paper" => coopnets_texture_paper(),
+        "coopnets-object" => coopnets_object(),
+        "coopnets-object-paper" => coopnets_object_paper(),
         other => anyhow::bail!("unknown preset {other:?}: use one of {}", NAMES.join(", ")),
     })
 }

@@ -61,13 +61,13 @@ pub struct DescriptorNet {
 }
 
 /// One convolution's geometry for an input of spatial size `input`.
-struct Geometry {
-    kernel: Vec<usize>,
-    params: ConvParams,
-    output: Vec<usize>,
+pub(crate) struct Geometry {
+    pub kernel: Vec<usize>,
+    pub params: ConvParams,
+    pub output: Vec<usize>,
 }
 
-fn geometry(i: usize, l: &ConvSpec, input: &[usize]) -> Result<Geometry> {
+pub(crate) fn geometry(i: usize, l: &ConvSpec, input: &[usize]) -> Result<Geometry> {
     let dims = input.len();
     let field = |what: &str| format!("descriptor layer {} ({what})", i + 1);
     let kernel: Vec<usize> = l

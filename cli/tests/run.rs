@@ -40,7 +40,12 @@ fn final_checkpoint(out: &Path) -> std::collections::BTreeMap<String, tensor::Te
     let (_, p) = run_dir::checkpoints(out).pop().expect("a checkpoint");
     let mut all = nn::checkpoint::read_tensors(&nn::checkpoint::parts::module_path(&p, "descriptor")).unwrap();
     let state = nn::checkpoint::read_tensors(&nn::checkpoint::parts::state_path(&p)).unwrap();
-    assert!(state.keys().any(|k| k.starts_with("optim.descriptor.sgd.velocity.")), "momentum state is saved");
+    let optim = ["optim.descriptor.sgd.velocity.", "optim.descriptor.adam.m."];
+    assert!(
+        state.keys().any(|k| optim.iter().any(|o| k.starts_with(o))),
+        "optimizer state is saved: {:?}",
+        state.keys()
+    );
     assert!(state.contains_key("extra.chains"), "chains are saved");
     all.extend(state);
     all
@@ -95,24 +100,47 @@ fn a_run_writes_its_folder() {
     assert!(coopnets_cli::train::train(&tiny(), &out, false, false).is_err());
 }
 
-#[test]
-fn a_resumed_run_reaches_the_same_numbers_as_an_uninterrupted_one() {
-    let straight = tmp("straight");
-    coopnets_cli::train::train(&tiny(), &straight, false, false).unwrap();
-
-    // "interrupted" after the checkpoint at iteration 4: run 4 iterations, then resume to 6
-    let resumed = tmp("resumed");
-    let mut first = tiny();
+/// Run `cfg` straight, and again interrupted after the checkpoint at iteration 4 and resumed:
+/// every saved tensor (weights, optimizer state, chains) and every statistic must agree.
+fn resumes_exactly(cfg: &RunConfig, name: &str) {
+    let straight = tmp(&format!("{name}-straight"));
+    coopnets_cli::train::train(cfg, &straight, false, false).unwrap();
+    let resumed = tmp(&format!("{name}-resumed"));
+    let mut first = cfg.clone();
     first.run.iterations = 4;
     coopnets_cli::train::train(&first, &resumed, false, false).unwrap();
-    coopnets_cli::train::train(&tiny(), &resumed, true, false).unwrap();
+    coopnets_cli::train::train(cfg, &resumed, true, false).unwrap();
 
     let (a, b) = (final_checkpoint(&straight), final_checkpoint(&resumed));
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
     for (k, t) in &a {
-        assert_eq!(t.to_vec(), b[k].to_vec(), "{k} differs after resume");
+        assert_eq!(t.to_vec(), b[k].to_vec(), "{name}: {k} differs after resume");
     }
-    assert_eq!(strip(stats(&straight)), strip(stats(&resumed)), "stats.csv differs after resume");
+    assert_eq!(strip(stats(&straight)), strip(stats(&resumed)), "{name}: stats.csv differs after resume");
+}
+
+#[test]
+fn a_resumed_run_reaches_the_same_numbers_as_an_uninterrupted_one() {
+    resumes_exactly(&tiny(), "persistent-momentum");
+}
+
+#[test]
+fn restarting_chains_noisy_starts_minibatches_and_an_fc_top_resume_exactly() {
+    // chains restarted from reference noise every iteration, first drawn with std 0.5
+    let mut noisy = tiny();
+    noisy.descriptor_mut().learn.chain_init = models::descriptor::ChainInit::RestartNoise;
+    noisy.run.chain_init_std = 0.5;
+    resumes_exactly(&noisy, "restart-noise");
+    // the object net's fc top on 24 Fashion-MNIST images in minibatches of 8 (three batch
+    // slots of persistent chains), Adam (two moments per parameter to save)
+    let mut object = presets::object();
+    object.data.source = presets::fashion_mnist(7, 24);
+    let d = object.descriptor_mut();
+    d.learn.langevin_steps = 3;
+    d.learn.optim = Optim::Adam { lr: 1e-3, beta1: 0.5 };
+    object.run = coopnets_cli::config::RunSettings { batch_size: 8, ..tiny().run };
+    assert!(object.descriptor().unwrap().net.fc_top.is_some());
+    resumes_exactly(&object, "object-minibatches");
 }
 
 #[test]

@@ -12,7 +12,6 @@
 
 use std::path::{Path, PathBuf};
 
-use image::AnimationDecoder;
 use tensor::Tensor;
 
 use crate::error::{require_exists, DatasetError, Result};
@@ -62,12 +61,26 @@ pub fn load_gif_delays_ms(path: &Path) -> Result<Vec<u32>> {
         .collect())
 }
 
+/// Every frame of a GIF, within the decode limit ([`crate::limits`]): the declared screen size
+/// is checked before any frame is decoded, and the frames' total as they come.
 fn decode_gif(path: &Path) -> Result<Vec<image::Frame>> {
+    use image::{AnimationDecoder, ImageDecoder};
     require_exists(path)?;
     let bytes = std::fs::read(path).map_err(|e| DatasetError::io(path, e))?;
-    let dec =
+    let mut dec =
         image::codecs::gif::GifDecoder::new(std::io::Cursor::new(bytes)).map_err(|e| DatasetError::decode(path, e))?;
-    let frames = dec.into_frames().collect_frames().map_err(|e| DatasetError::decode(path, e))?;
+    let (w, h) = dec.dimensions();
+    let frame_bytes = 4 * u64::from(w) * u64::from(h);
+    crate::limits::check_decoded(path, &format!("a {w}×{h} GIF frame"), frame_bytes)?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(crate::limits::max_decoded_bytes());
+    dec.set_limits(limits).map_err(|e| DatasetError::decode(path, e))?;
+    let mut frames = Vec::new();
+    for frame in dec.into_frames() {
+        frames.push(frame.map_err(|e| DatasetError::decode(path, e))?);
+        let total = frame_bytes * frames.len() as u64;
+        crate::limits::check_decoded(path, &format!("{} GIF frames of {w}×{h}", frames.len()), total)?;
+    }
     if frames.is_empty() {
         return Err(DatasetError::decode(path, "GIF has no frames"));
     }

@@ -117,7 +117,12 @@ fn a_tiny_descriptor_matches_the_mean_and_variance_of_a_gaussian_texture() {
     let mean = sum / n;
     let std = (sq / n - mean * mean).sqrt();
     println!("learned model: mean {mean:.3} (data {mu}), std {std:.3} (data {s})");
-    // tolerances: the model class and the finite learning run allow ~10% on each
-    assert!((mean - f64::from(mu)).abs() < 0.15, "mean {mean}");
-    assert!((std - f64::from(s)).abs() < 0.1, "std {std}");
+    // Tolerances from seven seeds (data, learning and sampling streams changed together):
+    // |mean − 1.5| was at most 0.045 and std − 0.6 between +0.011 and +0.050 (Langevin with
+    // δ = 0.2 widens the samples a little; the 1024 data values' own std has an error of 0.013).
+    // The bounds are about twice the worst seen. Broken on purpose, the test fails: a learning
+    // step of the wrong sign (f(obs) − f(syn) descended) ends at mean −193.5; a model that
+    // learns nothing (lr 0) leaves the chains at the reference: mean 0.019, std 0.994.
+    assert!((mean - f64::from(mu)).abs() < 0.1, "mean {mean}");
+    assert!((std - f64::from(s)).abs() < 0.08, "std {std}");
 }

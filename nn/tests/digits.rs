@@ -66,5 +66,9 @@ fn a_small_convnet_learns_digits_to_95_percent() {
         .count();
     let acc = correct as f64 / yt.len() as f64;
     println!("held-out accuracy {acc:.4} on {} digits", yt.len());
-    assert!(acc >= 0.95, "held-out accuracy {acc}");
+    // The bound, from measurements: this seed gives 0.987 (392 of 397); five other seeds gave
+    // 0.980–0.990; one digit is 0.0025 and the binomial standard error about 0.006, so 0.97
+    // leaves three errors of margin below the worst seed. Broken on purpose, the test fails:
+    // without the ReLUs (a linear classifier) 0.960; with lr 0, 0.045.
+    assert!(acc >= 0.97, "held-out accuracy {acc}");
 }

@@ -17,6 +17,17 @@ pub const INIT_STREAM: u64 = u64::MAX;
 pub fn learner(cfg: &RunConfig, obs: &crate::data::Observed) -> Result<Box<dyn Learner>> {
     let (n, example) = crate::train::split_shape(&obs.data)?;
     crate::memory::check(cfg, n, &example)?;
+    learner_for(cfg, obs, &example).with_context(|| for_data(cfg, &example))
+}
+
+/// "for the data of FILE (examples of shape …)": which data a model did not fit.
+pub fn for_data(cfg: &RunConfig, example: &[usize]) -> String {
+    let path = crate::data::source_path(&cfg.data.source).display();
+    format!("building the {} for the data of {path} (examples of shape {example:?})", cfg.model.kind())
+}
+
+fn learner_for(cfg: &RunConfig, obs: &crate::data::Observed, example: &[usize]) -> Result<Box<dyn Learner>> {
+    let example = example.to_vec();
     Ok(match &cfg.model {
         ModelConfig::Descriptor(_) | ModelConfig::Coopnets(_) if cfg.data.missing.is_some() => {
             bail!("data.missing: the descriptor does not learn from incomplete data (the generator does)")

@@ -34,9 +34,16 @@ pub enum Source {
         #[serde(default)]
         skip: usize,
     },
-    /// A WAV file, resampled to `sample_rate` and cut into `count` segments of `length`
-    /// samples (evenly spaced; they overlap when the sound is short).
-    Wav { path: PathBuf, sample_rate: u32, length: usize, count: usize },
+    /// A WAV file, resampled to `sample_rate`, made as loud as `loudness` says, and cut into
+    /// `count` segments of `length` samples (evenly spaced; they overlap when the sound is short).
+    Wav {
+        path: PathBuf,
+        sample_rate: u32,
+        length: usize,
+        count: usize,
+        #[serde(default, skip_serializing_if = "Loudness::is_peak")]
+        loudness: Loudness,
+    },
     /// A video: a folder of frames (PNG, JPEG; natural order) or an animated GIF, its first
     /// `frames` frames (0 = all), as one example `[C, T, H, W]`.
     Video {
@@ -44,6 +51,26 @@ pub enum Source {
         #[serde(default)]
         frames: usize,
     },
+}
+
+/// How loud a sound is made before a model learns it: the models' noise levels (the
+/// descriptor's σ and δ, the generator's s) are absolute numbers, so they mean the same for
+/// every sound only if the sounds are equally loud.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Loudness {
+    /// The loudest sample at ±1 (`"peak"`). A quiet sound with a loud click stays quiet.
+    #[default]
+    Peak,
+    /// The root mean square of the whole sound at this value (`{ rms = 0.25 }`), its
+    /// samples then clipped to ±1 (the range of a WAV file).
+    Rms(#[serde(serialize_with = "models::serde_f32::short")] f32),
+}
+
+impl Loudness {
+    fn is_peak(&self) -> bool {
+        *self == Loudness::Peak
+    }
 }
 
 /// Pixels hidden from the model when it learns from incomplete data (ABP).

@@ -100,10 +100,35 @@ pub fn draw_mask(missing: &Missing, shape: &[usize], seed: u64) -> Result<Tensor
 
 /// The observed examples, already scaled.
 pub fn load_observed(cfg: &DataConfig) -> Result<Tensor> {
+    if cfg.channels == datasets::Channels::Rgb && matches!(cfg.source, Source::Idx { .. } | Source::Wav { .. }) {
+        bail!("data.channels = \"rgb\": this source has one channel (IDX digits and clothes are grey, a sound is mono); use \"grey\"");
+    }
+    let raw = load_pixels(cfg)?;
+    refuse_flat(&raw, cfg)?;
     match &cfg.source {
         // sound is already in the model's scale, [−1, 1]
-        Source::Wav { .. } => load_pixels(cfg),
-        _ => Ok(cfg.scaling.apply(&load_pixels(cfg)?)?),
+        Source::Wav { .. } => Ok(raw),
+        _ => Ok(cfg.scaling.apply(&raw)?),
+    }
+}
+
+/// An error if every value of the data is the same (a blank image, or a tiny one resized up
+/// to a flat one): there is nothing to learn, and a model would fit the constant silently.
+fn refuse_flat(raw: &Tensor, cfg: &DataConfig) -> Result<()> {
+    let v = raw.to_vec();
+    let first = v.first().copied().unwrap_or(0.0);
+    if v.iter().all(|&x| x == first) {
+        let (path, shape) = (source_path(&cfg.source).display(), raw.shape());
+        bail!("{path}: the observed data (shape {shape:?}, after data.crop and data.size) are flat, every value {first}: nothing to learn");
+    }
+    Ok(())
+}
+
+/// The file or folder the data come from (IDX: the images file).
+pub fn source_path(source: &Source) -> &std::path::Path {
+    match source {
+        Source::Images { path } | Source::Wav { path, .. } | Source::Video { path, .. } => path,
+        Source::Idx { images, .. } => images,
     }
 }
 
@@ -135,7 +160,9 @@ fn load_pixels(cfg: &DataConfig) -> Result<Tensor> {
                 x
             }
         }
-        Source::Wav { path, sample_rate, length, count } => load_wav_segments(path, *sample_rate, *length, *count)?,
+        Source::Wav { path, sample_rate, length, count, loudness } => {
+            load_wav_segments(path, *sample_rate, *length, *count, *loudness)?
+        }
         Source::Video { path, frames } => load_video(path, *frames, cfg)?,
     })
 }
@@ -209,16 +236,28 @@ pub fn load_idx(
 }
 
 /// `count` segments of `length` samples, evenly spaced over the sound at `rate` Hz, `[N, 1, L]`,
-/// the sound scaled so that its loudest sample is ±1 (quiet recordings would otherwise leave
-/// the residual far below the generator's noise level s and learn nothing).
-pub fn load_wav_segments(path: &std::path::Path, rate: u32, length: usize, count: usize) -> Result<Tensor> {
+/// the sound made as loud as `loudness` says (quiet recordings would otherwise sit far below
+/// the models' noise levels and teach nothing).
+pub fn load_wav_segments(
+    path: &std::path::Path,
+    rate: u32,
+    length: usize,
+    count: usize,
+    loudness: crate::config::Loudness,
+) -> Result<Tensor> {
     let mut wave =
         datasets::load_wav(path)?.resampled(rate).with_context(|| format!("resampling {}", path.display()))?;
     let peak = wave.samples.abs().max_all().to_scalar()?;
     if peak.is_nan() || peak <= 0.0 {
         bail!("{} is silent: every sample is 0", path.display());
     }
-    wave.samples = wave.samples.mul_scalar(1.0 / peak);
+    wave.samples = match loudness {
+        crate::config::Loudness::Peak => wave.samples.mul_scalar(1.0 / peak),
+        crate::config::Loudness::Rms(target) => {
+            let rms = wave.samples.square().mean_all().to_scalar()?.sqrt();
+            wave.samples.mul_scalar(target / rms).clamp(-1.0, 1.0)
+        }
+    };
     if wave.len() < length {
         bail!(
             "{} has {} samples at {rate} Hz ({:.2} s); the model needs segments of {length} samples (data.source.length)",

@@ -22,6 +22,11 @@ pub fn validate(cfg: &RunConfig) -> Result<()> {
     count("run.batch_size", r.batch_size, 0)?;
     finite_at_least("run.chain_init_std", r.chain_init_std, 0.0)?;
     count("data.size", cfg.data.size, 0)?;
+    if let crate::config::Source::Wav { loudness: crate::config::Loudness::Rms(r), .. } = cfg.data.source {
+        if !(r.is_finite() && r > 0.0 && r <= 1.0) {
+            bail!("data.source.loudness.rms = {r}: must be in (0, 1] (WAV samples lie in [−1, 1])");
+        }
+    }
     let resized = 4 * cfg.data.channels.count() as u64 * (cfg.data.size as u64).pow(2);
     if resized > datasets::limits::max_decoded_bytes() {
         bail!(

@@ -188,3 +188,31 @@ fn the_log_spaced_rate_schedule_drives_both_nets() {
         assert!((l.generator.optimizer.inner.lr() - g0 * r).abs() <= 1e-6 * g0, "generator at {t}");
     }
 }
+
+/// `coopnets-texture` end to end at 32×32 (`--size` fits the generator's latent map: 2×2),
+/// a few iterations: the run folder, the CoopNets pictures, textures from a latent map twice
+/// as large (64×64), and the texture checks of the revisions and of the proposals.
+#[test]
+fn the_texture_experiment_writes_its_pictures_and_checks() {
+    let out = tmp("texture");
+    let args = coopnets_cli::experiments::ExperimentArgs {
+        name: "coopnets-texture".into(),
+        preset: "default".into(),
+        size: Some(32),
+        iterations: Some(3),
+        out: Some(out.clone()),
+        ..Default::default()
+    };
+    coopnets_cli::experiments::run(&args).unwrap();
+    for f in ["final/0.png", "final/1.png", "final_generator/0.png", "coopnets.png", "texture_2x.png", "report.html"] {
+        assert!(out.join(f).is_file(), "{f} is written");
+    }
+    let twice = datasets::load_image(&out.join("texture_2x.png"), datasets::Channels::Grey).unwrap();
+    assert!(twice.shape()[1] >= 64 && twice.shape()[2] >= 2 * 64, "two 64×64 textures: {:?}", twice.shape());
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(m["texture_2x_latent"], serde_json::json!([1, 4, 4]));
+    for k in ["texture", "texture_generator"] {
+        assert!(m[k]["border_ratio_mean"].as_f64().is_some_and(f64::is_finite), "{k}: {}", m[k]);
+    }
+}

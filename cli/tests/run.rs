@@ -207,6 +207,24 @@ fn bad_input_is_a_clear_error() {
 }
 
 #[test]
+fn flat_data_and_colour_from_grey_sources_are_refused() {
+    // a 2×2 image of one grey level, resized up to 24×24: nothing to learn
+    let dir = tmp("flat");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = dir.join("flat.png");
+    datasets::save_image(&png, &tensor::Tensor::full(&[1, 2, 2], 100.0), &datasets::Scaling::Raw).unwrap();
+    let mut cfg = tiny();
+    (cfg.data.source, cfg.data.crop) = (Source::Images { path: png.clone() }, 0);
+    let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &dir.join("run"), false, false).unwrap_err());
+    assert!(msg.contains("flat.png") && msg.contains("are flat, every value 100"), "{msg}");
+    // colour asked of grey digits
+    let mut object = presets::object();
+    object.data.channels = datasets::Channels::Rgb;
+    let msg = format!("{:#}", coopnets_cli::train::train(&object, &tmp("rgb-idx"), false, false).unwrap_err());
+    assert!(msg.contains("data.channels = \"rgb\"") && msg.contains("use \"grey\""), "{msg}");
+}
+
+#[test]
 fn sampling_from_a_checkpoint() {
     let out = tmp("sample");
     coopnets_cli::train::train(&tiny(), &out, false, false).unwrap();

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use models::CoopNetsLearner;
 use tensor::{rng_for, Tensor};
 
@@ -28,7 +28,7 @@ pub fn train(cfg: &RunConfig, out: &Path, resume: bool) -> Result<(Summary, Obse
     let obs = crate::data::load(&cfg.data, cfg.run.seed)?;
     let (n, example) = crate::train::split_shape(&obs.data)?;
     crate::memory::check(cfg, n, &example)?;
-    let mut learner = build::coopnets(c, &cfg.run, &example)?;
+    let mut learner = build::coopnets(c, &cfg.run, &example).with_context(|| build::for_data(cfg, &example))?;
     let summary = train_learner(cfg, out, Options { resume, progress: true }, &obs, &mut learner, &mut |_, _| Ok(()))?;
     pictures(cfg, out, &learner, &obs)?;
     Ok((summary, obs, learner))

@@ -33,7 +33,7 @@ pub mod texture;
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use datasets::{Channels, Scaling};
 
 use crate::config::{ModelConfig, RunConfig, Source};
@@ -149,6 +149,7 @@ pub fn config(a: &ExperimentArgs) -> Result<RunConfig> {
     }
     if let Some(s) = a.size {
         cfg.data.size = s;
+        fit_latent(&mut cfg)?;
     }
     if let Some(n) = a.iterations {
         cfg.run.iterations = n;
@@ -165,10 +166,34 @@ pub fn config(a: &ExperimentArgs) -> Result<RunConfig> {
     Ok(cfg)
 }
 
+/// A fully convolutional generator learning whole images (no fc, no patches): its latent map
+/// sized so that it draws `data.size`² images (e.g. `coopnets-texture --size 64`: 4×4).
+fn fit_latent(cfg: &mut RunConfig) -> Result<()> {
+    let size = cfg.data.size;
+    let net = match &mut cfg.model {
+        ModelConfig::Generator(g) => &mut g.net,
+        ModelConfig::Coopnets(c) => &mut c.generator.net,
+        ModelConfig::Descriptor(_) => return Ok(()),
+    };
+    if net.fc.is_some() || cfg.data.patch > 0 || size == 0 || net.latent.len() != 3 {
+        return Ok(());
+    }
+    for side in 1..=size {
+        net.latent[1..].fill(side);
+        if net.output_shape(1).is_ok_and(|s| s[1..] == [size, size]) {
+            return Ok(());
+        }
+    }
+    bail!(
+        "--size {size}: no latent map of the generator gives {size}×{size} images (its layers multiply the map's side)"
+    )
+}
+
 /// The run's data and its generator, for the generator experiments.
 fn generator_run(cfg: &RunConfig) -> Result<(crate::data::Observed, models::GeneratorLearner)> {
     let obs = crate::data::load(&cfg.data, cfg.run.seed)?;
-    let learner = crate::build::generator_for(cfg, &obs)?;
+    let (_, example) = crate::train::split_shape(&obs.data)?;
+    let learner = crate::build::generator_for(cfg, &obs).with_context(|| crate::build::for_data(cfg, &example))?;
     Ok((obs, learner))
 }
 

@@ -54,26 +54,40 @@ pub fn coopnets_mnist() -> RunConfig {
     }
 }
 
+/// LeakyReLU 0.2 after every batch-normalised layer (the CoopNets generators).
+fn leaky(g: &mut GeneratorNetConfig) {
+    for l in g.layers.iter_mut().filter(|l| l.batch_norm) {
+        l.activation = Activation::LeakyRelu;
+    }
+}
+
 /// One grey level of a [0, 255] image scaled to [−1, 1] (per-image min–max): the texture
 /// descriptor's σ and δ, measured in grey levels, in the generator's units.
 const GREY_LEVEL: f32 = 2.0 / 255.0;
 
 /// `coopnets-texture`: one texture image (the shipped brick photograph, a 256×256 centre crop
 /// at 128×128, grey, per-image min–max to [−1, 1]), about 6 minutes on 2 cores.
-/// * The descriptor is the `texture` experiment's (the paper's `frame_3` net with full
-///   padding) with its σ = 1 and δ = 0.3 grey levels (σ_d 0.0078, δ_d 0.0024 in [−1, 1]: the
-///   MatConvNet CoopNets texture setting, 0.0077 and 0.0023), T_d = 10, learned with Adam
-///   (lr 0.005, β₁ 0.5), which does not care that [−1, 1] makes its gradients 127× smaller
-///   than the `texture` experiment's.
+/// * The descriptor is the `texture` experiment's net (the paper's `frame_3` with full
+///   padding) with the TF CoopNets' LeakyReLU 0.2 (with ReLUs it died on the rock texture:
+///   every unit negative, f ≡ 0, by iteration 50), σ = 1 and δ = 0.3 grey levels (σ_d 0.0078,
+///   δ_d 0.0024 in [−1, 1]: the MatConvNet CoopNets texture setting, 0.0077 and 0.0023),
+///   T_d = 10, learned with Adam (lr 0.005, β₁ 0.5), which does not care that [−1, 1] makes
+///   its gradients 127× smaller than the `texture` experiment's.
 /// * The generator is `abp-texture`'s, fully convolutional (an 8×8 latent map, 4 × convT 5×5
-///   up 2, 128 → 64 → 32 channels, BN + ReLU, tanh), Adam 1e-3, no inference of Z (T_g = 0).
+///   up 2, 128 → 64 → 32 channels, BN + LeakyReLU 0.2, tanh), Adam 1e-3, no inference of Z
+///   (T_g = 0).
 /// * 2 proposals per iteration, 800 iterations.
 pub fn coopnets_texture() -> RunConfig {
     let mut g = GeneratorNetConfig::texture(8, 4);
     for (l, c) in g.layers.iter_mut().zip([128, 64, 32, 0]) {
         l.out_channels = c;
     }
-    let mut model = tf_coopnets(DescriptorNetConfig::texture().with_full_padding(), g, 10, 0.005, 1e-3);
+    leaky(&mut g);
+    let mut d = DescriptorNetConfig::texture().with_full_padding();
+    for l in &mut d.layers {
+        l.activation = Activation::LeakyRelu;
+    }
+    let mut model = tf_coopnets(d, g, 10, 0.005, 1e-3);
     if let ModelConfig::Coopnets(c) = &mut model {
         c.descriptor.reference_sigma = GREY_LEVEL;
         c.descriptor.learn.step_size = 0.3 * GREY_LEVEL;
@@ -101,9 +115,7 @@ pub fn coopnets_texture_paper() -> RunConfig {
         init_std: 0.01,
     };
     let mut g = GeneratorNetConfig::texture(7, 5);
-    for l in g.layers.iter_mut().filter(|l| l.batch_norm) {
-        l.activation = Activation::LeakyRelu;
-    }
+    leaky(&mut g);
     let mut model = tf_coopnets(d, g, 30, 0.02, 1e-6);
     if let ModelConfig::Coopnets(m) = &mut model {
         (m.descriptor.reference_sigma, m.descriptor.learn.step_size) = (0.00767, 0.0023);

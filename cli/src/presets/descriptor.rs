@@ -4,7 +4,7 @@ use datasets::{Channels, Scaling};
 use models::descriptor::{ChainInit, DescriptorNetConfig, Growth, LearnConfig, Optim};
 
 use super::{abp_sound, data, data_dir, fashion_mnist, settings};
-use crate::config::{DataConfig, DescriptorConfig, ModelConfig, RunConfig, RunSettings, Source};
+use crate::config::{DataConfig, DescriptorConfig, Loudness, ModelConfig, RunConfig, RunSettings, Source};
 
 /// The default texture experiment, about 3–6 minutes on 2 cores: the shipped CC0 brick
 /// photograph (`skimage_brick.png`, grey; a 256×256 centre crop resized to 128×128) minus its
@@ -95,16 +95,18 @@ pub fn object() -> RunConfig {
 }
 
 /// `sound-descriptor`: the 1-D descriptor ([`DescriptorNetConfig::sound`]) on 16 segments of
-/// 4000 samples (0.25 s at 16 kHz) of the shipped voice recording (peak-normalised; its RMS is
-/// 0.25); the reference σ = 0.2 is about that loudness, Langevin T = 30, δ = 0.02 on 4
-/// persistent chains, TF-family Adam (lr 1e-3, β1 0.5) as STGConvNet. The rain of `abp-sound`
+/// 4000 samples (0.25 s at 16 kHz) of the shipped voice recording, made as loud as an RMS of
+/// 0.25 (what the voice has when its peak is at ±1; σ and δ are absolute, so every sound is
+/// brought to that loudness: with peak normalisation a quiet campfire, RMS 0.06, scored 3.9
+/// times white noise's distance); the reference σ = 0.2 is about that loudness, Langevin
+/// T = 30, δ = 0.02 on 4 persistent chains, TF-family Adam (lr 1e-3, β1 0.5) as STGConvNet. The rain of `abp-sound`
 /// is nearly white noise (its log spectrum is within 2.5 dB of white noise's), so it cannot
 /// show whether a model learned a spectrum. No reference experiment exists, so `--preset
 /// paper` is the same.
 pub fn sound_descriptor() -> RunConfig {
     let mut c = abp_sound();
-    if let Source::Wav { length, count, path, .. } = &mut c.data.source {
-        (*length, *count) = (4000, 16);
+    if let Source::Wav { length, count, path, loudness, .. } = &mut c.data.source {
+        (*length, *count, *loudness) = (4000, 16, Loudness::Rms(0.25));
         *path = data_dir().join("audio/puredata_voice.wav");
     }
     c.model = ModelConfig::Descriptor(DescriptorConfig {

@@ -7,7 +7,7 @@ use models::generator::learn::LatentInit;
 use models::generator::{GeneratorLearnConfig, GeneratorNetConfig};
 
 use super::{adam, data, data_dir, mnist, settings};
-use crate::config::{DataConfig, GeneratorConfig, ModelConfig, RunConfig, RunSettings, Source};
+use crate::config::{DataConfig, GeneratorConfig, Loudness, ModelConfig, RunConfig, RunSettings, Source};
 
 /// ABP's MatConvNet learning settings: s = 0.3, σ_z = 1, δ = 0.3, noise on, persistent Z.
 fn abp(net: GeneratorNetConfig, steps: usize, latent_init: LatentInit, optim: Optim) -> ModelConfig {
@@ -102,6 +102,7 @@ pub fn abp_sound() -> RunConfig {
                 sample_rate: 16000,
                 length: 6000,
                 count: 32,
+                loudness: Loudness::Peak,
             },
             crop: 0,
             size: 0,

@@ -83,7 +83,9 @@ pub struct LoadedParts {
 }
 
 /// Load the checkpoint at `prefix` into `parts`. Every file is read and checked (strictly: no
-/// missing, unexpected or misshapen tensor) before anything is changed.
+/// missing, unexpected or misshapen tensor) before anything is changed; if one part's
+/// optimizer state is refused, the optimizers already loaded get their old state back, so
+/// an error leaves every part as it was.
 pub fn load(prefix: &Path, parts: &mut [PartMut<'_>]) -> Result<LoadedParts> {
     let meta = read_json(&meta_path(prefix))?;
     let state_file = state_path(prefix);
@@ -95,9 +97,15 @@ pub fn load(prefix: &Path, parts: &mut [PartMut<'_>]) -> Result<LoadedParts> {
         check_module(&path, p.module, &tensors, true)?;
         weights.push((path, tensors));
     }
-    for p in parts.iter_mut() {
-        let s = strip_prefix(&state, &format!("optim.{}.", p.name));
-        p.optimizer.load_state_dict(&s).map_err(|msg| NnError::Corrupt { path: state_file.clone(), msg })?;
+    let before: Vec<_> = parts.iter().map(|p| p.optimizer.state_dict()).collect();
+    for i in 0..parts.len() {
+        let s = strip_prefix(&state, &format!("optim.{}.", parts[i].name));
+        if let Err(msg) = parts[i].optimizer.load_state_dict(&s) {
+            for (p, old) in parts[..i].iter_mut().zip(&before) {
+                p.optimizer.load_state_dict(old).map_err(|m| NnError::Corrupt { path: state_file.clone(), msg: m })?;
+            }
+            return Err(NnError::Corrupt { path: state_file, msg });
+        }
     }
     for (p, (path, tensors)) in parts.iter_mut().zip(&weights) {
         assign(path, p.module, tensors)?;

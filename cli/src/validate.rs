@@ -114,6 +114,7 @@ fn generator_net(at: &str, n: &GeneratorNetConfig) -> Result<()> {
         count(&format!("{at}.layers[{i}].kernel"), l.kernel, 1)?;
         count(&format!("{at}.layers[{i}].stride"), l.stride, 1)?;
     }
+    positive(&format!("{at}.output_scale"), n.output_scale)?;
     positive(&format!("{at}.init_std"), n.init_std)?;
     positive(&format!("{at}.bn_eps"), n.bn_eps)
 }

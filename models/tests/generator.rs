@@ -21,6 +21,7 @@ fn linear(k: usize, d: usize) -> GeneratorNetConfig {
         layers: vec![],
         init_std: 0.5,
         bn_eps: 1e-3,
+        output_scale: 1.0,
     }
 }
 
@@ -40,6 +41,7 @@ fn small_conv() -> GeneratorNetConfig {
         layers: vec![layer(4, true, Activation::Relu), layer(0, false, Activation::Tanh)],
         init_std: 0.3,
         bn_eps: 1e-3,
+        output_scale: 1.0,
     }
 }
 

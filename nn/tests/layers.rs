@@ -190,6 +190,8 @@ fn activations_and_sequential_names() {
     assert_eq!(run(&LeakyReLU::default()), vec![-0.4, -0.1, 0.5, 2.0], "reference slope 0.2");
     assert!((run(&Tanh)[3] - 2f32.tanh()).abs() < 1e-6);
     assert!((run(&Sigmoid)[0] - 1.0 / (1.0 + 2f32.exp())).abs() < 1e-6);
+    assert_eq!(run(&Scale(128.0)), vec![-256.0, -64.0, 64.0, 256.0]);
+    check_layer(&mut Scale(-3.0), &rand(&[2, 5], 4), 1e-3);
     let mut rng = rng_from_seed(0);
     let mut net = Sequential::new()
         .push(Linear::new(4, 3, true, Init::HeNormal, &mut rng).unwrap())

@@ -2,8 +2,8 @@
 //!
 //! * `ci`: formatting, clippy with `-D warnings`, the whole test suite.
 //! * `interop`: a checkpoint written here opens in Python's safetensors with PyTorch layouts.
-//! * `experiment NAME`: the papers' experiments on shipped data (`texture`, `object`,
-//!   `abp-object`, `abp-texture`, `abp-sound`, `abp-recovery`).
+//! * `experiment NAME`: the papers' experiments on shipped data (descriptor, generator and
+//!   CoopNets; `cargo xtask experiment --help` lists them).
 //! * `bench`: per-iteration timings of the standard workloads (see BENCHMARKS.md).
 //! * `gpu`: the CUDA tests and the bench on a GPU (needs one, and `--features cuda` builds).
 
@@ -33,8 +33,8 @@ struct Cli {
 enum Task {
     /// cargo fmt --check, clippy -D warnings, cargo test --workspace
     Ci,
-    /// Run an experiment of the papers on shipped data: texture, object, abp-object, abp-texture,
-    /// abp-sound, abp-recovery.
+    /// Run an experiment of the papers on shipped data (the list: `cargo xtask experiment --help`;
+    /// what each writes: README.md, "All experiments").
     Experiment(experiment::ExperimentArgs),
     /// Check that our safetensors checkpoints open in Python (pip-installs safetensors numpy)
     Interop,

@@ -77,17 +77,19 @@ pub struct ExperimentArgs {
     /// Resize the observed image(s) to SIZE×SIZE.
     #[arg(long)]
     pub size: Option<usize>,
+    /// Learning iterations (default: the preset's).
     #[arg(long)]
     pub iterations: Option<usize>,
     /// Number of synthesized examples (descriptor chains, generator samples).
     #[arg(long)]
     pub chains: Option<usize>,
+    /// The seed every random draw of the run comes from (default 0).
     #[arg(long)]
     pub seed: Option<u64>,
     /// The digit or clothing class of IDX data sets.
     #[arg(long)]
     pub class: Option<i16>,
-    /// Run folder (default: runs/<name>, relative to the working directory).
+    /// Run folder (default: runs/<name>; `cargo xtask` puts it under the repository root).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Continue the run in --out from its newest checkpoint.

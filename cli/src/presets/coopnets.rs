@@ -7,8 +7,8 @@ use models::generator::learn::LatentInit;
 use models::generator::{Activation, GeneratorLearnConfig, GeneratorNetConfig};
 use models::RateSchedule;
 
-use super::{adam, data, data_dir, fashion_mnist, mnist, settings};
-use crate::config::{CoopNetsConfig, DataConfig, DescriptorConfig, GeneratorConfig, ModelConfig, RunConfig, Source};
+use super::{adam, data, fashion_mnist, mnist, settings};
+use crate::config::{CoopNetsConfig, DataConfig, DescriptorConfig, GeneratorConfig, ModelConfig, RunConfig};
 
 /// Both nets of the TF family: the descriptor with `T_d` steps at lr `d_lr`, the generator at
 /// lr `g_lr` without inference (T_g = 0).
@@ -61,44 +61,36 @@ fn leaky(g: &mut GeneratorNetConfig) {
     }
 }
 
-/// One grey level of a [0, 255] image scaled to [−1, 1] (per-image min–max): the texture
-/// descriptor's σ and δ, measured in grey levels, in the generator's units.
-const GREY_LEVEL: f32 = 2.0 / 255.0;
-
 /// `coopnets-texture`: one texture image (the shipped brick photograph, a 256×256 centre crop
-/// at 128×128, grey, per-image min–max to [−1, 1]), about 6 minutes on 2 cores.
-/// * The descriptor is the `texture` experiment's net (the paper's `frame_3` with full
-///   padding) with the TF CoopNets' LeakyReLU 0.2 (with ReLUs it died on the rock texture:
-///   every unit negative, f ≡ 0, by iteration 50), σ = 1 and δ = 0.3 grey levels (σ_d 0.0078,
-///   δ_d 0.0024 in [−1, 1]: the MatConvNet CoopNets texture setting, 0.0077 and 0.0023),
-///   T_d = 10, learned with Adam (lr 0.005, β₁ 0.5), which does not care that [−1, 1] makes
-///   its gradients 127× smaller than the `texture` experiment's.
+/// at 128×128, grey), about 8 minutes on 2 cores.
+/// * The descriptor learns exactly as in the `texture` experiment (whose recipe was measured
+///   on all nine shipped textures): the image minus its mean grey level, the `frame_3` net
+///   with full padding, σ = 1, δ = 0.3, T_d = 10, MatConvNet updates (lr 5e-4, cap 20, decay
+///   1e-4), layer-wise growth in 3 stages of 334 iterations with the rate halved per stage.
 /// * The generator is `abp-texture`'s, fully convolutional (an 8×8 latent map, 4 × convT 5×5
-///   up 2, 128 → 64 → 32 channels, BN + LeakyReLU 0.2, tanh), Adam 1e-3, no inference of Z
-///   (T_g = 0).
-/// * 2 proposals per iteration, 800 iterations.
+///   up 2, 128 → 64 → 32 channels, BN + LeakyReLU 0.2, tanh) with a gain of 128 after its
+///   tanh, so that it draws in the descriptor's units; Adam 1e-3 (which does not care about
+///   the units), s = 0.3 × 128, no inference of Z (T_g = 0).
+/// * 2 proposals per iteration, 1000 iterations.
 pub fn coopnets_texture() -> RunConfig {
+    let texture = super::texture();
+    let ModelConfig::Descriptor(descriptor) = texture.model else { unreachable!("the texture preset is a descriptor") };
     let mut g = GeneratorNetConfig::texture(8, 4);
     for (l, c) in g.layers.iter_mut().zip([128, 64, 32, 0]) {
         l.out_channels = c;
     }
     leaky(&mut g);
-    let mut d = DescriptorNetConfig::texture().with_full_padding();
-    for l in &mut d.layers {
-        l.activation = Activation::LeakyRelu;
-    }
-    let mut model = tf_coopnets(d, g, 10, 0.005, 1e-3);
-    if let ModelConfig::Coopnets(c) = &mut model {
-        c.descriptor.reference_sigma = GREY_LEVEL;
-        c.descriptor.learn.step_size = 0.3 * GREY_LEVEL;
-    }
-    let source = Source::Images { path: data_dir().join("textures/skimage_brick.png") };
-    RunConfig {
-        data: DataConfig { crop: 256, ..data(source, 128, Channels::Grey, Scaling::MinMax) },
-        model,
-        run: settings(800, 2, 200),
-    }
+    g.output_scale = GAIN;
+    let ModelConfig::Coopnets(mut model) = tf_coopnets(descriptor.net.clone(), g, 10, 5e-4, 1e-3) else {
+        unreachable!("tf_coopnets builds CoopNets")
+    };
+    model.descriptor = descriptor;
+    model.generator.noise_sigma = 0.3 * GAIN;
+    RunConfig { data: texture.data, model: ModelConfig::Coopnets(model), run: settings(1000, 2, 200) }
 }
+
+/// The generator's gain in [`coopnets_texture`]: tanh's ±1 to about ±128 grey levels.
+const GAIN: f32 = 128.0;
 
 /// `coopnets-texture --preset paper`: the MatConvNet CoopNets texture setting (§5.1) in
 /// colour at 224×224: descriptor `convNet_texture` (15×15/3 → 100, 9×9 → 70, 7×7 → 30, ReLU,
@@ -108,7 +100,7 @@ pub fn coopnets_texture() -> RunConfig {
 /// proposal per iteration, 5000 iterations (many hours on 2 cores).
 pub fn coopnets_texture_paper() -> RunConfig {
     let mut c = coopnets_texture();
-    (c.data.crop, c.data.size, c.data.channels) = (0, 224, Channels::Rgb);
+    (c.data.crop, c.data.size, c.data.channels, c.data.scaling) = (0, 224, Channels::Rgb, Scaling::MinMax);
     let d = DescriptorNetConfig {
         layers: vec![ConvSpec::new(100, 15, 3, 7), ConvSpec::new(70, 9, 1, 4), ConvSpec::new(30, 7, 1, 3)],
         fc_top: None,

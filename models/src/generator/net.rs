@@ -8,7 +8,7 @@
 //! Parameters are named as in an equivalent `torch.nn.Sequential` (`0.weight`, `1.running_mean`).
 
 use nn::layers::{BatchNorm, ConvOptions, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, Linear};
-use nn::layers::{Reshape, Sequential};
+use nn::layers::{Reshape, Scale, Sequential};
 use nn::{Init, Module};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -56,6 +56,18 @@ pub struct GeneratorNetConfig {
     /// BatchNorm ε of the family (TF1 1e-3, MatConvNet 1e-4).
     #[serde(serialize_with = "crate::serde_f32::short")]
     pub bn_eps: f32,
+    /// A fixed gain after the last layer (default 1): with `tanh` last, 128 draws images in
+    /// 0–255-minus-a-mean units, the units of the descriptor's texture recipe.
+    #[serde(default = "one", skip_serializing_if = "is_one", serialize_with = "crate::serde_f32::short")]
+    pub output_scale: f32,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+fn is_one(v: &f32) -> bool {
+    *v == 1.0
 }
 
 fn deconv(out_channels: usize, kernel: usize, stride: usize, crop: [usize; 2], last: bool) -> DeconvSpec {
@@ -83,6 +95,7 @@ impl GeneratorNetConfig {
             ],
             init_std: 0.005,
             bn_eps: 1e-3,
+            output_scale: 1.0,
         }
     }
 
@@ -106,6 +119,7 @@ impl GeneratorNetConfig {
             ],
             init_std: 0.005,
             bn_eps: 1e-3,
+            output_scale: 1.0,
         }
     }
 
@@ -118,6 +132,7 @@ impl GeneratorNetConfig {
             layers: [256, 128, 64, 0].iter().enumerate().map(|(i, &c)| deconv(c, 5, 2, [1, 2], i == 3)).collect(),
             init_std: 0.005,
             bn_eps: 1e-4,
+            output_scale: 1.0,
         }
     }
 
@@ -133,6 +148,7 @@ impl GeneratorNetConfig {
             layers: chans.iter().enumerate().map(|(i, &c)| deconv(c, 5, 2, [1, 2], i + 1 == layers)).collect(),
             init_std: 0.005,
             bn_eps: 1e-4,
+            output_scale: 1.0,
         }
     }
 
@@ -149,6 +165,7 @@ impl GeneratorNetConfig {
             ],
             init_std: 0.005,
             bn_eps: 1e-4,
+            output_scale: 1.0,
         }
     }
 
@@ -243,6 +260,9 @@ impl GeneratorNet {
             };
             seq = push_norm_act(seq, out, l.batch_norm, l.activation, cfg.bn_eps);
             c = out;
+        }
+        if cfg.output_scale != 1.0 {
+            seq = seq.push(Scale(cfg.output_scale));
         }
         Ok(GeneratorNet { layers: seq, latent: cfg.latent.clone(), output })
     }

@@ -50,3 +50,16 @@ impl Module for LeakyReLU {
     fn collect_params<'a>(&'a self, _: &str, _: &mut Vec<(String, &'a Parameter)>) {}
     fn collect_params_mut<'a>(&'a mut self, _: &str, _: &mut Vec<(String, &'a mut Parameter)>) {}
 }
+
+/// `c·x`: a fixed gain, e.g. after a `tanh` so that a generator draws images in the data's
+/// units (0–255 minus a mean) instead of [−1, 1]. Backward: `∂L/∂x = c·∂L/∂y`.
+#[derive(Clone, Debug)]
+pub struct Scale(pub f32);
+
+impl Module for Scale {
+    fn forward(&self, x: &Var) -> Result<Var> {
+        Ok(x.mul_scalar(self.0)?)
+    }
+    fn collect_params<'a>(&'a self, _: &str, _: &mut Vec<(String, &'a Parameter)>) {}
+    fn collect_params_mut<'a>(&'a mut self, _: &str, _: &mut Vec<(String, &'a mut Parameter)>) {}
+}

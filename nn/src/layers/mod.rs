@@ -8,7 +8,7 @@ pub mod linear;
 pub mod reshape;
 pub mod sequential;
 
-pub use activation::{LeakyReLU, ReLU, Sigmoid, Tanh};
+pub use activation::{LeakyReLU, ReLU, Scale, Sigmoid, Tanh};
 pub use batch_norm::BatchNorm;
 pub use conv::{Conv, Conv1d, Conv2d, Conv3d, ConvOptions};
 pub use conv_transpose::{ConvTranspose, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d};

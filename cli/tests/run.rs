@@ -447,3 +447,19 @@ fn presets_take_the_data_from_the_working_directory() {
     let looked = dir.canonicalize().unwrap().join("data/textures/skimage_brick.png");
     assert!(!run.status.success() && err.contains(&looked.display().to_string()), "{err}");
 }
+
+/// Every preset (default and paper) finds its shipped data, and its model fits them (every
+/// net is built for the data's shape, and the memory check passes); nothing is trained.
+/// (`coopnets-object` once asked for 2000 sneakers of the 200 shipped.)
+#[test]
+fn every_preset_loads_its_data_and_builds_its_model() {
+    for name in presets::NAMES {
+        let mut cfg = presets::preset(name).unwrap();
+        let built = (|| {
+            coopnets_cli::data::resolve_scaling(&mut cfg.data, 0)?;
+            let obs = coopnets_cli::data::load(&cfg.data, 0)?;
+            coopnets_cli::build::learner(&cfg, &obs).map(|_| ())
+        })();
+        built.unwrap_or_else(|e| panic!("preset {name}: {e:#}"));
+    }
+}

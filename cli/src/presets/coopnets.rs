@@ -125,7 +125,7 @@ pub fn coopnets_texture_paper() -> RunConfig {
 /// per iteration, batches of 100, 300 iterations (150 epochs), about 8 minutes on 2 cores.
 pub fn coopnets_object() -> RunConfig {
     let mut c = coopnets_mnist();
-    c.data = data(fashion_mnist(7, 2000), 0, Channels::Grey, Scaling::Symmetric);
+    c.data = data(fashion_mnist(7, 200), 0, Channels::Grey, Scaling::Symmetric);
     c.run = crate::config::RunSettings { batch_size: 100, ..settings(300, 64, 100) };
     c
 }

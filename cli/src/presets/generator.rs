@@ -119,11 +119,13 @@ pub fn abp_sound() -> RunConfig {
     .with_noise_sigma(0.05)
 }
 
-/// `abp-sound --preset paper`: `audioGeneratorNet_60` (60 → 600 → 6000 → 60000 samples).
+/// `abp-sound --preset paper`: `audioGeneratorNet_60` (60 → 600 → 6000 → 60000 samples), on
+/// the shipped thunder recording (the rain is too short for 60 000-sample segments).
 pub fn abp_sound_paper() -> RunConfig {
     let mut c = abp_sound();
-    if let Source::Wav { length, count, .. } = &mut c.data.source {
-        (*length, *count) = (60000, 8);
+    if let Source::Wav { length, count, path, .. } = &mut c.data.source {
+        // 8 segments of 3.75 s: the shipped rain lasts 1 s, the thunder 5.45 s
+        (*length, *count, *path) = (60000, 8, data_dir().join("audio/tuxpaint_thunder.wav"));
     }
     c.model = abp(GeneratorNetConfig::audio(60), 10, LatentInit::Zeros, adam(1e-4));
     c.with_step_size(0.1).with_noise_sigma(0.05)

@@ -52,10 +52,13 @@ pub fn checkpoints(out: &Path) -> Vec<(usize, PathBuf)> {
 /// `ckpt_000400.generator.safetensors`) or by the prefix itself.
 pub fn prefix_of(path: &Path) -> PathBuf {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    match name.split_once('.') {
-        Some((stem, _)) if stem.starts_with("ckpt_") => path.with_file_name(stem),
-        _ => path.to_path_buf(),
-    }
+    let stem = match (name.strip_suffix(".json"), name.strip_suffix(".safetensors")) {
+        (Some(s), _) => s,
+        // `<prefix>.<part>.safetensors`, `<prefix>.state.safetensors`
+        (_, Some(s)) => s.rsplit_once('.').map_or(s, |(prefix, _)| prefix),
+        _ => return path.to_path_buf(),
+    };
+    path.with_file_name(stem)
 }
 
 /// Remove all but the newest `keep` checkpoints (every file of each).
@@ -113,4 +116,23 @@ pub fn lock(out: &Path) -> Result<RunLock> {
     file.rewind()?;
     write!(file, "{}", std::process::id())?;
     Ok(RunLock { _file: file })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checkpoint_is_named_by_any_of_its_files_or_its_prefix() {
+        for name in
+            ["ckpt_000400.json", "ckpt_000400.generator.safetensors", "ckpt_000400.state.safetensors", "ckpt_000400"]
+        {
+            assert_eq!(
+                prefix_of(Path::new("/r/checkpoints").join(name).as_path()),
+                Path::new("/r/checkpoints/ckpt_000400")
+            );
+        }
+        // any name: its sidecar is the file the user gave, not `mine.json.json`
+        assert_eq!(prefix_of(Path::new("mine.json")), Path::new("mine"));
+    }
 }

@@ -41,7 +41,9 @@ pub struct Request {
 pub fn sample(checkpoint: &Path, req: Request, out: &Path) -> Result<Tensor> {
     let prefix = run_dir::prefix_of(checkpoint);
     let side = nn::checkpoint::parts::meta_path(&prefix);
-    let meta = nn::checkpoint::read_json(&side)?;
+    let meta = nn::checkpoint::read_json(&side).with_context(|| {
+        format!("{}: not a checkpoint (its sidecar {} does not load)", checkpoint.display(), side.display())
+    })?;
     let cfg: RunConfig = serde_json::from_value(meta["config"].clone())
         .with_context(|| format!("{}: no run configuration", side.display()))?;
     let example: Vec<usize> = serde_json::from_value(meta["data_shape"].clone())

@@ -122,7 +122,7 @@ pub fn coopnets_texture_paper() -> RunConfig {
 
 /// `coopnets-object`: one class of the shipped Fashion-MNIST images (class 7, sneakers, 200 of
 /// the 2000; `--class` picks another), `coopnets-mnist`'s nets and settings with 64 proposals
-/// per iteration, batches of 100, 300 iterations (150 epochs), about 8 minutes on 2 cores.
+/// per iteration, batches of 100, 300 iterations (150 epochs); 11.5 minutes on one core.
 pub fn coopnets_object() -> RunConfig {
     let mut c = coopnets_mnist();
     c.data = data(fashion_mnist(7, 200), 0, Channels::Grey, Scaling::Symmetric);

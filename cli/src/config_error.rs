@@ -41,6 +41,12 @@ enum Step {
 /// the error `msg`; `None` if the text is not TOML or no value is to blame.
 fn culprit<T: DeserializeOwned>(text: &str, msg: &str) -> Option<String> {
     let doc: Table = text.parse().ok()?;
+    // the probes are written by `toml::to_string`: it must give the same error to start with
+    let same =
+        toml::to_string(&doc).ok().and_then(|t| toml::from_str::<T>(&t).err()).is_some_and(|e| e.message() == msg);
+    if !same {
+        return None;
+    }
     let mut leaves = Vec::new();
     collect(&doc, &mut vec![], &mut leaves);
     let blamed = leaves.into_iter().rev().find(|path| {
@@ -52,10 +58,10 @@ fn culprit<T: DeserializeOwned>(text: &str, msg: &str) -> Option<String> {
     Some(dotted(&blamed))
 }
 
-/// Every value that is not a table (nor an array of tables), by path, in the order serde reads
-/// them from `toml::to_string`'s text: a table's plain values first (a tagged table's `kind`
-/// before the others: serde looks for the tag before it reads the fields), then its
-/// sub-tables.
+/// Every value by path, in the order serde reads them from `toml::to_string`'s text: a
+/// table's plain values first (a tagged table's `kind` before the others: serde looks for the
+/// tag before it reads the fields), then its sub-tables, each just before its own values (a
+/// table can be the bad value too, e.g. `loudness = {}`).
 fn collect(t: &Table, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
     let is_tables = |v: &Value| match v {
         Value::Table(_) => true,
@@ -72,7 +78,10 @@ fn collect(t: &Table, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
     for (k, v) in t.iter().filter(|(_, v)| is_tables(v)) {
         at.push(Step::Key(k.clone()));
         match v {
-            Value::Table(inner) => collect(inner, at, out),
+            Value::Table(inner) => {
+                out.push(at.clone());
+                collect(inner, at, out);
+            }
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     at.push(Step::Index(i));
@@ -175,6 +184,17 @@ mod tests {
             assert!(text.contains(from), "the preset has {from:?}");
             let e = error_of(&text.replacen(from, to, 1));
             assert!(e.ends_with(&format!("the field is {field}")), "{from:?} → {to:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn values_inside_a_table_inside_a_tagged_table_are_named() {
+        let text = crate::presets::sound_descriptor().to_toml().unwrap();
+        for (to, field) in [("rms = \"x\"", "data.source.loudness.rms"), ("loud = 1", "data.source.loudness.loud")] {
+            let bad = text.replacen("[data.source.loudness]\nrms = 0.25", &format!("[data.source.loudness]\n{to}"), 1);
+            assert_ne!(bad, text, "the preset has a loudness table");
+            let e = error_of(&bad);
+            assert!(e.ends_with(&format!("the field is `{field}`")), "{to}: {e}");
         }
     }
 

@@ -10,7 +10,7 @@
 //! * the observed data, and the generator's persistent latents.
 //!
 //! The machine's side is `MemAvailable` of `/proc/meminfo` (not checked where that cannot be
-//! read). `COOPNETS_SKIP_MEMORY_CHECK=1` skips the check.
+//! read, nor for runs on a GPU, whose memory is not the host's). `COOPNETS_SKIP_MEMORY_CHECK=1` skips the check.
 
 use anyhow::{bail, Result};
 use models::Footprint;
@@ -96,7 +96,8 @@ fn available() -> Option<u64> {
 
 /// Refuse `cfg` on `n` examples of shape `example` if its estimate exceeds what is available.
 pub fn check(cfg: &RunConfig, n: usize, example: &[usize]) -> Result<()> {
-    if std::env::var_os("COOPNETS_SKIP_MEMORY_CHECK").is_some_and(|v| v == "1") {
+    // a GPU run keeps its nets and chains in the GPU's memory, not checked here
+    if std::env::var_os("COOPNETS_SKIP_MEMORY_CHECK").is_some_and(|v| v == "1") || cfg.run.device != "cpu" {
         return Ok(());
     }
     let Some(have) = available() else { return Ok(()) };
@@ -105,14 +106,14 @@ pub fn check(cfg: &RunConfig, n: usize, example: &[usize]) -> Result<()> {
 
 /// [`check`] against `have` bytes.
 pub fn refuse_over(cfg: &RunConfig, n: usize, example: &[usize], have: u64) -> Result<()> {
-    let parts = estimate(cfg, n, example)?;
+    let mut parts = estimate(cfg, n, example)?;
+    parts.sort_by_key(|p| std::cmp::Reverse(p.1));
     let need = parts.iter().fold(0u64, |a, (_, b)| a.saturating_add(*b));
     if need <= have {
         return Ok(());
     }
     let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
-    let mut lines: Vec<String> = parts.iter().map(|(what, b)| format!("  {:>10.3} GiB  {what}", gib(*b))).collect();
-    lines.sort_by(|a, b| b.cmp(a));
+    let lines: Vec<String> = parts.iter().map(|(what, b)| format!("  {:>10.3} GiB  {what}", gib(*b))).collect();
     bail!(
         "this run would need about {:.2} GiB, and the machine has {:.2} GiB available:\n{}\n\
          shrink what is largest (run.chains, run.batch_size, data.size, a layer's out_channels), \

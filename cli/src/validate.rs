@@ -27,7 +27,10 @@ pub fn validate(cfg: &RunConfig) -> Result<()> {
             bail!("data.source.loudness.rms = {r}: must be in (0, 1] (WAV samples lie in [−1, 1])");
         }
     }
-    let resized = 4 * cfg.data.channels.count() as u64 * (cfg.data.size as u64).pow(2);
+    let resized = (cfg.data.size as u64)
+        .checked_pow(2)
+        .and_then(|a| a.checked_mul(4 * cfg.data.channels.count() as u64))
+        .unwrap_or(u64::MAX);
     if resized > datasets::limits::max_decoded_bytes() {
         bail!(
             "data.size = {}: one resized image would take {} MB, more than the limit of {} MB (COOPNETS_MAX_DECODED_MB)",

@@ -33,7 +33,10 @@ pub fn resize(x: &Tensor, height: usize, width: usize) -> Result<Tensor> {
     if (h, w) == (height, width) {
         return Ok(x.contiguous());
     }
-    let bytes = 4 * (x.numel() / (h * w)) as u64 * height as u64 * width as u64;
+    let bytes = [(x.numel() / (h * w)) as u64, height as u64, width as u64]
+        .iter()
+        .try_fold(4u64, |a, &b| a.checked_mul(b))
+        .unwrap_or(u64::MAX);
     if bytes > crate::limits::max_decoded_bytes() {
         return Err(DatasetError::invalid(
             "resize",

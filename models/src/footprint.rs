@@ -70,7 +70,7 @@ impl GeneratorNetConfig {
         let mut shape = self.latent.clone();
         if let Some(fc) = &self.fc {
             let n = product(&fc.reshape);
-            fp.layer(0, product(&self.latent).saturating_mul(n).saturating_add(n), 2 * n, 0);
+            fp.layer(0, product(&self.latent).saturating_mul(n).saturating_add(n), n.saturating_mul(2), 0);
             shape = fc.reshape.clone();
         }
         for (i, l) in self.layers.iter().enumerate() {

@@ -11,7 +11,7 @@ use fuzz_support::{mutate, Capped};
 use nn::checkpoint::{load, save, sidecar_path};
 use nn::layers::*;
 use nn::optim::Adam;
-use nn::Init;
+use nn::{Init, Module};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tensor::rng_from_seed;
@@ -36,7 +36,15 @@ fn mutated_checkpoints_load_or_fail_with_an_error_naming_the_file() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("model.safetensors");
     let extras = [("chains".to_string(), tensor::Tensor::ones(&[2, 3]))].into();
-    save(&path, &net(1), &[("adam", &Adam::new(1e-3))], &extras, &serde_json::json!({"iteration": 7})).unwrap();
+    // one Adam step first, so that the optimizer has moments to save (and to mutate)
+    let (mut trained, mut adam) = (net(1), Adam::new(1e-3));
+    let tape = autodiff::Tape::new();
+    let x = tensor::Tensor::randn(&[2, 1, 4, 4], 0.0, 1.0, &mut rng_from_seed(3)).unwrap();
+    let loss = trained.forward(&tape.constant(x)).unwrap().square().unwrap().sum_all().unwrap();
+    let grads = nn::param_grads(&tape, &loss, &trained).unwrap();
+    nn::optim::Optimizer::step(&mut adam, &mut trained, &grads).unwrap();
+    assert!(!nn::optim::Optimizer::state_dict(&adam).is_empty(), "Adam has state to save");
+    save(&path, &trained, &[("adam", &adam)], &extras, &serde_json::json!({"iteration": 7})).unwrap();
     let originals = [std::fs::read(&path).unwrap(), std::fs::read(sidecar_path(&path)).unwrap()];
     let mut rng = StdRng::seed_from_u64(seed);
     let mut refused = 0;

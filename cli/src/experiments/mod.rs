@@ -182,8 +182,10 @@ fn fit_latent(cfg: &mut RunConfig) -> Result<()> {
     }
     for side in 1..=size {
         net.latent[1..].fill(side);
-        if net.output_shape(1).is_ok_and(|s| s[1..] == [size, size]) {
-            return Ok(());
+        match net.output_shape(1) {
+            Ok(s) if s[1..] == [size, size] => return Ok(()),
+            Ok(s) if s[1] > size => break, // the output grows with the latent map
+            _ => {}
         }
     }
     bail!(

@@ -101,8 +101,9 @@ pub fn load(prefix: &Path, parts: &mut [PartMut<'_>]) -> Result<LoadedParts> {
     for i in 0..parts.len() {
         let s = strip_prefix(&state, &format!("optim.{}.", parts[i].name));
         if let Err(msg) = parts[i].optimizer.load_state_dict(&s) {
-            for (p, old) in parts[..i].iter_mut().zip(&before) {
-                p.optimizer.load_state_dict(old).map_err(|m| NnError::Corrupt { path: state_file.clone(), msg: m })?;
+            // the refused one too: a loader may have cleared its state before refusing
+            for (p, old) in parts[..=i].iter_mut().zip(&before) {
+                let _ = p.optimizer.load_state_dict(old); // its own state: loads
             }
             return Err(NnError::Corrupt { path: state_file, msg });
         }

@@ -72,13 +72,9 @@ pub fn descriptor(
     Ok(l)
 }
 
-/// The generator and the persistent latents of `n` training examples.
+/// The generator and the persistent latents of `n` training examples (its numbers are
+/// checked by [`crate::validate`] before).
 pub fn generator(g: &GeneratorConfig, run: &RunSettings, example: &[usize], n: usize) -> Result<GeneratorLearner> {
-    for (field, v) in [("model.noise_sigma", g.noise_sigma), ("model.latent_sigma", g.latent_sigma)] {
-        if !(v.is_finite() && v > 0.0) {
-            bail!("{field} = {v}: it must be a positive number");
-        }
-    }
     let net = GeneratorNet::new(&g.net, example, &mut rng_from_seed(run.seed))?;
     let generator = Generator::new(net, g.noise_sigma, g.latent_sigma);
     Ok(GeneratorLearner::new(generator, g.learn.clone(), n, &mut rng_for(run.seed, INIT_STREAM))?)

@@ -65,27 +65,19 @@ impl GeneratorNetConfig {
     /// The footprint of this net for data with `channels` channels (BatchNorm keeps its
     /// normalised output besides the convolution's: counted twice).
     pub fn footprint(&self, channels: usize) -> Result<Footprint> {
-        self.output_shape(channels)?; // the sizes are valid
+        let shapes = self.layer_shapes(channels)?;
         let mut fp = Footprint::default();
-        let mut shape = self.latent.clone();
         if let Some(fc) = &self.fc {
             let n = product(&fc.reshape);
             fp.layer(0, product(&self.latent).saturating_mul(n).saturating_add(n), n.saturating_mul(2), 0);
-            shape = fc.reshape.clone();
         }
-        for (i, l) in self.layers.iter().enumerate() {
-            let c_in = shape[0];
-            let input = product(&shape[1..]);
-            let out_c = if l.out_channels == 0 { channels } else { l.out_channels };
-            let k = l.kernel.saturating_pow(shape.len() as u32 - 1);
-            for n in shape[1..].iter_mut() {
-                *n = (*n - 1).saturating_mul(l.stride).saturating_add(l.kernel).saturating_sub(l.crop[0] + l.crop[1]);
-            }
-            shape[0] = out_c;
-            let out = product(&shape);
-            let weights = c_in.saturating_mul(out_c).saturating_mul(k).saturating_add(out_c);
+        for (i, (l, io)) in self.layers.iter().zip(shapes.windows(2)).enumerate() {
+            let (input, output) = (&io[0], &io[1]);
+            let k = l.kernel.saturating_pow(input.len() as u32 - 1);
+            let weights = input[0].saturating_mul(output[0]).saturating_mul(k).saturating_add(output[0]);
             let copies = if l.batch_norm { 2 } else { 1 };
-            fp.layer(i + 1, weights, out.saturating_mul(copies), out_c.saturating_mul(k).saturating_mul(input));
+            let columns = output[0].saturating_mul(k).saturating_mul(product(&input[1..]));
+            fp.layer(i + 1, weights, product(output).saturating_mul(copies), columns);
         }
         Ok(fp)
     }

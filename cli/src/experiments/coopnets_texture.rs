@@ -28,7 +28,7 @@ pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
     println!("texture checks of the revised samples: {revised}");
     let g = &learner.generator;
     let latent = &g.sample_latent;
-    let twice: Vec<usize> = [&latent[..1], &latent[1..].iter().map(|s| 2 * s).collect::<Vec<_>>()].concat();
+    let twice = super::twice_as_large(latent);
     let mut rng = rng_for(cfg.run.seed, TWICE_STREAM);
     let z = g.generator.sample_latents(cfg.run.chains.max(1), &twice, &mut rng)?;
     let big = learner.revise(g.generator.generate_tensor(&z)?, &mut rng)?;

@@ -168,6 +168,12 @@ pub fn config(a: &ExperimentArgs) -> Result<RunConfig> {
     Ok(cfg)
 }
 
+/// The latent shape `[C, spatial…]` with every spatial axis doubled: a fully convolutional
+/// generator then draws a texture twice as large from the same weights.
+pub(crate) fn twice_as_large(latent: &[usize]) -> Vec<usize> {
+    latent.iter().enumerate().map(|(i, &s)| if i == 0 { s } else { 2 * s }).collect()
+}
+
 /// A fully convolutional generator learning whole images (no fc, no patches): its latent map
 /// sized so that it draws `data.size`² images (e.g. `coopnets-texture --size 64`: 4×4).
 fn fit_latent(cfg: &mut RunConfig) -> Result<()> {
@@ -205,6 +211,7 @@ fn generator_run(cfg: &RunConfig) -> Result<(crate::data::Observed, models::Gene
 pub fn run(a: &ExperimentArgs) -> Result<Summary> {
     crate::train::set_log_format(a.log_format);
     let mut cfg = config(a)?;
+    crate::validate::validate(&cfg)?; // before the data are loaded and the nets built
     crate::data::resolve_scaling(&mut cfg.data, cfg.run.seed)?;
     let out = a.out();
     println!(

@@ -171,6 +171,13 @@ impl GeneratorNetConfig {
 
     /// The `[C, spatial…]` this net produces for data with `channels` channels.
     pub fn output_shape(&self, channels: usize) -> Result<Vec<usize>> {
+        let shapes = self.layer_shapes(channels)?;
+        Ok(shapes[shapes.len() - 1].clone())
+    }
+
+    /// `[C, spatial…]` of the map before the first transposed convolution (the latent, or the
+    /// fc layer's reshape), then after each layer; an error names the layer that does not fit.
+    pub fn layer_shapes(&self, channels: usize) -> Result<Vec<Vec<usize>>> {
         let mut shape = self.fc.as_ref().map_or(self.latent.clone(), |f| f.reshape.clone());
         if let Some(i) = self.layers.iter().rev().skip(1).position(|l| l.out_channels == 0) {
             let layer = self.layers.len() - 1 - i;
@@ -189,6 +196,7 @@ impl GeneratorNetConfig {
                 "generator: the map before the first transposed convolution has shape {shape:?}; it needs 1 to 3 spatial axes"
             )));
         }
+        let mut shapes = vec![shape.clone()];
         for (i, l) in self.layers.iter().enumerate() {
             if l.kernel == 0 || l.stride == 0 {
                 return Err(ModelError::Config(format!(
@@ -197,20 +205,24 @@ impl GeneratorNetConfig {
                 )));
             }
             for n in shape[1..].iter_mut() {
-                *n = ((*n - 1) * l.stride + l.kernel)
-                    .checked_sub(l.crop[0] + l.crop[1])
+                // (n − 1)·stride + kernel − crop₀ − crop₁, refused if it overflows or is empty
+                *n = (*n - 1)
+                    .checked_mul(l.stride)
+                    .and_then(|v| v.checked_add(l.kernel))
+                    .and_then(|v| v.checked_sub(l.crop[0].saturating_add(l.crop[1])))
                     .filter(|&v| v > 0)
                     .ok_or_else(|| {
                         ModelError::Config(format!(
-                            "generator layer {}: the crop {:?} removes the whole map",
+                            "generator layer {}: the crop {:?} removes the whole map, or the map is too large",
                             i + 1,
                             l.crop
                         ))
                     })?;
             }
             shape[0] = if l.out_channels == 0 { channels } else { l.out_channels };
+            shapes.push(shape.clone());
         }
-        Ok(shape)
+        Ok(shapes)
     }
 }
 

@@ -161,6 +161,9 @@ fn cases() -> Vec<Case> {
         // many tiles and more images than threads (both backward-data paths)
         c(&[9, 8, 40, 40], &[6, 8, 3, 3], &[1], &[(1, 1)], true),
         c(&[1, 100, 20, 20], &[7, 100, 5, 5], &[1], &[(2, 2)], false),
+        // long strided rows (row runs, not a patch table); a long 1-d row
+        c(&[1, 2, 90, 90], &[3, 2, 5, 5], &[2], &[(2, 1)], true),
+        c(&[2, 3, 50], &[2, 3, 3], &[1], &[(1, 1)], false),
         // small images, several per GEMM (one chunk; two uneven chunks)
         c(&[5, 6, 4, 4], &[7, 6, 3, 3], &[1], &[(1, 1)], true),
         c(&[40, 3, 4, 4], &[5, 3, 2, 2], &[1], &[(0, 1)], true),
@@ -334,8 +337,8 @@ fn results_do_not_depend_on_the_number_of_threads() {
 }
 
 #[test]
-fn small_images_batched_into_one_gemm_match_one_image_at_a_time_bit_for_bit() {
-    // 70 images of 4×4 (P = 16): forward and backward-data put up to 32 images in one GEMM;
+fn small_images_batched_into_one_gemm_match_one_image_at_a_time() {
+    // 70 images of 4×4 (P = 16): every pass puts up to 32 images in one GEMM;
     // each image alone (batch 1) takes the one-image kernels
     let mut rng = rng_from_seed(5);
     let x = Tensor::randn(&[70, 6, 4, 4], 0.0, 1.0, &mut rng).unwrap();
@@ -351,6 +354,16 @@ fn small_images_batched_into_one_gemm_match_one_image_at_a_time_bit_for_bit() {
         let dxn = y.narrow(0, n, 1).unwrap().conv_backward_data(&w, xn.shape(), &p).unwrap();
         assert_eq!(bits(&dx.narrow(0, n, 1).unwrap()), bits(&dxn), "backward data, image {n}");
     }
+    // the weight gradient sums over the images inside one GEMM: the same sum, rounded otherwise
+    let dw = x.conv_backward_weight(&y, w.shape(), &p).unwrap();
+    let mut want = vec![0.0f64; dw.numel()];
+    for n in 0..70 {
+        let xn = x.narrow(0, n, 1).unwrap();
+        let dwn = xn.conv_backward_weight(&y.narrow(0, n, 1).unwrap(), w.shape(), &p).unwrap();
+        want.iter_mut().zip(dwn.to_vec()).for_each(|(s, v)| *s += f64::from(v));
+    }
+    let want: Vec<f32> = want.iter().map(|&v| v as f32).collect();
+    assert_close(&dw.to_vec(), &want, 1e-4, "backward weight of 70 images against the sum of each");
 }
 
 fn bits(t: &Tensor) -> Vec<u32> {

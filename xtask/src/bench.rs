@@ -143,66 +143,8 @@ fn workloads(dev: &Device) -> Result<Vec<Workload>> {
     }
     v.push(crate::bench_models::abp(dev)?);
     v.push(crate::bench_models::coopnets_mnist(dev)?);
-    // the three layers of the 224 texture net alone, batch 1 (PyTorch's `--workloads layers`)
-    for (name, c_in, hw, c_out, k, pad) in
-        [("conv1", 3, 224, 100, 15, 2), ("conv2", 100, 72, 64, 5, 2), ("conv3", 64, 72, 30, 3, 2)]
-    {
-        v.extend(layer(name, c_in, hw, c_out, k, if name == "conv1" { 3 } else { 1 }, pad, &mut rng, dev)?);
-    }
+    v.extend(crate::bench_layers::layers(&mut rng, dev)?);
     Ok(v)
-}
-
-/// Forward, backward-data and backward-weight of one conv layer (batch 1).
-#[allow(clippy::too_many_arguments)]
-fn layer(
-    name: &str,
-    c_in: usize,
-    hw: usize,
-    c_out: usize,
-    k: usize,
-    stride: usize,
-    pad: usize,
-    rng: &mut tensor::Rng,
-    dev: &Device,
-) -> Result<Vec<Workload>> {
-    let x = Tensor::randn(&[1, c_in, hw, hw], 0.0, 1.0, rng)?.to_device(dev)?;
-    let w = Tensor::randn(&[c_out, c_in, k, k], 0.0, 0.01, rng)?.to_device(dev)?;
-    let p = ConvParams::new(stride, pad);
-    let y = x.conv2d(&w, None, &p)?;
-    let gflop = 2.0 * (c_out * c_in * k * k * y.shape()[2] * y.shape()[3]) as f64 / 1e9;
-    let label = |pass: &str| -> &'static str { Box::leak(format!("texture224.{name} n1 {pass}").into_boxed_str()) };
-    let (x1, w1, p1) = (x.clone(), w.clone(), p.clone());
-    let (w2, p2, y2, xs) = (w.clone(), p.clone(), y.clone(), x.shape().to_vec());
-    let (x3, p3, y3, ws) = (x.clone(), p.clone(), y.clone(), w.shape().to_vec());
-    Ok(vec![
-        Workload {
-            heavy: None,
-            name: label("forward"),
-            gflop,
-            run: Box::new(move || {
-                std::hint::black_box(x1.conv2d(&w1, None, &p1)?);
-                Ok(())
-            }),
-        },
-        Workload {
-            heavy: None,
-            name: label("backward data"),
-            gflop,
-            run: Box::new(move || {
-                std::hint::black_box(y2.conv_backward_data(&w2, &xs, &p2)?);
-                Ok(())
-            }),
-        },
-        Workload {
-            heavy: None,
-            name: label("backward weight"),
-            gflop,
-            run: Box::new(move || {
-                std::hint::black_box(x3.conv_backward_weight(&y3, &ws, &p3)?);
-                Ok(())
-            }),
-        },
-    ])
 }
 
 /// One texture training iteration exactly as `coopnets_bench.py --workloads texture`: the

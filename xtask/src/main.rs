@@ -8,6 +8,7 @@
 //! * `gpu`: the CUDA tests and the bench on a GPU (needs one, and `--features cuda` builds).
 
 mod bench;
+mod bench_layers;
 mod bench_models;
 mod ci;
 mod experiment;

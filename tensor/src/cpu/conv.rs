@@ -19,6 +19,7 @@ use std::cell::RefCell;
 use rayon::prelude::*;
 
 use super::matmul::{sgemm_raw, MatRef};
+use super::unfold::Unfold;
 use super::{part_range, SendPtr};
 pub use crate::op::ConvGeom;
 
@@ -156,21 +157,39 @@ pub fn col2im_add(g: &ConvGeom, cols: &[f32], rows: std::ops::Range<usize>, x: &
     }
 }
 
-/// Tiles of output rows of one image.
-fn row_tiles(g: &ConvGeom) -> Vec<std::ops::Range<usize>> {
-    let (rpt, rows) = (g.rows_per_tile(), g.rows());
-    (0..rows).step_by(rpt.max(1)).map(|r| r..(r + rpt).min(rows)).collect()
+/// Tiles of output rows of one image: at least `min_tiles` (and as many as keep a `cols` tile
+/// near its cache size), of equal height to within one row.
+fn row_tiles(g: &ConvGeom, min_tiles: usize) -> Vec<std::ops::Range<usize>> {
+    let rows = g.rows();
+    let n_tiles = rows.div_ceil(g.rows_per_tile().max(1)).max(min_tiles).clamp(1, rows.max(1));
+    (0..n_tiles).map(|i| part_range(rows, n_tiles, i)).filter(|r| !r.is_empty()).collect()
 }
 
-/// Work items: (image, tile of output rows).
+/// Work items of the forward and weight-gradient passes, at least [`MIN_ITEMS`] of them when
+/// the batch is small: (image, tile of output rows).
 fn tiles(g: &ConvGeom) -> Vec<(usize, std::ops::Range<usize>)> {
-    let rows = row_tiles(g);
+    let rows = row_tiles(g, MIN_ITEMS.div_ceil(g.n.max(1)));
     (0..g.n).flat_map(|n| rows.iter().map(move |r| (n, r.clone()))).collect()
 }
 
+/// Work items a pass is split into at the least, whatever the number of threads (a split
+/// that followed the thread count would change how the weight gradient is summed): a batch-1
+/// forward pass of a texture net's first layer used to be one tile of 38 rows and one of 2,
+/// so the second thread had nothing to do.
+const MIN_ITEMS: usize = 4;
+
 /// Fixed number of parts for reductions over tiles: the sum order, and so every bit of the
 /// result, does not depend on how many threads run them.
-const REDUCTION_PARTS: usize = 4;
+pub(crate) const REDUCTION_PARTS: usize = 4;
+
+/// The sum of `parts`, added in their order.
+pub(crate) fn sum_parts(len: usize, parts: Vec<Vec<f32>>) -> Vec<f32> {
+    let mut sum = vec![0.0f32; len];
+    for part in parts {
+        super::elementwise::axpy(&mut sum, 1.0, &part);
+    }
+    sum
+}
 
 /// `y[n, co, p] = Σ_k W[co, k]·cols_n[k, p] + b[co]`. x: N × C_in × D × H × W, w: C_out × K.
 pub fn conv_forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
@@ -180,12 +199,12 @@ pub fn conv_forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) ->
     let (k, p) = (g.k(), g.p());
     let mut y = vec![0.0f32; g.n * g.c_out * p];
     let yp = SendPtr(y.as_mut_ptr());
-    let ow = g.output[2];
+    let (ow, unfold) = (g.output[2], Unfold::new(g));
     tiles(g).into_par_iter().for_each(|(n, rows)| {
         let tp = rows.len() * ow;
         let p0 = rows.start * ow;
         with_scratch(k * tp, |cols| {
-            im2col(g, &x[n * g.input_len()..(n + 1) * g.input_len()], rows, cols, tp);
+            unfold.im2col(g, &x[n * g.input_len()..(n + 1) * g.input_len()], rows, cols, tp);
             let wm = MatRef { data: w, offset: 0, row_stride: k, col_stride: 1 };
             let cm = MatRef { data: cols, offset: 0, row_stride: tp, col_stride: 1 };
             // SAFETY: this item writes y[n, :, p0..p0+tp] only; items are disjoint.
@@ -229,7 +248,7 @@ pub fn conv_backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
     let groups = if g.n >= want { 1 } else { g.c_in.min(want.div_ceil(g.n)) };
     let per_group = g.c_in.div_ceil(groups);
     let plane = il / g.c_in;
-    let (ow, rows) = (g.output[2], row_tiles(g));
+    let (ow, rows, unfold) = (g.output[2], row_tiles(g, 1), Unfold::new(g));
     dx.par_chunks_mut(il).enumerate().for_each(|(n, dxn)| {
         dxn.par_chunks_mut(per_group * plane).enumerate().for_each(|(gi, dxg)| {
             // the conv restricted to input channels c0 .. c0 + cg
@@ -244,7 +263,7 @@ pub fn conv_backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
                     let dym = MatRef { data: dy, offset: n * g.c_out * p + p0, row_stride: p, col_stride: 1 };
                     // SAFETY: cols is this thread's scratch, kg×tp.
                     unsafe { sgemm_raw(kg, g.c_out, tp, 1.0, wt, dym, 0.0, cols.as_mut_ptr(), tp, 1) };
-                    col2im_add(&sub, cols, r.clone(), dxg, tp);
+                    unfold.col2im_add(&sub, cols, r.clone(), dxg, tp);
                 });
             }
         });
@@ -255,8 +274,11 @@ pub fn conv_backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
 /// `dW[co, k] = Σ_n Σ_p dy[n, co, p]·cols_n[k, p]`: the gradient of [`conv_forward`] with
 /// respect to its weight. x: N × C_in × D × H × W, dy: N × C_out × P.
 pub fn conv_backward_weight(g: &ConvGeom, x: &[f32], dy: &[f32]) -> Vec<f32> {
+    if let Some(b) = super::conv_batched::images_per_gemm(g) {
+        return super::conv_batched::backward_weight(g, b, x, dy);
+    }
     let (k, p, il) = (g.k(), g.p(), g.input_len());
-    let ow = g.output[2];
+    let (ow, unfold) = (g.output[2], Unfold::new(g));
     let items = tiles(g);
     let n_parts = REDUCTION_PARTS.min(items.len()).max(1);
     let partials: Vec<Vec<f32>> = (0..n_parts)
@@ -267,7 +289,7 @@ pub fn conv_backward_weight(g: &ConvGeom, x: &[f32], dy: &[f32]) -> Vec<f32> {
                 let tp = rows.len() * ow;
                 let p0 = rows.start * ow;
                 with_scratch(k * tp, |cols| {
-                    im2col(g, &x[n * il..(n + 1) * il], rows.clone(), cols, tp);
+                    unfold.im2col(g, &x[n * il..(n + 1) * il], rows.clone(), cols, tp);
                     let dym = MatRef { data: dy, offset: n * g.c_out * p + p0, row_stride: p, col_stride: 1 };
                     let ct = MatRef { data: cols, offset: 0, row_stride: 1, col_stride: tp };
                     // SAFETY: dw is owned by this task.
@@ -277,9 +299,5 @@ pub fn conv_backward_weight(g: &ConvGeom, x: &[f32], dy: &[f32]) -> Vec<f32> {
             dw
         })
         .collect();
-    let mut dw = vec![0.0f32; g.c_out * k];
-    for part in partials {
-        super::elementwise::axpy(&mut dw, 1.0, &part);
-    }
-    dw
+    sum_parts(g.c_out * k, partials)
 }

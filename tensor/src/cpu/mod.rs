@@ -13,6 +13,7 @@ pub mod elementwise;
 pub mod matmul;
 pub mod reduce;
 mod storage;
+mod unfold;
 
 pub use storage::CpuStorage;
 

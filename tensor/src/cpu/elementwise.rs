@@ -6,13 +6,49 @@ use super::PAR_MIN;
 use crate::layout::Layout;
 use crate::op::{BinaryOp, UnaryOp};
 
+/// `$run(args.., f)` with `f = |v| op.apply(v)` for a unary `op` that is a constant inside
+/// `f`: `apply`'s `match` folds away and the loop over the elements vectorises. (With the op a
+/// run-time value the `match` runs per element through a jump table: leaky relu, tanh and the
+/// relu derivative ran at a fraction of memory speed, 10% of a CoopNets iteration.)
+macro_rules! per_unary_op {
+    ($op:expr, $run:ident($($arg:expr),*)) => {{
+        use $crate::op::UnaryOp::*;
+        match $op {
+            Neg => $run($($arg,)* |v| Neg.apply(v)),
+            Exp => $run($($arg,)* |v| Exp.apply(v)),
+            Log => $run($($arg,)* |v| Log.apply(v)),
+            Sqrt => $run($($arg,)* |v| Sqrt.apply(v)),
+            Square => $run($($arg,)* |v| Square.apply(v)),
+            Abs => $run($($arg,)* |v| Abs.apply(v)),
+            Relu => $run($($arg,)* |v| Relu.apply(v)),
+            LeakyRelu(s) => $run($($arg,)* move |v| LeakyRelu(s).apply(v)),
+            Tanh => $run($($arg,)* |v| Tanh.apply(v)),
+            Sigmoid => $run($($arg,)* |v| Sigmoid.apply(v)),
+            Affine { mul, add } => $run($($arg,)* move |v| Affine { mul, add }.apply(v)),
+            Powf(p) => $run($($arg,)* move |v| Powf(p).apply(v)),
+            Clamp(lo, hi) => $run($($arg,)* move |v| Clamp(lo, hi).apply(v)),
+            Step => $run($($arg,)* |v| Step.apply(v)),
+            Sign => $run($($arg,)* |v| Sign.apply(v)),
+            Recip => $run($($arg,)* |v| Recip.apply(v)),
+        }
+    }};
+}
+
 /// `out[i] = op(x[i])`.
 pub fn unary(x: &[f32], op: UnaryOp) -> Vec<f32> {
-    match op {
-        UnaryOp::Square => unary_with(x, |v| v * v),
-        UnaryOp::Relu => unary_with(x, |v| v.max(0.0)),
-        UnaryOp::Affine { mul, add } => unary_with(x, move |v| mul * v + add),
-        other => unary_with(x, move |v| other.apply(v)),
+    per_unary_op!(op, unary_with(x))
+}
+
+/// `x[i] = op(x[i])`, in place.
+pub fn map_in_place(x: &mut [f32], op: UnaryOp) {
+    per_unary_op!(op, map_with(x))
+}
+
+fn map_with<F: Fn(f32) -> f32 + Sync + Send>(x: &mut [f32], op: F) {
+    if x.len() >= PAR_MIN {
+        x.par_iter_mut().for_each(|v| *v = op(*v));
+    } else {
+        x.iter_mut().for_each(|v| *v = op(*v));
     }
 }
 
@@ -31,14 +67,20 @@ fn unary_with<F: Fn(f32) -> f32 + Sync + Send>(x: &[f32], op: F) -> Vec<f32> {
 ///
 /// The output is contiguous. The innermost axis is a tight loop with the two input strides;
 /// the outer axes are walked per row, rows in parallel. The op is matched once, outside the
-/// loops, so each loop is compiled for one op and vectorised (a `match` per element is not).
+/// loops, so each loop is compiled for one op and vectorised (a `match` per element is not;
+/// see [`per_unary_op`]).
 pub fn binary(a: (&[f32], &Layout), b: (&[f32], &Layout), op: BinaryOp) -> Vec<f32> {
+    use BinaryOp::*;
     match op {
-        BinaryOp::Add => binary_with(a, b, |x, y| x + y),
-        BinaryOp::Sub => binary_with(a, b, |x, y| x - y),
-        BinaryOp::Mul => binary_with(a, b, |x, y| x * y),
-        BinaryOp::Div => binary_with(a, b, |x, y| x / y),
-        other => binary_with(a, b, move |x, y| other.apply(x, y)),
+        Add => binary_with(a, b, |x, y| Add.apply(x, y)),
+        Sub => binary_with(a, b, |x, y| Sub.apply(x, y)),
+        Mul => binary_with(a, b, |x, y| Mul.apply(x, y)),
+        Div => binary_with(a, b, |x, y| Div.apply(x, y)),
+        Maximum => binary_with(a, b, |x, y| Maximum.apply(x, y)),
+        Minimum => binary_with(a, b, |x, y| Minimum.apply(x, y)),
+        Gt => binary_with(a, b, |x, y| Gt.apply(x, y)),
+        Eq => binary_with(a, b, |x, y| Eq.apply(x, y)),
+        MaskPositive => binary_with(a, b, |x, y| MaskPositive.apply(x, y)),
     }
 }
 

@@ -123,11 +123,7 @@ impl BackendStorage for CpuStorage {
         Ok(())
     }
     fn map_(&mut self, op: UnaryOp) -> Result<()> {
-        if self.0.len() >= PAR_MIN {
-            self.0.par_iter_mut().for_each(|v| *v = op.apply(*v));
-        } else {
-            self.0.iter_mut().for_each(|v| *v = op.apply(*v));
-        }
+        elementwise::map_in_place(&mut self.0, op);
         Ok(())
     }
     fn assign_(&mut self, src: &Self, ls: &Layout) -> Result<()> {

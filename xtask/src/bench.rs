@@ -11,6 +11,8 @@ use anyhow::Result;
 use clap::Args;
 use tensor::{rng_from_seed, ConvParams, Device, Tensor};
 
+use crate::{bench_layers, bench_models};
+
 #[derive(Args)]
 pub struct BenchArgs {
     /// Timed repetitions per measurement (median reported).
@@ -60,7 +62,43 @@ pub(crate) struct Workload {
     pub heavy: Option<usize>,
 }
 
-fn workloads(dev: &Device) -> Result<Vec<Workload>> {
+/// Workloads built together (they share their inputs), known by the names they will have, so
+/// that a filtered run builds only what it times and its peak RSS is the workload's own.
+struct Group {
+    names: Vec<String>,
+    build: Box<dyn FnOnce(&Device) -> Result<Vec<Workload>>>,
+}
+
+impl Group {
+    fn new(names: Vec<String>, build: impl FnOnce(&Device) -> Result<Vec<Workload>> + 'static) -> Self {
+        Group { names, build: Box::new(build) }
+    }
+}
+
+/// Every workload, in the order they run.
+fn groups() -> Vec<Group> {
+    let kernel_names = [
+        "sgemm 1024^3",
+        "conv2d 3x3 64->64 16x64x64 forward",
+        "conv2d 3x3 64->64 16x64x64 backward data",
+        "conv2d 3x3 64->64 16x64x64 backward weight",
+        "conv2d 3x3 64->64 16x64x64 forward+backward",
+        "conv_transpose2d 5x5 s2 256->128 64x16x16",
+    ];
+    let mut g = vec![Group::new(kernel_names.map(String::from).to_vec(), kernels)];
+    for (size, chains) in [(128, 1), (224, 1), (128, 16), (224, 16)] {
+        g.push(Group::new(vec![texture_name(size, chains)], move |dev| Ok(vec![texture(size, chains, dev)?])));
+    }
+    g.push(Group::new(vec![bench_models::ABP.into()], |dev| Ok(vec![bench_models::abp(dev)?])));
+    g.push(Group::new(vec![bench_models::COOPNETS_MNIST.into()], |dev| Ok(vec![bench_models::coopnets_mnist(dev)?])));
+    for spec in bench_layers::SPECS.iter() {
+        g.push(Group::new(bench_layers::names(spec), move |dev| bench_layers::layer(spec, dev)));
+    }
+    g
+}
+
+/// sgemm, the 3×3 conv's passes and the DCGAN conv-transpose.
+fn kernels(dev: &Device) -> Result<Vec<Workload>> {
     let mut rng = rng_from_seed(0);
     let mut v = Vec::new();
 
@@ -138,13 +176,11 @@ fn workloads(dev: &Device) -> Result<Vec<Workload>> {
             Ok(())
         }),
     });
-    for (size, chains) in [(128, 1), (224, 1), (128, 16), (224, 16)] {
-        v.push(texture(size, chains, dev)?);
-    }
-    v.push(crate::bench_models::abp(dev)?);
-    v.push(crate::bench_models::coopnets_mnist(dev)?);
-    v.extend(crate::bench_layers::layers(&mut rng, dev)?);
     Ok(v)
+}
+
+fn texture_name(size: usize, chains: usize) -> String {
+    format!("texture-{size}-c{chains} iteration (10 Langevin steps + Adam update)")
 }
 
 /// One texture training iteration exactly as `coopnets_bench.py --workloads texture`: the
@@ -176,8 +212,7 @@ fn texture(size: usize, chains: usize, dev: &Device) -> Result<Workload> {
     let c1 = conv(3, 100, 15, h1);
     let p1 = c1 + conv(100, 64, 5, h1) + conv(64, 30, 3, h1 + 2);
     let gflop = (10.0 * 2.0 * p1 * chains as f64 + (1.0 + chains as f64) * (3.0 * p1 - c1)) / 1e9;
-    let name: &'static str =
-        Box::leak(format!("texture-{size}-c{chains} iteration (10 Langevin steps + Adam update)").into_boxed_str());
+    let name: &'static str = Box::leak(texture_name(size, chains).into_boxed_str());
     Ok(Workload {
         heavy: (chains > 1).then_some(3),
         name,
@@ -196,23 +231,23 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     for &threads in &args.threads {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
         pool.install(|| -> Result<()> {
-            for mut w in workloads(&device)? {
-                if args.filter.as_deref().is_some_and(|f| !w.name.contains(f)) {
-                    continue;
+            let wanted = |name: &str| args.filter.as_deref().is_none_or(|f| name.contains(f));
+            for group in groups().into_iter().filter(|g| g.names.iter().any(|n| wanted(n))) {
+                for mut w in (group.build)(&device)?.into_iter().filter(|w| wanted(w.name)) {
+                    let (warmup, iters) = match w.heavy {
+                        Some(k) => (args.warmup.min(1), args.iters.min(k)),
+                        None => (args.warmup, args.iters),
+                    };
+                    let (med, lo, hi) = time(&device, warmup, iters, &mut w.run)?;
+                    println!(
+                        "| {} | {threads} | {:.2} | [{:.2} - {:.2}] | {:.1} |",
+                        w.name,
+                        med * 1e3,
+                        lo * 1e3,
+                        hi * 1e3,
+                        w.gflop / med
+                    );
                 }
-                let (warmup, iters) = match w.heavy {
-                    Some(k) => (args.warmup.min(1), args.iters.min(k)),
-                    None => (args.warmup, args.iters),
-                };
-                let (med, lo, hi) = time(&device, warmup, iters, &mut w.run)?;
-                println!(
-                    "| {} | {threads} | {:.2} | [{:.2} - {:.2}] | {:.1} |",
-                    w.name,
-                    med * 1e3,
-                    lo * 1e3,
-                    hi * 1e3,
-                    w.gflop / med
-                );
             }
             Ok(())
         })?;

@@ -11,7 +11,7 @@ use tensor::{ConvParams, Device, Rng, Tensor};
 use crate::bench::Workload;
 
 /// One layer as PyTorch's `layer_specs` writes it.
-struct Spec {
+pub struct Spec {
     name: &'static str,
     transposed: bool,
     /// input N, C_in, H (= W)
@@ -27,7 +27,7 @@ struct Spec {
 }
 
 #[rustfmt::skip]
-const SPECS: [Spec; 14] = [
+pub const SPECS: [Spec; 14] = [
     Spec { name: "texture224.conv1 n1", transposed: false, n: 1, c_in: 3, hw: 224, c_out: 100, k: 15, stride: 3, pad: 2, out_pad: 0 },
     Spec { name: "texture224.conv2 n1", transposed: false, n: 1, c_in: 100, hw: 72, c_out: 64, k: 5, stride: 1, pad: 2, out_pad: 0 },
     Spec { name: "texture224.conv3 n1", transposed: false, n: 1, c_in: 64, hw: 72, c_out: 30, k: 3, stride: 1, pad: 2, out_pad: 0 },
@@ -44,17 +44,25 @@ const SPECS: [Spec; 14] = [
     Spec { name: "abp_gen.convt4 n64", transposed: true, n: 64, c_in: 64, hw: 32, c_out: 3, k: 5, stride: 2, pad: 2, out_pad: 1 },
 ];
 
-/// The three passes of every layer in [`SPECS`].
-pub fn layers(rng: &mut Rng, dev: &Device) -> Result<Vec<Workload>> {
-    let mut v = Vec::new();
-    for s in &SPECS {
-        v.extend(if s.transposed { transposed(s, rng, dev)? } else { plain(s, rng, dev)? });
-    }
-    Ok(v)
+/// The names of `s`'s three passes.
+pub fn names(s: &Spec) -> Vec<String> {
+    PASSES.iter().map(|pass| format!("{} {pass}", s.name)).collect()
 }
 
-fn label(s: &Spec, pass: &str) -> &'static str {
-    Box::leak(format!("{} {pass}", s.name).into_boxed_str())
+const PASSES: [&str; 3] = ["forward", "backward data", "backward weight"];
+
+/// The three passes of layer `s`, on inputs drawn from a seed of its own.
+pub fn layer(s: &Spec, dev: &Device) -> Result<Vec<Workload>> {
+    let mut rng = tensor::rng_from_seed(0);
+    if s.transposed {
+        transposed(s, &mut rng, dev)
+    } else {
+        plain(s, &mut rng, dev)
+    }
+}
+
+fn label(s: &Spec, pass: usize) -> &'static str {
+    Box::leak(format!("{} {}", s.name, PASSES[pass]).into_boxed_str())
 }
 
 fn workload(name: &'static str, gflop: f64, mut f: impl FnMut() -> tensor::Result<Tensor> + 'static) -> Workload {
@@ -81,9 +89,9 @@ fn plain(s: &Spec, rng: &mut Rng, dev: &Device) -> Result<Vec<Workload>> {
     let (dy2, w2, p2, xs) = (dy.clone(), w.clone(), p.clone(), x.shape().to_vec());
     let ws = w.shape().to_vec();
     Ok(vec![
-        workload(label(s, "forward"), gflop, move || x1.conv2d(&w1, None, &p1)),
-        workload(label(s, "backward data"), gflop, move || dy2.conv_backward_data(&w2, &xs, &p2)),
-        workload(label(s, "backward weight"), gflop, move || x.conv_backward_weight(&dy, &ws, &p)),
+        workload(label(s, 0), gflop, move || x1.conv2d(&w1, None, &p1)),
+        workload(label(s, 1), gflop, move || dy2.conv_backward_data(&w2, &xs, &p2)),
+        workload(label(s, 2), gflop, move || x.conv_backward_weight(&dy, &ws, &p)),
     ])
 }
 
@@ -100,11 +108,11 @@ fn transposed(s: &Spec, rng: &mut Rng, dev: &Device) -> Result<Vec<Workload>> {
     let (dy2, w2, p2) = (dy.clone(), w.clone(), p.clone());
     let ws = w.shape().to_vec();
     Ok(vec![
-        workload(label(s, "forward"), gflop, move || x1.conv_transpose2d(&w1, None, &p1)),
+        workload(label(s, 0), gflop, move || x1.conv_transpose2d(&w1, None, &p1)),
         // the adjoint of conv_transpose is the conv with the same weight
-        workload(label(s, "backward data"), gflop, move || dy2.conv2d(&w2, None, &p2)),
+        workload(label(s, 1), gflop, move || dy2.conv2d(&w2, None, &p2)),
         // conv_transpose(x, w) = conv_backward_data(x, w), so dW is the weight gradient of
         // the conv from dy to x
-        workload(label(s, "backward weight"), gflop, move || dy.conv_backward_weight(&x, &ws, &p)),
+        workload(label(s, 2), gflop, move || dy.conv_backward_weight(&x, &ws, &p)),
     ])
 }

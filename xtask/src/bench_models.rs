@@ -14,6 +14,11 @@ use tensor::{rng_from_seed, Tensor};
 
 use crate::bench::Workload;
 
+/// The name of the [`coopnets_mnist`] workload.
+pub const COOPNETS_MNIST: &str = "coopnets-mnist iteration (144 chains, 15 descriptor Langevin steps, both updates)";
+/// The name of the [`abp`] workload.
+pub const ABP: &str = "abp iteration (64x64x3, batch 64, z 100, 30 Langevin steps + Adam update)";
+
 pub fn coopnets_mnist(dev: &tensor::Device) -> Result<Workload> {
     let mut rng = rng_from_seed(1);
     let (b, k) = (100, 144);
@@ -40,7 +45,7 @@ pub fn coopnets_mnist(dev: &tensor::Device) -> Result<Workload> {
     let obs = Tensor::rand_uniform(&[b, 1, 28, 28], -1.0, 1.0, &mut rng)?.to_device(dev)?;
     // conv/matmul FLOPs as the PyTorch script counts them (225.1 GFLOP per iteration)
     Ok(Workload {
-        name: "coopnets-mnist iteration (144 chains, 15 descriptor Langevin steps, both updates)",
+        name: COOPNETS_MNIST,
         gflop: 225.1,
         heavy: Some(5),
         run: Box::new(move || {
@@ -81,7 +86,7 @@ pub fn abp(dev: &tensor::Device) -> Result<Workload> {
     let f = fc + ct(512, 256, 4) + ct(256, 128, 8) + ct(128, 64, 16) + ct(64, 3, 32);
     let gflop = b as f64 * (30.0 * 2.0 * f + 3.0 * f - fc) / 1e9;
     Ok(Workload {
-        name: "abp iteration (64x64x3, batch 64, z 100, 30 Langevin steps + Adam update)",
+        name: ABP,
         gflop,
         heavy: Some(3),
         run: Box::new(move || {

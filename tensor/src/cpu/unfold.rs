@@ -83,13 +83,14 @@ pub(crate) struct PatchTable {
 }
 
 impl PatchTable {
-    /// The table for `g`, when its output rows are short enough to need one and its offsets
-    /// fit in 32 bits.
+    /// The table for `g`, when its output rows are short enough to need one, it has pixels to
+    /// read and write, and its offsets fit in 32 bits.
     fn for_short_rows(g: &ConvGeom) -> Option<Self> {
         let plane: usize = g.input.iter().product();
         let entries = g.kernel.iter().product::<usize>() * g.p();
         let short = g.output[2] < SHORT_ROW || (g.stride[2] > 1 && g.output[2] < SHORT_STRIDED_ROW);
-        (short && plane < u32::MAX as usize && entries <= 1 << 24).then(|| Self::new(g, plane))
+        let fits = plane > 0 && g.p() > 0 && plane < u32::MAX as usize && entries <= 1 << 24;
+        (short && fits).then(|| Self::new(g, plane))
     }
 
     fn new(g: &ConvGeom, plane: usize) -> Self {

@@ -6,7 +6,8 @@
 //! A kernel that sums in another order changes the last bits, and then its pins are renewed
 //! in the same commit, saying why. Renewed once (relative changes ≤ 3·10⁻⁸, one f value by
 //! one ulp): when the weight gradient of small images became one GEMM per several images,
-//! and a batch-1 pass was split into at least four tiles of equal height (issue 12).
+//! and a batch-1 pass was split into at least four tiles of equal height (issue 12), which
+//! changes how dW is summed and, at the tile edges, the order of col2im's additions into dx.
 
 use std::path::{Path, PathBuf};
 

@@ -233,7 +233,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         pool.install(|| -> Result<()> {
             let wanted = |name: &str| args.filter.as_deref().is_none_or(|f| name.contains(f));
             for group in groups().into_iter().filter(|g| g.names.iter().any(|n| wanted(n))) {
-                for mut w in (group.build)(&device)?.into_iter().filter(|w| wanted(w.name)) {
+                let built = (group.build)(&device)?;
+                let names: Vec<&str> = built.iter().map(|w| w.name).collect();
+                anyhow::ensure!(names == group.names, "bench: a group announced {:?} but built {names:?}", group.names);
+                for mut w in built.into_iter().filter(|w| wanted(w.name)) {
                     let (warmup, iters) = match w.heavy {
                         Some(k) => (args.warmup.min(1), args.iters.min(k)),
                         None => (args.warmup, args.iters),

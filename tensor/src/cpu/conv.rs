@@ -178,8 +178,9 @@ fn tiles(g: &ConvGeom) -> Vec<(usize, std::ops::Range<usize>)> {
 /// so the second thread had nothing to do.
 const MIN_ITEMS: usize = 4;
 
-/// Fixed number of parts for reductions over tiles: the sum order, and so every bit of the
-/// result, does not depend on how many threads run them.
+/// Fixed number of parts for the weight gradient's sum over tiles (or over chunks of small
+/// images): the sum order, and so every bit of the result, does not depend on how many
+/// threads run them. It also caps that pass at 4 parallel tasks.
 pub(crate) const REDUCTION_PARTS: usize = 4;
 
 /// The sum of `parts`, added in their order.

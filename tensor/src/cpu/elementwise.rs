@@ -68,7 +68,7 @@ fn unary_with<F: Fn(f32) -> f32 + Sync + Send>(x: &[f32], op: F) -> Vec<f32> {
 /// The output is contiguous. The innermost axis is a tight loop with the two input strides;
 /// the outer axes are walked per row, rows in parallel. The op is matched once, outside the
 /// loops, so each loop is compiled for one op and vectorised (a `match` per element is not;
-/// see [`per_unary_op`]).
+/// see `per_unary_op!` above).
 pub fn binary(a: (&[f32], &Layout), b: (&[f32], &Layout), op: BinaryOp) -> Vec<f32> {
     use BinaryOp::*;
     match op {

@@ -120,6 +120,7 @@ impl PatchTable {
     /// [`im2col`] for output positions `ps` of image `x` (C_in planes): rows of
     /// `cols` are `ld` apart.
     fn im2col(&self, x: &[f32], ps: std::ops::Range<usize>, cols: &mut [f32], ld: usize) {
+        debug_assert_eq!(x.len() % self.plane, 0, "whole channel planes");
         let mut ext = vec![0.0f32; self.plane + 1];
         let mut krow = 0;
         for xc in x.chunks_exact(self.plane) {
@@ -137,6 +138,7 @@ impl PatchTable {
     /// [`col2im_add`]: add `cols` (positions `ps`, rows `ld` apart) onto the
     /// input pixels they were read from, in image `x` (C_in planes).
     fn col2im_add(&self, cols: &[f32], ps: std::ops::Range<usize>, x: &mut [f32], ld: usize) {
+        debug_assert_eq!(x.len() % self.plane, 0, "whole channel planes");
         let mut ext = vec![0.0f32; self.plane + 1];
         let mut krow = 0;
         for xc in x.chunks_exact_mut(self.plane) {

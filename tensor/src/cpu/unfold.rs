@@ -121,38 +121,56 @@ impl PatchTable {
     /// `cols` are `ld` apart.
     fn im2col(&self, x: &[f32], ps: std::ops::Range<usize>, cols: &mut [f32], ld: usize) {
         debug_assert_eq!(x.len() % self.plane, 0, "whole channel planes");
-        let mut ext = vec![0.0f32; self.plane + 1];
-        let mut krow = 0;
-        for xc in x.chunks_exact(self.plane) {
-            ext[..self.plane].copy_from_slice(xc);
-            for offsets in self.offsets.chunks_exact(self.p) {
-                let dst = &mut cols[krow * ld..krow * ld + ps.len()];
-                for (d, &o) in dst.iter_mut().zip(&offsets[ps.clone()]) {
-                    *d = ext[o as usize];
+        with_extended(self.plane, |ext| {
+            let mut krow = 0;
+            for xc in x.chunks_exact(self.plane) {
+                ext[..self.plane].copy_from_slice(xc);
+                for offsets in self.offsets.chunks_exact(self.p) {
+                    let dst = &mut cols[krow * ld..krow * ld + ps.len()];
+                    for (d, &o) in dst.iter_mut().zip(&offsets[ps.clone()]) {
+                        *d = ext[o as usize];
+                    }
+                    krow += 1;
                 }
-                krow += 1;
             }
-        }
+        });
     }
 
     /// [`col2im_add`]: add `cols` (positions `ps`, rows `ld` apart) onto the
     /// input pixels they were read from, in image `x` (C_in planes).
     fn col2im_add(&self, cols: &[f32], ps: std::ops::Range<usize>, x: &mut [f32], ld: usize) {
         debug_assert_eq!(x.len() % self.plane, 0, "whole channel planes");
-        let mut ext = vec![0.0f32; self.plane + 1];
-        let mut krow = 0;
-        for xc in x.chunks_exact_mut(self.plane) {
-            ext[..self.plane].copy_from_slice(xc);
-            for offsets in self.offsets.chunks_exact(self.p) {
-                let src = &cols[krow * ld..krow * ld + ps.len()];
-                for (&s, &o) in src.iter().zip(&offsets[ps.clone()]) {
-                    ext[o as usize] += s;
+        with_extended(self.plane, |ext| {
+            let mut krow = 0;
+            for xc in x.chunks_exact_mut(self.plane) {
+                ext[..self.plane].copy_from_slice(xc);
+                for offsets in self.offsets.chunks_exact(self.p) {
+                    let src = &cols[krow * ld..krow * ld + ps.len()];
+                    for (&s, &o) in src.iter().zip(&offsets[ps.clone()]) {
+                        ext[o as usize] += s;
+                    }
+                    krow += 1;
                 }
-                krow += 1;
+                xc.copy_from_slice(&ext[..self.plane]);
             }
-            xc.copy_from_slice(&ext[..self.plane]);
-        }
+        });
     }
+}
+
+thread_local! {
+    /// One channel plane and the zero after it, per thread: reused by every call, so a
+    /// Langevin step allocates nothing here (the callers hold the other scratch, `cols`).
+    static EXTENDED: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Run `f` with this thread's buffer of `plane + 1` floats, its last one zero.
+fn with_extended<R>(plane: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    EXTENDED.with(|e| {
+        let mut e = e.borrow_mut();
+        e.resize(plane + 1, 0.0);
+        e[plane] = 0.0;
+        f(&mut e[..plane + 1])
+    })
 }
 
 #[cfg(test)]

@@ -35,7 +35,8 @@ fn rows(x: &Tensor) -> Vec<Vec<f32>> {
 }
 
 /// The 1-D descriptor on 8 segments of 2000 samples of the shipped voice: its chains must get
-/// the voice's spectrum much closer than white noise of the same loudness has it.
+/// the voice's spectrum much closer than white noise of the same loudness has it (σ and δ from
+/// the voice's spectrum, as the experiment sets them).
 #[test]
 fn a_1d_descriptor_learns_the_spectrum_of_a_voice() {
     let mut cfg = presets::sound_descriptor();
@@ -43,6 +44,7 @@ fn a_1d_descriptor_learns_the_spectrum_of_a_voice() {
         (*length, *count) = (2000, 8);
     }
     cfg.run.chains = 2;
+    coopnets_cli::experiments::sound::set_sigma(&mut cfg).unwrap();
     let (obs, samples) = learn(&cfg, 60);
     let o = rows(&obs);
     let reference = welch(&o.iter().map(Vec::as_slice).collect::<Vec<_>>());

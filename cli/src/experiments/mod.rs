@@ -65,6 +65,10 @@ pub struct ExperimentArgs {
     /// `default` or `paper` (the reference's nets, sizes and iterations).
     #[arg(long, default_value = "default")]
     pub preset: String,
+    /// Start from this configuration (`coopnets config NAME > F`, edited) instead of the
+    /// preset; the other flags still apply on top of it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// Observed image (file or folder) instead of the shipped one.
     #[arg(long)]
     pub image: Option<PathBuf>,
@@ -112,10 +116,28 @@ impl ExperimentArgs {
     }
 }
 
-/// The experiment's configuration: its preset with the flags applied.
+/// `--config F`: the file's configuration, which must hold the experiment's kind of model.
+fn from_file(a: &ExperimentArgs) -> Result<RunConfig> {
+    let path = a.config.as_deref().context("no --config")?;
+    let cfg = RunConfig::from_toml(&crate::config::read_config_file(path)?)
+        .with_context(|| format!("--config {}", path.display()))?;
+    let want = crate::presets::preset(&a.name)?.model.kind();
+    if cfg.model.kind() != want {
+        bail!(
+            "--config {}: experiment {} learns a {want}, the file holds a {}",
+            path.display(),
+            a.name,
+            cfg.model.kind()
+        );
+    }
+    Ok(cfg)
+}
+
+/// The experiment's configuration: its preset (or `--config`) with the flags applied.
 pub fn config(a: &ExperimentArgs) -> Result<RunConfig> {
     let base = a.name.as_str();
     let mut cfg = match a.preset.as_str() {
+        _ if a.config.is_some() => from_file(a)?,
         "default" => crate::presets::preset(base)?,
         "paper" => crate::presets::preset(&format!("{base}-paper"))?,
         p => bail!("unknown preset {p:?}: default or paper"),
@@ -213,6 +235,9 @@ pub fn run(a: &ExperimentArgs) -> Result<Summary> {
     let mut cfg = config(a)?;
     crate::validate::validate(&cfg)?; // before the data are loaded and the nets built
     crate::data::resolve_scaling(&mut cfg.data, cfg.run.seed)?;
+    if a.name == "sound-descriptor" && a.config.is_none() {
+        sound::set_sigma(&mut cfg)?;
+    }
     let out = a.out();
     println!(
         "experiment {}: {} iterations, seed {}, writing {}",
@@ -244,4 +269,32 @@ pub fn run(a: &ExperimentArgs) -> Result<Summary> {
         s.out.join("report.html").display()
     );
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--config F` replaces the preset (the other flags still apply), and a file holding
+    /// another kind of model is refused by name.
+    #[test]
+    fn a_config_file_replaces_the_preset() {
+        let dir = std::env::temp_dir().join(format!("coopnets-exp-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut own = crate::presets::sound_descriptor();
+        own.descriptor_mut().reference_sigma = 0.123;
+        std::fs::write(dir.join("sound.toml"), own.to_toml().unwrap()).unwrap();
+        let mut a = ExperimentArgs {
+            name: "sound-descriptor".into(),
+            config: Some(dir.join("sound.toml")),
+            seed: Some(5),
+            ..Default::default()
+        };
+        let cfg = config(&a).unwrap();
+        assert_eq!((cfg.descriptor().unwrap().reference_sigma, cfg.run.seed), (0.123, 5));
+        a.name = "abp-sound".into();
+        let e = config(&a).unwrap_err().to_string();
+        assert!(e.contains("experiment abp-sound learns a generator, the file holds a descriptor"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -3,7 +3,11 @@
 //! `spectrogram_final_<k>.png`, `waveform.svg`, and the quality measure in `metrics.json`:
 //! `spectrum.samples` = the mean over samples of the RMS difference (dB) between the log
 //! Welch spectrum of a sample and that of the observed segments, beside `spectrum.noise` =
-//! the same for white noise of the observed loudness (RMS). Goal: samples below half of noise.
+//! the same for white noise of the observed loudness (RMS), and `spectrum.observed` = the
+//! same for the observed segments themselves (the floor: a sampler as faithful as the sound
+//! itself scores about this). Goal: samples below half of noise.
+//!
+//! `sound-descriptor` sets the reference σ from the observed spectrum ([`sigma_from_spectrum`]).
 
 use std::path::Path;
 
@@ -27,6 +31,7 @@ pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
     let rms = (o.iter().flatten().map(|v| v * v).sum::<f32>() / o.iter().map(Vec::len).sum::<usize>() as f32).sqrt();
     let noise = Tensor::randn(&[o[0].len()], 0.0, rms, &mut rng_for(cfg.run.seed, u64::MAX - 40_000))?.to_vec();
     let d_noise = log_distance(&welch(&[&noise]), &reference);
+    let d_obs = o.iter().map(|x| log_distance(&welch(&[x]), &reference)).sum::<f32>() / o.len().max(1) as f32;
     spectrogram_png(&out.join("spectrogram_observed.png"), &o[0])?;
     for (k, x) in s.iter().enumerate() {
         spectrogram_png(&out.join(format!("spectrogram_final_{k}.png")), x)?;
@@ -35,10 +40,47 @@ pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
     let mean = d_samples.iter().sum::<f32>() / d_samples.len().max(1) as f32;
     crate::metrics::merge(
         out,
-        serde_json::json!({ "spectrum": { "samples": mean, "per_sample": d_samples, "noise": d_noise, "ratio": mean / d_noise } }),
+        serde_json::json!({ "spectrum": { "samples": mean, "per_sample": d_samples, "noise": d_noise, "ratio": mean / d_noise,
+            "observed": d_obs, "observed_ratio": d_obs / d_noise } }),
     )?;
-    println!("log-spectrum distance: samples {mean:.2} dB, white noise {d_noise:.2} dB (ratio {:.2})", mean / d_noise);
+    println!(
+        "log-spectrum distance: samples {mean:.2} dB, white noise {d_noise:.2} dB (ratio {:.2}); the observed segments themselves {d_obs:.2} dB (ratio {:.2})",
+        mean / d_noise,
+        d_obs / d_noise
+    );
     Ok(summary)
+}
+
+/// The reference σ of a descriptor for this sound, and the Langevin step δ = σ/10 with it.
+///
+/// Inside each linear piece of a ReLU descriptor, `p(Y) ∝ exp(f(Y)) N(0, σ²I)` is a Gaussian
+/// of covariance σ²I: the samples keep a white-noise floor of power σ² per sample in every
+/// frequency band, whatever the descriptor learns. A fixed σ fits only sounds as white as that
+/// floor (σ = 0.2 at RMS 0.25 was 64% of the power: a bell's spectrum, 40 dB down in half its
+/// bands, drowned in it). So the floor is set at the level of the quietest quarter of the
+/// observed's Welch bins: `σ² = mean power · q₂₅(P) / mean(P)` (a voice: σ 0.05; crickets 0.03;
+/// a bell 0.001; a campfire, nearly white, 0.18).
+pub fn sigma_from_spectrum(x: &Tensor) -> (f32, f32) {
+    let o = rows(x);
+    let mut p = welch(&o.iter().map(Vec::as_slice).collect::<Vec<_>>());
+    let mean_p = p.iter().sum::<f32>() / p.len().max(1) as f32;
+    p.sort_by(f32::total_cmp);
+    let q25 = p[(p.len().saturating_sub(1)) / 4];
+    let n = o.iter().map(Vec::len).sum::<usize>().max(1) as f32;
+    let power = o.iter().flatten().map(|v| v * v).sum::<f32>() / n;
+    let sigma = (power * q25 / mean_p.max(f32::MIN_POSITIVE)).sqrt();
+    (sigma, sigma / 10.0)
+}
+
+/// `sound-descriptor`: σ and δ of the run's descriptor from its observed sound.
+pub fn set_sigma(cfg: &mut RunConfig) -> Result<()> {
+    let obs = crate::data::load(&cfg.data, cfg.run.seed)?;
+    let (sigma, delta) = sigma_from_spectrum(&obs.data);
+    anyhow::ensure!(sigma.is_finite() && sigma > 0.0, "the observed sound is silent: no reference σ fits it");
+    let d = cfg.descriptor_mut();
+    (d.reference_sigma, d.learn.step_size) = (sigma, delta);
+    println!("reference σ {sigma:.3e}, Langevin δ {delta:.3e}: the quietest quarter of the observed spectrum");
+    Ok(())
 }
 
 /// The examples of `[N, 1, L]` as N vectors.
@@ -56,4 +98,29 @@ fn waveforms(out: &Path, observed: &[f32], sample: &[f32]) -> Result<()> {
         Panel { y_title: "synthesized", series: vec![Series { label: "model sample", x: &x, y: &sample[..k] }] },
     ];
     crate::plot::line_plot(&out.join("waveform.svg"), &panels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// White noise of std s has a flat spectrum: its quietest quarter sits at the mean, σ ≈ s.
+    #[test]
+    fn white_noise_gets_its_own_std() {
+        let x = Tensor::randn(&[16, 1, 4000], 0.0, 0.3, &mut rng_for(7, 0)).unwrap();
+        let (sigma, delta) = sigma_from_spectrum(&x);
+        assert!((sigma / 0.3 - 1.0).abs() < 0.05, "σ {sigma}");
+        assert!((delta - sigma / 10.0).abs() < 1e-9);
+    }
+
+    /// A loud tone over faint noise: the floor is the noise, not the tone (σ ≈ 0.001, not the
+    /// tone's RMS 0.35).
+    #[test]
+    fn a_tone_over_faint_noise_gets_the_noise_level() {
+        let noise = Tensor::randn(&[16 * 4000], 0.0, 1e-3, &mut rng_for(7, 1)).unwrap().to_vec();
+        let tone = (0..16 * 4000).map(|i| 0.5 * (i as f32 * 0.3).sin());
+        let x = Tensor::from_vec(tone.zip(noise).map(|(t, n)| t + n).collect(), &[16, 1, 4000]).unwrap();
+        let (sigma, _) = sigma_from_spectrum(&x);
+        assert!(sigma > 0.7e-3 && sigma < 1.5e-3, "σ {sigma}");
+    }
 }

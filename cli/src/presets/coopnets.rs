@@ -69,8 +69,14 @@ fn leaky(g: &mut GeneratorNetConfig) {
 ///   1e-4), layer-wise growth in 3 stages of 334 iterations with the rate halved per stage.
 /// * The generator is `abp-texture`'s, fully convolutional (an 8×8 latent map, 4 × convT 5×5
 ///   up 2, 128 → 64 → 32 channels, BN + LeakyReLU 0.2, tanh) with a gain of 128 after its
-///   tanh, so that it draws in the descriptor's units; Adam 1e-3 (which does not care about
-///   the units), s = 0.3 × 128, no inference of Z (T_g = 0).
+///   tanh, so that it draws in the descriptor's units; s = 0.3 × 128, no inference of Z
+///   (T_g = 0). Its weights start at N(0, 0.05²), so that the first proposals have about the
+///   data's contrast, and it learns with Adam 1e-4. With the `abp-texture` start (0.005: a
+///   contrast of 6 grey levels) and Adam 1e-3, on a photograph of a tree the generator
+///   followed the reference Gaussian's pull towards 0 within 20 iterations: its flat
+///   proposals gave the descriptor nothing to move but their mean, f(obs) ran away and the
+///   chains blew up. Either change alone still failed so; both together keep the proposals
+///   textured while the descriptor learns.
 /// * 2 proposals per iteration, 1000 iterations.
 pub fn coopnets_texture() -> RunConfig {
     let texture = super::texture();
@@ -81,7 +87,8 @@ pub fn coopnets_texture() -> RunConfig {
     }
     leaky(&mut g);
     g.output_scale = GAIN;
-    let ModelConfig::Coopnets(mut model) = tf_coopnets(descriptor.net.clone(), g, 10, 5e-4, 1e-3) else {
+    g.init_std = 0.05;
+    let ModelConfig::Coopnets(mut model) = tf_coopnets(descriptor.net.clone(), g, 10, 5e-4, 1e-4) else {
         unreachable!("tf_coopnets builds CoopNets")
     };
     model.descriptor = descriptor;

@@ -55,9 +55,9 @@ pub fn abp_recovery() -> RunConfig {
 /// 8×8 latent map. (Learning one image with one latent map lets the generator memorise it,
 /// and maps from the prior then look like no texture; patches make it learn the texture.)
 /// The noise s = 0.1, not the reference 0.3: g(Z) is the mean of Y given Z, and with s = 0.3
-/// it is blurred to 65% of the image's contrast, which texdist's pixel-histogram term scores
-/// at 3× white noise's. Measured median texdist of `final/`, s = 0.3 → 0.1: flagstones
-/// 1.22 → 0.94, burlap 1.17 → 1.14, leaves 0.41 → 0.34.
+/// it is blurred to about two thirds of the image's contrast, which texdist's pixel-histogram
+/// term scores at 2–3× white noise's. Measured median texdist of `final/`, s = 0.3 → 0.1:
+/// flagstones 1.22 → 0.94, burlap 1.17 → 1.14, leaves 0.41 → 0.34.
 pub fn abp_texture() -> RunConfig {
     let mut net = GeneratorNetConfig::texture(4, 4);
     for (l, c) in net.layers.iter_mut().zip([128, 64, 32, 0]) {

@@ -58,8 +58,9 @@ pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
 /// frequency band, whatever the descriptor learns. A fixed σ fits only sounds as white as that
 /// floor (σ = 0.2 at RMS 0.25 was 64% of the power: a bell's spectrum, 40 dB down in half its
 /// bands, drowned in it). So the floor is set at the level of the quietest quarter of the
-/// observed's Welch bins: `σ² = mean power · q₂₅(P) / mean(P)` (a voice: σ 0.05; crickets 0.03;
-/// a bell 0.001; a campfire, nearly white, 0.18).
+/// observed's Welch bins: `σ² = mean power · q₂₅(P) / mean(P)` (at RMS 0.25: a voice σ 0.052,
+/// crickets 0.025, a bell 0.00038, a campfire, nearly white, 0.17), but not below 10⁻³ of the
+/// RMS (−60 dB), so that a synthetic sound with digital silence in some bands still gets a σ.
 pub fn sigma_from_spectrum(x: &Tensor) -> (f32, f32) {
     let o = rows(x);
     let mut p = welch(&o.iter().map(Vec::as_slice).collect::<Vec<_>>());
@@ -68,13 +69,16 @@ pub fn sigma_from_spectrum(x: &Tensor) -> (f32, f32) {
     let q25 = p[(p.len().saturating_sub(1)) / 4];
     let n = o.iter().map(Vec::len).sum::<usize>().max(1) as f32;
     let power = o.iter().flatten().map(|v| v * v).sum::<f32>() / n;
-    let sigma = (power * q25 / mean_p.max(f32::MIN_POSITIVE)).sqrt();
+    let sigma = (power * q25 / mean_p.max(f32::MIN_POSITIVE)).sqrt().max(1e-3 * power.sqrt());
     (sigma, sigma / 10.0)
 }
 
 /// `sound-descriptor`: σ and δ of the run's descriptor from its observed sound.
 pub fn set_sigma(cfg: &mut RunConfig) -> Result<()> {
     let obs = crate::data::load(&cfg.data, cfg.run.seed)?;
+    let length = obs.data.shape().last().copied().unwrap_or(0);
+    let frame = crate::spectrum::FRAME;
+    anyhow::ensure!(length >= frame, "segments of {length} samples: σ from the spectrum needs at least {frame}");
     let (sigma, delta) = sigma_from_spectrum(&obs.data);
     anyhow::ensure!(sigma.is_finite() && sigma > 0.0, "the observed sound is silent: no reference σ fits it");
     let d = cfg.descriptor_mut();
@@ -122,5 +126,14 @@ mod tests {
         let x = Tensor::from_vec(tone.zip(noise).map(|(t, n)| t + n).collect(), &[16, 1, 4000]).unwrap();
         let (sigma, _) = sigma_from_spectrum(&x);
         assert!(sigma > 0.7e-3 && sigma < 1.5e-3, "σ {sigma}");
+    }
+
+    /// A pure tone has (almost) no power in most bands: σ stops at 10⁻³ of the RMS.
+    #[test]
+    fn a_pure_tone_gets_the_lowest_sigma() {
+        let tone = (0..16 * 4000).map(|i| 0.5 * (i as f32 * 0.3).sin()).collect();
+        let (sigma, _) = sigma_from_spectrum(&Tensor::from_vec(tone, &[16, 1, 4000]).unwrap());
+        let rms = 0.5 / 2f32.sqrt();
+        assert!((sigma / (1e-3 * rms) - 1.0).abs() < 0.01, "σ {sigma}");
     }
 }

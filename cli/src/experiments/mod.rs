@@ -119,6 +119,9 @@ impl ExperimentArgs {
 /// `--config F`: the file's configuration, which must hold the experiment's kind of model.
 fn from_file(a: &ExperimentArgs) -> Result<RunConfig> {
     let path = a.config.as_deref().context("no --config")?;
+    if !matches!(a.preset.as_str(), "" | "default") {
+        bail!("--config {} and --preset {}: give one or the other", path.display(), a.preset);
+    }
     let cfg = RunConfig::from_toml(&crate::config::read_config_file(path)?)
         .with_context(|| format!("--config {}", path.display()))?;
     let want = crate::presets::preset(&a.name)?.model.kind();
@@ -295,6 +298,9 @@ mod tests {
         a.name = "abp-sound".into();
         let e = config(&a).unwrap_err().to_string();
         assert!(e.contains("experiment abp-sound learns a generator, the file holds a descriptor"), "{e}");
+        a.preset = "paper".into();
+        let e = config(&a).unwrap_err().to_string();
+        assert!(e.contains("and --preset paper: give one or the other"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

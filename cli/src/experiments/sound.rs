@@ -28,7 +28,7 @@ pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
     let (o, s) = (rows(&obs.data), rows(&samples));
     let reference = welch(&o.iter().map(Vec::as_slice).collect::<Vec<_>>());
     let d_samples: Vec<f32> = s.iter().map(|x| log_distance(&welch(&[x]), &reference)).collect();
-    let rms = (o.iter().flatten().map(|v| v * v).sum::<f32>() / o.iter().map(Vec::len).sum::<usize>() as f32).sqrt();
+    let rms = power(&o).sqrt();
     let noise = Tensor::randn(&[o[0].len()], 0.0, rms, &mut rng_for(cfg.run.seed, u64::MAX - 40_000))?.to_vec();
     let d_noise = log_distance(&welch(&[&noise]), &reference);
     let d_obs = o.iter().map(|x| log_distance(&welch(&[x]), &reference)).sum::<f32>() / o.len().max(1) as f32;
@@ -67,8 +67,7 @@ pub fn sigma_from_spectrum(x: &Tensor) -> (f32, f32) {
     let mean_p = p.iter().sum::<f32>() / p.len().max(1) as f32;
     p.sort_by(f32::total_cmp);
     let q25 = p[(p.len().saturating_sub(1)) / 4];
-    let n = o.iter().map(Vec::len).sum::<usize>().max(1) as f32;
-    let power = o.iter().flatten().map(|v| v * v).sum::<f32>() / n;
+    let power = power(&o);
     let sigma = (power * q25 / mean_p.max(f32::MIN_POSITIVE)).sqrt().max(1e-3 * power.sqrt());
     (sigma, sigma / 10.0)
 }
@@ -85,6 +84,12 @@ pub fn set_sigma(cfg: &mut RunConfig) -> Result<()> {
     (d.reference_sigma, d.learn.step_size) = (sigma, delta);
     println!("reference σ {sigma:.3e}, Langevin δ {delta:.3e}: the quietest quarter of the observed spectrum");
     Ok(())
+}
+
+/// Mean power (mean square) of the samples of all rows.
+fn power(rows: &[Vec<f32>]) -> f32 {
+    let n = rows.iter().map(Vec::len).sum::<usize>().max(1) as f32;
+    rows.iter().flatten().map(|v| v * v).sum::<f32>() / n
 }
 
 /// The examples of `[N, 1, L]` as N vectors.

@@ -152,6 +152,23 @@ impl GeneratorNetConfig {
         }
     }
 
+    /// A sound generator whose latent is itself a sequence: `channels` × (length / 16) numbers
+    /// → 2 × convT 1×8 up 4 crop [2, 2] (`channels` → `width` → 1), BN + ReLU, tanh. The
+    /// reference's 60-number latent cannot carry a noise-like waveform of thousands of samples
+    /// (g(Z), the mean of Y given Z, then explains nothing of a rain and its samples are 13–19 dB
+    /// too quiet); here Z carries the waveform's fine structure and g learns how to colour it,
+    /// so that Z ~ N(0, I) gives the sound's spectrum.
+    pub fn audio_sequence(channels: usize, length: usize, width: usize) -> Self {
+        GeneratorNetConfig {
+            latent: vec![channels, length.div_ceil(16)],
+            fc: None,
+            layers: vec![deconv(width, 8, 4, [2, 2], false), deconv(0, 8, 4, [2, 2], true)],
+            init_std: 0.005,
+            bn_eps: 1e-4,
+            output_scale: 1.0,
+        }
+    }
+
     /// ABP's `audioGeneratorNet_60`: a 1×60 latent → 3 × convT 1×25 up 10 crop [7, 8]
     /// (1 → 256 → 128 → 1), BN + ReLU, tanh: 60 → 600 → 6000 → 60000 samples.
     pub fn audio(latent_len: usize) -> Self {

@@ -8,7 +8,9 @@ use models::generator::{Generator, GeneratorLearner, GeneratorNet};
 use models::{CoopNetsLearner, Descriptor, DescriptorLearner, Learner};
 use tensor::{rng_for, rng_from_seed, Tensor};
 
-use crate::config::{CoopNetsConfig, DescriptorConfig, GeneratorConfig, ModelConfig, RunConfig, RunSettings};
+use crate::config::{
+    CoopNetsConfig, DescriptorConfig, GeneratorConfig, ModelConfig, OutputBias, RunConfig, RunSettings,
+};
 
 /// The stream the initial chains or latents are drawn from.
 pub const INIT_STREAM: u64 = u64::MAX;
@@ -44,6 +46,9 @@ fn learner_for(cfg: &RunConfig, obs: &crate::data::Observed, example: &[usize]) 
 /// CoopNets: the descriptor and the generator, each with `run.chains` synthesized examples.
 pub fn coopnets(c: &CoopNetsConfig, run: &RunSettings, example: &[usize]) -> Result<CoopNetsLearner> {
     let d = descriptor(&c.descriptor, run, example, 1).context("in [model.descriptor]")?;
+    if c.generator.output_bias != OutputBias::Zero {
+        bail!("in [model.generator]: output_bias = \"data_mean\" is for a generator learned alone from incomplete data; CoopNets does not use it");
+    }
     let g = generator(&c.generator, run, example, run.chains.max(1)).context("in [model.generator]")?;
     c.rate_schedule.check().map_err(anyhow::Error::msg).context("in [model.rate_schedule]")?;
     let mut learner = CoopNetsLearner::new(d, g)?;
@@ -80,6 +85,32 @@ pub fn generator(g: &GeneratorConfig, run: &RunSettings, example: &[usize], n: u
     Ok(GeneratorLearner::new(generator, g.learn.clone(), n, &mut rng_for(run.seed, INIT_STREAM))?)
 }
 
+/// [`OutputBias::DataMean`]: set the bias of the generator's last layer so that g(Z) starts
+/// at the mean m of the observed (visible) pixels: `b = atanh(m / output_scale)` under a tanh
+/// output (clamped to ±0.95 inside the atanh), `b = m / output_scale` under none.
+fn start_output_at_data_mean(l: &mut GeneratorLearner, g: &GeneratorConfig, obs: &crate::data::Observed) -> Result<()> {
+    use nn::Module;
+    let m = match &obs.mask {
+        Some(mask) => obs.data.mul(mask)?.sum_all().to_scalar()? / mask.sum_all().to_scalar()?.max(1.0),
+        None => obs.data.mean_all().to_scalar()?,
+    };
+    let last = g.net.layers.last().context("the generator has no layers")?;
+    let unit = m / g.net.output_scale;
+    let b = match last.activation {
+        models::Activation::Tanh => unit.clamp(-0.95, 0.95).atanh(),
+        models::Activation::None => unit,
+        other => bail!("output_bias = \"data_mean\" needs a tanh or linear output layer, not {other:?}"),
+    };
+    let mut params = l.generator.net.named_parameters_mut();
+    // the output layer is the net's last module with parameters (no BatchNorm after it)
+    let bias = match params.last_mut() {
+        Some((name, p)) if name.ends_with("bias") => p,
+        _ => bail!("output_bias = \"data_mean\": the generator's output layer has no bias"),
+    };
+    bias.value = Tensor::full_on(bias.value.shape(), b, &bias.value.device())?;
+    Ok(())
+}
+
 /// The latent shape of a patch-trained, fully convolutional generator's samples: each spatial
 /// axis scaled by (whole image) / patch, so that samples have the whole image's size.
 pub fn sample_latent(latent: &[usize], patch: usize, whole: &[usize]) -> Vec<usize> {
@@ -96,6 +127,9 @@ pub fn generator_for(cfg: &RunConfig, obs: &crate::data::Observed) -> Result<Gen
     let (n, example) = crate::train::split_shape(&obs.data)?;
     crate::memory::check(cfg, n, &example)?;
     let mut l = generator(g, &cfg.run, &example, n)?;
+    if g.output_bias == OutputBias::DataMean {
+        start_output_at_data_mean(&mut l, g, obs)?;
+    }
     if let (Some(whole), None) = (&obs.whole, &g.net.fc) {
         l.sample_latent = sample_latent(&l.sample_latent, cfg.data.patch, &whole.shape()[2..]);
     }

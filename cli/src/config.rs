@@ -139,6 +139,29 @@ pub struct GeneratorConfig {
     pub latent_sigma: f32,
     pub net: GeneratorNetConfig,
     pub learn: GeneratorLearnConfig,
+    /// Where the output layer's bias starts ([`OutputBias`]; default 0, as the reference).
+    #[serde(default, skip_serializing_if = "OutputBias::is_zero")]
+    pub output_bias: OutputBias,
+}
+
+/// The start of the generator's output bias.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputBias {
+    /// 0: before learning, g(Z) is about tanh(0), mid-grey on a [−1, 1] scale.
+    #[default]
+    Zero,
+    /// The mean of the observed pixels (through the inverse of the output activation), so that
+    /// pixels that no training example shows start, and stay near, the data's mean instead of
+    /// mid-grey. For learning from incomplete data: a square of 22 pixels at a random place on
+    /// 28² hides the centre 16×16 in every training image.
+    DataMean,
+}
+
+impl OutputBias {
+    fn is_zero(&self) -> bool {
+        *self == OutputBias::Zero
+    }
 }
 
 /// CoopNets: a descriptor and a generator learned together. `descriptor.learn` holds T_d, δ_d

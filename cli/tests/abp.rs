@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use coopnets_cli::config::Missing;
+use coopnets_cli::config::{Missing, OutputBias};
 use coopnets_cli::{presets, run_dir, RunConfig};
 use models::generator::GeneratorNetConfig;
 
@@ -113,6 +113,7 @@ fn learning_from_incomplete_data_never_sees_the_missing_pixels() {
     let mut cfg = tiny();
     cfg.run.iterations = 5;
     cfg.data.missing = Some(Missing::Square { size: 13 });
+    cfg.generator_mut().output_bias = OutputBias::DataMean; // its mean is of visible pixels only
     let a = tmp("mask-a");
     coopnets_cli::train::train(&cfg, &a, false, false).unwrap();
     let obs = coopnets_cli::data::load(&cfg.data, cfg.run.seed).unwrap();
@@ -126,6 +127,35 @@ fn learning_from_incomplete_data_never_sees_the_missing_pixels() {
     let opts = coopnets_cli::train::Options::default();
     coopnets_cli::train::train_learner(&cfg, &b, opts, &observed, &mut g, &mut |_, _| Ok(())).unwrap();
     assert_eq!(rows(&a), rows(&b), "the statistics depend on hidden pixels");
+}
+
+/// `output_bias = "data_mean"`: before learning, g(Z) sits at the mean of the visible pixels
+/// (digits: about −0.87 on [−1, 1], the dark background), not at tanh(0) = 0, mid-grey, which
+/// is what the pixels no training image shows kept (a 22-pixel square always hides the centre).
+#[test]
+fn the_output_can_start_at_the_mean_of_the_visible_pixels() {
+    let mut cfg = tiny();
+    cfg.data.missing = Some(Missing::Square { size: 22 });
+    let obs = coopnets_cli::data::load(&cfg.data, cfg.run.seed).unwrap();
+    let mask = obs.mask.as_ref().unwrap();
+    let visible_mean = obs.data.mul(mask).unwrap().sum_all().to_scalar().unwrap() / mask.sum_all().to_scalar().unwrap();
+    let start = |bias| {
+        let mut c = cfg.clone();
+        c.generator_mut().output_bias = bias;
+        let g = coopnets_cli::build::generator_for(&c, &obs).unwrap();
+        let z = g.generator.sample_latents(8, &g.sample_latent, &mut tensor::rng_for(0, 0)).unwrap();
+        g.generator.generate_tensor(&z).unwrap().mean_all().to_scalar().unwrap()
+    };
+    let (zero, data_mean) = (start(OutputBias::Zero), start(OutputBias::DataMean));
+    println!("visible mean {visible_mean}, g(Z) from a zero bias {zero}, from the data's mean {data_mean}");
+    assert!(visible_mean < -0.5, "digits are mostly background: {visible_mean}");
+    assert!(zero.abs() < 0.05, "{zero}");
+    assert!((data_mean - visible_mean).abs() < 0.05, "{data_mean} against {visible_mean}");
+    // CoopNets learns from complete data and refuses the option rather than ignore it
+    let mut co = presets::coopnets_mnist();
+    co.generator_mut().output_bias = OutputBias::DataMean;
+    let msg = format!("{:#}", coopnets_cli::train::train(&co, &tmp("co-bias"), false, false).unwrap_err());
+    assert!(msg.contains("output_bias"), "{msg}");
 }
 
 #[test]

@@ -74,7 +74,7 @@ fn a_generator_learns_the_spectrum_of_a_voice() {
     if let Source::Wav { length, count, path, .. } = &mut cfg.data.source {
         (*length, *count, *path) = (2000, 8, presets::data_dir().join("audio/puredata_voice.wav"));
     }
-    cfg.generator_mut().net = models::generator::GeneratorNetConfig::audio_sequence(16, 2000, 64);
+    cfg.generator_mut().net = presets::abp_sound_net(2000);
     let (obs, samples) = learn(&cfg, 100);
     let (d, d_noise) = spectrum_distances(&obs, &samples);
     println!("log-spectrum distance: samples {d:?} dB, white noise {d_noise:.2} dB");

@@ -11,6 +11,12 @@
 //! against three baselines ([`super::baselines`]) on the same images and masks, in
 //! `<out>/metrics.json` as `recovery.<mask>` and `psnr.<mask>`, each `{abp, mean_fill,
 //! nearest, harmonic}`; `recovery_<mask>.png` shows occluded, recovered and true digits.
+//!
+//! **Pixels no training image shows.** A square at a uniformly random place hides some pixels
+//! in *every* image: a 22-pixel square on 28² always hides the centre 16×16 (rows and columns
+//! 6..22), an 18-pixel one the centre 8×8, a 13-pixel one nothing. No model learned from these
+//! data has seen those pixels, so `recovery_split.<mask>` reports each method's error on them
+//! and on the other missing pixels apart, with their share (`never_seen_fraction`).
 
 use std::path::Path;
 
@@ -39,13 +45,23 @@ pub fn masks() -> Vec<(&'static str, Missing)> {
 pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
     std::fs::create_dir_all(out)?;
     nn::checkpoint::write_atomic(&out.join("config.toml"), cfg.to_toml()?.as_bytes())?;
-    let (mut recovery, mut psnr) = (serde_json::Map::new(), serde_json::Map::new());
+    let (mut recovery, mut psnr, mut split) = (serde_json::Map::new(), serde_json::Map::new(), serde_json::Map::new());
     let mut last = None;
     for (name, missing) in masks() {
         let mut c = cfg.clone();
         c.data.missing = Some(missing);
-        let (summary, errors) = one_mask(&c, &out.join(name), out, name, resume)?;
+        let MaskResult { summary, errors, split: parts, never_seen_fraction } =
+            one_mask(&c, &out.join(name), out, name, resume)?;
+        // no never-seen pixels (salt and pepper, small squares): no error to report there
+        let never = |e: f32| if never_seen_fraction > 0.0 { json!(e) } else { serde_json::Value::Null };
         let keys = ["abp", "mean_fill", "nearest", "harmonic"];
+        let mut entry_split: serde_json::Map<String, serde_json::Value> = keys
+            .iter()
+            .zip(&parts)
+            .map(|(k, p)| (k.to_string(), json!({ "never_seen": never(p[0]), "seen": p[1] })))
+            .collect();
+        entry_split.insert("never_seen_fraction".into(), json!(never_seen_fraction));
+        split.insert(name.to_string(), serde_json::Value::Object(entry_split));
         let entry = |v: &dyn Fn(&(f32, f32)) -> f32| {
             keys.iter().zip(&errors).map(|(k, e)| (k.to_string(), json!(v(e)))).collect()
         };
@@ -55,16 +71,23 @@ pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
             "{name}: recovery error (abp, mean fill, nearest, harmonic) = {:?}",
             errors.iter().map(|e| e.0).collect::<Vec<_>>()
         );
+        if never_seen_fraction > 0.0 {
+            println!(
+                "  {:.0}% of the missing pixels are missing in every training image; on them {:?}, on the others {:?}",
+                100.0 * never_seen_fraction,
+                parts.iter().map(|p| p[0]).collect::<Vec<_>>(),
+                parts.iter().map(|p| p[1]).collect::<Vec<_>>()
+            );
+        }
         last = Some(summary);
     }
-    let metrics =
-        json!({ "model": "generator", "recovery": recovery, "psnr": psnr, "seed": cfg.run.seed, "config": cfg });
+    let metrics = json!({ "model": "generator", "recovery": recovery, "psnr": psnr, "recovery_split": split, "seed": cfg.run.seed, "config": cfg });
     crate::metrics::write(out, &metrics)?;
     last.ok_or_else(|| anyhow::anyhow!("no mask"))
 }
 
-/// Learn with one mask in `dir`; returns (recovery error, PSNR) for ABP and the baselines.
-fn one_mask(cfg: &RunConfig, dir: &Path, top: &Path, name: &str, resume: bool) -> Result<(Summary, Vec<(f32, f32)>)> {
+/// Learn with one mask in `dir`; returns what it measured for ABP and the baselines.
+fn one_mask(cfg: &RunConfig, dir: &Path, top: &Path, name: &str, resume: bool) -> Result<MaskResult> {
     let (obs, mut learner) = super::generator_run(cfg)?;
     let n = obs.data.shape()[0];
     let summary = train_learner(cfg, dir, Options { resume, progress: true }, &obs, &mut learner, &mut |_, _| Ok(()))?;
@@ -75,11 +98,13 @@ fn one_mask(cfg: &RunConfig, dir: &Path, top: &Path, name: &str, resume: bool) -
     let (_, recon) =
         eval::infer_from(&learner.generator, y, Some(mask), z, &learner.langevin(), cfg.run.seed, u64::MAX - 20_000)?;
     let abp = recon.mul(&datasets::missing(mask)?)?.add(&y.mul(mask)?)?;
-    let mut errors = Vec::new();
+    let (mut errors, mut split) = (Vec::new(), Vec::new());
+    let (never, seen) = never_seen_split(mask)?;
     for filled in
         [abp.clone(), baselines::mean_fill(y, mask)?, baselines::nearest(y, mask)?, baselines::harmonic(y, mask)?]
     {
         errors.push(recovery_error(y, &filled, mask)?);
+        split.push([eval::mae(y, &filled, &never)? / 2.0, eval::mae(y, &filled, &seen)? / 2.0]);
     }
     if let Media::Image(scaling) = Media::of(&cfg.data) {
         let k = 10.min(n);
@@ -88,7 +113,29 @@ fn one_mask(cfg: &RunConfig, dir: &Path, top: &Path, name: &str, resume: bool) -
         let grid = Tensor::cat(&rows.iter().collect::<Vec<_>>(), 0)?;
         save_grid_cols(&top.join(format!("recovery_{name}.png")), &grid, &scaling, k)?;
     }
-    Ok((summary, errors))
+    let fraction = never.sum_all().to_scalar()? / datasets::missing(mask)?.sum_all().to_scalar()?.max(1.0);
+    Ok(MaskResult { summary, errors, split, never_seen_fraction: fraction })
+}
+
+/// What one mask's run measured.
+struct MaskResult {
+    summary: Summary,
+    /// (recovery error, PSNR) of ABP, mean fill, nearest, harmonic.
+    errors: Vec<(f32, f32)>,
+    /// The same methods' recovery error on the never-seen missing pixels and on the others.
+    split: Vec<[f32; 2]>,
+    /// The share of the missing pixels that no training image shows.
+    never_seen_fraction: f32,
+}
+
+/// Weights (1/0, the mask's shape) of the missing pixels that no image shows, and of the
+/// other missing pixels.
+fn never_seen_split(mask: &Tensor) -> Result<(Tensor, Tensor)> {
+    let shown_somewhere = mask.max(&[0], true)?; // [1, C, H, W]: 1 where some image shows the pixel
+    let missing = datasets::missing(mask)?;
+    let never = missing.mul(&shown_somewhere.affine(-1.0, 1.0))?;
+    let seen = missing.sub(&never)?;
+    Ok((never, seen))
 }
 
 /// (mean |Ŷ − Y|, PSNR) over the missing pixels, on the [0, 1] scale (data are in [−1, 1]).
@@ -97,4 +144,36 @@ pub fn recovery_error(y: &Tensor, filled: &Tensor, mask: &Tensor) -> Result<(f32
     let mae = eval::mae(y, filled, &missing)? / 2.0;
     let mse = eval::mse(y, filled, Some(&missing))? / 4.0;
     Ok((mae, 10.0 * (1.0 / mse.max(1e-12)).log10()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 22-pixel squares at every place on 28²: the centre 16×16 is missing in every image and
+    /// is the never-seen part; the rest of each square is seen elsewhere.
+    #[test]
+    fn the_never_seen_pixels_of_22_pixel_squares_are_the_centre_16x16() {
+        let masks: Vec<Tensor> = (0..=6)
+            .flat_map(|top| (0..=6).map(move |left| datasets::square_mask_at(&[1, 1, 28, 28], top, left, 22).unwrap()))
+            .collect();
+        let mask = Tensor::cat(&masks.iter().collect::<Vec<_>>(), 0).unwrap();
+        let (never, seen) = never_seen_split(&mask).unwrap();
+        let per_image = |t: &Tensor| t.sum_all().to_scalar().unwrap() / 49.0;
+        assert_eq!(per_image(&never), 256.0);
+        assert_eq!(per_image(&seen), 22.0 * 22.0 - 256.0);
+        let centre = never.narrow(0, 0, 1).unwrap().narrow(2, 6, 16).unwrap().narrow(3, 6, 16).unwrap();
+        assert_eq!(centre.sum_all().to_scalar().unwrap(), 256.0, "the never-seen pixels are the centre");
+        // an 18-pixel square at its 11 × 11 places leaves the centre 8×8; a 13-pixel one nothing
+        for (k, expected) in [(18usize, 64.0f32), (13, 0.0)] {
+            let places = 28 - k;
+            let masks: Vec<Tensor> = (0..=places)
+                .flat_map(|t| (0..=places).map(move |l| datasets::square_mask_at(&[1, 1, 28, 28], t, l, k).unwrap()))
+                .collect();
+            let mask = Tensor::cat(&masks.iter().collect::<Vec<_>>(), 0).unwrap();
+            let (never, _) = never_seen_split(&mask).unwrap();
+            let n = ((places + 1) * (places + 1)) as f32;
+            assert_eq!(never.sum_all().to_scalar().unwrap() / n, expected, "k = {k}");
+        }
+    }
 }

@@ -8,7 +8,9 @@ use models::generator::{Activation, GeneratorLearnConfig, GeneratorNetConfig};
 use models::RateSchedule;
 
 use super::{adam, data, fashion_mnist, mnist, settings};
-use crate::config::{CoopNetsConfig, DataConfig, DescriptorConfig, GeneratorConfig, ModelConfig, RunConfig};
+use crate::config::{
+    CoopNetsConfig, DataConfig, DescriptorConfig, GeneratorConfig, ModelConfig, OutputBias, RunConfig,
+};
 
 /// Both nets of the TF family: the descriptor with `T_d` steps at lr `d_lr`, the generator at
 /// lr `g_lr` without inference (T_g = 0).
@@ -36,6 +38,7 @@ pub fn tf_coopnets(d: DescriptorNetConfig, g: GeneratorNetConfig, t_d: usize, d_
                 latent_init: LatentInit::Prior,
                 optim: adam(g_lr),
             },
+            output_bias: OutputBias::Zero,
         },
         rate_schedule: models::RateSchedule::Constant,
     })

@@ -157,7 +157,8 @@ impl GeneratorNetConfig {
     /// reference's 60-number latent cannot carry a noise-like waveform of thousands of samples
     /// (g(Z), the mean of Y given Z, then explains nothing of a rain and its samples are 13–19 dB
     /// too quiet); here Z carries the waveform's fine structure and g learns how to colour it,
-    /// so that Z ~ N(0, I) gives the sound's spectrum.
+    /// so that Z ~ N(0, I) gives the sound's spectrum. It produces 16·⌈length / 16⌉ samples:
+    /// for another length, building the net is refused with both lengths named.
     pub fn audio_sequence(channels: usize, length: usize, width: usize) -> Self {
         GeneratorNetConfig {
             latent: vec![channels, length.div_ceil(16)],

@@ -113,7 +113,8 @@ fn one_mask(cfg: &RunConfig, dir: &Path, top: &Path, name: &str, resume: bool) -
         let grid = Tensor::cat(&rows.iter().collect::<Vec<_>>(), 0)?;
         save_grid_cols(&top.join(format!("recovery_{name}.png")), &grid, &scaling, k)?;
     }
-    let fraction = never.sum_all().to_scalar()? / datasets::missing(mask)?.sum_all().to_scalar()?.max(1.0);
+    let (n_never, n_seen) = (never.sum_all().to_scalar()?, seen.sum_all().to_scalar()?);
+    let fraction = n_never / (n_never + n_seen).max(1.0);
     Ok(MaskResult { summary, errors, split, never_seen_fraction: fraction })
 }
 
@@ -150,30 +151,31 @@ pub fn recovery_error(y: &Tensor, filled: &Tensor, mask: &Tensor) -> Result<(f32
 mod tests {
     use super::*;
 
-    /// 22-pixel squares at every place on 28²: the centre 16×16 is missing in every image and
-    /// is the never-seen part; the rest of each square is seen elsewhere.
-    #[test]
-    fn the_never_seen_pixels_of_22_pixel_squares_are_the_centre_16x16() {
-        let masks: Vec<Tensor> = (0..=6)
-            .flat_map(|top| (0..=6).map(move |left| datasets::square_mask_at(&[1, 1, 28, 28], top, left, 22).unwrap()))
+    /// A k-pixel square at every place on 28², one image per place.
+    fn every_place(k: usize) -> Tensor {
+        let places = 0..=28 - k;
+        let masks: Vec<Tensor> = places
+            .clone()
+            .flat_map(|t| places.clone().map(move |l| datasets::square_mask_at(&[1, 1, 28, 28], t, l, k).unwrap()))
             .collect();
-        let mask = Tensor::cat(&masks.iter().collect::<Vec<_>>(), 0).unwrap();
-        let (never, seen) = never_seen_split(&mask).unwrap();
-        let per_image = |t: &Tensor| t.sum_all().to_scalar().unwrap() / 49.0;
-        assert_eq!(per_image(&never), 256.0);
-        assert_eq!(per_image(&seen), 22.0 * 22.0 - 256.0);
-        let centre = never.narrow(0, 0, 1).unwrap().narrow(2, 6, 16).unwrap().narrow(3, 6, 16).unwrap();
-        assert_eq!(centre.sum_all().to_scalar().unwrap(), 256.0, "the never-seen pixels are the centre");
-        // an 18-pixel square at its 11 × 11 places leaves the centre 8×8; a 13-pixel one nothing
-        for (k, expected) in [(18usize, 64.0f32), (13, 0.0)] {
-            let places = 28 - k;
-            let masks: Vec<Tensor> = (0..=places)
-                .flat_map(|t| (0..=places).map(move |l| datasets::square_mask_at(&[1, 1, 28, 28], t, l, k).unwrap()))
-                .collect();
-            let mask = Tensor::cat(&masks.iter().collect::<Vec<_>>(), 0).unwrap();
-            let (never, _) = never_seen_split(&mask).unwrap();
-            let n = ((places + 1) * (places + 1)) as f32;
-            assert_eq!(never.sum_all().to_scalar().unwrap() / n, expected, "k = {k}");
+        Tensor::cat(&masks.iter().collect::<Vec<_>>(), 0).unwrap()
+    }
+
+    /// Squares at every place on 28²: a 22-pixel one leaves the centre 16×16 missing in every
+    /// image (the never-seen part; the rest of each square is seen elsewhere), an 18-pixel one
+    /// the centre 8×8, a 13-pixel one nothing.
+    #[test]
+    fn the_never_seen_pixels_of_large_squares_are_the_centre() {
+        for (k, side) in [(22usize, 16usize), (18, 8), (13, 0)] {
+            let mask = every_place(k);
+            let images = mask.shape()[0] as f32;
+            let (never, seen) = never_seen_split(&mask).unwrap();
+            let per_image = |t: &Tensor| t.sum_all().to_scalar().unwrap() / images;
+            assert_eq!(per_image(&never), (side * side) as f32, "k = {k}");
+            assert_eq!(per_image(&seen), (k * k - side * side) as f32, "k = {k}");
+            let c = (28 - side) / 2;
+            let centre = never.narrow(0, 0, 1).unwrap().narrow(2, c, side).unwrap().narrow(3, c, side).unwrap();
+            assert_eq!(centre.sum_all().to_scalar().unwrap(), (side * side) as f32, "the centre, k = {k}");
         }
     }
 }

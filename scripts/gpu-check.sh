@@ -15,17 +15,7 @@ LOG=$OUT/log.txt
 export COOPNETS_DATA=$PWD/data
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; lscpu | head -20; } > "$LOG" 2>&1
 
-# CUDA libraries: the toolkit's and the pip packages' lib folders, plus unversioned names
-SITE=$(python3 -c 'import site; print(site.getsitepackages()[0])')
-LIBS=$(mktemp -d)
-for d in /usr/local/cuda/lib64 "$SITE"/nvidia/*/lib; do [ -d "$d" ] && export LD_LIBRARY_PATH="$d:${LD_LIBRARY_PATH:-}"; done
-for name in libcublas libcublasLt libnvrtc libnccl libcudnn; do
-  f=$(ls /usr/local/cuda/lib64/$name.so* "$SITE"/nvidia/*/lib/$name.so* 2>/dev/null | grep -v alt | sort | tail -1)
-  [ -n "$f" ] && ln -sf "$f" "$LIBS/$name.so"
-done
-export LD_LIBRARY_PATH="$LIBS:$LD_LIBRARY_PATH"
-{ ls -la "$LIBS"; python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'; } >> "$LOG" 2>&1
-
+. scripts/gpu-env.sh
 echo "== cuda tests" | tee -a "$LOG"
 timeout "${TESTS_S:-120}" "$B/cuda_tests" --test-threads 1 >> "$LOG" 2>&1; rc=$?; echo "rc=$rc" >> "$LOG"
 if [ $rc -ne 0 ]; then
@@ -46,8 +36,8 @@ for round in $(seq 1 "${ROUNDS:-2}"); do
     >> "$OUT/bench_torch.jsonl" 2>> "$LOG"
 done
 if [ "${CUDNN_AB:-1}" = 1 ] && [ -z "${COOPNETS_CUDNN:-}" ]; then
-  echo "== ours with cuDNN (opt-in), the 16-chain textures" | tee -a "$OUT/bench_ours.md"
-  COOPNETS_CUDNN=1 timeout 60 "$B/xtask" bench --device cuda --threads 1 --iters 10 --warmup 3 --filter "c16 iteration" \
+  echo "== ours with im2col only (COOPNETS_CUDNN=im2col), the 16-chain textures" | tee -a "$OUT/bench_ours.md"
+  COOPNETS_CUDNN=im2col timeout 60 "$B/xtask" bench --device cuda --threads 1 --iters 10 --warmup 3 --filter "c16 iteration" \
     >> "$OUT/bench_ours.md" 2>&1
 fi
 echo "== experiment texture --device cuda" | tee -a "$LOG"

@@ -104,6 +104,7 @@ ALL_WORKLOADS = [
 # Set once in main() from --device.
 DEV = torch.device("cpu")
 IS_CUDA = False
+PROFILE = False
 
 
 def log(*a):
@@ -216,7 +217,25 @@ def time_iterations(step, warmup, iters):
         ph = ph.result() if isinstance(ph, Phases) else ph
         for k, v in (ph or {}).items():
             phases.setdefault(k, []).append(v)
+    if PROFILE:
+        profile_kernels(step)
     return totals, {k: statistics.median(v) for k, v in phases.items()}
+
+
+def profile_kernels(step, reps=2):
+    """--profile: the GPU kernels of `reps` more iterations under torch.profiler, longest first
+    (to stderr), to compare with ours (COOPNETS_CUDA_PROFILE=1 in `cargo xtask bench`)."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CUDA if IS_CUDA else ProfilerActivity.CPU]) as prof:
+        for _ in range(reps):
+            step()
+        sync()
+    for key in ("self_device_time_total", "self_cuda_time_total") if IS_CUDA else ("self_cpu_time_total",):
+        try:
+            log(f"   profile of {reps} iterations:\n" + prof.key_averages().table(sort_by=key, row_limit=15, max_name_column_width=90))
+            return
+        except (AttributeError, KeyError, ValueError):
+            continue
 
 
 def summarize(name, totals, phases, gflop, extra):
@@ -750,7 +769,7 @@ def env_record(args):
 
 
 def main():
-    global DEV, IS_CUDA
+    global DEV, IS_CUDA, PROFILE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workloads", default=",".join(ALL_WORKLOADS),
                     help="comma list from: " + ", ".join(ALL_WORKLOADS))
@@ -774,6 +793,7 @@ def main():
     ap.add_argument("--abp-zdim", type=int, default=100)
     ap.add_argument("--abp-steps", type=int, default=30)
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="also print the GPU kernels of 2 profiled iterations (stderr)")
     ap.add_argument("--numpy-sgemm-child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.numpy_sgemm_child:
@@ -783,6 +803,7 @@ def main():
         print("\n".join(ALL_WORKLOADS))
         return
 
+    PROFILE = args.profile
     DEV = torch.device(args.device)
     IS_CUDA = DEV.type == "cuda"
     if IS_CUDA:

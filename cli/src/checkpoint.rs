@@ -27,7 +27,7 @@ pub fn fingerprint(x: &Tensor) -> String {
 
 /// Write the checkpoint of iteration `it` and prune old ones.
 pub fn save<L: Learner + ?Sized>(out: &Path, it: usize, learner: &L, cfg: &RunConfig, data: &Tensor) -> Result<()> {
-    let meta = serde_json::json!({
+    let mut meta = serde_json::json!({
         "iteration": it,
         "model": cfg.model.kind(),
         "data_shape": &data.shape()[1..],
@@ -35,6 +35,11 @@ pub fn save<L: Learner + ?Sized>(out: &Path, it: usize, learner: &L, cfg: &RunCo
         "data_fingerprint": fingerprint(data),
         "config": cfg,
     });
+    // the convolution algorithms a GPU chose by timing (see `pin_conv_choices`)
+    let choices = data.device().conv_choices();
+    if !choices.is_empty() {
+        meta["conv_choices"] = choices.into();
+    }
     nn::checkpoint::parts::save(&run_dir::checkpoint_prefix(out, it), &learner.parts(), &learner.state(), &meta)?;
     run_dir::prune_checkpoints(out, cfg.run.keep_checkpoints)
 }
@@ -85,6 +90,18 @@ pub fn resume<L: Learner + ?Sized>(
         bail!("--resume: no checkpoint in {} loads:\n  {}", out.display(), skipped.join("\n  "));
     }
     Ok((0, vec![]))
+}
+
+/// Make `device` compute with the convolution algorithms stored in the checkpoint of
+/// iteration `it` (a GPU run picks them by timing: the same ones give the same bits, so that
+/// `--resume` continues exactly). Checkpoints without them (CPU runs) change nothing.
+pub fn pin_conv_choices(out: &Path, it: usize, device: &tensor::Device) -> Result<()> {
+    let meta_path = nn::checkpoint::parts::meta_path(&run_dir::checkpoint_prefix(out, it));
+    let meta = nn::checkpoint::read_json(&meta_path)?;
+    match meta.get("conv_choices").and_then(|c| c.as_str()) {
+        Some(text) => device.pin_conv_choices(text).with_context(|| format!("{}: conv_choices", meta_path.display())),
+        None => Ok(()),
+    }
 }
 
 /// Load weights, optimizer state and run state of the checkpoint at `prefix` into `learner`,

@@ -119,6 +119,9 @@ pub fn train_learner<L: Learner + ?Sized>(
     let names: Vec<&str> = learner.stats().iter().map(|s| s.name).collect();
     let (start, mut rows) =
         if opts.resume { checkpoint::resume(out, cfg, learner, &names, &obs.data)? } else { (0, vec![]) };
+    if start > 0 {
+        checkpoint::pin_conv_choices(out, start, &device)?;
+    }
     if !device.is_cpu() {
         // learners are built on the CPU (from the seed); elsewhere they move once, here
         learner.to_device(&device).with_context(|| format!("moving the model to {device}"))?;

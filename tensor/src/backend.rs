@@ -67,6 +67,15 @@ pub trait BackendStorage: Sized {
     /// Row-major index of the first NaN or ±Inf, if any.
     fn first_non_finite(&self, l: &Layout) -> Result<Option<usize>>;
 
+    // ------------------------------------------------------------- per channel (batch norm)
+    /// For contiguous `a`, `b` of shape `[n, c, s]` and `shift` `[c]`: per channel `k`, over
+    /// every `(i, j)`, `out[k] = Σ a` and `out[c + k] = Σ a·(b − shift[k])` (`[2, c]`),
+    /// accumulated in f64 (or double) and in a fixed order.
+    fn channel_sums(&self, b: &Self, shift: &Self, n: usize, c: usize, s: usize) -> Result<Self>;
+    /// For contiguous `x`, `y` of shape `[n, c, s]` and `coef` `[3, c]` = (p, q, r):
+    /// `out = p[k]·x + q[k]·y + r[k]` on channel `k`.
+    fn channel_affine(&self, y: &Self, coef: &Self, n: usize, c: usize, s: usize) -> Result<Self>;
+
     // ------------------------------------------------------------- linear algebra
     /// `C[b] = A[b]·B[b]` for every batch index `b`.
     fn matmul(&self, la: &Layout, rhs: &Self, lb: &Layout, dims: &MatmulDims) -> Result<Self>;

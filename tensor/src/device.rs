@@ -61,6 +61,29 @@ impl Device {
         matches!(self, Device::Cpu)
     }
 
+    /// The convolution algorithms this device chose by timing (CUDA with cuDNN), as text to
+    /// keep beside a checkpoint; empty on the CPU.
+    pub fn conv_choices(&self) -> String {
+        match self {
+            Device::Cpu => String::new(),
+            #[cfg(feature = "cuda")]
+            Device::Cuda(d) => d.conv_choices(),
+        }
+    }
+
+    /// Reuse choices of [`Device::conv_choices`] (a resumed run), so the same algorithms
+    /// compute the same bits; ignored on the CPU.
+    pub fn pin_conv_choices(&self, text: &str) -> Result<()> {
+        match self {
+            Device::Cpu => {
+                let _ = text;
+                Ok(())
+            }
+            #[cfg(feature = "cuda")]
+            Device::Cuda(d) => d.pin_conv_choices(text),
+        }
+    }
+
     /// Wait until the device has finished all work queued so far (GPUs run asynchronously;
     /// timings need this). A no-op on the CPU.
     pub fn synchronize(&self) -> Result<()> {
@@ -146,6 +169,30 @@ macro_rules! dispatch2 {
     };
 }
 pub(crate) use dispatch2;
+
+/// Like [`dispatch2!`] for three buffers on one backend (returning a buffer).
+macro_rules! dispatch3 {
+    ($op:expr, $a:expr, $b:expr, $c:expr, ($x:ident, $y:ident, $z:ident) => wrap $body:expr) => {
+        match ($a, $b, $c) {
+            ($crate::device::Storage::Cpu($x), $crate::device::Storage::Cpu($y), $crate::device::Storage::Cpu($z)) => {
+                $body.map($crate::device::Storage::Cpu)
+            }
+            #[cfg(feature = "cuda")]
+            (
+                $crate::device::Storage::Cuda($x),
+                $crate::device::Storage::Cuda($y),
+                $crate::device::Storage::Cuda($z),
+            ) => $body.map($crate::device::Storage::Cuda),
+            #[allow(unreachable_patterns)]
+            (a, b, c) => Err($crate::error::TensorError::DeviceMismatch {
+                op: $op,
+                lhs: a.device().to_string(),
+                rhs: format!("{} and {}", b.device(), c.device()),
+            }),
+        }
+    };
+}
+pub(crate) use dispatch3;
 
 impl Storage {
     pub fn device(&self) -> Device {

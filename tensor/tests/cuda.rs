@@ -19,7 +19,7 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use tensor::cuda::CudaDevice;
+use tensor::cuda::{ConvAlgorithms, CudaDevice};
 use tensor::{rng_from_seed, BinaryOp, ConvParams, Device, Tensor, UnaryOp};
 
 /// Held by every test that runs convolutions.
@@ -42,11 +42,16 @@ fn cuda(dev: &Device) -> &CudaDevice {
 enum Path {
     Cudnn,
     Im2col,
+    /// Either (tuned: the faster one on this GPU).
+    Any,
 }
 
 /// Check that the convolutions run since `before` (cuDNN passes) took `path`, `passes` of them.
 fn assert_path(what: &str, dev: &Device, before: u64, path: Path, passes: u64) {
     let c = cuda(dev);
+    if path == Path::Any {
+        return;
+    }
     let ran = c.cudnn_passes() - before;
     let want = if path == Path::Cudnn && c.cudnn_enabled() { passes } else { 0 };
     assert_eq!(
@@ -76,6 +81,20 @@ fn assert_close(what: &str, got: &[f32], want: &[f32]) {
         let ok = (g - w).abs() <= TOL * (1.0 + w.abs()) || (g.is_nan() && w.is_nan()) || g == w;
         assert!(ok, "{what}: element {i}: cuda {g} vs cpu {w}");
     }
+}
+
+/// Tolerance of [`assert_close_rms`]: relative to the RMS of the CPU's result.
+const RMS_TOL: f32 = 3e-3;
+
+/// Like [`assert_close`] with a tolerance relative to the whole result's RMS, for the tuned
+/// convolutions: cuDNN's Winograd and FFT algorithms, which a tuned device may pick (as
+/// PyTorch's `cudnn.benchmark` does), are within about 1e-3 of the output's RMS, not of each
+/// element (measured on an H100: 7e-4 on a 5×5 layer with 2500 terms per output).
+fn assert_close_rms(what: &str, got: &[f32], want: &[f32]) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths differ");
+    let rms = (want.iter().map(|w| w * w).sum::<f32>() / want.len().max(1) as f32).sqrt();
+    let worst = got.iter().zip(want).map(|(g, w)| (g - w).abs()).fold(0.0f32, f32::max);
+    assert!(worst <= RMS_TOL * (1.0 + rms), "{what}: largest difference {worst} against an RMS of {rms}");
 }
 
 /// Same tensor on the CPU and on `dev`.
@@ -280,10 +299,11 @@ fn matmul_plain_views_and_batches() {
     mm(&[4, 0], &[0, 3], 72, &id, &id);
 }
 
-/// Conv and its two gradients for one geometry, against the CPU, on `path`; each pass twice
-/// must give the same bits.
+/// Conv and its two gradients for one geometry, against the CPU, on `path` (`Any`: within
+/// [`assert_close_rms`]); each pass twice must give the same bits.
 fn conv_case(dev: &Device, x: &[usize], w: &[usize], p: &ConvParams, seed: u64, path: Path) {
     let before = cuda(dev).cudnn_passes();
+    let assert_close = if path == Path::Any { assert_close_rms } else { assert_close };
     let (cx, gx) = both(x, seed, dev);
     let (cw, gw) = both(w, seed + 1, dev);
     let (cb, gb) = both(&[w[0]], seed + 2, dev);
@@ -333,20 +353,55 @@ fn conv_forward_and_backward_1d_2d_3d() {
     conv_case(&dev, &[1, 3, 6, 8, 8], &[2, 3, 2, 3, 3], &p, 170, Im2col);
 }
 
-/// Switches cuDNN on or off for a while; the previous setting comes back when dropped (also
-/// when a check fails). cuDNN is off by default (`COOPNETS_CUDNN=1` opts in), so the cuDNN
-/// cases switch it on.
-struct CudnnSetting<'a>(&'a CudaDevice, bool);
+/// Switches cuDNN on (heuristic) or off for a while; the previous setting comes back when
+/// dropped (also when a check fails). cuDNN is off by default (`COOPNETS_CUDNN=1` opts in), so
+/// the cuDNN cases switch it on.
+struct CudnnSetting<'a>(&'a CudaDevice, ConvAlgorithms);
 impl<'a> CudnnSetting<'a> {
     fn new(c: &'a CudaDevice, on: bool) -> Self {
-        let before = c.cudnn_enabled();
-        c.set_cudnn_enabled(on);
+        Self::to(c, if on { ConvAlgorithms::CudnnHeuristic } else { ConvAlgorithms::Im2col })
+    }
+    fn to(c: &'a CudaDevice, how: ConvAlgorithms) -> Self {
+        let before = c.conv_algorithms();
+        c.set_conv_algorithms(how);
         CudnnSetting(c, before)
     }
 }
 impl Drop for CudnnSetting<'_> {
     fn drop(&mut self) {
-        self.0.set_cudnn_enabled(self.1);
+        self.0.set_conv_algorithms(self.1);
+    }
+}
+
+/// Tuned: each pass of each geometry is timed once on both paths (one log line each), the
+/// faster is kept, and the results match the CPU and stay bit-identical from call to call.
+#[test]
+fn conv_tuned_times_each_pass_once_and_keeps_its_choice() {
+    let Some(dev) = gpu() else { return };
+    let _conv = conv_lock();
+    let c = cuda(&dev);
+    let _tuned = CudnnSetting::to(c, ConvAlgorithms::Tuned);
+    let before = c.conv_tuning_log().len();
+    conv_case(&dev, &[2, 3, 64, 64], &[8, 3, 15, 15], &ConvParams::new(3, 0), 300, Path::Any);
+    conv_case(&dev, &[3, 3, 13, 12], &[5, 3, 3, 3], &ConvParams::new(1, 1), 310, Path::Any);
+    // large enough for cuDNN to be tried (the 16-chain texture net's second layer)
+    conv_case(&dev, &[16, 100, 40, 40], &[64, 100, 5, 5], &ConvParams::new(1, 2), 315, Path::Any);
+    let same = ConvParams::tf_same(&[10, 9], &[4, 4], &[1]); // not expressible: im2col, never tuned
+    conv_case(&dev, &[2, 3, 10, 9], &[4, 3, 4, 4], &same, 320, Path::Im2col);
+    let log = c.conv_tuning_log();
+    let tuned = log.len() - before;
+    println!("{}", log[before..].join("\n"));
+    assert_eq!(tuned, if c.has_cudnn() { 9 } else { 0 }, "three passes of three geometries");
+    // a second run of the same geometry reuses the choice
+    conv_case(&dev, &[3, 3, 13, 12], &[5, 3, 3, 3], &ConvParams::new(1, 1), 330, Path::Any);
+    assert_eq!(c.conv_tuning_log().len(), log.len(), "tuned again");
+    // the choices go to text (a checkpoint) and come back; a bad line is refused
+    let text = c.conv_choices();
+    assert!(text.lines().count() >= tuned, "{text}");
+    c.pin_conv_choices(&text).expect("own choices pin");
+    assert_eq!(c.conv_choices(), text);
+    if c.has_cudnn() {
+        assert!(c.pin_conv_choices("Forward 1,2 cudnn 0 0").is_err());
     }
 }
 
@@ -522,4 +577,23 @@ fn random_tensors_have_the_right_moments() {
     // odd sizes fill every element
     let odd = Tensor::rand_uniform_on(&[7], 5.0, 6.0, &mut rng_from_seed(3), &dev).unwrap().to_vec();
     assert!(odd.iter().all(|&x| (5.0..6.0).contains(&x)), "{odd:?}");
+}
+
+/// Per-channel sums (split into parts per channel on the GPU) and affine maps against the CPU,
+/// on the batch-norm shapes of the ABP generator and small odd ones; the affine map rounds
+/// exactly as the CPU (no fused multiply-add).
+#[test]
+fn channel_sums_and_affine_maps() {
+    let Some(dev) = gpu() else { return };
+    for (t, shape) in [&[64, 64, 32, 32][..], &[64, 512, 4, 4], &[3, 5, 7], &[2, 3], &[1, 1, 1000]].iter().enumerate() {
+        let seed = 400 + 10 * t as u64;
+        let ((ca, ga), (cb, gb)) = (both(shape, seed, &dev), both(shape, seed + 1, &dev));
+        let (cs, gs) = both(&[shape[1]], seed + 2, &dev);
+        let (ck, gk) = both(&[3, shape[1]], seed + 3, &dev);
+        let sums = |a: &Tensor, b: &Tensor, s: &Tensor| a.channel_sums(b, s).unwrap().to_vec();
+        assert_close(&format!("channel_sums {shape:?}"), &sums(&ga, &gb, &gs), &sums(&ca, &cb, &cs));
+        let affine = |a: &Tensor, b: &Tensor, k: &Tensor| a.channel_affine(b, k).unwrap().to_vec();
+        assert_eq!(affine(&ga, &gb, &gk), affine(&ca, &cb, &ck), "channel_affine {shape:?}: bits");
+        assert_eq!(sums(&ga, &gb, &gs), sums(&ga, &gb, &gs), "channel_sums {shape:?}: bits");
+    }
 }

@@ -369,3 +369,50 @@ fn fused_sgd_and_adam_match_the_separate_ops() {
     assert_ne!(m.to_vec(), m0.to_vec());
     assert!(p.clone().sgd_momentum_(&mut v, &Tensor::zeros(&[3]), 0.5, 0.1).is_err());
 }
+
+/// `channel_sums` and `channel_affine` against loops over (i, k, j) of `[n, c, s]`, for 2-d to
+/// 5-d shapes, a non-contiguous input (made contiguous first), and wrong shapes refused.
+#[test]
+fn per_channel_sums_and_affine_maps_match_loops() {
+    for (t, shape) in [&[4, 3][..], &[2, 5, 7], &[3, 4, 5, 6], &[2, 3, 2, 3, 4], &[1, 2, 33, 33]].iter().enumerate() {
+        let seed = 900 + 10 * t as u64;
+        let (a, b) = (rand(shape, seed), rand(shape, seed + 1));
+        let (n, c) = (shape[0], shape[1]);
+        let s: usize = shape[2..].iter().product();
+        let shift = rand(&[c], seed + 2);
+        let coef = rand(&[3, c], seed + 3);
+        let (av, bv, sh, k) = (a.to_vec(), b.to_vec(), shift.to_vec(), coef.to_vec());
+        let mut want_sums = vec![0.0f64; 2 * c];
+        let mut want_affine = vec![0.0f32; av.len()];
+        for i in 0..n {
+            for ch in 0..c {
+                for j in 0..s {
+                    let e = (i * c + ch) * s + j;
+                    want_sums[ch] += f64::from(av[e]);
+                    want_sums[c + ch] += f64::from(av[e]) * (f64::from(bv[e]) - f64::from(sh[ch]));
+                    want_affine[e] = k[ch] * av[e] + k[c + ch] * bv[e] + k[2 * c + ch];
+                }
+            }
+        }
+        let want_sums: Vec<f32> = want_sums.into_iter().map(|v| v as f32).collect();
+        let got = a.channel_sums(&b, &shift).unwrap();
+        assert_eq!(got.shape(), &[2, c]);
+        assert!(close(&got.to_vec(), &want_sums, 1e-5), "{shape:?}: {:?} vs {want_sums:?}", got.to_vec());
+        let got = a.channel_affine(&b, &coef).unwrap();
+        assert_eq!(got.to_vec(), want_affine, "{shape:?}: affine");
+    }
+    // a transposed view gives the numbers of its contiguous copy
+    let v = rand(&[3, 4, 5], 990).permute(&[1, 0, 2]).unwrap();
+    let (z, one) = (Tensor::zeros(&[3]), Tensor::ones(&[3, 3]));
+    assert_eq!(
+        v.channel_sums(&v, &z).unwrap().to_vec(),
+        v.contiguous().channel_sums(&v.contiguous(), &z).unwrap().to_vec()
+    );
+    assert_eq!(v.channel_affine(&v, &one).unwrap().to_vec(), v.contiguous().channel_affine(&v, &one).unwrap().to_vec());
+    // wrong shapes are errors
+    let x = rand(&[2, 3, 4], 991);
+    assert!(x.channel_sums(&x, &Tensor::zeros(&[4])).is_err(), "shift of the wrong length");
+    assert!(x.channel_sums(&rand(&[2, 3, 5], 992), &Tensor::zeros(&[3])).is_err(), "b of another shape");
+    assert!(x.channel_affine(&x, &Tensor::zeros(&[2, 3])).is_err(), "two rows of coefficients");
+    assert!(rand(&[5], 993).channel_sums(&rand(&[5], 994), &Tensor::zeros(&[5])).is_err(), "no channel axis");
+}

@@ -6,6 +6,7 @@
 //! outputs, so results are bit-identical from run to run and on any number of threads
 //! (resumed training depends on it).
 
+pub mod channel;
 pub mod conv;
 mod conv_batched;
 pub mod copy;

@@ -8,7 +8,7 @@ use rand_distr::{Normal, StandardNormal, Uniform};
 use rayon::prelude::*;
 
 use super::matmul::{self, MatRef};
-use super::{conv, copy, elementwise, reduce, SendPtr, PAR_MIN};
+use super::{channel, conv, copy, elementwise, reduce, SendPtr, PAR_MIN};
 use crate::backend::{BackendStorage, MatmulDims};
 use crate::device::Device;
 use crate::error::{invalid_arg, Result};
@@ -80,6 +80,13 @@ impl BackendStorage for CpuStorage {
     }
     fn first_non_finite(&self, l: &Layout) -> Result<Option<usize>> {
         Ok(self.with_slice(l, |x| x.iter().position(|v| !v.is_finite())))
+    }
+
+    fn channel_sums(&self, b: &Self, shift: &Self, n: usize, c: usize, s: usize) -> Result<Self> {
+        Ok(CpuStorage(channel::channel_sums(&self.0, &b.0, &shift.0, (n, c, s))))
+    }
+    fn channel_affine(&self, y: &Self, coef: &Self, n: usize, c: usize, s: usize) -> Result<Self> {
+        Ok(CpuStorage(channel::channel_affine(&self.0, &y.0, &coef.0, (n, c, s))))
     }
 
     fn matmul(&self, la: &Layout, rhs: &Self, lb: &Layout, d: &MatmulDims) -> Result<Self> {

@@ -70,6 +70,7 @@ pub(crate) fn gemm(
     dev.context().bind_to_thread().map_err(|e| cuda_err("sgemm", e))?;
     let h = *dev.blas().handle();
     let (ap, bp, cp) = (a.ptr as *const f32, b.ptr as *const f32, c as *mut f32);
+    let _span = dev.span(|| format!("sgemm {m}x{n}x{k} b{batch}"));
     // SAFETY: the pointers address live buffers of this device holding the described
     // matrices (checked by the callers' shapes); alpha and beta are host values.
     let r = unsafe {

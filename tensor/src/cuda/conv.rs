@@ -1,14 +1,18 @@
-//! Convolutions for 1-d, 2-d and 3-d (all normalised to 3 spatial axes), on one of two paths:
+//! Convolutions for 1-d, 2-d and 3-d (all normalised to 3 spatial axes), on one of two paths,
+//! chosen per geometry and pass by the device's [`ConvAlgorithms`]:
 //!
-//! 1. **cuDNN** (`cudnn.rs`), tried first: when the device loaded cuDNN, it is enabled (it is
-//!    opt-in: `COOPNETS_CUDNN=1` at start-up or [`CudaDevice::set_cudnn_enabled`]; with the
-//!    deterministic FP32 algorithms its heuristics offer it measured slower than path 2), the
-//!    geometry is expressible with cuDNN's symmetric padding (`cudnn::expressible`: every
-//!    ordinary `padding = p` conv and conv-transpose, and asymmetric ones whose extra padding
-//!    after is never reached), and cuDNN has a deterministic FP32 algorithm for the pass within
-//!    512 MiB of workspace. No im2col matrix: for large `K` this halves the memory traffic.
-//! 2. **im2col + cuBLAS** (below), the default, and for everything cuDNN cannot take, e.g. TF
-//!    `SAME` with an odd total padding. Same results within FP32 rounding.
+//! 1. **cuDNN** (`cudnn.rs`), when the device loaded it and the geometry is expressible with
+//!    cuDNN's symmetric padding (`cudnn::expressible`: every ordinary `padding = p` conv and
+//!    conv-transpose, and asymmetric ones whose extra padding after is never reached), with a
+//!    deterministic FP32 algorithm within 512 MiB of workspace. No im2col matrix: for large `K`
+//!    this halves the memory traffic.
+//! 2. **im2col + cuBLAS** (below), for everything else, e.g. TF `SAME` with an odd total
+//!    padding. Same results within FP32 rounding.
+//!
+//! By default ([`ConvAlgorithms::Tuned`], [`tune`]) both are timed on the first call of each
+//! geometry and pass, and cuDNN is kept where it takes under [`CUDNN_MARGIN`] of im2col's time:
+//! on an H100 that is the 16-chain texture nets' 5×5 and 3×3 layers (2–4× faster), while
+//! batch-1 layers and the thin first layer stay on im2col (BENCHMARKS.md, CUDA section).
 //!
 //! The bias is added by our own kernel on both paths.
 //!
@@ -36,7 +40,7 @@ use super::cudnn::{self, Pass};
 use super::elementwise::copy_strided;
 use super::launch::{cfg_for, check_len, cuda_err, launch, BLOCK};
 use super::storage::CudaStorage;
-use super::CudaDevice;
+use super::{ConvAlgorithms, CudaDevice};
 use crate::error::Result;
 use crate::layout::Layout;
 use crate::op::ConvGeom;
@@ -122,20 +126,105 @@ fn channel_major(
     Ok((Some(copy), m))
 }
 
-/// Run `pass` on cuDNN if the device has it enabled and `g` fits: `Ok(true)` when queued,
-/// `Ok(false)` when the caller should use im2col. `ptrs` = [x, w, y] device addresses.
-fn cudnn_first(dev: &CudaDevice, g: &ConvGeom, pass: Pass, ptrs: [u64; 3]) -> Result<bool> {
-    let Some(state) = dev.cudnn() else { return Ok(false) };
-    if !cudnn::expressible(g) {
-        return Ok(false);
-    }
-    let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+/// Run `pass` of `g` on `ptrs` = [x, w, y] (device addresses) on the path the device's
+/// [`ConvAlgorithms`] picks: cuDNN, or `im2col` (which computes the same pass into the same
+/// output).
+fn run_pass(
+    dev: &CudaDevice,
+    g: &ConvGeom,
+    pass: Pass,
+    ptrs: [u64; 3],
+    mut im2col: impl FnMut() -> Result<()>,
+) -> Result<()> {
+    let how = dev.conv_algorithms();
+    let Some(state) = dev.cudnn().filter(|_| cudnn::expressible(g)) else { return im2col() };
+    let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
     dev.context().bind_to_thread().map_err(|e| cuda_err("cuDNN: binding the context", e))?;
-    let ran = state.run(dev.stream(), g, pass, ptrs)?;
-    if ran {
-        dev.count_cudnn_pass();
+    let algo = match (how, st.tuned.get(&(cudnn::key(g), pass))) {
+        (ConvAlgorithms::Tuned, Some(&chosen)) => chosen,
+        (ConvAlgorithms::Tuned, None) => return tune(dev, &mut st, g, pass, ptrs, im2col),
+        _ => st.heuristic(g, pass),
+    };
+    let Some(a) = algo else {
+        drop(st);
+        return im2col();
+    };
+    let _span = dev.span(|| format!("cudnn {pass:?} n{} {}->{} in{:?} k{:?}", g.n, g.c_in, g.c_out, g.input, g.kernel));
+    st.execute(dev.stream(), g, pass, ptrs, a)?;
+    dev.count_cudnn_pass();
+    Ok(())
+}
+
+/// cuDNN is chosen only when it takes less than this share of im2col's time: near-ties go to
+/// im2col (no library call overhead, and the same choice on most runs).
+const CUDNN_MARGIN: f32 = 0.8;
+
+/// Passes whose im2col takes less than this (ms) stay on im2col without trying cuDNN. On an
+/// H100, the batch-1 texture layers (0.02–0.05 ms) timed faster on cuDNN alone but ran 2–4×
+/// slower inside a Langevin step (0.12 ms per call in the profile), which made the whole
+/// batch-1 iteration 20–40% slower.
+const MIN_TUNED_MS: f32 = 0.1;
+
+/// First use of `pass` of `g` under [`ConvAlgorithms::Tuned`]: time im2col; if it takes at
+/// least [`MIN_TUNED_MS`], find cuDNN's fastest usable algorithm (`find`) and time it alike
+/// ([`timed`]: between two events on the stream, so host-side launch overhead counts too);
+/// keep the faster for this geometry, and leave the chosen path's result in the output.
+fn tune(
+    dev: &CudaDevice,
+    st: &mut cudnn::Cudnn,
+    g: &ConvGeom,
+    pass: Pass,
+    ptrs: [u64; 3],
+    mut im2col: impl FnMut() -> Result<()>,
+) -> Result<()> {
+    let stream = dev.stream().clone();
+    let im2col_ms = timed(dev, &mut im2col)?;
+    let cudnn_ms = if im2col_ms < MIN_TUNED_MS {
+        Err(format!("not tried (im2col under {MIN_TUNED_MS} ms)"))
+    } else {
+        match st.find(&stream, g, pass, ptrs) {
+            Ok((a, _)) => Ok((a, timed(dev, || st.execute(&stream, g, pass, ptrs, a))?)),
+            Err(e) => Err(e),
+        }
+    };
+    let chosen = match &cudnn_ms {
+        Ok((a, ms)) if *ms < CUDNN_MARGIN * im2col_ms => Some(*a),
+        _ => None,
+    };
+    let cudnn = match &cudnn_ms {
+        Ok(((id, bytes), ms)) => format!("cuDNN algo {id} ({bytes} B) {ms:.3} ms"),
+        Err(e) => format!("cuDNN: {e}"),
+    };
+    let winner = if chosen.is_some() { "cuDNN" } else { "im2col" };
+    st.tuned_log.push(format!("{g:?} {pass:?}: im2col {im2col_ms:.3} ms, {cudnn} -> {winner}"));
+    st.tuned.insert((cudnn::key(g), pass), chosen);
+    match chosen {
+        Some(a) => {
+            st.execute(&stream, g, pass, ptrs, a)?;
+            dev.count_cudnn_pass();
+        }
+        // cuDNN may have written the output while it was timed: the result is im2col's
+        None if im2col_ms >= MIN_TUNED_MS => im2col()?,
+        None => {}
     }
-    Ok(ran)
+    Ok(())
+}
+
+/// Runs of each path that [`tune`] times (after one untimed run).
+const TUNE_RUNS: usize = 5;
+
+/// Mean milliseconds of `run` over [`TUNE_RUNS`] runs after one untimed run (which allocates
+/// its buffers), between two events on the device's stream.
+fn timed(dev: &CudaDevice, mut run: impl FnMut() -> Result<()>) -> Result<f32> {
+    let err = |e: cudarc::driver::DriverError| cuda_err("timing a convolution", e);
+    let flags = Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT);
+    run()?;
+    let start = dev.stream().record_event(flags).map_err(err)?;
+    for _ in 0..TUNE_RUNS {
+        run()?;
+    }
+    let end = dev.stream().record_event(flags).map_err(err)?;
+    Ok(start.elapsed_ms(&end).map_err(err)? / TUNE_RUNS as f32)
 }
 
 /// `y = W ⋆ x + b`: x `[N, C_in, D, H, W]`, w `[C_out, K]`, y `[N, C_out, P]`.
@@ -156,21 +245,18 @@ pub(crate) fn forward(
         };
     }
     let y = CudaStorage::alloc(dev, total)?;
-    if cudnn_first(dev, g, Pass::Forward, [x.ptr(), w.ptr(), y.ptr()])? {
-        if let Some(b) = bias {
-            add_bias(dev, &y, b, g)?;
+    run_pass(dev, g, Pass::Forward, [x.ptr(), w.ptr(), y.ptr()], || {
+        let wm = Mat { ptr: w.ptr(), trans: false, ld: k, stride: 0 };
+        let (nc, cols) = cols_buffer(dev, g)?;
+        for n0 in (0..g.n).step_by(nc) {
+            let count = nc.min(g.n - n0);
+            im2col(dev, g, &cols, x.ptr_at(n0 * il), count)?;
+            // image i: y_i[C_out, P] = W · cols[:, i·P ..]
+            let cm = Mat { ptr: cols.ptr(), trans: false, ld: count * p, stride: p };
+            gemm(dev, (co, p, k), wm, cm, 0.0, y.ptr_at(n0 * co * p), p, co * p, count)?;
         }
-        return Ok(y);
-    }
-    let wm = Mat { ptr: w.ptr(), trans: false, ld: k, stride: 0 };
-    let (nc, cols) = cols_buffer(dev, g)?;
-    for n0 in (0..g.n).step_by(nc) {
-        let count = nc.min(g.n - n0);
-        im2col(dev, g, &cols, x.ptr_at(n0 * il), count)?;
-        // image i: y_i[C_out, P] = W · cols[:, i·P ..]
-        let cm = Mat { ptr: cols.ptr(), trans: false, ld: count * p, stride: p };
-        gemm(dev, (co, p, k), wm, cm, 0.0, y.ptr_at(n0 * co * p), p, co * p, count)?;
-    }
+        Ok(())
+    })?;
     if let Some(b) = bias {
         add_bias(dev, &y, b, g)?;
     }
@@ -192,19 +278,19 @@ pub(crate) fn backward_data(dy: &CudaStorage, w: &CudaStorage, g: &ConvGeom) -> 
         return CudaStorage::zeros(dev, g.n * il);
     }
     let dx = CudaStorage::alloc(dev, g.n * il)?;
-    if cudnn_first(dev, g, Pass::Data, [dx.ptr(), w.ptr(), dy.ptr()])? {
-        return Ok(dx);
-    }
-    // Wᵀ as a row-major [K, C_out] operand: element (kr, c) at c·K + kr
-    let wt = Mat { ptr: w.ptr(), trans: true, ld: k, stride: 0 };
-    let (nc, cols) = cols_buffer(dev, g)?;
-    for n0 in (0..g.n).step_by(nc) {
-        let count = nc.min(g.n - n0);
-        // image i: cols[:, i·P ..] = Wᵀ · dy_i[C_out, P]
-        let dym = Mat { ptr: dy.ptr_at(n0 * co * p), trans: false, ld: p, stride: co * p };
-        gemm(dev, (k, p, co), wt, dym, 0.0, cols.ptr(), count * p, p, count)?;
-        col2im(dev, g, dx.ptr_at(n0 * il), &cols, count)?;
-    }
+    run_pass(dev, g, Pass::Data, [dx.ptr(), w.ptr(), dy.ptr()], || {
+        // Wᵀ as a row-major [K, C_out] operand: element (kr, c) at c·K + kr
+        let wt = Mat { ptr: w.ptr(), trans: true, ld: k, stride: 0 };
+        let (nc, cols) = cols_buffer(dev, g)?;
+        for n0 in (0..g.n).step_by(nc) {
+            let count = nc.min(g.n - n0);
+            // image i: cols[:, i·P ..] = Wᵀ · dy_i[C_out, P]
+            let dym = Mat { ptr: dy.ptr_at(n0 * co * p), trans: false, ld: p, stride: co * p };
+            gemm(dev, (k, p, co), wt, dym, 0.0, cols.ptr(), count * p, p, count)?;
+            col2im(dev, g, dx.ptr_at(n0 * il), &cols, count)?;
+        }
+        Ok(())
+    })?;
     Ok(dx)
 }
 
@@ -217,18 +303,18 @@ pub(crate) fn backward_weight(x: &CudaStorage, dy: &CudaStorage, g: &ConvGeom) -
         return CudaStorage::zeros(dev, co * k);
     }
     let dw = CudaStorage::alloc(dev, co * k)?;
-    if cudnn_first(dev, g, Pass::Filter, [x.ptr(), dw.ptr(), dy.ptr()])? {
-        return Ok(dw);
-    }
-    let (nc, cols) = cols_buffer(dev, g)?;
-    for n0 in (0..g.n).step_by(nc) {
-        let count = nc.min(g.n - n0);
-        im2col(dev, g, &cols, x.ptr_at(n0 * il), count)?;
-        let (_keep, dym) = channel_major(dy, g.n, co, p, n0, count)?;
-        // colsᵀ as a row-major [count·P, K] operand: element (q, kr) at kr·(count·P) + q
-        let ct = Mat { ptr: cols.ptr(), trans: true, ld: count * p, stride: 0 };
-        gemm(dev, (co, k, count * p), dym, ct, if n0 == 0 { 0.0 } else { 1.0 }, dw.ptr(), k, 0, 1)?;
-    }
+    run_pass(dev, g, Pass::Filter, [x.ptr(), dw.ptr(), dy.ptr()], || {
+        let (nc, cols) = cols_buffer(dev, g)?;
+        for n0 in (0..g.n).step_by(nc) {
+            let count = nc.min(g.n - n0);
+            im2col(dev, g, &cols, x.ptr_at(n0 * il), count)?;
+            let (_keep, dym) = channel_major(dy, g.n, co, p, n0, count)?;
+            // colsᵀ as a row-major [count·P, K] operand: element (q, kr) at kr·(count·P) + q
+            let ct = Mat { ptr: cols.ptr(), trans: true, ld: count * p, stride: 0 };
+            gemm(dev, (co, k, count * p), dym, ct, if n0 == 0 { 0.0 } else { 1.0 }, dw.ptr(), k, 0, 1)?;
+        }
+        Ok(())
+    })?;
     Ok(dw)
 }
 

@@ -40,8 +40,14 @@ type Res<T> = Result<T, String>;
 /// The most workspace (bytes) an algorithm may ask for.
 pub(crate) const MAX_WORKSPACE: usize = 512 << 20;
 
+/// The workspace (bytes) the algorithms get while they are timed (`find`).
+const FIND_WORKSPACE: usize = 256 << 20;
+
+/// A cuDNN algorithm of one pass: its number and the workspace (bytes) it needs.
+pub(crate) type Algo = (u32, usize);
+
 /// The three passes of a convolution.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Pass {
     Forward = 0, // y = W ⋆ x
     Data = 1,    // backward data: dx from dy and W (also the transposed convolution)
@@ -57,7 +63,9 @@ const SYMBOLS: &str = "cudnnGetVersion cudnnCreate cudnnDestroy cudnnSetStream c
     cudnnGetConvolutionForwardAlgorithm_v7 cudnnGetConvolutionBackwardDataAlgorithm_v7 \
     cudnnGetConvolutionBackwardFilterAlgorithm_v7 cudnnGetConvolutionForwardWorkspaceSize \
     cudnnGetConvolutionBackwardDataWorkspaceSize cudnnGetConvolutionBackwardFilterWorkspaceSize \
-    cudnnConvolutionForward cudnnConvolutionBackwardData cudnnConvolutionBackwardFilter";
+    cudnnConvolutionForward cudnnConvolutionBackwardData cudnnConvolutionBackwardFilter \
+    cudnnFindConvolutionForwardAlgorithmEx cudnnFindConvolutionBackwardDataAlgorithmEx \
+    cudnnFindConvolutionBackwardFilterAlgorithmEx";
 
 /// A cuDNN handle or descriptor, destroyed on drop.
 struct Owned<T: Copy> {
@@ -91,7 +99,7 @@ struct Plan {
     y: Owned<sys::cudnnTensorDescriptor_t>,
     w: Owned<sys::cudnnFilterDescriptor_t>,
     conv: Owned<sys::cudnnConvolutionDescriptor_t>,
-    algos: [Option<Res<(u32, usize)>>; 3],
+    algos: [Option<Res<Algo>>; 3],
 }
 
 /// A device's cuDNN state: the handle (bound to the device's stream), the plans by geometry
@@ -102,6 +110,15 @@ pub(crate) struct Cudnn {
     workspace: Option<CudaSlice<u8>>,
     /// Why geometries or passes were turned down (they run as im2col), for diagnostics.
     pub(crate) declined: Vec<String>,
+    /// Tuned choices by (geometry, pass): a cuDNN algorithm, or `None` for im2col.
+    pub(crate) tuned: HashMap<(Vec<usize>, Pass), Option<Algo>>,
+    /// One line per tuned choice: the geometry, the pass, both times and the winner.
+    pub(crate) tuned_log: Vec<String>,
+}
+
+/// The key of a geometry in the plan and choice caches.
+pub(crate) fn key(g: &ConvGeom) -> Vec<usize> {
+    [[g.n, g.c_in, g.c_out], g.input, g.kernel, g.output, g.stride, g.pad].concat()
 }
 
 /// Whether cuDNN's symmetric padding gives exactly geometry `g` (see the module docs), with
@@ -155,39 +172,113 @@ impl Cudnn {
         // SAFETY: a live handle and the device's stream, which outlives it (both owned by the device).
         unsafe { result::set_stream(handle.raw, stream.cu_stream() as sys::cudaStream_t) }
             .map_err(why("cudnnSetStream"))?;
-        Ok(Cudnn { handle, plans: HashMap::new(), workspace: None, declined: Vec::new() })
+        Ok(Cudnn {
+            handle,
+            plans: HashMap::new(),
+            workspace: None,
+            declined: Vec::new(),
+            tuned: HashMap::new(),
+            tuned_log: Vec::new(),
+        })
     }
 
-    /// Run `pass` of `g` on `ptrs` = [x, w, y] (device addresses; the pass's output among
-    /// them is written, the others read). `Ok(false)`: cuDNN cannot run it, nothing was queued.
-    pub(crate) fn run(&mut self, stream: &Arc<CudaStream>, g: &ConvGeom, pass: Pass, ptrs: [u64; 3]) -> TResult<bool> {
-        use Pass::{Data, Filter, Forward};
-        let key = [[g.n, g.c_in, g.c_out], g.input, g.kernel, g.output, g.stride, g.pad].concat();
-        let (h, declined) = (self.handle.raw, &mut self.declined);
-        let mut note = |e: &String| declined.push(format!("{g:?}, {pass:?}: {e}"));
-        let Ok(plan) = self.plans.entry(key).or_insert_with(|| plan(g).inspect_err(&mut note)) else {
-            return Ok(false);
-        };
-        if plan.algos[pass as usize].is_none() {
-            plan.algos[pass as usize] = Some(choose(h, plan, pass).inspect_err(&mut note));
+    /// The plan of `g`, made on first use; `None` (noted in `declined`) if cuDNN cannot take it.
+    fn plan_of(&mut self, g: &ConvGeom) -> Option<&mut Plan> {
+        let declined = &mut self.declined;
+        let made =
+            self.plans.entry(key(g)).or_insert_with(|| plan(g).inspect_err(|e| declined.push(format!("{g:?}: {e}"))));
+        made.as_mut().ok()
+    }
+
+    /// The algorithm cuDNN's heuristics rank first among the usable ones for `pass` of `g`
+    /// (cached per geometry), or `None`: the caller uses im2col.
+    pub(crate) fn heuristic(&mut self, g: &ConvGeom, pass: Pass) -> Option<Algo> {
+        let h = self.handle.raw;
+        let plan = self.plan_of(g)?;
+        let slot = pass as usize;
+        let mut refused = None;
+        if plan.algos[slot].is_none() {
+            let chosen = choose(h, plan, pass);
+            refused = chosen.as_ref().err().map(|e| format!("{g:?}, {pass:?}: {e}"));
+            plan.algos[slot] = Some(chosen);
         }
-        let Some(Ok((id, bytes))) = plan.algos[pass as usize] else { return Ok(false) };
+        let algo = plan.algos[slot].clone().and_then(Result::ok);
+        self.declined.extend(refused);
+        algo
+    }
+
+    /// Time every algorithm of `pass` on the real buffers `ptrs` (`cudnnFind*AlgorithmEx`, which
+    /// writes the pass's output) and return the fastest usable one with its time in ms.
+    pub(crate) fn find(
+        &mut self,
+        stream: &Arc<CudaStream>,
+        g: &ConvGeom,
+        pass: Pass,
+        ptrs: [u64; 3],
+    ) -> Res<(Algo, f32)> {
+        let (ws, wl) = self.workspace_of(stream, FIND_WORKSPACE).map_err(|e| e.to_string())?;
+        let h = self.handle.raw;
+        let plan = self.plan_of(g).ok_or("no cuDNN plan for this geometry")?;
+        find(h, plan, pass, ptrs, (ws, wl))
+    }
+
+    /// Queue `pass` of `g` with algorithm `a` on `ptrs` = [x, w, y] (device addresses; the
+    /// pass's output among them is written, the others read).
+    pub(crate) fn execute(
+        &mut self,
+        stream: &Arc<CudaStream>,
+        g: &ConvGeom,
+        pass: Pass,
+        ptrs: [u64; 3],
+        a: Algo,
+    ) -> TResult<()> {
+        use Pass::{Data, Filter, Forward};
+        let (ws, wl) = self.workspace_of(stream, a.1)?;
+        let h = self.handle.raw;
+        let what = || format!("cuDNN {pass:?} convolution {g:?}");
+        let plan = self.plan_of(g).ok_or_else(|| cuda_err(&what(), "no plan"))?;
         let (xd, yd, wd, cd) = (plan.x.raw, plan.y.raw, plan.w.raw, plan.conv.raw);
-        let (ws, wl) = self.workspace_of(stream, bytes)?;
         let (one, zero) = (1.0f32, 0.0f32); // y = 1·result + 0·y
-        let (a, b) = ((&one as *const f32).cast::<c_void>(), (&zero as *const f32).cast::<c_void>());
+        let (al, be) = ((&one as *const f32).cast::<c_void>(), (&zero as *const f32).cast::<c_void>());
         let [x, w, y] = ptrs.map(|p| p as *mut c_void);
+        let id = a.0;
         // SAFETY: the descriptors describe the contiguous buffers at these addresses (the
-        // caller's contract); `id` is a valid algorithm of the pass (checked in `choose`).
+        // caller's contract); `id` is a valid algorithm of the pass (checked by `choose`/`find`).
         let status = unsafe {
             match pass {
-                Forward => sys::cudnnConvolutionForward(h, a, xd, x, wd, w, cd, algo(id), ws, wl, b, yd, y),
-                Data => sys::cudnnConvolutionBackwardData(h, a, wd, w, yd, y, cd, algo(id), ws, wl, b, xd, x),
-                Filter => sys::cudnnConvolutionBackwardFilter(h, a, xd, x, yd, y, cd, algo(id), ws, wl, b, wd, w),
+                Forward => sys::cudnnConvolutionForward(h, al, xd, x, wd, w, cd, algo(id), ws, wl, be, yd, y),
+                Data => sys::cudnnConvolutionBackwardData(h, al, wd, w, yd, y, cd, algo(id), ws, wl, be, xd, x),
+                Filter => sys::cudnnConvolutionBackwardFilter(h, al, xd, x, yd, y, cd, algo(id), ws, wl, be, wd, w),
             }
         };
-        status.result().map_err(|e| cuda_err(&format!("cuDNN {pass:?} convolution {g:?}"), e))?;
-        Ok(true)
+        status.result().map_err(|e| cuda_err(&what(), e))
+    }
+
+    /// The tuned choices as text, one line each, sorted: `PASS KEY im2col` or
+    /// `PASS KEY cudnn ALGO BYTES` (KEY: the geometry's numbers, comma-separated).
+    pub(crate) fn export(&self) -> String {
+        let mut lines: Vec<String> = self
+            .tuned
+            .iter()
+            .map(|((key, pass), choice)| {
+                let key: Vec<String> = key.iter().map(usize::to_string).collect();
+                let how = choice.map_or("im2col".to_string(), |(id, bytes)| format!("cudnn {id} {bytes}"));
+                format!("{pass:?} {} {how}", key.join(","))
+            })
+            .collect();
+        lines.sort();
+        lines.join("\n")
+    }
+
+    /// Pin the choices of [`Self::export`]'s text (a resumed run makes the choices of the run
+    /// it continues); a malformed line is an error and pins nothing.
+    pub(crate) fn import(&mut self, text: &str) -> Res<()> {
+        let mut read = Vec::new();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            read.push(parse_choice(line).ok_or_else(|| format!("not a convolution choice: {line:?}"))?);
+        }
+        self.tuned.extend(read);
+        Ok(())
     }
 
     /// The shared workspace, grown to at least `bytes`: (address, size), null for 0 bytes.
@@ -251,18 +342,55 @@ fn plan(g: &ConvGeom) -> Res<Plan> {
     Ok(Plan { x, y, w, conv: c, algos: [None, None, None] })
 }
 
-/// The fastest usable algorithm for `pass` by cuDNN's heuristics: status success,
-/// deterministic, FMA math, workspace within [`MAX_WORKSPACE`]; and its workspace size.
-fn choose(h: sys::cudnnHandle_t, p: &Plan, pass: Pass) -> Res<(u32, usize)> {
+/// Whether cuDNN's result `r` for `pass` may be used here: status success, deterministic,
+/// FP32 FMA math, an algorithm these bindings know.
+fn usable(r: &AlgoPerf, pass: Pass) -> bool {
     use sys::{
         cudnnConvolutionBwdDataAlgo_t as D, cudnnConvolutionBwdFilterAlgo_t as F, cudnnConvolutionFwdAlgo_t as Fw,
     };
+    let count = [
+        Fw::CUDNN_CONVOLUTION_FWD_ALGO_COUNT as u32,
+        D::CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT as u32,
+        F::CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT as u32,
+    ][pass as usize];
+    let deterministic = sys::cudnnDeterminism_t::CUDNN_DETERMINISTIC as u32;
+    let fma = sys::cudnnMathType_t::CUDNN_FMA_MATH as u32;
+    r.1 == 0 && r.4 == deterministic && r.5 == fma && r.0 < count
+}
+
+/// The workspace of result `r` (usable): the larger of cuDNN's estimate and the size query for
+/// the algorithm (which also confirms that it supports these descriptors), if within
+/// [`MAX_WORKSPACE`].
+fn workspace(h: sys::cudnnHandle_t, p: &Plan, pass: Pass, r: &AlgoPerf) -> Option<usize> {
+    use Pass::{Data, Filter, Forward};
+    let (x, y, w, c) = (p.x.raw, p.y.raw, p.w.raw, p.conv.raw);
+    let (mut b, id) = (0usize, r.0);
+    // SAFETY: live handle and descriptors; `id` < the pass's count (checked by `usable`).
+    let status = unsafe {
+        match pass {
+            Forward => sys::cudnnGetConvolutionForwardWorkspaceSize(h, x, w, c, y, algo(id), &mut b),
+            Data => sys::cudnnGetConvolutionBackwardDataWorkspaceSize(h, w, y, c, x, algo(id), &mut b),
+            Filter => sys::cudnnGetConvolutionBackwardFilterWorkspaceSize(h, x, y, c, w, algo(id), &mut b),
+        }
+    };
+    status.result().ok().map(|()| b.max(r.3)).filter(|&b| b <= MAX_WORKSPACE)
+}
+
+/// The first usable result of `perfs` (cuDNN's ranking) with its workspace.
+fn first_usable(h: sys::cudnnHandle_t, p: &Plan, pass: Pass, perfs: &[AlgoPerf]) -> Res<(Algo, f32)> {
+    perfs
+        .iter()
+        .filter(|r| usable(r, pass))
+        .find_map(|r| workspace(h, p, pass, r).map(|b| ((r.0, b), r.2)))
+        .ok_or_else(|| format!("no deterministic FP32 (FMA) algorithm with at most {MAX_WORKSPACE} bytes of workspace"))
+}
+
+/// The fastest usable algorithm for `pass` by cuDNN's heuristics (`_v7`), and its workspace.
+fn choose(h: sys::cudnnHandle_t, p: &Plan, pass: Pass) -> Res<Algo> {
     use Pass::{Data, Filter, Forward};
     let mut perfs = [AlgoPerf::default(); 8];
     let (mut n, cap) = (0 as c_int, perfs.len() as c_int);
     let (x, y, w, c, out) = (p.x.raw, p.y.raw, p.w.raw, p.conv.raw, perfs.as_mut_ptr());
-    let count = [Fw::CUDNN_CONVOLUTION_FWD_ALGO_COUNT as u32, D::CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT as u32];
-    let count = [count[0], count[1], F::CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT as u32][pass as usize];
     // SAFETY: live handle and descriptors; `perfs` has room for `cap` results of this layout.
     unsafe {
         match pass {
@@ -273,27 +401,123 @@ fn choose(h: sys::cudnnHandle_t, p: &Plan, pass: Pass) -> Res<(u32, usize)> {
     }
     .result()
     .map_err(why("cudnnGetConvolution*Algorithm_v7"))?;
-    let deterministic = sys::cudnnDeterminism_t::CUDNN_DETERMINISTIC as u32;
-    let fma = sys::cudnnMathType_t::CUDNN_FMA_MATH as u32;
-    // status success (0), deterministic, FMA math, an algorithm these bindings know
-    let usable = |r: &&AlgoPerf| r.1 == 0 && r.4 == deterministic && r.5 == fma && r.0 < count;
-    // The workspace: the larger of the heuristics' estimate and the size query for the algorithm
-    // (which also confirms that the algorithm supports these descriptors).
-    let bytes = |r: &AlgoPerf| -> Option<usize> {
-        let (mut b, id) = (0usize, r.0);
-        // SAFETY: live handle and descriptors; `id` < the pass's count (checked by `usable`).
-        let status = unsafe {
-            match pass {
-                Forward => sys::cudnnGetConvolutionForwardWorkspaceSize(h, x, w, c, y, algo(id), &mut b),
-                Data => sys::cudnnGetConvolutionBackwardDataWorkspaceSize(h, w, y, c, x, algo(id), &mut b),
-                Filter => sys::cudnnGetConvolutionBackwardFilterWorkspaceSize(h, x, y, c, w, algo(id), &mut b),
-            }
-        };
-        status.result().ok().map(|()| b.max(r.3)).filter(|&b| b <= MAX_WORKSPACE)
+    first_usable(h, p, pass, &perfs[..n.clamp(0, cap) as usize]).map(|(a, _)| a)
+}
+
+/// The fastest usable algorithm for `pass` by timing them all on the buffers at `ptrs` with
+/// the workspace `ws` (`cudnnFind*AlgorithmEx`, which returns them fastest first), and its
+/// time in ms.
+fn find(h: sys::cudnnHandle_t, p: &Plan, pass: Pass, ptrs: [u64; 3], ws: (*mut c_void, usize)) -> Res<(Algo, f32)> {
+    use Pass::{Data, Filter, Forward};
+    let mut perfs = [AlgoPerf::default(); 8];
+    let (mut n, cap) = (0 as c_int, perfs.len() as c_int);
+    let (xd, yd, wd, cd, out) = (p.x.raw, p.y.raw, p.w.raw, p.conv.raw, perfs.as_mut_ptr());
+    let [x, w, y] = ptrs.map(|q| q as *mut c_void);
+    // SAFETY: live handle and descriptors describing the buffers at `ptrs`; `perfs` has room
+    // for `cap` results; the workspace holds `ws.1` bytes.
+    unsafe {
+        match pass {
+            Forward => sys::cudnnFindConvolutionForwardAlgorithmEx(
+                h,
+                xd,
+                x,
+                wd,
+                w,
+                cd,
+                yd,
+                y,
+                cap,
+                &mut n,
+                out.cast(),
+                ws.0,
+                ws.1,
+            ),
+            Data => sys::cudnnFindConvolutionBackwardDataAlgorithmEx(
+                h,
+                wd,
+                w,
+                yd,
+                y,
+                cd,
+                xd,
+                x,
+                cap,
+                &mut n,
+                out.cast(),
+                ws.0,
+                ws.1,
+            ),
+            Filter => sys::cudnnFindConvolutionBackwardFilterAlgorithmEx(
+                h,
+                xd,
+                x,
+                yd,
+                y,
+                cd,
+                wd,
+                w,
+                cap,
+                &mut n,
+                out.cast(),
+                ws.0,
+                ws.1,
+            ),
+        }
+    }
+    .result()
+    .map_err(why("cudnnFind*AlgorithmEx"))?;
+    first_usable(h, p, pass, &perfs[..n.clamp(0, cap) as usize])
+}
+
+/// One line of [`Cudnn::export`]: ((geometry key, pass), choice).
+fn parse_choice(line: &str) -> Option<((Vec<usize>, Pass), Option<Algo>)> {
+    let w: Vec<&str> = line.split_whitespace().collect();
+    let pass = match *w.first()? {
+        "Forward" => Pass::Forward,
+        "Data" => Pass::Data,
+        "Filter" => Pass::Filter,
+        _ => return None,
     };
-    perfs[..n.clamp(0, cap) as usize]
-        .iter()
-        .filter(usable)
-        .find_map(|r| bytes(r).map(|b| (r.0, b)))
-        .ok_or_else(|| format!("no deterministic FP32 (FMA) algorithm with at most {MAX_WORKSPACE} bytes of workspace"))
+    let key: Vec<usize> = w.get(1)?.split(',').map(str::parse).collect::<Result<_, _>>().ok()?;
+    if key.len() != 18 {
+        return None;
+    }
+    let choice = match w[2..] {
+        ["im2col"] => None,
+        ["cudnn", id, bytes] => {
+            let (id, bytes) = (id.parse().ok()?, bytes.parse().ok()?);
+            // an algorithm these bindings know (the `AlgoPerf` of a deterministic FMA result)
+            let det = sys::cudnnDeterminism_t::CUDNN_DETERMINISTIC as u32;
+            let known =
+                usable(&AlgoPerf(id, 0, 0.0, 0, det, sys::cudnnMathType_t::CUDNN_FMA_MATH as u32, [0; 3]), pass);
+            Some((known && bytes <= MAX_WORKSPACE).then_some((id, bytes))?)
+        }
+        _ => return None,
+    };
+    Some(((key, pass), choice))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "16,100,64,1,40,40,1,5,5,1,40,40,1,1,1,0,2,2";
+
+    #[test]
+    fn stored_choices_parse_back_and_bad_lines_are_refused() {
+        let key: Vec<usize> = KEY.split(',').map(|v| v.parse().unwrap()).collect();
+        let got = parse_choice(&format!("Forward {KEY} cudnn 7 48672000")).expect("a cuDNN choice");
+        assert_eq!(got, ((key.clone(), Pass::Forward), Some((7, 48672000))));
+        assert_eq!(parse_choice(&format!("Filter {KEY} im2col")), Some(((key, Pass::Filter), None)));
+        for bad in [
+            format!("Sideways {KEY} im2col"),               // no such pass
+            format!("Data {KEY} cudnn 99 0"),               // no such algorithm
+            format!("Data {KEY} cudnn 1 {}", 1usize << 40), // workspace beyond the limit
+            "Data 1,2,3 im2col".to_string(),                // a short key
+            format!("Data {KEY} cudnn 1"),                  // bytes missing
+            format!("Data {KEY}"),
+        ] {
+            assert_eq!(parse_choice(&bad), None, "{bad}");
+        }
+    }
 }

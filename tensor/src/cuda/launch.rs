@@ -24,6 +24,7 @@ pub(crate) const SOURCE: &str = concat!(
     include_str!("kernels/elementwise.cu"),
     include_str!("kernels/random.cu"),
     include_str!("kernels/reduce.cu"),
+    include_str!("kernels/channel.cu"),
     include_str!("kernels/conv.cu"),
     include_str!("kernels/optim.cu"),
 );
@@ -50,6 +51,9 @@ const NAMES: &[&str] = &[
     "reduce_combine",
     "reduce_partials",
     "first_non_finite",
+    "channel_partials",
+    "channel_combine",
+    "channel_affine",
     "im2col",
     "col2im",
     "sgd_momentum",
@@ -223,6 +227,7 @@ macro_rules! launch {
     ($dev:expr, $name:literal, $cfg:expr, $($arg:expr),+ $(,)?) => {{
         use cudarc::driver::PushKernelArg as _;
         let dev: &$crate::cuda::CudaDevice = $dev;
+        let _span = dev.span(|| $name);
         match dev.kernels().and_then(|k| k.get($name)) {
             // SAFETY: the argument list matches the kernel's signature in kernels/, every
             // address points into a live buffer of this device, and the kernels stay inside

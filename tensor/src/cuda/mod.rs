@@ -9,42 +9,47 @@
 //!   `ldconfig` cache, for the names cudarc lists (`cudarc::get_lib_name_candidates`); on Linux,
 //!   for cuBLAS: `libcublas.so`, `libcublas.so.13`, `.so.12`, `.so.11`, `.so.10`, `.so.9`, `.so.1`
 //!   (likewise `libcuda.so*`, `libnvrtc.so*`). cuDNN (`libcudnn.so`, `.so.13` … `.so.9`, e.g.
-//!   pip's `nvidia-cudnn-cu13` in `site-packages/nvidia/cudnn/lib`) is optional and opt-in
-//!   (`COOPNETS_CUDNN=1`; measured slower, see [`cudnn_opted_in`]): by default, without it, or
-//!   with `COOPNETS_CUDNN=0` (not even loaded), convolutions run as im2col + cuBLAS
+//!   pip's `nvidia-cudnn-cu13` in `site-packages/nvidia/cudnn/lib`) is optional: without it,
+//!   or with `COOPNETS_CUDNN=0` (not even loaded), convolutions run as im2col + cuBLAS
 //!   ([`CudaDevice::has_cudnn`], [`CudaDevice::cudnn_unavailable_reason`]).
 //! * **Kernels.** GEMMs run on cuBLAS (FP32, no TF32: results within 1e-4 of the CPU's).
-//!   Convolutions run as im2col + cuBLAS, or, opted in, on cuDNN when it is loaded and the
-//!   geometry fits its symmetric padding (FP32 FMA math, no TF32) (see `conv.rs`, `cudnn.rs`). Everything
-//!   else is CUDA C in `kernels/*.cu`, compiled once per device by NVRTC for the device's compute
-//!   capability (`launch.rs`) and cached on disk. All work goes to one stream in order, so the host
-//!   waits only when it reads numbers back (`to_host`, `reduce_all`, `first_non_finite`).
+//!   Convolutions run as im2col + cuBLAS or on cuDNN (FP32 FMA math, no TF32, where the
+//!   geometry fits its symmetric padding), per geometry and pass the faster of the two by
+//!   default ([`ConvAlgorithms`]; `conv.rs`, `cudnn.rs`). Everything else is CUDA C in
+//!   `kernels/*.cu`, compiled once per device by NVRTC for the device's compute capability
+//!   (`launch.rs`) and cached on disk. All work goes to one stream in order, so the host waits
+//!   only when it reads numbers back (`to_host`, `reduce_all`, `first_non_finite`).
+//!   `COOPNETS_CUDA_PROFILE=1` times every kernel (`profile.rs`).
 //! * **Determinism.** No kernel uses atomics and every reduction has a fixed shape, so the same
 //!   inputs give the same bits on every run on the same GPU (cuBLAS guarantees the same for its
 //!   GEMMs on one GPU model and library version; cuDNN is only given algorithms it reports as
-//!   `CUDNN_DETERMINISTIC`, chosen by its heuristics, which depend only on the geometry, the GPU
-//!   and the cuDNN version). A cuDNN and an im2col run of one convolution differ in rounding,
-//!   so switching paths ([`CudaDevice::set_cudnn_enabled`]) changes the bits.
+//!   `CUDNN_DETERMINISTIC`). A cuDNN and an im2col run of one convolution differ in rounding,
+//!   so which path a convolution takes changes the bits: the default choice by timing
+//!   ([`ConvAlgorithms::Tuned`]) can differ between fresh runs, and is stored in checkpoints
+//!   so that a resumed run keeps it; `COOPNETS_CUDNN=im2col` gives the same bits on every run.
 //! * **Random numbers** are generated on the device by Philox4x32-10 keyed with one `u64` drawn
 //!   from the caller's generator per call (see `kernels/random.cu`): same seed and GPU, same
 //!   numbers. They are not the CPU's numbers (the CPU draws every element from the ChaCha stream
 //!   itself), only the same distribution.
 
 mod blas;
+mod channel;
 mod conv;
 mod cudnn;
 mod elementwise;
 mod launch;
+mod profile;
 mod reduce;
 mod storage;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use cudarc::cublas::CudaBlas;
 use cudarc::driver::{sys, CudaContext, CudaStream};
 
 use crate::error::{Result, TensorError};
+pub use profile::ProfileRow;
 pub use storage::CudaStorage;
 
 /// One GPU: its context, the stream every op of this crate runs on, a cuBLAS handle and the
@@ -66,10 +71,12 @@ struct Inner {
     cc: (i32, i32),
     /// cuDNN's handle, plans and workspace; `Err`: why convolutions use im2col instead.
     cudnn: std::result::Result<Mutex<cudnn::Cudnn>, String>,
-    /// Whether convolutions may use cuDNN ([`CudaDevice::set_cudnn_enabled`]).
-    cudnn_enabled: AtomicBool,
+    /// How convolutions pick their path: a [`ConvAlgorithms`] as `u8`.
+    conv_algorithms: AtomicU8,
     /// Convolution passes cuDNN has run.
     cudnn_passes: AtomicU64,
+    /// Timed spans when `COOPNETS_CUDA_PROFILE=1` (`profile.rs`).
+    timeline: profile::Timeline,
 }
 
 impl std::fmt::Debug for CudaDevice {
@@ -179,9 +186,10 @@ impl CudaDevice {
                 kernels: OnceLock::new(),
                 sm_count: sm_count.max(1) as u32,
                 cc,
-                cudnn_enabled: AtomicBool::new(cudnn.is_ok() && cudnn_opted_in()),
+                conv_algorithms: AtomicU8::new(conv_algorithms_from_env() as u8),
                 cudnn,
                 cudnn_passes: AtomicU64::new(0),
+                timeline: profile::Timeline::default(),
             }),
         };
         dev.kernels()?; // compile now, so that a broken toolkit is reported here
@@ -224,16 +232,40 @@ impl CudaDevice {
         self.inner.cudnn.as_ref().err().map(String::as_str)
     }
 
-    /// Let convolutions use cuDNN (off unless `COOPNETS_CUDNN=1`) or im2col + cuBLAS, for
-    /// every user of this device from the next convolution on (A/B timings, tests). No effect
-    /// without cuDNN.
+    /// Let convolutions use cuDNN ([`ConvAlgorithms::CudnnHeuristic`]) or im2col + cuBLAS
+    /// ([`ConvAlgorithms::Im2col`]); see [`Self::set_conv_algorithms`].
     pub fn set_cudnn_enabled(&self, on: bool) {
-        self.inner.cudnn_enabled.store(on, Ordering::SeqCst);
+        self.set_conv_algorithms(if on { ConvAlgorithms::CudnnHeuristic } else { ConvAlgorithms::Im2col });
+    }
+
+    /// How convolutions pick their path, for every user of this device from the next
+    /// convolution on (A/B timings, tests). Default: `COOPNETS_CUDNN` (`1`: heuristic,
+    /// `tuned`: tuned), else im2col. The cuDNN modes act only where cuDNN is loaded.
+    pub fn set_conv_algorithms(&self, how: ConvAlgorithms) {
+        self.inner.conv_algorithms.store(how as u8, Ordering::SeqCst);
+    }
+
+    /// How convolutions pick their path ([`Self::set_conv_algorithms`]).
+    pub fn conv_algorithms(&self) -> ConvAlgorithms {
+        match self.inner.conv_algorithms.load(Ordering::SeqCst) {
+            1 => ConvAlgorithms::CudnnHeuristic,
+            2 => ConvAlgorithms::Tuned,
+            _ => ConvAlgorithms::Im2col,
+        }
     }
 
     /// Whether convolutions currently go to cuDNN when their geometry allows.
     pub fn cudnn_enabled(&self) -> bool {
-        self.has_cudnn() && self.inner.cudnn_enabled.load(Ordering::SeqCst)
+        self.has_cudnn() && self.conv_algorithms() != ConvAlgorithms::Im2col
+    }
+
+    /// One line per convolution pass tuned so far ([`ConvAlgorithms::Tuned`]): geometry, pass,
+    /// the time of im2col and of cuDNN's fastest usable algorithm, and the choice.
+    pub fn conv_tuning_log(&self) -> Vec<String> {
+        match &self.inner.cudnn {
+            Ok(m) => m.lock().unwrap_or_else(|e| e.into_inner()).tuned_log.clone(),
+            Err(_) => Vec::new(),
+        }
     }
 
     /// Convolution passes (forward, backward data, backward filter) cuDNN has run on this device.
@@ -250,9 +282,32 @@ impl CudaDevice {
         }
     }
 
+    /// The convolution choices made by timing so far ([`ConvAlgorithms::Tuned`]) as text, to
+    /// store beside a checkpoint; empty without cuDNN.
+    pub fn conv_choices(&self) -> String {
+        match &self.inner.cudnn {
+            Ok(m) => m.lock().unwrap_or_else(|e| e.into_inner()).export(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Pin choices of [`Self::conv_choices`] (from a checkpoint): those geometries are not
+    /// timed again, so a resumed run computes with the algorithms of the run it continues.
+    /// Without cuDNN every convolution runs as im2col and the text is ignored.
+    pub fn pin_conv_choices(&self, text: &str) -> Result<()> {
+        match &self.inner.cudnn {
+            Ok(m) => m
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .import(text)
+                .map_err(|e| crate::error::invalid_arg("pin_conv_choices", e)),
+            Err(_) => Ok(()),
+        }
+    }
+
     /// The cuDNN state, when loaded and enabled.
     pub(crate) fn cudnn(&self) -> Option<&Mutex<cudnn::Cudnn>> {
-        self.inner.cudnn.as_ref().ok().filter(|_| self.inner.cudnn_enabled.load(Ordering::SeqCst))
+        self.inner.cudnn.as_ref().ok().filter(|_| self.conv_algorithms() != ConvAlgorithms::Im2col)
     }
 
     pub(crate) fn count_cudnn_pass(&self) {
@@ -261,6 +316,10 @@ impl CudaDevice {
 
     pub(crate) fn context(&self) -> &Arc<CudaContext> {
         &self.inner.ctx
+    }
+
+    pub(crate) fn timeline(&self) -> &profile::Timeline {
+        &self.inner.timeline
     }
 
     pub(crate) fn sm_count(&self) -> u32 {
@@ -300,10 +359,33 @@ fn keep_freed_memory(ctx: &Arc<CudaContext>) {
     }
 }
 
-/// cuDNN is opt-in (`COOPNETS_CUDNN=1`): with the algorithms it may use here (deterministic,
-/// FP32 FMA math, chosen by its heuristics) it was slower than im2col + cuBLAS on every
-/// bench workload on an H100 (BENCHMARKS.md, CUDA section: texture-224 with 16 chains 86 ms
-/// against 51 ms; one batch-1 backward-data pass 3.7 ms against 0.05 ms).
-fn cudnn_opted_in() -> bool {
-    std::env::var("COOPNETS_CUDNN").is_ok_and(|v| v.trim() == "1")
+/// How a device's convolutions pick their path (`conv.rs`). All three give the same results
+/// within FP32 rounding; each is deterministic once its choices are made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConvAlgorithms {
+    /// im2col + cuBLAS for every convolution.
+    Im2col = 0,
+    /// cuDNN where the geometry fits, with the first deterministic FP32 algorithm its
+    /// heuristics rank (measured slower than im2col on an H100: BENCHMARKS.md, CUDA section).
+    CudnnHeuristic = 1,
+    /// The default. Per geometry and pass, on first use: time im2col and cuDNN's fastest
+    /// deterministic FP32 algorithm on the real buffers and keep cuDNN only if it takes under
+    /// 0.8 of im2col's time, like PyTorch's `cudnn.benchmark`. cuDNN's fastest algorithm may
+    /// be Winograd or FFT based (on an H100 for the 16-chain texture layers): within about
+    /// 1e-3 of the output's RMS, not within 1e-4 of each element. Choices depend on timings, so
+    /// two fresh runs may choose (and round) differently; a resumed run reuses the choices
+    /// stored in its checkpoint ([`CudaDevice::pin_conv_choices`]). For bit-identical fresh
+    /// runs use `Im2col` (`COOPNETS_CUDNN=im2col`).
+    Tuned = 2,
+}
+
+/// `COOPNETS_CUDNN`: `im2col` (or `0`, which does not even load cuDNN):
+/// [`ConvAlgorithms::Im2col`]; `1` or `heuristic`: [`ConvAlgorithms::CudnnHeuristic`]; unset
+/// or `tuned`: [`ConvAlgorithms::Tuned`].
+fn conv_algorithms_from_env() -> ConvAlgorithms {
+    match std::env::var("COOPNETS_CUDNN").as_deref().map(str::trim) {
+        Ok("im2col" | "0") => ConvAlgorithms::Im2col,
+        Ok("1" | "heuristic") => ConvAlgorithms::CudnnHeuristic,
+        _ => ConvAlgorithms::Tuned,
+    }
 }

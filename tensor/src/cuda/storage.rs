@@ -5,7 +5,7 @@ use cudarc::driver::{CudaSlice, DevicePtr};
 use rand::RngCore;
 
 use super::launch::{cfg_for, check_len, cuda_err, launch};
-use super::{blas, conv, elementwise, reduce, CudaDevice};
+use super::{blas, channel, conv, elementwise, reduce, CudaDevice};
 use crate::backend::{BackendStorage, MatmulDims};
 use crate::device::Device;
 use crate::error::{invalid_arg, Result, TensorError};
@@ -166,6 +166,17 @@ impl BackendStorage for CudaStorage {
     }
     fn first_non_finite(&self, l: &Layout) -> Result<Option<usize>> {
         reduce::first_non_finite(self, l)
+    }
+
+    fn channel_sums(&self, b: &Self, shift: &Self, n: usize, c: usize, s: usize) -> Result<Self> {
+        self.same_device("channel_sums", b)?;
+        self.same_device("channel_sums", shift)?;
+        channel::channel_sums(self, b, shift, (n, c, s))
+    }
+    fn channel_affine(&self, y: &Self, coef: &Self, n: usize, c: usize, s: usize) -> Result<Self> {
+        self.same_device("channel_affine", y)?;
+        self.same_device("channel_affine", coef)?;
+        channel::channel_affine(self, y, coef, (n, c, s))
     }
 
     fn matmul(&self, la: &Layout, rhs: &Self, lb: &Layout, dims: &MatmulDims) -> Result<Self> {

@@ -2,6 +2,7 @@
 //! checks shapes, then dispatches on the storage to a backend kernel.
 
 mod binary;
+mod channel;
 mod conv;
 mod inplace;
 mod matmul;

@@ -1,0 +1,13 @@
+# Sourced by the GPU scripts (gpu-check.sh, gpu-tune.sh) on the GPU machine, with $LOG set:
+# point the loader at the CUDA libraries of the image (the toolkit's and the pip packages'
+# nvidia/*/lib folders), with unversioned names where cudarc looks for them.
+SITE=$(python3 -c 'import site; print(site.getsitepackages()[0])')
+LIBS=$(mktemp -d)
+for d in /usr/local/cuda/lib64 "$SITE"/nvidia/*/lib; do [ -d "$d" ] && export LD_LIBRARY_PATH="$d:${LD_LIBRARY_PATH:-}"; done
+for name in libcublas libcublasLt libnvrtc libnccl libcudnn; do
+  f=$(ls /usr/local/cuda/lib64/$name.so* "$SITE"/nvidia/*/lib/$name.so* 2>/dev/null | grep -v alt | sort | tail -1)
+  [ -n "$f" ] && ln -sf "$f" "$LIBS/$name.so"
+done
+export LD_LIBRARY_PATH="$LIBS:$LD_LIBRARY_PATH"
+{ ls -la "$LIBS"; python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'; } >> "$LOG" 2>&1
+

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Where the GPU time goes, and whether tuned convolutions help (issue 14). Run on the GPU
+# machine from the repository root with the binaries of scripts/gpu-bundle.sh in
+# target/gpu-bundle/. Writes to $OUT: log.txt (machine, CUDA tests, experiments),
+# bench.md (ours: tuned (the default), then im2col (COOPNETS_CUDNN=im2col), two rounds,
+# interleaved with PyTorch), torch.jsonl (PyTorch-CUDA's rows), profile.md (ours, per-kernel
+# GPU time, COOPNETS_CUDA_PROFILE=1), torch_profile.txt (PyTorch's kernels, --profile, with
+# TORCH_PROFILE=1), and the texture experiment on the GPU run once and as 500 iterations +
+# --resume (log.txt compares their stats.csv; final.png, metrics.json).
+set -u
+B=target/gpu-bundle
+OUT=${OUT:-/tmp/gpu-out}
+mkdir -p "$OUT"
+LOG=$OUT/log.txt
+export COOPNETS_DATA=$PWD/data
+{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; lscpu | head -20; } > "$LOG" 2>&1
+. scripts/gpu-env.sh
+F=${FILTER:-iteration}
+W=${WORKLOADS:-texture,abp,coopnets-mnist}
+ours() { # ours LABEL [ENV=VALUE...]: one bench run of the model workloads
+  echo "== $1" >> "$OUT/bench.md"; shift
+  env "$@" timeout "${BENCH_S:-150}" "$B/xtask" bench --device cuda --threads 1 --iters 10 --warmup 3 --filter "$F" \
+    >> "$OUT/bench.md" 2>> "$LOG"
+}
+echo "== cuda tests" >> "$LOG"
+timeout "${TESTS_S:-150}" "$B/cuda_tests" --test-threads 1 --nocapture >> "$LOG" 2>&1; echo "rc=$?" >> "$LOG"
+for round in $(seq 1 "${ROUNDS:-2}"); do
+  ours "round $round: ours, tuned (the default)"
+  ours "round $round: ours, im2col" COOPNETS_CUDNN=im2col
+  echo "== round $round: pytorch" >> "$LOG"
+  timeout "${BENCH_S:-150}" python3 bench/torch_cuda/coopnets_bench_cuda.py --workloads "$W" --iters 10 --warmup 3 \
+    >> "$OUT/torch.jsonl" 2>> "$LOG"
+done
+echo "== profile: ours (tuned, the default)" >> "$OUT/profile.md"
+COOPNETS_CUDA_PROFILE=1 timeout 150 "$B/xtask" bench --device cuda --threads 1 --iters 3 --warmup 1 --filter "$F" \
+  >> "$OUT/profile.md" 2>> "$LOG"
+if [ "${TORCH_PROFILE:-0}" = 1 ]; then
+  PYTHONUNBUFFERED=1 timeout 150 python3 bench/torch_cuda/coopnets_bench_cuda.py --workloads "$W" --iters 3 --warmup 1 \
+    --profile > /dev/null 2> "$OUT/torch_profile.txt"
+fi
+# --resume on the GPU: 500 iterations, then resumed to the default 1000, against one run of 1000
+T=/tmp/texture-cuda
+x() { timeout 120 "$B/xtask" experiment texture --device cuda "$@" 2>&1 | grep -v "^\s*$" | tail -3 >> "$LOG"; }
+echo "== experiment texture --device cuda: one run, then 500 + --resume" >> "$LOG"
+x --out $T-straight
+x --out $T-resumed --iterations 500
+x --out $T-resumed --resume
+for r in straight resumed; do echo "$r: $(tail -1 $T-$r/stats.csv)" >> "$LOG"; done
+cmp $T-straight/stats.csv $T-resumed/stats.csv >> "$LOG" 2>&1 && echo "stats.csv identical" >> "$LOG"
+python3 -c "import json,glob; p=sorted(glob.glob('$T-resumed/checkpoints/ckpt_*.json'))[-1]; m=json.load(open(p)); print(p, 'conv_choices:', m.get('conv_choices','').splitlines())" >> "$LOG" 2>&1
+for f in final.png metrics.json; do cp "$T-straight/$f" "$OUT/texture_$f" 2>/dev/null; done
+tail -5 "$OUT/bench.md"
+exit 0

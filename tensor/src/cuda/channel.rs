@@ -1,0 +1,67 @@
+//! Per-channel sums and affine maps (`kernels/channel.cu`; what they compute: `ops/channel.rs`).
+//!
+//! The sums are split so that the GPU is full: channel `k` is cut into `parts` blocks (enough
+//! blocks for about two per multiprocessor, a function of the shape and the GPU only), each
+//! writes its two partial sums in double, and a second kernel adds each channel's parts in
+//! order. Deterministic, no atomics.
+
+use cudarc::driver::LaunchConfig;
+
+use super::launch::{cfg_for, check_len, cuda_err, launch, BLOCK};
+use super::storage::CudaStorage;
+use crate::error::Result;
+
+/// `[Σ a, Σ a·(b − shift)]` per channel of contiguous `[n, c, s]` buffers, `[2, c]`.
+pub(crate) fn channel_sums(
+    a: &CudaStorage,
+    b: &CudaStorage,
+    shift: &CudaStorage,
+    (n, c, s): (usize, usize, usize),
+) -> Result<CudaStorage> {
+    let dev = a.cuda_device();
+    let out = CudaStorage::alloc(dev, 2 * c)?;
+    if c == 0 {
+        return Ok(out);
+    }
+    let per_channel = check_len("channel_sums", n * s)?;
+    check_len("channel_sums", n * c * s)?;
+    let blocks_wanted = 2 * dev.sm_count() as usize;
+    let parts = blocks_wanted.div_ceil(c).clamp(1, (n * s).div_ceil(BLOCK as usize).max(1));
+    let (cu, su, pu) = (check_len("channel_sums", c)?, check_len("channel_sums", s.max(1))?, parts as u32);
+    // SAFETY: every (channel, part) block writes both of its partials before they are read.
+    let partials = unsafe { dev.stream().alloc::<f64>(2 * c * parts) }.map_err(|e| cuda_err("channel_sums", e))?;
+    let (pp, _no_event) = cudarc::driver::DevicePtr::device_ptr(&partials, dev.stream());
+    let cfg = LaunchConfig { grid_dim: (cu, pu, 1), block_dim: (BLOCK, 1, 1), shared_mem_bytes: 0 };
+    launch!(dev, "channel_partials", cfg, pp, a.ptr(), b.ptr(), shift.ptr(), cu, su, per_channel, pu)?;
+    launch!(dev, "channel_combine", cfg_for(dev.sm_count(), cu), out.ptr(), pp, cu, pu)?;
+    Ok(out)
+}
+
+/// `p[k]·x + q[k]·y + r[k]` on channel `k` of contiguous `[n, c, s]` buffers.
+pub(crate) fn channel_affine(
+    x: &CudaStorage,
+    y: &CudaStorage,
+    coef: &CudaStorage,
+    (n, c, s): (usize, usize, usize),
+) -> Result<CudaStorage> {
+    let dev = x.cuda_device();
+    let total = check_len("channel_affine", n * c * s)?;
+    let out = CudaStorage::alloc(dev, total as usize)?;
+    if total == 0 {
+        return Ok(out);
+    }
+    let (cu, su) = (check_len("channel_affine", c)?, check_len("channel_affine", s)?);
+    launch!(
+        dev,
+        "channel_affine",
+        cfg_for(dev.sm_count(), total),
+        out.ptr(),
+        x.ptr(),
+        y.ptr(),
+        coef.ptr(),
+        cu,
+        su,
+        total
+    )?;
+    Ok(out)
+}

@@ -1,0 +1,55 @@
+// Per-channel sums and affine maps of contiguous [n, c, s] buffers (batch normalisation's two
+// passes; see ops/channel.rs). Sums accumulate in double; every order is fixed.
+
+// Block (k, part) sums its share of channel k's n·s entries (entry e = part·256 + t, then
+// every parts·256-th) into partials[(k·parts + part)·2 + {0, 1}] = (Σ a, Σ a·(b − shift[k])),
+// combining its 256 threads by the fixed tree of reduce.cu.
+extern "C" __global__ void channel_partials(double* __restrict__ partials, const float* __restrict__ a,
+                                            const float* __restrict__ b, const float* __restrict__ shift,
+                                            u32 c, u32 s, u32 per_channel, u32 parts) {
+    __shared__ double sa[256];
+    __shared__ double sab[256];
+    u32 k = blockIdx.x, part = blockIdx.y;
+    double sh = (double)shift[k], acc_a = 0.0, acc_ab = 0.0;
+    for (u32 e = part * blockDim.x + threadIdx.x; e < per_channel; e += parts * blockDim.x) {
+        u32 i = e / s, j = e - i * s;
+        u64 o = ((u64)i * c + k) * s + j;
+        double av = (double)a[o];
+        acc_a += av;
+        acc_ab += av * ((double)b[o] - sh);
+    }
+    sa[threadIdx.x] = acc_a;
+    sab[threadIdx.x] = acc_ab;
+    __syncthreads();
+    double ta = block_tree(0, sa);
+    double tab = block_tree(0, sab);
+    if (threadIdx.x == 0) {
+        partials[((u64)k * parts + part) * 2] = ta;
+        partials[((u64)k * parts + part) * 2 + 1] = tab;
+    }
+}
+
+// out[k] = Σ_part partials[k, part, 0], out[c + k] = Σ_part partials[k, part, 1], in part order.
+extern "C" __global__ void channel_combine(float* __restrict__ out, const double* __restrict__ partials, u32 c,
+                                           u32 parts) {
+    GRID_LOOP(k, c) {
+        double ta = 0.0, tab = 0.0;
+        for (u32 p = 0; p < parts; ++p) {
+            ta += partials[((u64)k * parts + p) * 2];
+            tab += partials[((u64)k * parts + p) * 2 + 1];
+        }
+        out[k] = (float)ta;
+        out[c + k] = (float)tab;
+    }
+}
+
+// out = p[k]·x + q[k]·y + r[k] on channel k = (index / s) mod c; coef = rows p, q, r. Rounds as
+// the CPU: two products and two sums, no fused multiply-add (NVRTC runs with --fmad=false).
+extern "C" __global__ void channel_affine(float* __restrict__ out, const float* __restrict__ x,
+                                          const float* __restrict__ y, const float* __restrict__ coef, u32 c, u32 s,
+                                          u32 n) {
+    GRID_LOOP(e, n) {
+        u32 k = (e / s) % c;
+        out[e] = coef[k] * x[e] + coef[c + k] * y[e] + coef[2 * c + k];
+    }
+}

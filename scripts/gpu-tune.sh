@@ -6,7 +6,8 @@
 # interleaved with PyTorch), torch.jsonl (PyTorch-CUDA's rows), profile.md (ours, per-kernel
 # GPU time, COOPNETS_CUDA_PROFILE=1), torch_profile.txt (PyTorch's kernels, --profile, with
 # TORCH_PROFILE=1), and the texture experiment on the GPU run once and as 500 iterations +
-# --resume (log.txt compares their stats.csv; final.png, metrics.json).
+# --resume (log.txt compares their stats.csv; final.png, metrics.json). IM2COL=0 and RESUME=0
+# leave out the im2col rounds and the experiments.
 set -u
 B=target/gpu-bundle
 OUT=${OUT:-/tmp/gpu-out}
@@ -26,7 +27,7 @@ echo "== cuda tests" >> "$LOG"
 timeout "${TESTS_S:-150}" "$B/cuda_tests" --test-threads 1 --nocapture >> "$LOG" 2>&1; echo "rc=$?" >> "$LOG"
 for round in $(seq 1 "${ROUNDS:-2}"); do
   ours "round $round: ours, tuned (the default)"
-  ours "round $round: ours, im2col" COOPNETS_CUDNN=im2col
+  [ "${IM2COL:-1}" = 1 ] && ours "round $round: ours, im2col" COOPNETS_CUDNN=im2col
   echo "== round $round: pytorch" >> "$LOG"
   timeout "${BENCH_S:-150}" python3 bench/torch_cuda/coopnets_bench_cuda.py --workloads "$W" --iters 10 --warmup 3 \
     >> "$OUT/torch.jsonl" 2>> "$LOG"
@@ -38,6 +39,7 @@ if [ "${TORCH_PROFILE:-0}" = 1 ]; then
   PYTHONUNBUFFERED=1 timeout 150 python3 bench/torch_cuda/coopnets_bench_cuda.py --workloads "$W" --iters 3 --warmup 1 \
     --profile > /dev/null 2> "$OUT/torch_profile.txt"
 fi
+[ "${RESUME:-1}" = 1 ] || { tail -5 "$OUT/bench.md"; exit 0; }
 # --resume on the GPU: 500 iterations, then resumed to the default 1000, against one run of 1000
 T=/tmp/texture-cuda
 x() { timeout 120 "$B/xtask" experiment texture --device cuda "$@" 2>&1 | grep -v "^\s*$" | tail -3 >> "$LOG"; }

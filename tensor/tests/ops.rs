@@ -416,3 +416,55 @@ fn per_channel_sums_and_affine_maps_match_loops() {
     assert!(x.channel_affine(&x, &Tensor::zeros(&[2, 3])).is_err(), "two rows of coefficients");
     assert!(rand(&[5], 993).channel_sums(&rand(&[5], 994), &Tensor::zeros(&[5])).is_err(), "no channel axis");
 }
+
+/// Batch norm's coefficient kernels against the closed forms written out with loops here:
+/// `y = γ·(x − μ)/√(σ² + ε) + β` and `∂L/∂x = γ/√(σ² + ε)·(g − mean g − x̂·mean(g·x̂))`.
+#[test]
+fn batch_norm_coefficients_give_the_closed_forms() {
+    let (n, c, s, eps) = (3, 4, 10, 1e-3f32);
+    let x = rand(&[n, c, s], 1000).affine(2.0, 0.5);
+    let g = rand(&[n, c, s], 1001);
+    let (gamma, beta) = (rand(&[c], 1002), rand(&[c], 1003));
+    let m = (n * s) as f32;
+    let mean_t = x
+        .channel_sums(&x, &Tensor::zeros(&[c]))
+        .unwrap()
+        .narrow(0, 0, 1)
+        .unwrap()
+        .reshape(&[c])
+        .unwrap()
+        .mul_scalar(1.0 / m);
+    let fwd = Tensor::batch_norm_coefficients(&x.channel_sums(&x, &mean_t).unwrap(), &gamma, &beta, m, eps).unwrap();
+    let y = x.channel_affine(&x, &fwd).unwrap().to_vec();
+    let back = Tensor::batch_norm_grad_coefficients(&g.channel_sums(&x, &mean_t).unwrap(), &fwd, m).unwrap();
+    let dx = g.channel_affine(&x, &back).unwrap().to_vec();
+    let (xv, gv, gam, bet, back) = (x.to_vec(), g.to_vec(), gamma.to_vec(), beta.to_vec(), back.to_vec());
+    for k in 0..c {
+        let idx: Vec<usize> = (0..n).flat_map(|i| (0..s).map(move |j| (i * c + k) * s + j)).collect();
+        let mean = idx.iter().map(|&e| f64::from(xv[e])).sum::<f64>() / f64::from(m);
+        let var = idx.iter().map(|&e| (f64::from(xv[e]) - mean).powi(2)).sum::<f64>() / f64::from(m);
+        let inv = 1.0 / (var + f64::from(eps)).sqrt();
+        let xhat = |e: usize| (f64::from(xv[e]) - mean) * inv;
+        let mg = idx.iter().map(|&e| f64::from(gv[e])).sum::<f64>() / f64::from(m);
+        let mgx = idx.iter().map(|&e| f64::from(gv[e]) * xhat(e)).sum::<f64>() / f64::from(m);
+        for &e in &idx {
+            let want_y = f64::from(gam[k]) * xhat(e) + f64::from(bet[k]);
+            let want_dx = f64::from(gam[k]) * inv * (f64::from(gv[e]) - mg - xhat(e) * mgx);
+            assert!((f64::from(y[e]) - want_y).abs() < 1e-4 * (1.0 + want_y.abs()), "y[{e}] {} vs {want_y}", y[e]);
+            assert!(
+                (f64::from(dx[e]) - want_dx).abs() < 1e-4 * (1.0 + want_dx.abs()),
+                "dx[{e}] {} vs {want_dx}",
+                dx[e]
+            );
+        }
+        // rows 3 and 4 of the backward: ∂L/∂γ = Σ g·x̂, ∂L/∂β = Σ g
+        let (dgamma, dbeta) = (mgx * f64::from(m), mg * f64::from(m));
+        assert!((f64::from(back[3 * c + k]) - dgamma).abs() < 1e-4 * (1.0 + dgamma.abs()), "dγ[{k}]");
+        assert!((f64::from(back[4 * c + k]) - dbeta).abs() < 1e-4 * (1.0 + dbeta.abs()), "dβ[{k}]");
+    }
+    assert!(
+        Tensor::batch_norm_coefficients(&Tensor::zeros(&[3, c]), &gamma, &beta, m, eps).is_err(),
+        "three rows of sums"
+    );
+    assert!(Tensor::batch_norm_grad_coefficients(&Tensor::zeros(&[2, c]), &Tensor::zeros(&[5, c]), m).is_err());
+}

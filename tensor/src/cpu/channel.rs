@@ -25,7 +25,7 @@ pub fn channel_sums(a: &[f32], b: &[f32], shift: &[f32], (n, c, s): (usize, usiz
     sums.iter().map(|p| p.0 as f32).chain(sums.iter().map(|p| p.1 as f32)).collect()
 }
 
-/// `p[k]·x + q[k]·y + r[k]` on channel `k`, with `coef` = rows p, q, r.
+/// `p[k]·x + q[k]·y + r[k]` on channel `k`, with `coef`'s first rows p, q, r.
 pub fn channel_affine(x: &[f32], y: &[f32], coef: &[f32], (_n, c, s): (usize, usize, usize)) -> Vec<f32> {
     let mut out = vec![0.0f32; x.len()];
     out.par_chunks_mut(s.max(1)).enumerate().for_each(|(row, o)| {
@@ -36,5 +36,37 @@ pub fn channel_affine(x: &[f32], y: &[f32], coef: &[f32], (_n, c, s): (usize, us
             *o = p * xv + q * yv + r;
         }
     });
+    out
+}
+
+/// See [`crate::backend::BackendStorage::batch_norm_coefficients`]: one loop over channels.
+pub fn batch_norm_coefficients(sums: &[f32], gamma: &[f32], beta: &[f32], c: usize, m: f32, eps: f32) -> Vec<f32> {
+    let mut out = vec![0.0f32; 6 * c];
+    let inv_m = 1.0 / m;
+    for k in 0..c {
+        let mean = sums[k] * inv_m;
+        let var = sums[c + k] * inv_m;
+        let s = 1.0 / (var + eps).sqrt();
+        let p = gamma[k] * s;
+        for (row, v) in [p, 0.0, beta[k] - p * mean, mean, var, s].into_iter().enumerate() {
+            out[row * c + k] = v;
+        }
+    }
+    out
+}
+
+/// See [`crate::backend::BackendStorage::batch_norm_grad_coefficients`].
+pub fn batch_norm_grad_coefficients(sums: &[f32], fwd: &[f32], c: usize, m: f32) -> Vec<f32> {
+    let mut out = vec![0.0f32; 5 * c];
+    let inv_m = 1.0 / m;
+    for k in 0..c {
+        let (p, mean, s) = (fwd[k], fwd[3 * c + k], fwd[5 * c + k]);
+        let (dgamma, dbeta) = (sums[c + k] * s, sums[k]);
+        let q = p * s * dgamma * -inv_m;
+        let r = p * dbeta * -inv_m - q * mean;
+        for (row, v) in [p, q, r, dgamma, dbeta].into_iter().enumerate() {
+            out[row * c + k] = v;
+        }
+    }
     out
 }

@@ -88,6 +88,12 @@ impl BackendStorage for CpuStorage {
     fn channel_affine(&self, y: &Self, coef: &Self, n: usize, c: usize, s: usize) -> Result<Self> {
         Ok(CpuStorage(channel::channel_affine(&self.0, &y.0, &coef.0, (n, c, s))))
     }
+    fn batch_norm_coefficients(&self, gamma: &Self, beta: &Self, c: usize, m: f32, eps: f32) -> Result<Self> {
+        Ok(CpuStorage(channel::batch_norm_coefficients(&self.0, &gamma.0, &beta.0, c, m, eps)))
+    }
+    fn batch_norm_grad_coefficients(&self, fwd: &Self, c: usize, m: f32) -> Result<Self> {
+        Ok(CpuStorage(channel::batch_norm_grad_coefficients(&self.0, &fwd.0, c, m)))
+    }
 
     fn matmul(&self, la: &Layout, rhs: &Self, lb: &Layout, d: &MatmulDims) -> Result<Self> {
         let (m, k, n, r) = (d.m, d.k, d.n, d.batch.len());

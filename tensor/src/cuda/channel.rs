@@ -65,3 +65,47 @@ pub(crate) fn channel_affine(
     )?;
     Ok(out)
 }
+
+/// Batch norm's forward coefficients `[6, c]` (see the backend trait).
+pub(crate) fn batch_norm_coefficients(
+    sums: &CudaStorage,
+    gamma: &CudaStorage,
+    beta: &CudaStorage,
+    c: usize,
+    m: f32,
+    eps: f32,
+) -> Result<CudaStorage> {
+    let dev = sums.cuda_device();
+    let cu = check_len("batch_norm", c)?;
+    let out = CudaStorage::alloc(dev, 6 * c)?;
+    if c > 0 {
+        let cfg = cfg_for(dev.sm_count(), cu);
+        launch!(dev, "batch_norm_coefficients", cfg, out.ptr(), sums.ptr(), gamma.ptr(), beta.ptr(), cu, m, eps)?;
+    }
+    Ok(out)
+}
+
+/// Batch norm's backward coefficients `[5, c]` (see the backend trait).
+pub(crate) fn batch_norm_grad_coefficients(
+    sums: &CudaStorage,
+    fwd: &CudaStorage,
+    c: usize,
+    m: f32,
+) -> Result<CudaStorage> {
+    let dev = sums.cuda_device();
+    let cu = check_len("batch_norm", c)?;
+    let out = CudaStorage::alloc(dev, 5 * c)?;
+    if c > 0 {
+        launch!(
+            dev,
+            "batch_norm_grad_coefficients",
+            cfg_for(dev.sm_count(), cu),
+            out.ptr(),
+            sums.ptr(),
+            fwd.ptr(),
+            cu,
+            m
+        )?;
+    }
+    Ok(out)
+}

@@ -54,6 +54,8 @@ const NAMES: &[&str] = &[
     "channel_partials",
     "channel_combine",
     "channel_affine",
+    "batch_norm_coefficients",
+    "batch_norm_grad_coefficients",
     "im2col",
     "col2im",
     "sgd_momentum",

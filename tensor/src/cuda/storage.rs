@@ -178,6 +178,15 @@ impl BackendStorage for CudaStorage {
         self.same_device("channel_affine", coef)?;
         channel::channel_affine(self, y, coef, (n, c, s))
     }
+    fn batch_norm_coefficients(&self, gamma: &Self, beta: &Self, c: usize, m: f32, eps: f32) -> Result<Self> {
+        self.same_device("batch_norm", gamma)?;
+        self.same_device("batch_norm", beta)?;
+        channel::batch_norm_coefficients(self, gamma, beta, c, m, eps)
+    }
+    fn batch_norm_grad_coefficients(&self, fwd: &Self, c: usize, m: f32) -> Result<Self> {
+        self.same_device("batch_norm", fwd)?;
+        channel::batch_norm_grad_coefficients(self, fwd, c, m)
+    }
 
     fn matmul(&self, la: &Layout, rhs: &Self, lb: &Layout, dims: &MatmulDims) -> Result<Self> {
         self.same_device("matmul", rhs)?;

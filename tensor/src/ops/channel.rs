@@ -9,7 +9,7 @@
 //!   `(γ/σ)·x + (β − γμ/σ)`.
 
 use crate::backend::BackendStorage;
-use crate::device::dispatch3;
+use crate::device::{dispatch2, dispatch3};
 use crate::error::{invalid_arg, Result};
 use crate::Tensor;
 
@@ -42,14 +42,49 @@ impl Tensor {
         Ok(Tensor::from_storage(out, &[2, c]))
     }
 
-    /// `p[k]·self + q[k]·y + r[k]` on channel `k` of `self` (`[N, C, ...]`), with `coef` the
-    /// `[3, C]` rows (p, q, r) and `y` of `self`'s shape.
+    /// `p[k]·self + q[k]·y + r[k]` on channel `k` of `self` (`[N, C, ...]`), with `coef`'s
+    /// first three rows (p, q, r) (`[R, C]`, `R ≥ 3`: the coefficient tensors below have more
+    /// rows) and `y` of `self`'s shape.
     pub fn channel_affine(&self, y: &Tensor, coef: &Tensor) -> Result<Tensor> {
         let (n, c, s) = ncs("channel_affine", self.shape())?;
         expect_shape("channel_affine", "y", y, self.shape())?;
-        expect_shape("channel_affine", "coef", coef, &[3, c])?;
+        if coef.rank() != 2 || coef.shape()[0] < 3 || coef.shape()[1] != c {
+            return Err(invalid_arg(
+                "channel_affine",
+                format!("coef has shape {:?}, expected [≥ 3, {c}]", coef.shape()),
+            ));
+        }
         let (x, ys, k) = (self.contiguous_storage(), y.contiguous_storage(), coef.contiguous_storage());
         let out = dispatch3!("channel_affine", &*x, &*ys, &*k, (x, y, k) => wrap x.channel_affine(y, k, n, c, s))?;
         Ok(Tensor::from_storage(out, self.shape()))
+    }
+}
+
+impl Tensor {
+    /// Batch norm's per-channel numbers from `sums` = [`Tensor::channel_sums`]`(x, x, μ)` of
+    /// `m` entries per channel: `[6, C]` rows `(k, 0, β − k·μ, μ, σ², s)`, `s = 1/√(σ² + eps)`,
+    /// `k = γ·s`; its first three rows are the [`Tensor::channel_affine`] coefficients of
+    /// `y = γ·(x − μ)·s + β`. One kernel for the whole `[C]`-vector arithmetic.
+    pub fn batch_norm_coefficients(sums: &Tensor, gamma: &Tensor, beta: &Tensor, m: f32, eps: f32) -> Result<Tensor> {
+        let c = sums.shape().get(1).copied().unwrap_or(0);
+        expect_shape("batch_norm_coefficients", "sums", sums, &[2, c])?;
+        expect_shape("batch_norm_coefficients", "gamma", gamma, &[c])?;
+        expect_shape("batch_norm_coefficients", "beta", beta, &[c])?;
+        let (s, g, b) = (sums.contiguous_storage(), gamma.contiguous_storage(), beta.contiguous_storage());
+        let out = dispatch3!("batch_norm_coefficients", &*s, &*g, &*b, (s, g, b) => wrap s.batch_norm_coefficients(g, b, c, m, eps))?;
+        Ok(Tensor::from_storage(out, &[6, c]))
+    }
+
+    /// Batch norm's backward numbers from `sums` = [`Tensor::channel_sums`]`(g, x, μ)` and the
+    /// forward's `fwd` ([`Tensor::batch_norm_coefficients`]): `[5, C]` rows
+    /// `(p, q, r, ∂L/∂γ, ∂L/∂β)`, the first three the [`Tensor::channel_affine`] coefficients
+    /// of `∂L/∂x = p·g + q·x + r`.
+    pub fn batch_norm_grad_coefficients(sums: &Tensor, fwd: &Tensor, m: f32) -> Result<Tensor> {
+        let c = sums.shape().get(1).copied().unwrap_or(0);
+        expect_shape("batch_norm_grad_coefficients", "sums", sums, &[2, c])?;
+        expect_shape("batch_norm_grad_coefficients", "fwd", fwd, &[6, c])?;
+        let (s, f) = (sums.contiguous_storage(), fwd.contiguous_storage());
+        let out = dispatch2!("batch_norm_grad_coefficients", &*s, &*f, (s, f) => wrap s.batch_norm_grad_coefficients(f, c, m))?;
+        Ok(Tensor::from_storage(out, &[5, c]))
     }
 }

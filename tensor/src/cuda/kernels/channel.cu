@@ -53,3 +53,40 @@ extern "C" __global__ void channel_affine(float* __restrict__ out, const float* 
         out[e] = coef[k] * x[e] + coef[c + k] * y[e] + coef[2 * c + k];
     }
 }
+
+// Batch norm's per-channel numbers (backend.rs: batch_norm_coefficients), one thread per
+// channel, in f32 and in the CPU's order of operations.
+extern "C" __global__ void batch_norm_coefficients(float* __restrict__ out, const float* __restrict__ sums,
+                                                   const float* __restrict__ gamma, const float* __restrict__ beta,
+                                                   u32 c, float m, float eps) {
+    GRID_LOOP(k, c) {
+        float inv_m = 1.0f / m;
+        float mean = sums[k] * inv_m;
+        float var = sums[c + k] * inv_m;
+        float s = 1.0f / sqrtf(var + eps);
+        float p = gamma[k] * s;
+        out[k] = p;
+        out[c + k] = 0.0f;
+        out[2 * c + k] = beta[k] - p * mean;
+        out[3 * c + k] = mean;
+        out[4 * c + k] = var;
+        out[5 * c + k] = s;
+    }
+}
+
+// The backward's (backend.rs: batch_norm_grad_coefficients).
+extern "C" __global__ void batch_norm_grad_coefficients(float* __restrict__ out, const float* __restrict__ sums,
+                                                        const float* __restrict__ fwd, u32 c, float m) {
+    GRID_LOOP(k, c) {
+        float inv_m = 1.0f / m;
+        float p = fwd[k], mean = fwd[3 * c + k], s = fwd[5 * c + k];
+        float dgamma = sums[c + k] * s, dbeta = sums[k];
+        float q = p * s * dgamma * -inv_m;
+        float r = p * dbeta * -inv_m - q * mean;
+        out[k] = p;
+        out[c + k] = q;
+        out[2 * c + k] = r;
+        out[3 * c + k] = dgamma;
+        out[4 * c + k] = dbeta;
+    }
+}

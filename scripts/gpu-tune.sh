@@ -7,7 +7,8 @@
 # GPU time, COOPNETS_CUDA_PROFILE=1), torch_profile.txt (PyTorch's kernels, --profile, with
 # TORCH_PROFILE=1), and the texture experiment on the GPU run once and as 500 iterations +
 # --resume (log.txt compares their stats.csv; final.png, metrics.json). IM2COL=0 and RESUME=0
-# leave out the im2col rounds and the experiments.
+# leave out the im2col rounds and the experiments, PROFILE=0 the profile; WIDE_AB=1 adds a
+# round with one GEMM per image for small maps (COOPNETS_CONV_WIDE=0).
 set -u
 B=target/gpu-bundle
 OUT=${OUT:-/tmp/gpu-out}
@@ -32,9 +33,12 @@ for round in $(seq 1 "${ROUNDS:-2}"); do
   timeout "${BENCH_S:-150}" python3 bench/torch_cuda/coopnets_bench_cuda.py --workloads "$W" --iters 10 --warmup 3 \
     >> "$OUT/torch.jsonl" 2>> "$LOG"
 done
-echo "== profile: ours (tuned, the default)" >> "$OUT/profile.md"
-COOPNETS_CUDA_PROFILE=1 timeout 150 "$B/xtask" bench --device cuda --threads 1 --iters 3 --warmup 1 --filter "$F" \
-  >> "$OUT/profile.md" 2>> "$LOG"
+[ "${WIDE_AB:-0}" = 1 ] && ours "ours, one GEMM per image (COOPNETS_CONV_WIDE=0)" COOPNETS_CONV_WIDE=0
+if [ "${PROFILE:-1}" = 1 ]; then
+  echo "== profile: ours (tuned, the default)" >> "$OUT/profile.md"
+  COOPNETS_CUDA_PROFILE=1 timeout 150 "$B/xtask" bench --device cuda --threads 1 --iters 3 --warmup 1 --filter "$F" \
+    >> "$OUT/profile.md" 2>> "$LOG"
+fi
 if [ "${TORCH_PROFILE:-0}" = 1 ]; then
   PYTHONUNBUFFERED=1 timeout 150 python3 bench/torch_cuda/coopnets_bench_cuda.py --workloads "$W" --iters 3 --warmup 1 \
     --profile > /dev/null 2> "$OUT/torch_profile.txt"

@@ -9,8 +9,8 @@
 //! 2. **im2col + cuBLAS** (below), for everything else, e.g. TF `SAME` with an odd total
 //!    padding. Same results within FP32 rounding.
 //!
-//! By default ([`ConvAlgorithms::Tuned`], [`tune`]) both are timed on the first call of each
-//! geometry and pass, and cuDNN is kept where it takes under [`CUDNN_MARGIN`] of im2col's time:
+//! By default ([`ConvAlgorithms::Tuned`], `tune.rs`) both are timed on the first call of each
+//! geometry and pass, and cuDNN is kept where it takes under 0.8 of im2col's time:
 //! on an H100 that is the 16-chain texture nets' 5×5 and 3×3 layers (2–4× faster), while
 //! batch-1 layers and the thin first layer stay on im2col (BENCHMARKS.md, CUDA section).
 //!
@@ -22,10 +22,12 @@
 //! unfolded into one matrix `cols[K, c·P]`, the images side by side:
 //!
 //! * [`forward`]: `y_i[C_out, P] = W[C_out, K]·cols[:, i·P ..]` for the chunk's images, one
-//!   strided-batched SGEMM (W shared: batch stride 0), then `+ b` in one pass.
-//! * [`backward_data`]: `cols[:, i·P ..] = Wᵀ·dy_i` (strided-batched), then `dx = col2im(cols)`,
-//!   a gather: each input element sums the entries that were read from it (no atomics). Also
-//!   the forward pass of the transposed convolution.
+//!   strided-batched SGEMM (W shared: batch stride 0), then `+ b` in one pass. Small maps
+//!   ([`wide`]): one GEMM `W·cols` over the whole chunk, reordered into `y`.
+//! * [`backward_data`]: `cols[:, i·P ..] = Wᵀ·dy_i` (strided-batched; small maps: one GEMM on
+//!   `dy` reordered to `[C_out, count·P]`), then `dx = col2im(cols)`, a gather: each input
+//!   element sums the entries that were read from it (no atomics). Also the forward pass of
+//!   the transposed convolution.
 //! * [`backward_weight`]: `dW = Σ_chunks dY·colsᵀ` with `dY[C_out, c·P]` the chunk of dy
 //!   reordered like cols: one SGEMM per chunk whose inner dimension runs over all the chunk's
 //!   images (a per-image product would be thin), chunks added in order (`beta = 1`).
@@ -37,10 +39,10 @@ use cudarc::driver::{DeviceRepr, LaunchConfig};
 
 use super::blas::{gemm, Mat};
 use super::cudnn::{self, Pass};
-use super::elementwise::copy_strided;
+use super::elementwise::{copy_into, copy_strided};
 use super::launch::{cfg_for, check_len, cuda_err, launch, BLOCK};
 use super::storage::CudaStorage;
-use super::{ConvAlgorithms, CudaDevice};
+use super::{tune, ConvAlgorithms, CudaDevice};
 use crate::error::Result;
 use crate::layout::Layout;
 use crate::op::ConvGeom;
@@ -79,6 +81,22 @@ impl Conv {
             pad: a(g.pad)?,
         })
     }
+}
+
+/// Below this many output positions per image, [`forward`] and [`backward_data`] multiply
+/// the whole chunk in one GEMM instead of one per image (see [`wide`]).
+const WIDE_BELOW: usize = 512;
+
+/// Whether a chunk of `count` images with `p` output positions each runs as one wide GEMM.
+/// Per image, the product is `[C_out, K]·[K, P]`: with a small map (the generators' 4×4 to
+/// 16×16 layers, P = 16–256) cuBLAS gets a thin N = P, which ran at a third of the GPU's FP32
+/// rate on an H100 even strided-batched. With the chunk's images side by side, N = count·P;
+/// the result (forward) or the input `dy` (backward data) is reordered between `[count, C, P]`
+/// and `[C, count·P]` by one copy. `COOPNETS_CONV_WIDE=0` keeps one GEMM per image (A/B timings).
+fn wide(count: usize, p: usize) -> bool {
+    static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let off = *OFF.get_or_init(|| std::env::var("COOPNETS_CONV_WIDE").is_ok_and(|v| v.trim() == "0"));
+    count > 1 && p < WIDE_BELOW && !off
 }
 
 /// Images per chunk, and a `cols` buffer for that many.
@@ -142,7 +160,7 @@ fn run_pass(
     dev.context().bind_to_thread().map_err(|e| cuda_err("cuDNN: binding the context", e))?;
     let algo = match (how, st.tuned.get(&(cudnn::key(g), pass))) {
         (ConvAlgorithms::Tuned, Some(&chosen)) => chosen,
-        (ConvAlgorithms::Tuned, None) => return tune(dev, &mut st, g, pass, ptrs, im2col),
+        (ConvAlgorithms::Tuned, None) => return tune::tune(dev, &mut st, g, pass, ptrs, im2col),
         _ => st.heuristic(g, pass),
     };
     let Some(a) = algo else {
@@ -153,78 +171,6 @@ fn run_pass(
     st.execute(dev.stream(), g, pass, ptrs, a)?;
     dev.count_cudnn_pass();
     Ok(())
-}
-
-/// cuDNN is chosen only when it takes less than this share of im2col's time: near-ties go to
-/// im2col (no library call overhead, and the same choice on most runs).
-const CUDNN_MARGIN: f32 = 0.8;
-
-/// Passes whose im2col takes less than this (ms) stay on im2col without trying cuDNN. On an
-/// H100, the batch-1 texture layers (0.02–0.05 ms) timed faster on cuDNN alone but ran 2–4×
-/// slower inside a Langevin step (0.12 ms per call in the profile), which made the whole
-/// batch-1 iteration 20–40% slower.
-const MIN_TUNED_MS: f32 = 0.1;
-
-/// First use of `pass` of `g` under [`ConvAlgorithms::Tuned`]: time im2col; if it takes at
-/// least [`MIN_TUNED_MS`], find cuDNN's fastest usable algorithm (`find`) and time it alike
-/// ([`timed`]: between two events on the stream, so host-side launch overhead counts too);
-/// keep the faster for this geometry, and leave the chosen path's result in the output.
-fn tune(
-    dev: &CudaDevice,
-    st: &mut cudnn::Cudnn,
-    g: &ConvGeom,
-    pass: Pass,
-    ptrs: [u64; 3],
-    mut im2col: impl FnMut() -> Result<()>,
-) -> Result<()> {
-    let stream = dev.stream().clone();
-    let im2col_ms = timed(dev, &mut im2col)?;
-    let cudnn_ms = if im2col_ms < MIN_TUNED_MS {
-        Err(format!("not tried (im2col under {MIN_TUNED_MS} ms)"))
-    } else {
-        match st.find(&stream, g, pass, ptrs) {
-            Ok((a, _)) => Ok((a, timed(dev, || st.execute(&stream, g, pass, ptrs, a))?)),
-            Err(e) => Err(e),
-        }
-    };
-    let chosen = match &cudnn_ms {
-        Ok((a, ms)) if *ms < CUDNN_MARGIN * im2col_ms => Some(*a),
-        _ => None,
-    };
-    let cudnn = match &cudnn_ms {
-        Ok(((id, bytes), ms)) => format!("cuDNN algo {id} ({bytes} B) {ms:.3} ms"),
-        Err(e) => format!("cuDNN: {e}"),
-    };
-    let winner = if chosen.is_some() { "cuDNN" } else { "im2col" };
-    st.tuned_log.push(format!("{g:?} {pass:?}: im2col {im2col_ms:.3} ms, {cudnn} -> {winner}"));
-    st.tuned.insert((cudnn::key(g), pass), chosen);
-    match chosen {
-        Some(a) => {
-            st.execute(&stream, g, pass, ptrs, a)?;
-            dev.count_cudnn_pass();
-        }
-        // cuDNN may have written the output while it was timed: the result is im2col's
-        None if im2col_ms >= MIN_TUNED_MS => im2col()?,
-        None => {}
-    }
-    Ok(())
-}
-
-/// Runs of each path that [`tune`] times (after one untimed run).
-const TUNE_RUNS: usize = 5;
-
-/// Mean milliseconds of `run` over [`TUNE_RUNS`] runs after one untimed run (which allocates
-/// its buffers), between two events on the device's stream.
-fn timed(dev: &CudaDevice, mut run: impl FnMut() -> Result<()>) -> Result<f32> {
-    let err = |e: cudarc::driver::DriverError| cuda_err("timing a convolution", e);
-    let flags = Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT);
-    run()?;
-    let start = dev.stream().record_event(flags).map_err(err)?;
-    for _ in 0..TUNE_RUNS {
-        run()?;
-    }
-    let end = dev.stream().record_event(flags).map_err(err)?;
-    Ok(start.elapsed_ms(&end).map_err(err)? / TUNE_RUNS as f32)
 }
 
 /// `y = W ⋆ x + b`: x `[N, C_in, D, H, W]`, w `[C_out, K]`, y `[N, C_out, P]`.
@@ -251,9 +197,18 @@ pub(crate) fn forward(
         for n0 in (0..g.n).step_by(nc) {
             let count = nc.min(g.n - n0);
             im2col(dev, g, &cols, x.ptr_at(n0 * il), count)?;
-            // image i: y_i[C_out, P] = W · cols[:, i·P ..]
-            let cm = Mat { ptr: cols.ptr(), trans: false, ld: count * p, stride: p };
-            gemm(dev, (co, p, k), wm, cm, 0.0, y.ptr_at(n0 * co * p), p, co * p, count)?;
+            if wide(count, p) {
+                // Y[C_out, count·P] = W · cols in one GEMM, then reordered to [count, C_out, P]
+                let tmp = CudaStorage::alloc(dev, co * count * p)?;
+                let cm = Mat { ptr: cols.ptr(), trans: false, ld: count * p, stride: 0 };
+                gemm(dev, (co, count * p, k), wm, cm, 0.0, tmp.ptr(), count * p, 0, 1)?;
+                let images_first = Layout::contiguous(&[co, count, p]).permute(&[1, 0, 2])?;
+                copy_into(y.ptr_at(n0 * co * p), &tmp, &images_first)?;
+            } else {
+                // image i: y_i[C_out, P] = W · cols[:, i·P ..]
+                let cm = Mat { ptr: cols.ptr(), trans: false, ld: count * p, stride: p };
+                gemm(dev, (co, p, k), wm, cm, 0.0, y.ptr_at(n0 * co * p), p, co * p, count)?;
+            }
         }
         Ok(())
     })?;
@@ -284,9 +239,15 @@ pub(crate) fn backward_data(dy: &CudaStorage, w: &CudaStorage, g: &ConvGeom) -> 
         let (nc, cols) = cols_buffer(dev, g)?;
         for n0 in (0..g.n).step_by(nc) {
             let count = nc.min(g.n - n0);
-            // image i: cols[:, i·P ..] = Wᵀ · dy_i[C_out, P]
-            let dym = Mat { ptr: dy.ptr_at(n0 * co * p), trans: false, ld: p, stride: co * p };
-            gemm(dev, (k, p, co), wt, dym, 0.0, cols.ptr(), count * p, p, count)?;
+            if wide(count, p) {
+                // cols[K, count·P] = Wᵀ · dY[C_out, count·P] in one GEMM (dy reordered first)
+                let (_keep, dym) = channel_major(dy, g.n, co, p, n0, count)?;
+                gemm(dev, (k, count * p, co), wt, dym, 0.0, cols.ptr(), count * p, 0, 1)?;
+            } else {
+                // image i: cols[:, i·P ..] = Wᵀ · dy_i[C_out, P]
+                let dym = Mat { ptr: dy.ptr_at(n0 * co * p), trans: false, ld: p, stride: co * p };
+                gemm(dev, (k, p, co), wt, dym, 0.0, cols.ptr(), count * p, p, count)?;
+            }
             col2im(dev, g, dx.ptr_at(n0 * il), &cols, count)?;
         }
         Ok(())

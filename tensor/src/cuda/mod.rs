@@ -41,6 +41,7 @@ mod launch;
 mod profile;
 mod reduce;
 mod storage;
+mod tune;
 
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};

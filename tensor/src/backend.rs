@@ -69,15 +69,16 @@ pub trait BackendStorage: Sized {
 
     // ------------------------------------------------------------- per channel (batch norm)
     /// For contiguous `a`, `b` of shape `[n, c, s]` and `shift` `[c]`: per channel `k`, over
-    /// every `(i, j)`, `out[k] = Σ a` and `out[c + k] = Σ a·(b − shift[k])` (`[2, c]`),
-    /// accumulated in f64 (or double) and in a fixed order.
-    fn channel_sums(&self, b: &Self, shift: &Self, n: usize, c: usize, s: usize) -> Result<Self>;
+    /// every `(i, j)`, `out[k] = Σ a` and `out[c + k] = Σ a'·(b − shift[k])` (`[2, c]`) with
+    /// `a' = a − shift[k]` if `center`, else `a`; accumulated in f64 (or double) and in a fixed
+    /// order.
+    fn channel_sums(&self, b: &Self, shift: &Self, center: bool, n: usize, c: usize, s: usize) -> Result<Self>;
     /// For contiguous `x`, `y` of shape `[n, c, s]` and `coef` `[≥ 3, c]` whose first rows are
     /// (p, q, r): `out = p[k]·x + q[k]·y + r[k]` on channel `k`.
     fn channel_affine(&self, y: &Self, coef: &Self, n: usize, c: usize, s: usize) -> Result<Self>;
-    /// Batch norm's per-channel numbers, forward (self = `[2, c]` sums `Σ x`, `Σ x·(x − μ)` of
+    /// Batch norm's per-channel numbers, forward (self = `[2, c]` sums `Σ x`, `Σ (x − μ)²` of
     /// `m` entries each; `gamma`, `beta` `[c]`): `[6, c]` rows `(k, 0, β − k·μ, μ, σ², s)` with
-    /// `μ = Σx·(1/m)`, `σ² = Σx·(x − μ)·(1/m)`, `s = 1/√(σ² + eps)`, `k = γ·s`, in f32.
+    /// `μ = Σx·(1/m)`, `σ² = Σ(x − μ)²·(1/m)`, `s = 1/√(σ² + eps)`, `k = γ·s`, in f32.
     fn batch_norm_coefficients(&self, gamma: &Self, beta: &Self, c: usize, m: f32, eps: f32) -> Result<Self>;
     /// Batch norm's per-channel numbers, backward (self = `[2, c]` sums `Σ g`, `Σ g·(x − μ)`;
     /// `fwd` the forward's `[6, c]`): `[5, c]` rows `(p, q, r, ∂L/∂γ, ∂L/∂β)` with

@@ -400,6 +400,14 @@ fn per_channel_sums_and_affine_maps_match_loops() {
         assert!(close(&got.to_vec(), &want_sums, 1e-5), "{shape:?}: {:?} vs {want_sums:?}", got.to_vec());
         let got = a.channel_affine(&b, &coef).unwrap();
         assert_eq!(got.to_vec(), want_affine, "{shape:?}: affine");
+        // central: Σ (a − shift)², the variance's numerator when the shift is the mean
+        let mut want_sq = vec![0.0f64; c];
+        for (e, &v) in av.iter().enumerate() {
+            want_sq[(e / s) % c] += (f64::from(v) - f64::from(sh[(e / s) % c])).powi(2);
+        }
+        let got = a.channel_central_sums(&shift).unwrap().to_vec();
+        let want: Vec<f32> = want_sums[..c].iter().copied().chain(want_sq.iter().map(|&v| v as f32)).collect();
+        assert!(close(&got, &want, 1e-5), "{shape:?}: central {got:?} vs {want:?}");
     }
     // a transposed view gives the numbers of its contiguous copy
     let v = rand(&[3, 4, 5], 990).permute(&[1, 0, 2]).unwrap();
@@ -434,7 +442,8 @@ fn batch_norm_coefficients_give_the_closed_forms() {
         .reshape(&[c])
         .unwrap()
         .mul_scalar(1.0 / m);
-    let fwd = Tensor::batch_norm_coefficients(&x.channel_sums(&x, &mean_t).unwrap(), &gamma, &beta, m, eps).unwrap();
+    let fwd =
+        Tensor::batch_norm_coefficients(&x.channel_central_sums(&mean_t).unwrap(), &gamma, &beta, m, eps).unwrap();
     let y = x.channel_affine(&x, &fwd).unwrap().to_vec();
     let back = Tensor::batch_norm_grad_coefficients(&g.channel_sums(&x, &mean_t).unwrap(), &fwd, m).unwrap();
     let dx = g.channel_affine(&x, &back).unwrap().to_vec();
@@ -467,4 +476,12 @@ fn batch_norm_coefficients_give_the_closed_forms() {
         "three rows of sums"
     );
     assert!(Tensor::batch_norm_grad_coefficients(&Tensor::zeros(&[2, c]), &Tensor::zeros(&[5, c]), m).is_err());
+    // a constant channel far from 0: the variance is 0, not a negative rounding error (NaN)
+    let x = Tensor::full(&[3, 2, 10], 100.0);
+    let sums = x.channel_sums(&x, &Tensor::zeros(&[2])).unwrap();
+    let mean = sums.narrow(0, 0, 1).unwrap().reshape(&[2]).unwrap().mul_scalar(1.0 / 30.0);
+    let (g2, b2) = (gamma.narrow(0, 0, 2).unwrap(), beta.narrow(0, 0, 2).unwrap());
+    let fwd = Tensor::batch_norm_coefficients(&x.channel_central_sums(&mean).unwrap(), &g2, &b2, 30.0, 1e-5).unwrap();
+    assert!(fwd.to_vec().iter().all(|v| v.is_finite()), "{:?}", fwd.to_vec());
+    assert!(fwd.narrow(0, 4, 1).unwrap().to_vec().iter().all(|&v| v >= 0.0), "variance below 0");
 }

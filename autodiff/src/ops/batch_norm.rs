@@ -9,8 +9,9 @@
 //!
 //! Each direction is a few passes through the tensor crate's per-channel kernels, with the
 //! `[C]`-vector arithmetic in one kernel each way. With `s = 1/√(σ² + ε)` and `k = γ·s`:
-//! * forward: `Σ x` ([`Tensor::channel_sums`]) for `μ`, then `Σ x·(x − μ)` (= m·σ², up to
-//!   rounding), then the numbers `(k, β − k·μ, σ², s)` ([`Tensor::batch_norm_coefficients`]),
+//! * forward: `Σ x` ([`Tensor::channel_sums`]) for `μ`, then `Σ (x − μ)²` = m·σ²
+//!   ([`Tensor::channel_central_sums`], centred before squaring as the two-pass formula), then
+//!   the numbers `(k, β − k·μ, σ², s)` ([`Tensor::batch_norm_coefficients`]),
 //!   then `y = k·x + (β − k·μ)` ([`Tensor::channel_affine`]);
 //! * backward: `Σ g` and `Σ g·(x − μ)` in one pass (so `Σ g·x̂ = s·Σ g·(x − μ)`), the
 //!   numbers ([`Tensor::batch_norm_grad_coefficients`]), then
@@ -51,7 +52,7 @@ impl Var {
             None => zeros,
         };
         // rows (k, 0, β − k·μ, μ, σ², s)
-        let fwd = Tensor::batch_norm_coefficients(&x.channel_sums(&x, &mean)?, &gamma_v, &beta_v, m, eps)?;
+        let fwd = Tensor::batch_norm_coefficients(&x.channel_central_sums(&mean)?, &gamma_v, &beta_v, m, eps)?;
         let y = x.channel_affine(&x, &fwd)?;
         let stats = BatchStats { mean: row(&fwd, 3)?, var: row(&fwd, 4)? };
         let mut parents = vec![self];

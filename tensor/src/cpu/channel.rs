@@ -4,19 +4,20 @@
 
 use rayon::prelude::*;
 
-/// `[Σ a, Σ a·(b − shift)]` per channel, `[2, c]`.
-pub fn channel_sums(a: &[f32], b: &[f32], shift: &[f32], (n, c, s): (usize, usize, usize)) -> Vec<f32> {
+/// `[Σ a, Σ a'·(b − shift)]` per channel, `[2, c]`, `a' = a − shift` if `center`, else `a`.
+pub fn channel_sums(a: &[f32], b: &[f32], shift: &[f32], center: bool, (n, c, s): (usize, usize, usize)) -> Vec<f32> {
     let sums: Vec<(f64, f64)> = (0..c)
         .into_par_iter()
         .map(|k| {
             let sh = f64::from(shift[k]);
+            let sh_a = if center { sh } else { 0.0 };
             let (mut sa, mut sab) = (0.0f64, 0.0f64);
             for i in 0..n {
                 let o = (i * c + k) * s;
                 for (&av, &bv) in a[o..o + s].iter().zip(&b[o..o + s]) {
                     let av = f64::from(av);
                     sa += av;
-                    sab += av * (f64::from(bv) - sh);
+                    sab += (av - sh_a) * (f64::from(bv) - sh);
                 }
             }
             (sa, sab)

@@ -82,8 +82,8 @@ impl BackendStorage for CpuStorage {
         Ok(self.with_slice(l, |x| x.iter().position(|v| !v.is_finite())))
     }
 
-    fn channel_sums(&self, b: &Self, shift: &Self, n: usize, c: usize, s: usize) -> Result<Self> {
-        Ok(CpuStorage(channel::channel_sums(&self.0, &b.0, &shift.0, (n, c, s))))
+    fn channel_sums(&self, b: &Self, shift: &Self, center: bool, n: usize, c: usize, s: usize) -> Result<Self> {
+        Ok(CpuStorage(channel::channel_sums(&self.0, &b.0, &shift.0, center, (n, c, s))))
     }
     fn channel_affine(&self, y: &Self, coef: &Self, n: usize, c: usize, s: usize) -> Result<Self> {
         Ok(CpuStorage(channel::channel_affine(&self.0, &y.0, &coef.0, (n, c, s))))

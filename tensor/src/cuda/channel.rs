@@ -11,11 +11,13 @@ use super::launch::{cfg_for, check_len, cuda_err, launch, BLOCK};
 use super::storage::CudaStorage;
 use crate::error::Result;
 
-/// `[Σ a, Σ a·(b − shift)]` per channel of contiguous `[n, c, s]` buffers, `[2, c]`.
+/// `[Σ a, Σ a'·(b − shift)]` per channel of contiguous `[n, c, s]` buffers, `[2, c]`, with
+/// `a' = a − shift` if `center`, else `a`.
 pub(crate) fn channel_sums(
     a: &CudaStorage,
     b: &CudaStorage,
     shift: &CudaStorage,
+    center: bool,
     (n, c, s): (usize, usize, usize),
 ) -> Result<CudaStorage> {
     let dev = a.cuda_device();
@@ -32,7 +34,8 @@ pub(crate) fn channel_sums(
     let partials = unsafe { dev.stream().alloc::<f64>(2 * c * parts) }.map_err(|e| cuda_err("channel_sums", e))?;
     let (pp, _no_event) = cudarc::driver::DevicePtr::device_ptr(&partials, dev.stream());
     let cfg = LaunchConfig { grid_dim: (cu, pu, 1), block_dim: (BLOCK, 1, 1), shared_mem_bytes: 0 };
-    launch!(dev, "channel_partials", cfg, pp, a.ptr(), b.ptr(), shift.ptr(), cu, su, per_channel, pu)?;
+    let center = i32::from(center);
+    launch!(dev, "channel_partials", cfg, pp, a.ptr(), b.ptr(), shift.ptr(), cu, su, per_channel, pu, center)?;
     launch!(dev, "channel_combine", cfg_for(dev.sm_count(), cu), out.ptr(), pp, cu, pu)?;
     Ok(out)
 }

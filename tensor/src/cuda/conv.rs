@@ -168,9 +168,20 @@ fn run_pass(
         return im2col();
     };
     let _span = dev.span(|| format!("cudnn {pass:?} n{} {}->{} in{:?} k{:?}", g.n, g.c_in, g.c_out, g.input, g.kernel));
-    st.execute(dev.stream(), g, pass, ptrs, a)?;
-    dev.count_cudnn_pass();
-    Ok(())
+    match st.execute(dev.stream(), g, pass, ptrs, a) {
+        Ok(()) => {
+            dev.count_cudnn_pass();
+            Ok(())
+        }
+        // a choice pinned from a checkpoint that this GPU or cuDNN cannot run: im2col from now on
+        Err(e) if how == ConvAlgorithms::Tuned => {
+            st.tuned_log.push(format!("{g:?} {pass:?}: cuDNN algo {} failed ({e}) -> im2col", a.0));
+            st.tuned.insert((cudnn::key(g), pass), None);
+            drop(st);
+            im2col()
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// `y = W ⋆ x + b`: x `[N, C_in, D, H, W]`, w `[C_out, K]`, y `[N, C_out, P]`.

@@ -15,9 +15,12 @@
 //!   (cuDNN has the most algorithms for those), the others 5-d `[N, C, D, H, W]`.
 //! * **Precision.** FP32 data and compute, `CUDNN_FMA_MATH`: TF32 is off, as for our GEMMs.
 //!   (`CUDNN_DEFAULT_MATH` would *permit* TF32 tensor cores on A100/H100: 10-bit mantissas.)
-//! * **Determinism.** `cudnnGetConvolution*Algorithm_v7` ranks each pass's algorithms by expected
-//!   speed; we take the first that succeeds, is `CUDNN_DETERMINISTIC`, runs in FMA math and needs
-//!   at most [`MAX_WORKSPACE`]. Same GPU and cuDNN: same choice, same bits.
+//! * **Choice.** Only algorithms that are `CUDNN_DETERMINISTIC`, run in FMA math, need at most
+//!   [`MAX_WORKSPACE`] and are not Winograd ([`winograd`]) are used. [`Cudnn::heuristic`] takes
+//!   the first of those that `cudnnGetConvolution*Algorithm_v7` ranks (same GPU and cuDNN: same
+//!   choice, same bits); [`Cudnn::find`] times them all on the real buffers
+//!   (`cudnnFind*AlgorithmEx`), for the tuned default (`tune.rs`), whose choices depend on
+//!   timings and are therefore stored in checkpoints.
 //! * **Plans.** Descriptors and algorithms are cached per geometry (a Langevin loop plans once);
 //!   one workspace per device grows to the largest need. All work is queued on the device's one
 //!   stream (`cudnnSetStream`), under the device's mutex.
@@ -30,12 +33,13 @@ use cudarc::cudnn::result::{self, CudnnError};
 use cudarc::cudnn::sys;
 use cudarc::driver::{CudaContext, CudaSlice, CudaStream, DevicePtr};
 
+use super::cudnn_algos::{self, choose};
 use super::launch::cuda_err;
 use crate::error::Result as TResult;
 use crate::op::ConvGeom;
 
 /// Why cuDNN cannot do something (the caller then uses im2col).
-type Res<T> = Result<T, String>;
+pub(super) type Res<T> = Result<T, String>;
 
 /// The most workspace (bytes) an algorithm may ask for.
 pub(crate) const MAX_WORKSPACE: usize = 512 << 20;
@@ -68,8 +72,8 @@ const SYMBOLS: &str = "cudnnGetVersion cudnnCreate cudnnDestroy cudnnSetStream c
     cudnnFindConvolutionBackwardFilterAlgorithmEx";
 
 /// A cuDNN handle or descriptor, destroyed on drop.
-struct Owned<T: Copy> {
-    raw: T,
+pub(super) struct Owned<T: Copy> {
+    pub raw: T,
     destroy: unsafe fn(T) -> Result<(), CudnnError>,
 }
 
@@ -89,16 +93,16 @@ unsafe impl<T: Copy> Send for Owned<T> {}
 /// code newer than these bindings stays a number).
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
-struct AlgoPerf(u32, u32, f32, usize, u32, u32, [c_int; 3]);
+pub(super) struct AlgoPerf(pub u32, pub u32, pub f32, pub usize, pub u32, pub u32, pub [c_int; 3]);
 const _: () = assert!(std::mem::size_of::<AlgoPerf>() == std::mem::size_of::<sys::cudnnConvolutionFwdAlgoPerf_t>());
 
 /// The descriptors of one geometry and, per pass, the algorithm and its workspace (bytes), or
 /// why cuDNN cannot run it (`None`: not asked yet).
-struct Plan {
-    x: Owned<sys::cudnnTensorDescriptor_t>,
-    y: Owned<sys::cudnnTensorDescriptor_t>,
-    w: Owned<sys::cudnnFilterDescriptor_t>,
-    conv: Owned<sys::cudnnConvolutionDescriptor_t>,
+pub(super) struct Plan {
+    pub x: Owned<sys::cudnnTensorDescriptor_t>,
+    pub y: Owned<sys::cudnnTensorDescriptor_t>,
+    pub w: Owned<sys::cudnnFilterDescriptor_t>,
+    pub conv: Owned<sys::cudnnConvolutionDescriptor_t>,
     algos: [Option<Res<Algo>>; 3],
 }
 
@@ -135,7 +139,7 @@ pub(crate) fn expressible(g: &ConvGeom) -> bool {
 
 /// Algorithm number `id` as one of cuDNN's algorithm enums. Safety: `T` is a
 /// `cudnnConvolution*Algo_t` (`repr(u32)`, discriminants 0..COUNT) and `id` < its `COUNT`.
-unsafe fn algo<T: Copy>(id: u32) -> T {
+pub(super) unsafe fn algo<T: Copy>(id: u32) -> T {
     std::mem::transmute_copy(&id)
 }
 
@@ -145,7 +149,7 @@ fn owned<T: Copy>(made: Result<T, CudnnError>, destroy: unsafe fn(T) -> Result<(
 }
 
 /// `what: error` as text.
-fn why(what: &'static str) -> impl Fn(CudnnError) -> String {
+pub(super) fn why(what: &'static str) -> impl Fn(CudnnError) -> String {
     move |e| format!("{what}: {e}")
 }
 
@@ -219,7 +223,7 @@ impl Cudnn {
         let (ws, wl) = self.workspace_of(stream, FIND_WORKSPACE).map_err(|e| e.to_string())?;
         let h = self.handle.raw;
         let plan = self.plan_of(g).ok_or("no cuDNN plan for this geometry")?;
-        find(h, plan, pass, ptrs, (ws, wl))
+        cudnn_algos::find(h, plan, pass, ptrs, (ws, wl))
     }
 
     /// Queue `pass` of `g` with algorithm `a` on `ptrs` = [x, w, y] (device addresses; the
@@ -252,33 +256,6 @@ impl Cudnn {
             }
         };
         status.result().map_err(|e| cuda_err(&what(), e))
-    }
-
-    /// The tuned choices as text, one line each, sorted: `PASS KEY im2col` or
-    /// `PASS KEY cudnn ALGO BYTES` (KEY: the geometry's numbers, comma-separated).
-    pub(crate) fn export(&self) -> String {
-        let mut lines: Vec<String> = self
-            .tuned
-            .iter()
-            .map(|((key, pass), choice)| {
-                let key: Vec<String> = key.iter().map(usize::to_string).collect();
-                let how = choice.map_or("im2col".to_string(), |(id, bytes)| format!("cudnn {id} {bytes}"));
-                format!("{pass:?} {} {how}", key.join(","))
-            })
-            .collect();
-        lines.sort();
-        lines.join("\n")
-    }
-
-    /// Pin the choices of [`Self::export`]'s text (a resumed run makes the choices of the run
-    /// it continues); a malformed line is an error and pins nothing.
-    pub(crate) fn import(&mut self, text: &str) -> Res<()> {
-        let mut read = Vec::new();
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            read.push(parse_choice(line).ok_or_else(|| format!("not a convolution choice: {line:?}"))?);
-        }
-        self.tuned.extend(read);
-        Ok(())
     }
 
     /// The shared workspace, grown to at least `bytes`: (address, size), null for 0 bytes.
@@ -340,207 +317,4 @@ fn plan(g: &ConvGeom) -> Res<Plan> {
         return Err(format!("cuDNN's output {out:?} is not ours {yd:?}"));
     }
     Ok(Plan { x, y, w, conv: c, algos: [None, None, None] })
-}
-
-/// cuDNN's Winograd algorithms for each pass (`CUDNN_CONVOLUTION_*_ALGO_WINOGRAD` and
-/// `_WINOGRAD_NONFUSED`). Never used: on an H100 the non-fused one for a 5×5 layer (the
-/// 16-chain texture net's second) was the fastest deterministic algorithm, but its outputs were
-/// off by up to 5.7% of their RMS (2.75 against 48.5), where im2col and FFT stay within 1e-4.
-fn winograd(pass: Pass) -> [u32; 2] {
-    use sys::{
-        cudnnConvolutionBwdDataAlgo_t as D, cudnnConvolutionBwdFilterAlgo_t as F, cudnnConvolutionFwdAlgo_t as Fw,
-    };
-    match pass {
-        Pass::Forward => [Fw::CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD, Fw::CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED]
-            .map(|a| a as u32),
-        Pass::Data => {
-            [D::CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD, D::CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED]
-                .map(|a| a as u32)
-        }
-        Pass::Filter => {
-            [F::CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD, F::CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED]
-                .map(|a| a as u32)
-        }
-    }
-}
-
-/// Whether cuDNN's result `r` for `pass` may be used here: status success, deterministic,
-/// FP32 FMA math, an algorithm these bindings know, and not Winograd ([`winograd`]).
-fn usable(r: &AlgoPerf, pass: Pass) -> bool {
-    use sys::{
-        cudnnConvolutionBwdDataAlgo_t as D, cudnnConvolutionBwdFilterAlgo_t as F, cudnnConvolutionFwdAlgo_t as Fw,
-    };
-    let count = [
-        Fw::CUDNN_CONVOLUTION_FWD_ALGO_COUNT as u32,
-        D::CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT as u32,
-        F::CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT as u32,
-    ][pass as usize];
-    let deterministic = sys::cudnnDeterminism_t::CUDNN_DETERMINISTIC as u32;
-    let fma = sys::cudnnMathType_t::CUDNN_FMA_MATH as u32;
-    let accurate = !winograd(pass).contains(&r.0);
-    r.1 == 0 && r.4 == deterministic && r.5 == fma && r.0 < count && accurate
-}
-
-/// The workspace of result `r` (usable): the larger of cuDNN's estimate and the size query for
-/// the algorithm (which also confirms that it supports these descriptors), if within
-/// [`MAX_WORKSPACE`].
-fn workspace(h: sys::cudnnHandle_t, p: &Plan, pass: Pass, r: &AlgoPerf) -> Option<usize> {
-    use Pass::{Data, Filter, Forward};
-    let (x, y, w, c) = (p.x.raw, p.y.raw, p.w.raw, p.conv.raw);
-    let (mut b, id) = (0usize, r.0);
-    // SAFETY: live handle and descriptors; `id` < the pass's count (checked by `usable`).
-    let status = unsafe {
-        match pass {
-            Forward => sys::cudnnGetConvolutionForwardWorkspaceSize(h, x, w, c, y, algo(id), &mut b),
-            Data => sys::cudnnGetConvolutionBackwardDataWorkspaceSize(h, w, y, c, x, algo(id), &mut b),
-            Filter => sys::cudnnGetConvolutionBackwardFilterWorkspaceSize(h, x, y, c, w, algo(id), &mut b),
-        }
-    };
-    status.result().ok().map(|()| b.max(r.3)).filter(|&b| b <= MAX_WORKSPACE)
-}
-
-/// The first usable result of `perfs` (cuDNN's ranking) with its workspace.
-fn first_usable(h: sys::cudnnHandle_t, p: &Plan, pass: Pass, perfs: &[AlgoPerf]) -> Res<(Algo, f32)> {
-    perfs
-        .iter()
-        .filter(|r| usable(r, pass))
-        .find_map(|r| workspace(h, p, pass, r).map(|b| ((r.0, b), r.2)))
-        .ok_or_else(|| format!("no deterministic FP32 (FMA) algorithm with at most {MAX_WORKSPACE} bytes of workspace"))
-}
-
-/// The fastest usable algorithm for `pass` by cuDNN's heuristics (`_v7`), and its workspace.
-fn choose(h: sys::cudnnHandle_t, p: &Plan, pass: Pass) -> Res<Algo> {
-    use Pass::{Data, Filter, Forward};
-    let mut perfs = [AlgoPerf::default(); 8];
-    let (mut n, cap) = (0 as c_int, perfs.len() as c_int);
-    let (x, y, w, c, out) = (p.x.raw, p.y.raw, p.w.raw, p.conv.raw, perfs.as_mut_ptr());
-    // SAFETY: live handle and descriptors; `perfs` has room for `cap` results of this layout.
-    unsafe {
-        match pass {
-            Forward => sys::cudnnGetConvolutionForwardAlgorithm_v7(h, x, w, c, y, cap, &mut n, out.cast()),
-            Data => sys::cudnnGetConvolutionBackwardDataAlgorithm_v7(h, w, y, c, x, cap, &mut n, out.cast()),
-            Filter => sys::cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, x, y, c, w, cap, &mut n, out.cast()),
-        }
-    }
-    .result()
-    .map_err(why("cudnnGetConvolution*Algorithm_v7"))?;
-    first_usable(h, p, pass, &perfs[..n.clamp(0, cap) as usize]).map(|(a, _)| a)
-}
-
-/// The fastest usable algorithm for `pass` by timing them all on the buffers at `ptrs` with
-/// the workspace `ws` (`cudnnFind*AlgorithmEx`, which returns them fastest first), and its
-/// time in ms.
-fn find(h: sys::cudnnHandle_t, p: &Plan, pass: Pass, ptrs: [u64; 3], ws: (*mut c_void, usize)) -> Res<(Algo, f32)> {
-    use Pass::{Data, Filter, Forward};
-    let mut perfs = [AlgoPerf::default(); 8];
-    let (mut n, cap) = (0 as c_int, perfs.len() as c_int);
-    let (xd, yd, wd, cd, out) = (p.x.raw, p.y.raw, p.w.raw, p.conv.raw, perfs.as_mut_ptr());
-    let [x, w, y] = ptrs.map(|q| q as *mut c_void);
-    // SAFETY: live handle and descriptors describing the buffers at `ptrs`; `perfs` has room
-    // for `cap` results; the workspace holds `ws.1` bytes.
-    unsafe {
-        match pass {
-            Forward => sys::cudnnFindConvolutionForwardAlgorithmEx(
-                h,
-                xd,
-                x,
-                wd,
-                w,
-                cd,
-                yd,
-                y,
-                cap,
-                &mut n,
-                out.cast(),
-                ws.0,
-                ws.1,
-            ),
-            Data => sys::cudnnFindConvolutionBackwardDataAlgorithmEx(
-                h,
-                wd,
-                w,
-                yd,
-                y,
-                cd,
-                xd,
-                x,
-                cap,
-                &mut n,
-                out.cast(),
-                ws.0,
-                ws.1,
-            ),
-            Filter => sys::cudnnFindConvolutionBackwardFilterAlgorithmEx(
-                h,
-                xd,
-                x,
-                yd,
-                y,
-                cd,
-                wd,
-                w,
-                cap,
-                &mut n,
-                out.cast(),
-                ws.0,
-                ws.1,
-            ),
-        }
-    }
-    .result()
-    .map_err(why("cudnnFind*AlgorithmEx"))?;
-    first_usable(h, p, pass, &perfs[..n.clamp(0, cap) as usize])
-}
-
-/// One line of [`Cudnn::export`]: ((geometry key, pass), choice).
-fn parse_choice(line: &str) -> Option<((Vec<usize>, Pass), Option<Algo>)> {
-    let w: Vec<&str> = line.split_whitespace().collect();
-    let pass = match *w.first()? {
-        "Forward" => Pass::Forward,
-        "Data" => Pass::Data,
-        "Filter" => Pass::Filter,
-        _ => return None,
-    };
-    let key: Vec<usize> = w.get(1)?.split(',').map(str::parse).collect::<Result<_, _>>().ok()?;
-    if key.len() != 18 {
-        return None;
-    }
-    let choice = match w[2..] {
-        ["im2col"] => None,
-        ["cudnn", id, bytes] => {
-            let (id, bytes) = (id.parse().ok()?, bytes.parse().ok()?);
-            // an algorithm these bindings know (the `AlgoPerf` of a deterministic FMA result)
-            let det = sys::cudnnDeterminism_t::CUDNN_DETERMINISTIC as u32;
-            let known =
-                usable(&AlgoPerf(id, 0, 0.0, 0, det, sys::cudnnMathType_t::CUDNN_FMA_MATH as u32, [0; 3]), pass);
-            Some((known && bytes <= MAX_WORKSPACE).then_some((id, bytes))?)
-        }
-        _ => return None,
-    };
-    Some(((key, pass), choice))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const KEY: &str = "16,100,64,1,40,40,1,5,5,1,40,40,1,1,1,0,2,2";
-
-    #[test]
-    fn stored_choices_parse_back_and_bad_lines_are_refused() {
-        let key: Vec<usize> = KEY.split(',').map(|v| v.parse().unwrap()).collect();
-        let got = parse_choice(&format!("Forward {KEY} cudnn 1 48672000")).expect("a cuDNN choice");
-        assert_eq!(got, ((key.clone(), Pass::Forward), Some((1, 48672000))));
-        assert_eq!(parse_choice(&format!("Filter {KEY} im2col")), Some(((key, Pass::Filter), None)));
-        for bad in [
-            format!("Sideways {KEY} im2col"),               // no such pass
-            format!("Data {KEY} cudnn 99 0"),               // no such algorithm
-            format!("Data {KEY} cudnn 1 {}", 1usize << 40), // workspace beyond the limit
-            "Data 1,2,3 im2col".to_string(),                // a short key
-            format!("Data {KEY} cudnn 1"),                  // bytes missing
-            format!("Data {KEY}"),
-        ] {
-            assert_eq!(parse_choice(&bad), None, "{bad}");
-        }
-    }
 }

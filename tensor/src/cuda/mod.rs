@@ -36,6 +36,7 @@ mod blas;
 mod channel;
 mod conv;
 mod cudnn;
+mod cudnn_algos;
 mod elementwise;
 mod launch;
 mod profile;
@@ -52,6 +53,7 @@ use cudarc::driver::{sys, CudaContext, CudaStream};
 use crate::error::{Result, TensorError};
 pub use profile::ProfileRow;
 pub use storage::CudaStorage;
+pub use tune::ConvAlgorithms;
 
 /// One GPU: its context, the stream every op of this crate runs on, a cuBLAS handle and the
 /// compiled kernels. Cheap to clone (an `Arc`); two handles are equal when they name the same GPU.
@@ -187,7 +189,7 @@ impl CudaDevice {
                 kernels: OnceLock::new(),
                 sm_count: sm_count.max(1) as u32,
                 cc,
-                conv_algorithms: AtomicU8::new(conv_algorithms_from_env() as u8),
+                conv_algorithms: AtomicU8::new(tune::conv_algorithms_from_env() as u8),
                 cudnn,
                 cudnn_passes: AtomicU64::new(0),
                 timeline: profile::Timeline::default(),
@@ -233,42 +235,6 @@ impl CudaDevice {
         self.inner.cudnn.as_ref().err().map(String::as_str)
     }
 
-    /// Let convolutions use cuDNN ([`ConvAlgorithms::CudnnHeuristic`]) or im2col + cuBLAS
-    /// ([`ConvAlgorithms::Im2col`]); see [`Self::set_conv_algorithms`].
-    pub fn set_cudnn_enabled(&self, on: bool) {
-        self.set_conv_algorithms(if on { ConvAlgorithms::CudnnHeuristic } else { ConvAlgorithms::Im2col });
-    }
-
-    /// How convolutions pick their path, for every user of this device from the next
-    /// convolution on (A/B timings, tests). Default: `COOPNETS_CUDNN` (`1`: heuristic,
-    /// `tuned`: tuned), else im2col. The cuDNN modes act only where cuDNN is loaded.
-    pub fn set_conv_algorithms(&self, how: ConvAlgorithms) {
-        self.inner.conv_algorithms.store(how as u8, Ordering::SeqCst);
-    }
-
-    /// How convolutions pick their path ([`Self::set_conv_algorithms`]).
-    pub fn conv_algorithms(&self) -> ConvAlgorithms {
-        match self.inner.conv_algorithms.load(Ordering::SeqCst) {
-            1 => ConvAlgorithms::CudnnHeuristic,
-            2 => ConvAlgorithms::Tuned,
-            _ => ConvAlgorithms::Im2col,
-        }
-    }
-
-    /// Whether convolutions currently go to cuDNN when their geometry allows.
-    pub fn cudnn_enabled(&self) -> bool {
-        self.has_cudnn() && self.conv_algorithms() != ConvAlgorithms::Im2col
-    }
-
-    /// One line per convolution pass tuned so far ([`ConvAlgorithms::Tuned`]): geometry, pass,
-    /// the time of im2col and of cuDNN's fastest usable algorithm, and the choice.
-    pub fn conv_tuning_log(&self) -> Vec<String> {
-        match &self.inner.cudnn {
-            Ok(m) => m.lock().unwrap_or_else(|e| e.into_inner()).tuned_log.clone(),
-            Err(_) => Vec::new(),
-        }
-    }
-
     /// Convolution passes (forward, backward data, backward filter) cuDNN has run on this device.
     pub fn cudnn_passes(&self) -> u64 {
         self.inner.cudnn_passes.load(Ordering::SeqCst)
@@ -280,29 +246,6 @@ impl CudaDevice {
         match &self.inner.cudnn {
             Ok(m) => m.lock().unwrap_or_else(|e| e.into_inner()).declined.clone(),
             Err(_) => Vec::new(),
-        }
-    }
-
-    /// The convolution choices made by timing so far ([`ConvAlgorithms::Tuned`]) as text, to
-    /// store beside a checkpoint; empty without cuDNN.
-    pub fn conv_choices(&self) -> String {
-        match &self.inner.cudnn {
-            Ok(m) => m.lock().unwrap_or_else(|e| e.into_inner()).export(),
-            Err(_) => String::new(),
-        }
-    }
-
-    /// Pin choices of [`Self::conv_choices`] (from a checkpoint): those geometries are not
-    /// timed again, so a resumed run computes with the algorithms of the run it continues.
-    /// Without cuDNN every convolution runs as im2col and the text is ignored.
-    pub fn pin_conv_choices(&self, text: &str) -> Result<()> {
-        match &self.inner.cudnn {
-            Ok(m) => m
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .import(text)
-                .map_err(|e| crate::error::invalid_arg("pin_conv_choices", e)),
-            Err(_) => Ok(()),
         }
     }
 
@@ -357,37 +300,5 @@ fn keep_freed_memory(ctx: &Arc<CudaContext>) {
             let attr = sys::CUmemPool_attribute::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD;
             let _ = sys::cuMemPoolSetAttribute(pool, attr, (&mut threshold as *mut u64).cast());
         }
-    }
-}
-
-/// How a device's convolutions pick their path (`conv.rs`). All three give the same results
-/// within FP32 rounding; each is deterministic once its choices are made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConvAlgorithms {
-    /// im2col + cuBLAS for every convolution.
-    Im2col = 0,
-    /// cuDNN where the geometry fits, with the first deterministic FP32 algorithm its
-    /// heuristics rank (measured slower than im2col on an H100: BENCHMARKS.md, CUDA section).
-    CudnnHeuristic = 1,
-    /// The default. Per geometry and pass, on first use: time im2col and cuDNN's fastest
-    /// deterministic FP32 algorithm on the real buffers and keep cuDNN only if it takes under
-    /// 0.8 of im2col's time, like PyTorch's `cudnn.benchmark` (cuDNN's Winograd algorithms are
-    /// left out: measured off by up to 5.7% of the output's RMS; its FFT ones are in, so a
-    /// result matches im2col's to a tolerance relative to the output's RMS rather than to each
-    /// element). Choices depend on timings, so
-    /// two fresh runs may choose (and round) differently; a resumed run reuses the choices
-    /// stored in its checkpoint ([`CudaDevice::pin_conv_choices`]). For bit-identical fresh
-    /// runs use `Im2col` (`COOPNETS_CUDNN=im2col`).
-    Tuned = 2,
-}
-
-/// `COOPNETS_CUDNN`: `im2col` (or `0`, which does not even load cuDNN):
-/// [`ConvAlgorithms::Im2col`]; `1` or `heuristic`: [`ConvAlgorithms::CudnnHeuristic`]; unset
-/// or `tuned`: [`ConvAlgorithms::Tuned`].
-fn conv_algorithms_from_env() -> ConvAlgorithms {
-    match std::env::var("COOPNETS_CUDNN").as_deref().map(str::trim) {
-        Ok("im2col" | "0") => ConvAlgorithms::Im2col,
-        Ok("1" | "heuristic") => ConvAlgorithms::CudnnHeuristic,
-        _ => ConvAlgorithms::Tuned,
     }
 }

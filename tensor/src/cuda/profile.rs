@@ -7,7 +7,9 @@
 //! sum of all rows with the wall-clock time of an iteration tells whether a workload is bound by
 //! the GPU's arithmetic (sum ≈ wall) or by launching work from the host (sum ≪ wall).
 //!
-//! Off (the default), a span is one relaxed load of a `OnceLock` and nothing else.
+//! Off (the default), a span is one relaxed load of a `OnceLock` and nothing else. On, it is
+//! meant for `cargo xtask bench`, which takes the spans after each workload; elsewhere (a
+//! training run with the variable set) at most [`MAX_SPANS`] are kept, later ones dropped.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -24,6 +26,9 @@ pub(crate) fn enabled() -> bool {
     *ON.get_or_init(|| std::env::var("COOPNETS_CUDA_PROFILE").is_ok_and(|v| v.trim() == "1"))
 }
 
+/// The most spans kept between two [`CudaDevice::profile_take`] calls (two events each).
+pub(crate) const MAX_SPANS: usize = 1 << 20;
+
 /// Finished spans of one device, waiting to be summed.
 #[derive(Default)]
 pub(crate) struct Timeline {
@@ -33,7 +38,8 @@ pub(crate) struct Timeline {
 /// GPU time spent under one name since the last [`CudaDevice::profile_take`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProfileRow {
-    /// The kernel's name (`im2col`, `langevin`, ...), `sgemm MxNxK bB` or `cudnn PASS algo A`.
+    /// The kernel's name (`im2col`, `langevin`, ...), `sgemm MxNxK bB` or
+    /// `cudnn PASS nN CIN->COUT in[..] k[..]`.
     pub name: String,
     /// How many times it ran.
     pub count: usize,
@@ -81,8 +87,11 @@ impl CudaDevice {
 impl Drop for Span<'_> {
     fn drop(&mut self) {
         if let Some((name, start)) = self.open.take() {
-            if let Some(end) = mark(self.dev) {
-                self.dev.timeline().spans.lock().unwrap_or_else(|e| e.into_inner()).push((name, start, end));
+            let mut spans = self.dev.timeline().spans.lock().unwrap_or_else(|e| e.into_inner());
+            if spans.len() < MAX_SPANS {
+                if let Some(end) = mark(self.dev) {
+                    spans.push((name, start, end));
+                }
             }
         }
     }

@@ -168,10 +168,10 @@ impl BackendStorage for CudaStorage {
         reduce::first_non_finite(self, l)
     }
 
-    fn channel_sums(&self, b: &Self, shift: &Self, n: usize, c: usize, s: usize) -> Result<Self> {
+    fn channel_sums(&self, b: &Self, shift: &Self, center: bool, n: usize, c: usize, s: usize) -> Result<Self> {
         self.same_device("channel_sums", b)?;
         self.same_device("channel_sums", shift)?;
-        channel::channel_sums(self, b, shift, (n, c, s))
+        channel::channel_sums(self, b, shift, center, (n, c, s))
     }
     fn channel_affine(&self, y: &Self, coef: &Self, n: usize, c: usize, s: usize) -> Result<Self> {
         self.same_device("channel_affine", y)?;

@@ -3,8 +3,8 @@
 //! broadcasts and reductions.
 //!
 //! * [`Tensor::channel_sums`]: `(Σ a, Σ a·(b − shift_c))` per channel, over the batch and the
-//!   spatial axes. With `b = a` and `shift = μ` the second sum is `Σ a·(a − μ)`, the variance
-//!   times the count (up to `μ·Σ(a − μ)`, which is rounding: `μ` is the mean).
+//!   spatial axes; [`Tensor::channel_central_sums`]: `(Σ a, Σ (a − shift_c)²)`, with the
+//!   channel means as the shift the variance times the count.
 //! * [`Tensor::channel_affine`]: `p_c·x + q_c·y + r_c`, e.g. `y = γ·x̂ + β` written as
 //!   `(γ/σ)·x + (β − γμ/σ)`.
 
@@ -38,7 +38,19 @@ impl Tensor {
         expect_shape("channel_sums", "b", b, self.shape())?;
         expect_shape("channel_sums", "shift", shift, &[c])?;
         let (a, bs, sh) = (self.contiguous_storage(), b.contiguous_storage(), shift.contiguous_storage());
-        let out = dispatch3!("channel_sums", &*a, &*bs, &*sh, (a, b, sh) => wrap a.channel_sums(b, sh, n, c, s))?;
+        let out =
+            dispatch3!("channel_sums", &*a, &*bs, &*sh, (a, b, sh) => wrap a.channel_sums(b, sh, false, n, c, s))?;
+        Ok(Tensor::from_storage(out, &[2, c]))
+    }
+
+    /// Per channel `k` of `self` (`[N, C, ...]`): `[Σ self, Σ (self − shift[k])²]` as `[2, C]`;
+    /// with `shift` the channel means, the second row is the count times the variance,
+    /// centred before squaring (never negative, exact for large means).
+    pub fn channel_central_sums(&self, shift: &Tensor) -> Result<Tensor> {
+        let (n, c, s) = ncs("channel_central_sums", self.shape())?;
+        expect_shape("channel_central_sums", "shift", shift, &[c])?;
+        let (a, sh) = (self.contiguous_storage(), shift.contiguous_storage());
+        let out = dispatch3!("channel_central_sums", &*a, &*a, &*sh, (a, b, sh) => wrap a.channel_sums(b, sh, true, n, c, s))?;
         Ok(Tensor::from_storage(out, &[2, c]))
     }
 
@@ -61,7 +73,7 @@ impl Tensor {
 }
 
 impl Tensor {
-    /// Batch norm's per-channel numbers from `sums` = [`Tensor::channel_sums`]`(x, x, μ)` of
+    /// Batch norm's per-channel numbers from `sums` = [`Tensor::channel_central_sums`]`(x, μ)` of
     /// `m` entries per channel: `[6, C]` rows `(k, 0, β − k·μ, μ, σ², s)`, `s = 1/√(σ² + eps)`,
     /// `k = γ·s`; its first three rows are the [`Tensor::channel_affine`] coefficients of
     /// `y = γ·(x − μ)·s + β`. One kernel for the whole `[C]`-vector arithmetic.

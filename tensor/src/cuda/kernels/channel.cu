@@ -2,21 +2,21 @@
 // passes; see ops/channel.rs). Sums accumulate in double; every order is fixed.
 
 // Block (k, part) sums its share of channel k's n·s entries (entry e = part·256 + t, then
-// every parts·256-th) into partials[(k·parts + part)·2 + {0, 1}] = (Σ a, Σ a·(b − shift[k])),
-// combining its 256 threads by the fixed tree of reduce.cu.
+// every parts·256-th) into partials[(k·parts + part)·2 + {0, 1}] = (Σ a, Σ a'·(b − shift[k])),
+// a' = a − shift[k] if center, else a; its 256 threads combine by the fixed tree of reduce.cu.
 extern "C" __global__ void channel_partials(double* __restrict__ partials, const float* __restrict__ a,
                                             const float* __restrict__ b, const float* __restrict__ shift,
-                                            u32 c, u32 s, u32 per_channel, u32 parts) {
+                                            u32 c, u32 s, u32 per_channel, u32 parts, int center) {
     __shared__ double sa[256];
     __shared__ double sab[256];
     u32 k = blockIdx.x, part = blockIdx.y;
-    double sh = (double)shift[k], acc_a = 0.0, acc_ab = 0.0;
+    double sh = (double)shift[k], sh_a = center ? sh : 0.0, acc_a = 0.0, acc_ab = 0.0;
     for (u32 e = part * blockDim.x + threadIdx.x; e < per_channel; e += parts * blockDim.x) {
         u32 i = e / s, j = e - i * s;
         u64 o = ((u64)i * c + k) * s + j;
         double av = (double)a[o];
         acc_a += av;
-        acc_ab += av * ((double)b[o] - sh);
+        acc_ab += (av - sh_a) * ((double)b[o] - sh);
     }
     sa[threadIdx.x] = acc_a;
     sab[threadIdx.x] = acc_ab;

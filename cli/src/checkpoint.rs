@@ -134,7 +134,15 @@ fn check_run(meta_path: &Path, meta: &serde_json::Value, cfg: &RunConfig, data: 
 fn check_config(side: &Path, meta: &serde_json::Value, cfg: &RunConfig) -> Result<()> {
     let saved = meta.get("config").cloned().with_context(|| format!("{}: no run configuration", side.display()))?;
     let cadence_free = |mut v: serde_json::Value| {
-        for k in ["iterations", "snapshot_every", "checkpoint_every", "keep_checkpoints", "device", "log_every"] {
+        for k in [
+            "iterations",
+            "snapshot_every",
+            "checkpoint_every",
+            "keep_checkpoints",
+            "device",
+            "log_every",
+            "conv_algorithms",
+        ] {
             v["run"][k] = serde_json::Value::Null;
         }
         v
@@ -145,7 +153,7 @@ fn check_config(side: &Path, meta: &serde_json::Value, cfg: &RunConfig) -> Resul
     if !diffs.is_empty() {
         bail!(
             "--resume: the configuration differs from the one this run was started with ({}): {}; only \
-             run.iterations, snapshot_every, checkpoint_every, keep_checkpoints, log_every and device may change",
+             run.iterations, snapshot_every, checkpoint_every, keep_checkpoints, log_every, device and conv_algorithms may change",
             side.display(),
             diffs.join("; ")
         );

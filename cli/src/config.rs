@@ -231,6 +231,12 @@ pub struct RunSettings {
     /// cuda`. Weights, chains and latents are made on the CPU from `seed`, then moved.
     #[serde(default = "cpu", skip_serializing_if = "is_cpu")]
     pub device: String,
+    /// How a GPU's convolutions pick im2col or cuDNN (`tensor::ConvAlgorithms`): `"tuned"`
+    /// (timed per layer on first use, the fastest; the default), `"im2col"` (the same bits on
+    /// every fresh run) or `"heuristic"`. Unset: `COOPNETS_CUDNN`, else tuned. No effect on
+    /// the CPU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conv_algorithms: Option<ConvPaths>,
     /// Without a terminal (CI, nohup, a pipe): print one progress line and write the
     /// statistics CSV every this many iterations (with a terminal the progress bar does it).
     #[serde(default = "log_every")]
@@ -239,6 +245,25 @@ pub struct RunSettings {
 
 fn log_every() -> usize {
     10
+}
+
+/// `run.conv_algorithms` (see [`tensor::ConvAlgorithms`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConvPaths {
+    Tuned,
+    Im2col,
+    Heuristic,
+}
+
+impl From<ConvPaths> for tensor::ConvAlgorithms {
+    fn from(p: ConvPaths) -> Self {
+        match p {
+            ConvPaths::Tuned => tensor::ConvAlgorithms::Tuned,
+            ConvPaths::Im2col => tensor::ConvAlgorithms::Im2col,
+            ConvPaths::Heuristic => tensor::ConvAlgorithms::CudnnHeuristic,
+        }
+    }
 }
 
 fn cpu() -> String {
@@ -322,6 +347,19 @@ mod tests {
         assert!(e.contains("unknown field `iteratons`") && e.ends_with("did you mean `iterations`?"), "{e}");
         let far = crate::presets::texture().to_toml().unwrap().replace("\niterations =", "\nzzz =");
         assert!(!RunConfig::from_toml(&far).unwrap_err().to_string().contains("did you mean"));
+    }
+
+    #[test]
+    fn conv_algorithms_is_optional_named_and_checked() {
+        let text = crate::presets::texture().to_toml().unwrap();
+        assert!(!text.contains("conv_algorithms"), "unset: not written");
+        let with = |v: &str| text.replace("\nseed =", &format!("\nconv_algorithms = \"{v}\"\nseed ="));
+        let cfg = RunConfig::from_toml(&with("im2col")).unwrap();
+        assert_eq!(cfg.run.conv_algorithms, Some(ConvPaths::Im2col));
+        assert_eq!(tensor::ConvAlgorithms::from(ConvPaths::Heuristic), tensor::ConvAlgorithms::CudnnHeuristic);
+        assert!(cfg.to_toml().unwrap().contains("conv_algorithms = \"im2col\""), "written back");
+        let e = format!("{:#}", RunConfig::from_toml(&with("fastest")).unwrap_err());
+        assert!(e.contains("unknown variant `fastest`") && e.contains("tuned"), "{e}");
     }
 
     #[test]

@@ -39,7 +39,11 @@ impl Observed {
 
 /// The run's device, from `run.device`.
 pub fn device(run: &crate::config::RunSettings) -> Result<tensor::Device> {
-    tensor::Device::parse(&run.device).with_context(|| format!("run.device = {:?}", run.device))
+    let device = tensor::Device::parse(&run.device).with_context(|| format!("run.device = {:?}", run.device))?;
+    if let Some(how) = run.conv_algorithms {
+        device.set_conv_algorithms(how.into());
+    }
+    Ok(device)
 }
 
 /// Load the examples, split off the held-out ones and draw the masks, all from `seed`.

@@ -71,6 +71,18 @@ impl Device {
         }
     }
 
+    /// How convolutions pick their path from now on ([`ConvAlgorithms`]); the CPU has one path
+    /// and ignores it.
+    pub fn set_conv_algorithms(&self, how: ConvAlgorithms) {
+        match self {
+            Device::Cpu => {
+                let _ = how;
+            }
+            #[cfg(feature = "cuda")]
+            Device::Cuda(d) => d.set_conv_algorithms(how),
+        }
+    }
+
     /// Reuse choices of [`Device::conv_choices`] (a resumed run), so the same algorithms
     /// compute the same bits; ignored on the CPU.
     pub fn pin_conv_choices(&self, text: &str) -> Result<()> {
@@ -101,6 +113,45 @@ impl std::fmt::Display for Device {
             Device::Cpu => write!(f, "cpu"),
             #[cfg(feature = "cuda")]
             Device::Cuda(d) => write!(f, "cuda:{}", d.ordinal()),
+        }
+    }
+}
+
+/// How a GPU's convolutions pick their path (the CUDA backend's `conv.rs`; the CPU has one
+/// path). All three give the same results within FP32 rounding; each is deterministic once its
+/// choices are made. A run sets it with `run.conv_algorithms` (`"tuned"`, `"im2col"`,
+/// `"heuristic"`), the environment with `COOPNETS_CUDNN`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConvAlgorithms {
+    /// im2col + cuBLAS for every convolution.
+    Im2col = 0,
+    /// cuDNN where the geometry fits, with the first deterministic FP32 algorithm its
+    /// heuristics rank (measured slower than im2col on an H100: BENCHMARKS.md, CUDA section).
+    CudnnHeuristic = 1,
+    /// The default. Per geometry and pass, on first use: time im2col and cuDNN's fastest
+    /// deterministic FP32 algorithm on the real buffers and keep cuDNN only if it takes under
+    /// 0.8 of im2col's time, like PyTorch's `cudnn.benchmark` (cuDNN's Winograd algorithms are
+    /// left out: measured off by up to 5.7% of the output's RMS; its FFT ones are in, so a
+    /// result matches im2col's to a tolerance relative to the output's RMS rather than to each
+    /// element). Choices depend on timings, so
+    /// two fresh runs may choose (and round) differently; a resumed run reuses the choices
+    /// stored in its checkpoint ([`Device::pin_conv_choices`]). For bit-identical fresh
+    /// runs use `Im2col` (`COOPNETS_CUDNN=im2col`).
+    Tuned = 2,
+}
+
+impl std::str::FromStr for ConvAlgorithms {
+    type Err = crate::TensorError;
+    /// `tuned`, `im2col` or `heuristic`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "tuned" => Ok(ConvAlgorithms::Tuned),
+            "im2col" => Ok(ConvAlgorithms::Im2col),
+            "heuristic" => Ok(ConvAlgorithms::CudnnHeuristic),
+            other => Err(crate::error::invalid_arg(
+                "conv_algorithms",
+                format!("{other:?}: expected \"tuned\", \"im2col\" or \"heuristic\""),
+            )),
         }
     }
 }

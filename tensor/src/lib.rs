@@ -12,7 +12,7 @@ mod ops;
 mod tensor;
 
 pub use backend::BackendStorage;
-pub use device::{Device, Storage};
+pub use device::{ConvAlgorithms, Device, Storage};
 pub use error::{Result, TensorError};
 pub use layout::Layout;
 pub use op::{AdamStep, BinaryOp, ConvGeom, ReduceOp, UnaryOp};

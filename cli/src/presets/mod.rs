@@ -85,6 +85,7 @@ pub(crate) fn settings(iterations: usize, chains: usize, every: usize) -> RunSet
         checkpoint_every: every,
         keep_checkpoints: 2,
         device: "cpu".to_string(),
+        conv_algorithms: None,
         log_every: 10,
     }
 }

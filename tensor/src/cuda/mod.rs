@@ -50,10 +50,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use cudarc::cublas::CudaBlas;
 use cudarc::driver::{sys, CudaContext, CudaStream};
 
+pub use crate::device::ConvAlgorithms;
 use crate::error::{Result, TensorError};
 pub use profile::ProfileRow;
 pub use storage::CudaStorage;
-pub use tune::ConvAlgorithms;
 
 /// One GPU: its context, the stream every op of this crate runs on, a cuBLAS handle and the
 /// compiled kernels. Cheap to clone (an `Arc`); two handles are equal when they name the same GPU.

@@ -13,6 +13,7 @@ use super::cudnn::{self, Algo, AlgoPerf, Pass, Res, MAX_WORKSPACE};
 use super::cudnn_algos::usable;
 use super::launch::cuda_err;
 use super::CudaDevice;
+use crate::device::ConvAlgorithms;
 use crate::error::Result;
 use crate::op::ConvGeom;
 
@@ -89,27 +90,6 @@ fn timed(dev: &CudaDevice, mut run: impl FnMut() -> Result<()>) -> Result<f32> {
     }
     let end = dev.stream().record_event(flags).map_err(err)?;
     Ok(start.elapsed_ms(&end).map_err(err)? / TUNE_RUNS as f32)
-}
-
-/// How a device's convolutions pick their path (`conv.rs`). All three give the same results
-/// within FP32 rounding; each is deterministic once its choices are made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConvAlgorithms {
-    /// im2col + cuBLAS for every convolution.
-    Im2col = 0,
-    /// cuDNN where the geometry fits, with the first deterministic FP32 algorithm its
-    /// heuristics rank (measured slower than im2col on an H100: BENCHMARKS.md, CUDA section).
-    CudnnHeuristic = 1,
-    /// The default. Per geometry and pass, on first use: time im2col and cuDNN's fastest
-    /// deterministic FP32 algorithm on the real buffers and keep cuDNN only if it takes under
-    /// 0.8 of im2col's time, like PyTorch's `cudnn.benchmark` (cuDNN's Winograd algorithms are
-    /// left out: measured off by up to 5.7% of the output's RMS; its FFT ones are in, so a
-    /// result matches im2col's to a tolerance relative to the output's RMS rather than to each
-    /// element). Choices depend on timings, so
-    /// two fresh runs may choose (and round) differently; a resumed run reuses the choices
-    /// stored in its checkpoint ([`CudaDevice::pin_conv_choices`]). For bit-identical fresh
-    /// runs use `Im2col` (`COOPNETS_CUDNN=im2col`).
-    Tuned = 2,
 }
 
 /// `COOPNETS_CUDNN`: `im2col` (or `0`, which does not even load cuDNN):

@@ -8,13 +8,6 @@
 # The CUDA libraries come from the image (CUDA 13 toolkit and the Python packages' nvidia/*/lib);
 # cudarc loads them by name at run time.
 set -u
-B=target/gpu-bundle
-OUT=${OUT:-/tmp/gpu-out}
-mkdir -p "$OUT"
-LOG=$OUT/log.txt
-export COOPNETS_DATA=$PWD/data
-{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; lscpu | head -20; } > "$LOG" 2>&1
-
 . scripts/gpu-env.sh
 echo "== cuda tests" | tee -a "$LOG"
 timeout "${TESTS_S:-120}" "$B/cuda_tests" --test-threads 1 >> "$LOG" 2>&1; rc=$?; echo "rc=$rc" >> "$LOG"

@@ -1,6 +1,13 @@
-# Sourced by the GPU scripts (gpu-check.sh, gpu-tune.sh) on the GPU machine, with $LOG set:
-# point the loader at the CUDA libraries of the image (the toolkit's and the pip packages'
+# Sourced by the GPU scripts (gpu-check.sh, gpu-tune.sh) on the GPU machine: sets B (the
+# bundle), OUT (what comes back) and LOG ($OUT/log.txt, begun with the machine's description),
+# and points the loader at the CUDA libraries of the image (the toolkit's and the pip packages'
 # nvidia/*/lib folders), with unversioned names where cudarc looks for them.
+B=target/gpu-bundle
+OUT=${OUT:-/tmp/gpu-out}
+mkdir -p "$OUT"
+LOG=$OUT/log.txt
+export COOPNETS_DATA=$PWD/data
+{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; lscpu | head -20; } > "$LOG" 2>&1
 SITE=$(python3 -c 'import site; print(site.getsitepackages()[0])')
 LIBS=$(mktemp -d)
 for d in /usr/local/cuda/lib64 "$SITE"/nvidia/*/lib; do [ -d "$d" ] && export LD_LIBRARY_PATH="$d:${LD_LIBRARY_PATH:-}"; done

@@ -10,12 +10,6 @@
 # leave out the im2col rounds and the experiments, PROFILE=0 the profile; WIDE_AB=1 adds a
 # round with one GEMM per image for small maps (COOPNETS_CONV_WIDE=0).
 set -u
-B=target/gpu-bundle
-OUT=${OUT:-/tmp/gpu-out}
-mkdir -p "$OUT"
-LOG=$OUT/log.txt
-export COOPNETS_DATA=$PWD/data
-{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; lscpu | head -20; } > "$LOG" 2>&1
 . scripts/gpu-env.sh
 F=${FILTER:-iteration}
 W=${WORKLOADS:-texture,abp,coopnets-mnist}

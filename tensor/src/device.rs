@@ -140,22 +140,6 @@ pub enum ConvAlgorithms {
     Tuned = 2,
 }
 
-impl std::str::FromStr for ConvAlgorithms {
-    type Err = crate::TensorError;
-    /// `tuned`, `im2col` or `heuristic`.
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "tuned" => Ok(ConvAlgorithms::Tuned),
-            "im2col" => Ok(ConvAlgorithms::Im2col),
-            "heuristic" => Ok(ConvAlgorithms::CudnnHeuristic),
-            other => Err(crate::error::invalid_arg(
-                "conv_algorithms",
-                format!("{other:?}: expected \"tuned\", \"im2col\" or \"heuristic\""),
-            )),
-        }
-    }
-}
-
 /// The flat buffer behind a tensor, one arm per backend.
 #[derive(Clone, Debug)]
 pub enum Storage {

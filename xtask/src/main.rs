@@ -10,6 +10,7 @@
 mod bench;
 mod bench_layers;
 mod bench_models;
+mod bench_profile;
 mod ci;
 mod experiment;
 mod gpu;

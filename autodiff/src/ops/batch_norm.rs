@@ -61,7 +61,8 @@ impl Var {
         let (has_gamma, has_beta) = (gamma.is_some(), beta.is_some());
         let out = self.tape.record("batch_norm", y, &parents, move |g, n| {
             // rows (p, q, r, ∂L/∂γ, ∂L/∂β), ∂L/∂x = p·g + q·x + r
-            let back = Tensor::batch_norm_grad_coefficients(&g.channel_sums(&x, &row(&fwd, 3)?)?, &fwd, m)?;
+            // `mean` is row 3 of `fwd` (the same sum), already contiguous
+            let back = Tensor::batch_norm_grad_coefficients(&g.channel_sums(&x, &mean)?, &fwd, m)?;
             let mut out = vec![if n[0] { Some(g.channel_affine(&x, &back)?) } else { None }];
             if has_gamma {
                 out.push(if n[1] { Some(row(&back, 3)?) } else { None });

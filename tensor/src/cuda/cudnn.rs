@@ -110,19 +110,24 @@ pub(super) struct Plan {
 /// and the shared workspace.
 pub(crate) struct Cudnn {
     handle: Owned<sys::cudnnHandle_t>,
-    plans: HashMap<Vec<usize>, Res<Plan>>,
+    plans: HashMap<Key, Res<Plan>>,
     workspace: Option<CudaSlice<u8>>,
     /// Why geometries or passes were turned down (they run as im2col), for diagnostics.
     pub(crate) declined: Vec<String>,
     /// Tuned choices by (geometry, pass): a cuDNN algorithm, or `None` for im2col.
-    pub(crate) tuned: HashMap<(Vec<usize>, Pass), Option<Algo>>,
+    pub(crate) tuned: HashMap<(Key, Pass), Option<Algo>>,
     /// One line per tuned choice: the geometry, the pass, both times and the winner.
     pub(crate) tuned_log: Vec<String>,
 }
 
-/// The key of a geometry in the plan and choice caches.
-pub(crate) fn key(g: &ConvGeom) -> Vec<usize> {
-    [[g.n, g.c_in, g.c_out], g.input, g.kernel, g.output, g.stride, g.pad].concat()
+/// A geometry's numbers, the key of the plan and choice caches (an array: looking a
+/// convolution up allocates nothing).
+pub(crate) type Key = [usize; 18];
+
+/// The key of geometry `g`.
+pub(crate) fn key(g: &ConvGeom) -> Key {
+    let [a, b, c, d, e] = [g.input, g.kernel, g.output, g.stride, g.pad];
+    [g.n, g.c_in, g.c_out, a[0], a[1], a[2], b[0], b[1], b[2], c[0], c[1], c[2], d[0], d[1], d[2], e[0], e[1], e[2]]
 }
 
 /// Whether cuDNN's symmetric padding gives exactly geometry `g` (see the module docs), with
@@ -206,7 +211,7 @@ impl Cudnn {
             refused = chosen.as_ref().err().map(|e| format!("{g:?}, {pass:?}: {e}"));
             plan.algos[slot] = Some(chosen);
         }
-        let algo = plan.algos[slot].clone().and_then(Result::ok);
+        let algo = plan.algos[slot].as_ref().and_then(|r| r.as_ref().ok().copied());
         self.declined.extend(refused);
         algo
     }

@@ -1,15 +1,15 @@
 //! How convolutions choose their path ([`ConvAlgorithms`]), and the default, choosing by
 //! timing (`Tuned`): on the first call of each geometry and pass, im2col + cuBLAS and cuDNN's
 //! fastest usable algorithm are timed on the real buffers, and the faster is kept
-//! (`cudnn::Cudnn::tuned`) for every later call, like PyTorch's `cudnn.benchmark`. The choices go into checkpoints
-//! ([`CudaDevice::conv_choices`], written by `export` and read back by `import` below), so a
-//! resumed run computes with the same algorithms.
+//! (`cudnn::Cudnn::tuned`) for every later call, like PyTorch's `cudnn.benchmark`. The choices
+//! go into checkpoints ([`CudaDevice::conv_choices`], written by `export` and read back by
+//! `import` below), so a resumed run computes with the same algorithms.
 
 use std::sync::atomic::Ordering;
 
 use cudarc::cudnn::sys;
 
-use super::cudnn::{self, Algo, AlgoPerf, Pass, Res, MAX_WORKSPACE};
+use super::cudnn::{self, Algo, AlgoPerf, Key, Pass, Res, MAX_WORKSPACE};
 use super::cudnn_algos::usable;
 use super::launch::cuda_err;
 use super::CudaDevice;
@@ -201,7 +201,7 @@ impl cudnn::Cudnn {
 }
 
 /// One line of [`cudnn::Cudnn::export`]: ((geometry key, pass), choice).
-fn parse_choice(line: &str) -> Option<((Vec<usize>, Pass), Option<Algo>)> {
+fn parse_choice(line: &str) -> Option<((Key, Pass), Option<Algo>)> {
     let w: Vec<&str> = line.split_whitespace().collect();
     let pass = match *w.first()? {
         "Forward" => Pass::Forward,
@@ -210,9 +210,7 @@ fn parse_choice(line: &str) -> Option<((Vec<usize>, Pass), Option<Algo>)> {
         _ => return None,
     };
     let key: Vec<usize> = w.get(1)?.split(',').map(str::parse).collect::<std::result::Result<_, _>>().ok()?;
-    if key.len() != 18 {
-        return None;
-    }
+    let key: Key = key.try_into().ok()?; // exactly 18 numbers
     let choice = match w[2..] {
         ["im2col"] => None,
         ["cudnn", id, bytes] => {
@@ -237,8 +235,9 @@ mod tests {
     #[test]
     fn stored_choices_parse_back_and_bad_lines_are_refused() {
         let key: Vec<usize> = KEY.split(',').map(|v| v.parse().unwrap()).collect();
+        let key: Key = key.try_into().unwrap();
         let got = parse_choice(&format!("Forward {KEY} cudnn 1 48672000")).expect("a cuDNN choice");
-        assert_eq!(got, ((key.clone(), Pass::Forward), Some((1, 48672000))));
+        assert_eq!(got, ((key, Pass::Forward), Some((1, 48672000))));
         assert_eq!(parse_choice(&format!("Filter {KEY} im2col")), Some(((key, Pass::Filter), None)));
         for bad in [
             format!("Sideways {KEY} im2col"),               // no such pass

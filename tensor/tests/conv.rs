@@ -169,6 +169,13 @@ fn cases() -> Vec<Case> {
         c(&[40, 3, 4, 4], &[5, 3, 2, 2], &[1], &[(0, 1)], true),
         // 3-d: (time, h, w) with anisotropic stride
         c(&[2, 2, 5, 6, 7], &[3, 2, 2, 3, 3], &[1, 2, 2], &[(1, 0), (1, 1), (0, 2)], true),
+        // ≥ 16 channels on small maps (16×16 register tiles over tap classes): a generator's
+        // 8×8 → 4×4 with crop (2, 1), channel counts that are not multiples of 16, TF SAME on
+        // 7×7, outputs that see only padding (pad 3 > kernel 2), and 3-d
+        c(&[3, 17, 8, 8], &[18, 17, 5, 5], &[2], &[(2, 1)], true),
+        c(&[2, 16, 7, 7], &[33, 16, 4, 4], &[2], &[(1, 2)], true),
+        c(&[2, 16, 3], &[16, 16, 2], &[1], &[(3, 3)], true),
+        c(&[2, 16, 3, 4, 4], &[20, 16, 2, 3, 3], &[1, 2, 2], &[(1, 0), (1, 1), (1, 1)], false),
     ]
 }
 
@@ -315,6 +322,7 @@ fn results_do_not_depend_on_the_number_of_threads() {
         ([1, 3, 40, 40], [8, 3, 7, 7], 3, 2),
         ([6, 5, 17, 17], [4, 5, 3, 3], 1, 1),
         ([70, 4, 5, 5], [6, 4, 3, 3], 1, 1),
+        ([37, 17, 8, 8], [18, 17, 5, 5], 2, 2),
     ];
     for (xs, ws, stride, pad) in shapes {
         let x = Tensor::randn(&xs, 0.0, 1.0, &mut rng).unwrap();
@@ -364,6 +372,26 @@ fn small_images_batched_into_one_gemm_match_one_image_at_a_time() {
     }
     let want: Vec<f32> = want.iter().map(|&v| v as f32).collect();
     assert_close(&dw.to_vec(), &want, 1e-4, "backward weight of 70 images against the sum of each");
+}
+
+#[test]
+fn tap_class_tiles_give_an_image_the_same_bits_alone_as_in_a_batch() {
+    // ≥ 16 channels on a 4×4 output: the register-tile kernels; blocks of 16 images (the widest
+    // class has 4 positions... per image) put images at different places in their tiles
+    let mut rng = rng_from_seed(6);
+    let x = Tensor::randn(&[70, 17, 8, 8], 0.0, 1.0, &mut rng).unwrap();
+    let w = Tensor::randn(&[20, 17, 5, 5], 0.0, 1.0, &mut rng).unwrap();
+    let b = Tensor::randn(&[20], 0.0, 1.0, &mut rng).unwrap();
+    let p = ConvParams::asymmetric(&[2], &[(2, 1)]);
+    let y = x.conv2d(&w, Some(&b), &p).unwrap();
+    let dx = y.conv_backward_data(&w, x.shape(), &p).unwrap();
+    for n in [0, 1, 33, 69] {
+        let xn = x.narrow(0, n, 1).unwrap();
+        let yn = xn.conv2d(&w, Some(&b), &p).unwrap();
+        assert_eq!(bits(&y.narrow(0, n, 1).unwrap()), bits(&yn), "forward, image {n}");
+        let dxn = y.narrow(0, n, 1).unwrap().conv_backward_data(&w, xn.shape(), &p).unwrap();
+        assert_eq!(bits(&dx.narrow(0, n, 1).unwrap()), bits(&dxn), "backward data, image {n}");
+    }
 }
 
 fn bits(t: &Tensor) -> Vec<u32> {

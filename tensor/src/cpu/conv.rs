@@ -194,6 +194,9 @@ pub(crate) fn sum_parts(len: usize, parts: Vec<Vec<f32>>) -> Vec<f32> {
 
 /// `y[n, co, p] = Σ_k W[co, k]·cols_n[k, p] + b[co]`. x: N × C_in × D × H × W, w: C_out × K.
 pub fn conv_forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+    if let Some(plan) = super::conv_classes::plan(g) {
+        return super::conv_classes::forward(g, &plan, x, w, bias);
+    }
     if let Some(b) = super::conv_batched::images_per_gemm(g) {
         return super::conv_batched::forward(g, b, x, w, bias);
     }
@@ -236,6 +239,9 @@ pub fn conv_backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
     let mut dx = vec![0.0f32; g.n * il];
     if il == 0 || g.c_in == 0 {
         return dx;
+    }
+    if let Some(plan) = super::conv_classes::plan(g) {
+        return super::conv_classes::backward_data(g, &plan, dy, w);
     }
     if let Some(b) = super::conv_batched::images_per_gemm(g) {
         return super::conv_batched::backward_data(g, b, dy, w);

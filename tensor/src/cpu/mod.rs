@@ -9,11 +9,14 @@
 pub mod channel;
 pub mod conv;
 mod conv_batched;
+mod conv_classes;
 pub mod copy;
 pub mod elementwise;
 pub mod matmul;
 pub mod reduce;
 mod storage;
+mod tap_classes;
+mod tile;
 mod unfold;
 
 pub use storage::CpuStorage;

@@ -1,0 +1,208 @@
+//! Convolutions of small maps without the zero taps, on 16×16 register tiles.
+//!
+//! [`super::tap_classes`] splits the output positions into boxes that read the same box of
+//! kernel taps; each class is a dense convolution over its own taps. Its columns are the
+//! class's positions of a block of images; each 16 of them form a panel.
+//!
+//! ```text
+//! forward        y[co, col]      = Σ_t Σ_ci W[co, ci, t] · x[ci, off_t(col)]      one tile, all taps
+//! backward data  dx[ci, off_t(col)] += Σ_co W[co, ci, t] · dy[co, col]            one tile per tap
+//! ```
+//!
+//! The weights are packed once per call into panels of 16 rows per tap ([`pack_weights`]);
+//! the images are gathered straight into panels of 16 columns: there is no `cols` matrix and
+//! no second packing, and no zero is gathered or multiplied. Rows and columns beyond the
+//! matrix are zero in the panels and never stored.
+//!
+//! Every output element is one chain of FMAs in a fixed order (taps, then channels), and every
+//! input-gradient element receives its terms in the order (class, tap): results do not depend
+//! on the batch, the block or the number of threads (tested), and an image gives the same bits
+//! alone as inside a batch.
+
+use rayon::prelude::*;
+
+use super::conv::{with_scratch, ConvGeom};
+use super::tap_classes::{TapClass, TapClasses};
+use super::tile::{tile, T};
+use super::SendPtr;
+
+/// Largest output map (positions per image) taken here.
+const MAX_POSITIONS: usize = 256;
+/// Taken when the classes skip at least a tenth of full im2col's multiply-adds: with fewer
+/// zeros (the ABP generator's 32×32 → 16×16 layer keeps 93%) im2col + GEMM was faster
+/// (BENCHMARKS.md).
+const MAX_USEFUL: f64 = 0.9;
+/// Columns of the widest class per block of images (a block is one task).
+const BLOCK_COLUMNS: usize = 256;
+
+/// The classes of `g`, when this kernel takes it: small maps, at least a tile's worth of
+/// channels on both sides, and a CPU with AVX-512.
+pub fn plan(g: &ConvGeom) -> Option<TapClasses> {
+    if std::env::var("TAPX").is_ok_and(|v| v == "0") {
+        return None;
+    }
+    let fits = g.p() > 0 && g.p() <= MAX_POSITIONS && g.c_in >= T && g.c_out >= T;
+    if !fits || !super::tile::available() {
+        return None;
+    }
+    let classes = TapClasses::new(g);
+    (classes.useful <= MAX_USEFUL).then_some(classes)
+}
+
+/// Images per block (a block is one task): the widest class gets at most [`BLOCK_COLUMNS`]
+/// columns, every thread gets about four blocks, and a block is a multiple of 8 images where
+/// it can be (a class with one position per image then fills at least half of its panels). Blocks change no
+/// result, only who computes it.
+fn images_per_block(g: &ConvGeom, classes: &TapClasses) -> usize {
+    let widest = classes.classes.iter().map(|c| c.positions.len()).max().unwrap_or(1);
+    let per_task = g.n.div_ceil(4 * rayon::current_num_threads()).next_multiple_of(T / 2);
+    per_task.min(BLOCK_COLUMNS / widest).max(1)
+}
+
+/// The weights in panels of 16 rows per tap, rows = output channels (`forward`) or input
+/// channels (backward data), k = the other:
+/// `packed[((t·R + r)·k + p)·16 + i] = W[co, ci, t]` with (r·16 + i, p) = (co, ci) or (ci, co),
+/// for R = ⌈rows/16⌉ panels, zero beyond the last row.
+fn pack_weights(g: &ConvGeom, w: &[f32], forward: bool) -> Vec<f32> {
+    let (k, kl) = (g.k(), g.k() / g.c_in);
+    let (rows, kdim) = if forward { (g.c_out, g.c_in) } else { (g.c_in, g.c_out) };
+    let r_n = rows.div_ceil(T);
+    let mut packed = vec![0.0f32; kl * r_n * kdim * T];
+    let pp = SendPtr(packed.as_mut_ptr());
+    // one panel per task: its 16 rows of W (about 400 KiB at most here) stay in L2 while every
+    // tap's line of 16 is gathered from them
+    (0..r_n).into_par_iter().for_each(|r| {
+        let lanes = T.min(rows - r * T);
+        for t in 0..kl {
+            for p in 0..kdim {
+                // SAFETY: task r writes the lines (t, r, ·) only; they are disjoint across tasks.
+                let line = unsafe { std::slice::from_raw_parts_mut(pp.get().add(((t * r_n + r) * kdim + p) * T), T) };
+                for (i, d) in line.iter_mut().enumerate().take(lanes) {
+                    let (co, ci) = if forward { (r * T + i, p) } else { (p, r * T + i) };
+                    *d = w[co * k + ci * kl + t];
+                }
+            }
+        }
+    });
+    packed
+}
+
+/// Where column `col` of a class's block lies: (image in the block, position index in the class).
+fn column(class: &TapClass, col: usize) -> (usize, usize) {
+    (col / class.positions.len(), col % class.positions.len())
+}
+
+/// [`super::conv::conv_forward`] over the tap classes.
+pub fn forward(g: &ConvGeom, classes: &TapClasses, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+    let (p, il) = (g.p(), g.input_len());
+    let (plane, rows) = (il / g.c_in, g.c_out.div_ceil(T));
+    let packed = pack_weights(g, w, true);
+    let nb = images_per_block(g, classes);
+    let mut y = vec![0.0f32; g.n * g.c_out * p];
+    let yp = SendPtr(y.as_mut_ptr());
+    let max_taps = classes.classes.iter().map(|c| c.taps.len()).max().unwrap_or(0);
+    (0..g.n.div_ceil(nb)).into_par_iter().for_each(|block| {
+        let (n0, bn) = (block * nb, nb.min(g.n - block * nb));
+        with_scratch(max_taps * g.c_in * T, |panels| {
+            let (mut pairs, mut targets) = (Vec::with_capacity(max_taps), Vec::new());
+            let mut out = [0.0f32; T * T];
+            for class in &classes.classes {
+                let (pc, cols) = (class.positions.len(), bn * class.positions.len());
+                // where each column's output lies: y[image, 0, position]
+                targets.clear();
+                targets.extend((0..cols).map(|col| {
+                    let (i, q) = column(class, col);
+                    (n0 + i) * g.c_out * p + class.positions[q] as usize
+                }));
+                for j in 0..cols.div_ceil(T) {
+                    // B_t[ci, l] = x[image, ci, off_t(position)] for the 16 columns of panel j
+                    let width = T.min(cols - j * T);
+                    for (ti, offs) in class.offsets.chunks_exact(pc).enumerate() {
+                        let mut src = [0usize; T];
+                        for (l, s) in src.iter_mut().enumerate().take(width) {
+                            let (i, q) = column(class, j * T + l);
+                            *s = (n0 + i) * il + offs[q] as usize;
+                        }
+                        // channel by channel, so that the 16 reads of a row share cache lines
+                        let bt = &mut panels[ti * g.c_in * T..(ti + 1) * g.c_in * T];
+                        for (ci, row) in bt.chunks_exact_mut(T).enumerate() {
+                            row.iter_mut().zip(&src[..width]).for_each(|(d, &s)| *d = x[s + ci * plane]);
+                            row[width..].fill(0.0);
+                        }
+                    }
+                    for r in 0..rows {
+                        pairs.clear();
+                        for (ti, &t) in class.taps.iter().enumerate() {
+                            let a = packed[(t * rows + r) * g.c_in * T..].as_ptr();
+                            pairs.push((a, panels[ti * g.c_in * T..].as_ptr()));
+                        }
+                        // SAFETY: `plan` checked AVX-512; each panel holds c_in·16 floats.
+                        unsafe { tile(&pairs, g.c_in, &mut out) };
+                        for ri in 0..T.min(g.c_out - r * T) {
+                            let co = r * T + ri;
+                            let bv = bias.map_or(0.0, |b| b[co]);
+                            for (&at, &v) in targets[j * T..].iter().take(T).zip(&out[ri * T..(ri + 1) * T]) {
+                                // SAFETY: this task writes the images n0 .. n0 + bn only; tasks are disjoint.
+                                unsafe { *yp.get().add(at + co * p) = v + bv };
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    });
+    y
+}
+
+/// [`super::conv::conv_backward_data`] over the tap classes.
+pub fn backward_data(g: &ConvGeom, classes: &TapClasses, dy: &[f32], w: &[f32]) -> Vec<f32> {
+    let (p, il) = (g.p(), g.input_len());
+    let (plane, rows) = (il / g.c_in, g.c_in.div_ceil(T));
+    let packed = pack_weights(g, w, false);
+    let nb = images_per_block(g, classes);
+    let widest = classes.classes.iter().map(|c| c.positions.len()).max().unwrap_or(0);
+    let mut dx = vec![0.0f32; g.n * il];
+    dx.par_chunks_mut(nb * il).enumerate().for_each(|(block, dxb)| {
+        let (n0, bn) = (block * nb, dxb.len() / il);
+        with_scratch((bn * widest).div_ceil(T) * g.c_out * T, |panels| {
+            let (mut out, mut targets) = ([0.0f32; T * T], Vec::new());
+            for class in &classes.classes {
+                let (pc, cols) = (class.positions.len(), bn * class.positions.len());
+                let panel_len = g.c_out * T;
+                // B[co, l] = dy[image, co, position] for every panel of the block
+                for (j, bj) in panels[..cols.div_ceil(T) * panel_len].chunks_exact_mut(panel_len).enumerate() {
+                    let width = T.min(cols - j * T);
+                    let mut src = [0usize; T];
+                    for (l, s) in src.iter_mut().enumerate().take(width) {
+                        let (i, q) = column(class, j * T + l);
+                        *s = (n0 + i) * g.c_out * p + class.positions[q] as usize;
+                    }
+                    for (co, row) in bj.chunks_exact_mut(T).enumerate() {
+                        row.iter_mut().zip(&src[..width]).for_each(|(d, &s)| *d = dy[s + co * p]);
+                        row[width..].fill(0.0);
+                    }
+                }
+                for (ti, &t) in class.taps.iter().enumerate() {
+                    // where each column's gradient lands for this tap: dx[image, 0, off_t(position)]
+                    let offs = &class.offsets[ti * pc..(ti + 1) * pc];
+                    targets.clear();
+                    targets.extend((0..cols).map(|col| (col / pc) * il + offs[col % pc] as usize));
+                    for j in 0..cols.div_ceil(T) {
+                        for r in 0..rows {
+                            let a = packed[(t * rows + r) * g.c_out * T..].as_ptr();
+                            // SAFETY: `plan` checked AVX-512; each panel holds c_out·16 floats.
+                            unsafe { tile(&[(a, panels[j * panel_len..].as_ptr())], g.c_out, &mut out) };
+                            for ri in 0..T.min(g.c_in - r * T) {
+                                let dxr = &mut dxb[(r * T + ri) * plane..];
+                                for (&at, &v) in targets[j * T..].iter().take(T).zip(&out[ri * T..(ri + 1) * T]) {
+                                    dxr[at] += v;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    });
+    dx
+}

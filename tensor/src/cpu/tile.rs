@@ -1,0 +1,97 @@
+//! One 16×16 tile of a matrix product, held in sixteen AVX-512 registers.
+//!
+//! The operands come packed in panels of 16 (`a[p·16 + i]`, `b[p·16 + l]` for p < k), so the
+//! loop over p reads two sequential streams. Each step broadcasts the 16 numbers of `a`'s row
+//! p one by one against `b`'s row p (one register): 16 fused multiply-adds per step into 16
+//! accumulators, so the FMA units never wait on each other (latency 4, 16 chains):
+//!
+//! ```text
+//! out[i, l] = Σ_(a, b) Σ_p a[p, i] · b[p, l]
+//! ```
+//!
+//! The sum over several (a, b) pairs stays in the registers: a convolution passes one pair per
+//! kernel tap ([`super::conv_classes`]), so the output is stored once, not once per tap. Each
+//! output is one chain of FMAs in the order of the pairs and of p: the result does not depend
+//! on where the tile sits in a larger product.
+
+/// Rows and columns of a tile (and lanes of a register).
+pub const T: usize = 16;
+
+/// Whether this CPU runs [`tile`] (AVX-512F, checked once).
+pub fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static AVX512: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *AVX512.get_or_init(|| std::arch::is_x86_feature_detected!("avx512f"))
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// `out[i·16 + l] = Σ_(a, b) ∈ pairs Σ_p<k a[p·16 + i] · b[p·16 + l]`.
+///
+/// # Safety
+/// [`available`] must be true, and every pointer of `pairs` must be valid for `16·k` reads.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+pub unsafe fn tile(pairs: &[(*const f32, *const f32)], k: usize, out: &mut [f32; T * T]) {
+    use std::arch::x86_64::*;
+    let mut acc = [_mm512_setzero_ps(); T];
+    for &(a, b) in pairs {
+        for p in 0..k {
+            let bv = _mm512_loadu_ps(b.add(p * T));
+            let ap = a.add(p * T);
+            for (i, c) in acc.iter_mut().enumerate() {
+                *c = _mm512_fmadd_ps(_mm512_set1_ps(*ap.add(i)), bv, *c);
+            }
+        }
+    }
+    for (i, c) in acc.iter().enumerate() {
+        _mm512_storeu_ps(out.as_mut_ptr().add(i * T), *c);
+    }
+}
+
+/// Never called: [`available`] is false off x86-64.
+///
+/// # Safety
+/// None needed; it panics.
+#[cfg(not(target_arch = "x86_64"))]
+pub unsafe fn tile(_: &[(*const f32, *const f32)], _: usize, _: &mut [f32; T * T]) {
+    unreachable!("tile() needs AVX-512")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tile_is_the_sum_of_products_over_its_pairs() {
+        if !available() {
+            eprintln!("skipped: this CPU has no AVX-512F");
+            return;
+        }
+        let k = 7;
+        let panel = |seed: f32| (0..k * T).map(|i| ((i as f32 + seed) * 0.37).sin()).collect::<Vec<f32>>();
+        let (a0, b0, a1, b1) = (panel(1.0), panel(2.0), panel(3.0), panel(4.0));
+        let mut out = [0.0; T * T];
+        // SAFETY: AVX-512 checked above; every panel holds k·16 floats.
+        unsafe { tile(&[(a0.as_ptr(), b0.as_ptr()), (a1.as_ptr(), b1.as_ptr())], k, &mut out) };
+        for i in 0..T {
+            for l in 0..T {
+                let want: f64 = (0..k)
+                    .map(|p| {
+                        f64::from(a0[p * T + i]) * f64::from(b0[p * T + l])
+                            + f64::from(a1[p * T + i]) * f64::from(b1[p * T + l])
+                    })
+                    .sum();
+                assert!(
+                    (f64::from(out[i * T + l]) - want).abs() < 1e-5,
+                    "out[{i}, {l}] = {} against {want}",
+                    out[i * T + l]
+                );
+            }
+        }
+    }
+}

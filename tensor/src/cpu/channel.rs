@@ -1,8 +1,12 @@
 //! Per-channel sums and affine maps over contiguous `[n, c, s]` buffers (see
 //! `ops/channel.rs`). Channels run in parallel; each channel's sum runs in one fixed order in
-//! f64, so the result does not depend on the number of threads.
+//! f64 (eight interleaved partial sums, so that it vectorises), so the result does not depend
+//! on the number of threads.
 
 use rayon::prelude::*;
+
+/// Partial sums per channel sum: one per f64 lane of an AVX-512 register.
+const LANES: usize = 8;
 
 /// `[Σ a, Σ a'·(b − shift)]` per channel, `[2, c]`, `a' = a − shift` if `center`, else `a`.
 pub fn channel_sums(a: &[f32], b: &[f32], shift: &[f32], center: bool, (n, c, s): (usize, usize, usize)) -> Vec<f32> {
@@ -11,16 +15,24 @@ pub fn channel_sums(a: &[f32], b: &[f32], shift: &[f32], center: bool, (n, c, s)
         .map(|k| {
             let sh = f64::from(shift[k]);
             let sh_a = if center { sh } else { 0.0 };
-            let (mut sa, mut sab) = (0.0f64, 0.0f64);
+            // eight running sums per quantity (one per lane of a vector), added up at the end
+            let (mut sa, mut sab) = ([0.0f64; LANES], [0.0f64; LANES]);
+            let mut add = |lane: usize, av: f32, bv: f32| {
+                let av = f64::from(av);
+                sa[lane] += av;
+                sab[lane] += (av - sh_a) * (f64::from(bv) - sh);
+            };
             for i in 0..n {
                 let o = (i * c + k) * s;
-                for (&av, &bv) in a[o..o + s].iter().zip(&b[o..o + s]) {
-                    let av = f64::from(av);
-                    sa += av;
-                    sab += (av - sh_a) * (f64::from(bv) - sh);
+                let (ar, br) = (&a[o..o + s], &b[o..o + s]);
+                let (ac, bc) = (ar.chunks_exact(LANES), br.chunks_exact(LANES));
+                let (at, bt) = (ac.remainder(), bc.remainder());
+                for (av, bv) in ac.zip(bc) {
+                    (0..LANES).for_each(|l| add(l, av[l], bv[l]));
                 }
+                at.iter().zip(bt).enumerate().for_each(|(l, (&av, &bv))| add(l, av, bv));
             }
-            (sa, sab)
+            (sa.iter().sum::<f64>(), sab.iter().sum::<f64>())
         })
         .collect();
     sums.iter().map(|p| p.0 as f32).chain(sums.iter().map(|p| p.1 as f32)).collect()

@@ -23,7 +23,7 @@ use rayon::prelude::*;
 
 use super::conv::{with_scratch, ConvGeom};
 use super::tap_classes::{TapClass, TapClasses};
-use super::tile::{tile, T};
+use super::tile::{gather_rows, tile, T};
 use super::SendPtr;
 
 /// Largest output map (positions per image) taken here.
@@ -38,15 +38,23 @@ const BLOCK_COLUMNS: usize = 256;
 /// The classes of `g`, when this kernel takes it: small maps, at least a tile's worth of
 /// channels on both sides, and a CPU with AVX-512.
 pub fn plan(g: &ConvGeom) -> Option<TapClasses> {
-    if std::env::var("TAPX").is_ok_and(|v| v == "0") {
+    if !enabled() {
         return None;
     }
-    let fits = g.p() > 0 && g.p() <= MAX_POSITIONS && g.c_in >= T && g.c_out >= T;
+    // offsets inside a batch are gathered as i32
+    let small = g.n * g.input_len().max(g.c_out * g.p()) < i32::MAX as usize;
+    let fits = g.p() > 0 && g.p() <= MAX_POSITIONS && g.c_in >= T && g.c_out >= T && small;
     if !fits || !super::tile::available() {
         return None;
     }
     let classes = TapClasses::new(g);
     (classes.useful <= MAX_USEFUL).then_some(classes)
+}
+
+/// `COOPNETS_TAP_CLASSES=0` turns these kernels off (im2col + GEMM everywhere), for A/B timing.
+fn enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("COOPNETS_TAP_CLASSES").map_or(true, |v| v != "0"))
 }
 
 /// Images per block (a block is one task): the widest class gets at most [`BLOCK_COLUMNS`]
@@ -118,17 +126,15 @@ pub fn forward(g: &ConvGeom, classes: &TapClasses, x: &[f32], w: &[f32], bias: O
                     // B_t[ci, l] = x[image, ci, off_t(position)] for the 16 columns of panel j
                     let width = T.min(cols - j * T);
                     for (ti, offs) in class.offsets.chunks_exact(pc).enumerate() {
-                        let mut src = [0usize; T];
+                        let mut src = [0i32; T];
                         for (l, s) in src.iter_mut().enumerate().take(width) {
                             let (i, q) = column(class, j * T + l);
-                            *s = (n0 + i) * il + offs[q] as usize;
+                            *s = (i * il + offs[q] as usize) as i32;
                         }
-                        // channel by channel, so that the 16 reads of a row share cache lines
-                        let bt = &mut panels[ti * g.c_in * T..(ti + 1) * g.c_in * T];
-                        for (ci, row) in bt.chunks_exact_mut(T).enumerate() {
-                            row.iter_mut().zip(&src[..width]).for_each(|(d, &s)| *d = x[s + ci * plane]);
-                            row[width..].fill(0.0);
-                        }
+                        let bt = panels[ti * g.c_in * T..].as_mut_ptr();
+                        // SAFETY: AVX-512 checked by `plan`; the block's images are in `x` and
+                        // their offsets fit in i32 (`plan`); the panel holds c_in rows of 16.
+                        unsafe { gather_rows(x[n0 * il..].as_ptr(), plane, &src, width, g.c_in, bt) };
                     }
                     for r in 0..rows {
                         pairs.clear();
@@ -172,15 +178,14 @@ pub fn backward_data(g: &ConvGeom, classes: &TapClasses, dy: &[f32], w: &[f32]) 
                 // B[co, l] = dy[image, co, position] for every panel of the block
                 for (j, bj) in panels[..cols.div_ceil(T) * panel_len].chunks_exact_mut(panel_len).enumerate() {
                     let width = T.min(cols - j * T);
-                    let mut src = [0usize; T];
+                    let mut src = [0i32; T];
                     for (l, s) in src.iter_mut().enumerate().take(width) {
                         let (i, q) = column(class, j * T + l);
-                        *s = (n0 + i) * g.c_out * p + class.positions[q] as usize;
+                        *s = (i * g.c_out * p + class.positions[q] as usize) as i32;
                     }
-                    for (co, row) in bj.chunks_exact_mut(T).enumerate() {
-                        row.iter_mut().zip(&src[..width]).for_each(|(d, &s)| *d = dy[s + co * p]);
-                        row[width..].fill(0.0);
-                    }
+                    // SAFETY: AVX-512 checked by `plan`; the block's images are in `dy` and their
+                    // offsets fit in i32 (`plan`); the panel holds c_out rows of 16.
+                    unsafe { gather_rows(dy[n0 * g.c_out * p..].as_ptr(), p, &src, width, g.c_out, bj.as_mut_ptr()) };
                 }
                 for (ti, &t) in class.taps.iter().enumerate() {
                     // where each column's gradient lands for this tap: dx[image, 0, off_t(position)]

@@ -62,6 +62,33 @@ pub unsafe fn tile(_: &[(*const f32, *const f32)], _: usize, _: &mut [f32; T * T
     unreachable!("tile() needs AVX-512")
 }
 
+/// `dst[r·16 + l] = src[r·stride + idx[l]]` for l < `width` (0 beyond) and r < `rows`: one
+/// gather per row of a panel (16 columns at scattered offsets, the same for every row).
+///
+/// # Safety
+/// [`available`] must be true; every `src[r·stride + idx[l]]` (l < width) must be readable
+/// and `dst` valid for `rows·16` writes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+pub unsafe fn gather_rows(src: *const f32, stride: usize, idx: &[i32; T], width: usize, rows: usize, dst: *mut f32) {
+    use std::arch::x86_64::*;
+    let vidx = _mm512_loadu_si512(idx.as_ptr().cast());
+    let mask: __mmask16 = if width >= T { 0xffff } else { (1u16 << width) - 1 };
+    for r in 0..rows {
+        let v = _mm512_mask_i32gather_ps::<4>(_mm512_setzero_ps(), mask, vidx, src.add(r * stride).cast());
+        _mm512_storeu_ps(dst.add(r * T), v);
+    }
+}
+
+/// Never called: [`available`] is false off x86-64.
+///
+/// # Safety
+/// None needed; it panics.
+#[cfg(not(target_arch = "x86_64"))]
+pub unsafe fn gather_rows(_: *const f32, _: usize, _: &[i32; T], _: usize, _: usize, _: *mut f32) {
+    unreachable!("gather_rows() needs AVX-512")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -281,6 +281,9 @@ pub fn conv_backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
 /// `dW[co, k] = Σ_n Σ_p dy[n, co, p]·cols_n[k, p]`: the gradient of [`conv_forward`] with
 /// respect to its weight. x: N × C_in × D × H × W, dy: N × C_out × P.
 pub fn conv_backward_weight(g: &ConvGeom, x: &[f32], dy: &[f32]) -> Vec<f32> {
+    if let Some(classes) = super::conv_classes::plan(g) {
+        return super::conv_classes_weight::backward_weight(g, &classes, x, dy);
+    }
     if let Some(b) = super::conv_batched::images_per_gemm(g) {
         return super::conv_batched::backward_weight(g, b, x, dy);
     }

@@ -1,0 +1,121 @@
+//! The weight gradient of a small padded map over its tap classes, on 16×16 register tiles.
+//!
+//! For each class and each of its taps t, over the class's columns (positions × images):
+//!
+//! ```text
+//! dW[co, ci, t] += Σ_col dy[co, col] · x[ci, off_t(col)]          (a tile: 16 co × 16 ci)
+//! ```
+//!
+//! The columns are the tiles' reduction axis: `dy` is gathered once per class into panels of
+//! 16 output channels, `x` once per tap into panels of 16 input channels, both column by
+//! column. No zero tap is gathered or multiplied. The sum over the batch runs in a fixed number
+//! of parts of fixed blocks of images, added in a fixed order: the result does not depend on
+//! the number of threads (tested).
+
+use rayon::prelude::*;
+
+use super::conv::{sum_parts, with_scratch, ConvGeom, REDUCTION_PARTS};
+use super::part_range;
+use super::tap_classes::TapClasses;
+use super::tile::{gather_rows, tile, T};
+
+/// Columns of the widest class per block of images.
+const BLOCK_COLUMNS: usize = 256;
+
+/// `dW = Σ_n dy_n ⋆ x_n` (see [`super::conv::conv_backward_weight`]) over the tap classes.
+pub fn backward_weight(g: &ConvGeom, classes: &TapClasses, x: &[f32], dy: &[f32]) -> Vec<f32> {
+    let (k, kl, p, il) = (g.k(), g.k() / g.c_in, g.p(), g.input_len());
+    let plane = il / g.c_in;
+    let widest = classes.classes.iter().map(|c| c.positions.len()).max().unwrap_or(1);
+    // fixed blocks (not one per thread): the order of every sum depends on the shapes only
+    let nb = (BLOCK_COLUMNS / widest).max(1);
+    let blocks = g.n.div_ceil(nb);
+    let n_parts = REDUCTION_PARTS.min(blocks).max(1);
+    let (rows_out, rows_in) = (g.c_out.div_ceil(T), g.c_in.div_ceil(T));
+    // offsets of 16 consecutive channels of one column, in dy and in x
+    let lanes = |stride: usize| std::array::from_fn::<i32, T, _>(|l| (l * stride) as i32);
+    let (dy_lanes, x_lanes) = (lanes(p), lanes(plane));
+    let partials: Vec<Vec<f32>> = (0..n_parts)
+        .into_par_iter()
+        .map(|part| {
+            // tap-major, dWᵗ[t, co, ci], so that a tile adds onto 16 rows of 16 contiguous floats
+            let mut dwt = vec![0.0f32; g.c_out * k];
+            let mut out = [0.0f32; T * T];
+            for block in part_range(blocks, n_parts, part) {
+                let (n0, bn) = (block * nb, nb.min(g.n - block * nb));
+                with_scratch((rows_out + rows_in) * T * bn * widest, |buf| {
+                    let (a, b) = buf.split_at_mut(rows_out * T * bn * widest);
+                    for class in classes.classes.iter().filter(|c| !c.taps.is_empty()) {
+                        let (pc, cols) = (class.positions.len(), bn * class.positions.len());
+                        // A[r][col][i] = dy[image, r·16 + i, position]
+                        for r in 0..rows_out {
+                            let width = T.min(g.c_out - r * T);
+                            for col in 0..cols {
+                                let (i, q) = (col / pc, col % pc);
+                                let src = &dy[((n0 + i) * g.c_out + r * T) * p + class.positions[q] as usize..];
+                                // SAFETY: AVX-512 checked by `plan`; channels r·16 .. + width of this image.
+                                unsafe {
+                                    gather_rows(
+                                        src.as_ptr(),
+                                        0,
+                                        &dy_lanes,
+                                        width,
+                                        1,
+                                        a[(r * cols + col) * T..].as_mut_ptr(),
+                                    )
+                                };
+                            }
+                        }
+                        for (ti, &t) in class.taps.iter().enumerate() {
+                            let offs = &class.offsets[ti * pc..(ti + 1) * pc];
+                            // B[s][col][l] = x[image, s·16 + l, off_t(position)]
+                            for s in 0..rows_in {
+                                let width = T.min(g.c_in - s * T);
+                                for col in 0..cols {
+                                    let (i, q) = (col / pc, col % pc);
+                                    let src = &x[(n0 + i) * il + s * T * plane + offs[q] as usize..];
+                                    // SAFETY: as above, channels s·16 .. + width of this image.
+                                    unsafe {
+                                        gather_rows(
+                                            src.as_ptr(),
+                                            0,
+                                            &x_lanes,
+                                            width,
+                                            1,
+                                            b[(s * cols + col) * T..].as_mut_ptr(),
+                                        )
+                                    };
+                                }
+                            }
+                            for r in 0..rows_out {
+                                for s in 0..rows_in {
+                                    let pair = (a[r * cols * T..].as_ptr(), b[s * cols * T..].as_ptr());
+                                    // SAFETY: AVX-512 checked by `plan`; both panels hold cols·16 floats.
+                                    unsafe { tile(&[pair], cols, &mut out) };
+                                    let width = T.min(g.c_in - s * T);
+                                    for ai in 0..T.min(g.c_out - r * T) {
+                                        let at = (t * g.c_out + r * T + ai) * g.c_in + s * T;
+                                        let row = &mut dwt[at..at + width];
+                                        row.iter_mut().zip(&out[ai * T..]).for_each(|(d, &v)| *d += v);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                });
+            }
+            dwt
+        })
+        .collect();
+    let dwt = sum_parts(g.c_out * k, partials);
+    // dW[co, ci, t] = dWᵗ[t, co, ci]
+    let mut dw = vec![0.0f32; g.c_out * k];
+    dw.par_chunks_mut(k).enumerate().for_each(|(co, row)| {
+        for (ci, taps) in row.chunks_exact_mut(kl).enumerate() {
+            for (t, v) in taps.iter_mut().enumerate() {
+                *v = dwt[(t * g.c_out + co) * g.c_in + ci];
+            }
+        }
+    });
+    dw
+}

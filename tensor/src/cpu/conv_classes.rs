@@ -28,16 +28,22 @@ use super::SendPtr;
 
 /// Largest output map (positions per image) taken here.
 const MAX_POSITIONS: usize = 256;
-/// Taken when the classes skip at least a tenth of full im2col's multiply-adds: with fewer
-/// zeros (the ABP generator's 32×32 → 16×16 layer keeps 93%) im2col + GEMM was faster
-/// (BENCHMARKS.md).
-const MAX_USEFUL: f64 = 0.9;
+/// The input and weight gradients are taken here when the classes skip at least a tenth of
+/// full im2col's multiply-adds: with fewer zeros (the ABP generator's 32×32 → 16×16 layer
+/// keeps 93%; a 1×1 map keeps all) their scatter onto the input costs more than the zeros
+/// (BENCHMARKS.md). The forward pass is taken on every small map: with no zero to skip it is
+/// still 1.2× im2col + GEMM on the CoopNets descriptor's 4×4 layer.
+pub const MAX_USEFUL: f64 = 0.9;
 /// Columns of the widest class per block of images (a block is one task).
 const BLOCK_COLUMNS: usize = 256;
+/// Column panels that share one pass over the weights in the forward pass (4 panels of a
+/// 25-tap, 64-channel class: 400 KiB, beside a 100 KiB row panel of weights, in a 1 MiB L2).
+const PANEL_GROUP: usize = 4;
 
-/// The classes of `g`, when this kernel takes it: small maps, at least a tile's worth of
-/// channels on both sides, and a CPU with AVX-512.
-pub fn plan(g: &ConvGeom) -> Option<TapClasses> {
+/// The classes of `g`, when these kernels take it: small maps, at least a tile's worth of
+/// channels on both sides, a CPU with AVX-512, and at most `max_useful` of full im2col's
+/// multiply-adds kept (1.0 for the forward pass, [`MAX_USEFUL`] for the gradients).
+pub fn plan(g: &ConvGeom, max_useful: f64) -> Option<TapClasses> {
     if !enabled() {
         return None;
     }
@@ -48,7 +54,7 @@ pub fn plan(g: &ConvGeom) -> Option<TapClasses> {
         return None;
     }
     let classes = TapClasses::new(g);
-    (classes.useful <= MAX_USEFUL).then_some(classes)
+    (classes.useful <= max_useful).then_some(classes)
 }
 
 /// `COOPNETS_TAP_CLASSES=0` turns these kernels off (im2col + GEMM everywhere), for A/B timing.
@@ -100,6 +106,25 @@ fn column(class: &TapClass, col: usize) -> (usize, usize) {
     (col / class.positions.len(), col % class.positions.len())
 }
 
+/// Panel j of a class's block for the forward pass: `b[(t·C_in + ci)·16 + l] =
+/// x[image, ci, off_t(position)]` for the 16 columns l of the panel and every tap t of the
+/// class (`x` starts at the block's first image; `dims` = (input_len, plane, C_in)).
+fn gather_panel(class: &TapClass, j: usize, cols: usize, x: &[f32], dims: (usize, usize, usize), b: &mut [f32]) {
+    let (il, plane, c_in) = dims;
+    let (pc, width) = (class.positions.len(), T.min(cols - j * T));
+    for (ti, offs) in class.offsets.chunks_exact(pc).enumerate() {
+        let mut src = [0i32; T];
+        for (l, s) in src.iter_mut().enumerate().take(width) {
+            let (i, q) = column(class, j * T + l);
+            *s = (i * il + offs[q] as usize) as i32;
+        }
+        let bt = b[ti * c_in * T..(ti + 1) * c_in * T].as_mut_ptr();
+        // SAFETY: AVX-512 checked by `plan`; the block's images are in `x` and their offsets
+        // fit in i32 (`plan`); the panel holds c_in rows of 16.
+        unsafe { gather_rows(x.as_ptr(), plane, &src, width, c_in, bt) };
+    }
+}
+
 /// [`super::conv::conv_forward`] over the tap classes.
 pub fn forward(g: &ConvGeom, classes: &TapClasses, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     let (p, il) = (g.p(), g.input_len());
@@ -111,45 +136,49 @@ pub fn forward(g: &ConvGeom, classes: &TapClasses, x: &[f32], w: &[f32], bias: O
     let max_taps = classes.classes.iter().map(|c| c.taps.len()).max().unwrap_or(0);
     (0..g.n.div_ceil(nb)).into_par_iter().for_each(|block| {
         let (n0, bn) = (block * nb, nb.min(g.n - block * nb));
-        with_scratch(max_taps * g.c_in * T, |panels| {
+        with_scratch(PANEL_GROUP * max_taps * g.c_in * T, |panels| {
             let (mut pairs, mut targets) = (Vec::with_capacity(max_taps), Vec::new());
             let mut out = [0.0f32; T * T];
             for class in &classes.classes {
-                let (pc, cols) = (class.positions.len(), bn * class.positions.len());
+                let cols = bn * class.positions.len();
                 // where each column's output lies: y[image, 0, position]
                 targets.clear();
                 targets.extend((0..cols).map(|col| {
                     let (i, q) = column(class, col);
                     (n0 + i) * g.c_out * p + class.positions[q] as usize
                 }));
-                for j in 0..cols.div_ceil(T) {
-                    // B_t[ci, l] = x[image, ci, off_t(position)] for the 16 columns of panel j
-                    let width = T.min(cols - j * T);
-                    for (ti, offs) in class.offsets.chunks_exact(pc).enumerate() {
-                        let mut src = [0i32; T];
-                        for (l, s) in src.iter_mut().enumerate().take(width) {
-                            let (i, q) = column(class, j * T + l);
-                            *s = (i * il + offs[q] as usize) as i32;
-                        }
-                        let bt = panels[ti * g.c_in * T..].as_mut_ptr();
-                        // SAFETY: AVX-512 checked by `plan`; the block's images are in `x` and
-                        // their offsets fit in i32 (`plan`); the panel holds c_in rows of 16.
-                        unsafe { gather_rows(x[n0 * il..].as_ptr(), plane, &src, width, g.c_in, bt) };
+                // panels in groups of PANEL_GROUP: a row panel of the weights (all taps) is read
+                // once per group and stays in L2 while the group's tiles use it
+                for j0 in (0..cols.div_ceil(T)).step_by(PANEL_GROUP) {
+                    let group = PANEL_GROUP.min(cols.div_ceil(T) - j0);
+                    for jj in 0..group {
+                        gather_panel(
+                            class,
+                            j0 + jj,
+                            cols,
+                            &x[n0 * il..],
+                            (il, plane, g.c_in),
+                            &mut panels[jj * max_taps * g.c_in * T..],
+                        );
                     }
                     for r in 0..rows {
-                        pairs.clear();
-                        for (ti, &t) in class.taps.iter().enumerate() {
-                            let a = packed[(t * rows + r) * g.c_in * T..].as_ptr();
-                            pairs.push((a, panels[ti * g.c_in * T..].as_ptr()));
-                        }
-                        // SAFETY: `plan` checked AVX-512; each panel holds c_in·16 floats.
-                        unsafe { tile(&pairs, g.c_in, &mut out) };
-                        for ri in 0..T.min(g.c_out - r * T) {
-                            let co = r * T + ri;
-                            let bv = bias.map_or(0.0, |b| b[co]);
-                            for (&at, &v) in targets[j * T..].iter().take(T).zip(&out[ri * T..(ri + 1) * T]) {
-                                // SAFETY: this task writes the images n0 .. n0 + bn only; tasks are disjoint.
-                                unsafe { *yp.get().add(at + co * p) = v + bv };
+                        for jj in 0..group {
+                            let bj = &panels[jj * max_taps * g.c_in * T..];
+                            pairs.clear();
+                            for (ti, &t) in class.taps.iter().enumerate() {
+                                let a = packed[(t * rows + r) * g.c_in * T..].as_ptr();
+                                pairs.push((a, bj[ti * g.c_in * T..].as_ptr()));
+                            }
+                            // SAFETY: `plan` checked AVX-512; each panel holds c_in·16 floats.
+                            unsafe { tile(&pairs, g.c_in, &mut out) };
+                            let j = j0 + jj;
+                            for ri in 0..T.min(g.c_out - r * T) {
+                                let co = r * T + ri;
+                                let bv = bias.map_or(0.0, |b| b[co]);
+                                for (&at, &v) in targets[j * T..].iter().take(T).zip(&out[ri * T..(ri + 1) * T]) {
+                                    // SAFETY: this task writes the images n0 .. n0 + bn only; tasks are disjoint.
+                                    unsafe { *yp.get().add(at + co * p) = v + bv };
+                                }
                             }
                         }
                     }

@@ -176,6 +176,7 @@ fn cases() -> Vec<Case> {
         c(&[2, 16, 7, 7], &[33, 16, 4, 4], &[2], &[(1, 2)], true),
         c(&[2, 16, 3], &[16, 16, 2], &[1], &[(3, 3)], true),
         c(&[3, 16, 6, 6], &[17, 16, 3, 3], &[1], &[(0, 0)], true), // no padding: one class
+        c(&[2, 16, 9, 9], &[16, 16, 2, 2], &[3], &[(1, 1)], true), // stride > kernel
         c(&[2, 16, 3, 4, 4], &[20, 16, 2, 3, 3], &[1, 2, 2], &[(1, 0), (1, 1), (1, 1)], false),
     ]
 }
@@ -355,14 +356,7 @@ fn small_images_batched_into_one_gemm_match_one_image_at_a_time() {
     let b = Tensor::randn(&[9], 0.0, 1.0, &mut rng).unwrap();
     let p = ConvParams::new(1, 1);
     let y = x.conv2d(&w, Some(&b), &p).unwrap();
-    let dx = y.conv_backward_data(&w, x.shape(), &p).unwrap();
-    for n in [0, 31, 32, 69] {
-        let xn = x.narrow(0, n, 1).unwrap();
-        let yn = xn.conv2d(&w, Some(&b), &p).unwrap();
-        assert_eq!(bits(&y.narrow(0, n, 1).unwrap()), bits(&yn), "forward, image {n}");
-        let dxn = y.narrow(0, n, 1).unwrap().conv_backward_data(&w, xn.shape(), &p).unwrap();
-        assert_eq!(bits(&dx.narrow(0, n, 1).unwrap()), bits(&dxn), "backward data, image {n}");
-    }
+    assert_alone_as_in_the_batch(&x, &w, &b, &p, &[0, 31, 32, 69]);
     // the weight gradient sums over the images inside one GEMM: the same sum, rounded otherwise
     let dw = x.conv_backward_weight(&y, w.shape(), &p).unwrap();
     let mut want = vec![0.0f64; dw.numel()];
@@ -377,20 +371,26 @@ fn small_images_batched_into_one_gemm_match_one_image_at_a_time() {
 
 #[test]
 fn tap_class_tiles_give_an_image_the_same_bits_alone_as_in_a_batch() {
-    // ≥ 16 channels on a 4×4 output: the register-tile kernels; blocks of 16 images (the widest
-    // class has 4 positions... per image) put images at different places in their tiles
+    // ≥ 16 channels on a 4×4 output with crop (2, 1): the tap-class kernels on register tiles.
+    // In a batch an image's positions share 16-column panels with other images' (a corner
+    // class has one position per image); alone, they fill panels of their own
     let mut rng = rng_from_seed(6);
     let x = Tensor::randn(&[70, 17, 8, 8], 0.0, 1.0, &mut rng).unwrap();
     let w = Tensor::randn(&[20, 17, 5, 5], 0.0, 1.0, &mut rng).unwrap();
     let b = Tensor::randn(&[20], 0.0, 1.0, &mut rng).unwrap();
-    let p = ConvParams::asymmetric(&[2], &[(2, 1)]);
-    let y = x.conv2d(&w, Some(&b), &p).unwrap();
-    let dx = y.conv_backward_data(&w, x.shape(), &p).unwrap();
-    for n in [0, 1, 33, 69] {
+    assert_alone_as_in_the_batch(&x, &w, &b, &ConvParams::asymmetric(&[2], &[(2, 1)]), &[0, 1, 33, 69]);
+}
+
+/// The forward pass and the input gradient of each of `images`, alone, give the same bits as
+/// its slice of the whole batch's.
+fn assert_alone_as_in_the_batch(x: &Tensor, w: &Tensor, b: &Tensor, p: &ConvParams, images: &[usize]) {
+    let y = x.conv2d(w, Some(b), p).unwrap();
+    let dx = y.conv_backward_data(w, x.shape(), p).unwrap();
+    for &n in images {
         let xn = x.narrow(0, n, 1).unwrap();
-        let yn = xn.conv2d(&w, Some(&b), &p).unwrap();
+        let yn = xn.conv2d(w, Some(b), p).unwrap();
         assert_eq!(bits(&y.narrow(0, n, 1).unwrap()), bits(&yn), "forward, image {n}");
-        let dxn = y.narrow(0, n, 1).unwrap().conv_backward_data(&w, xn.shape(), &p).unwrap();
+        let dxn = y.narrow(0, n, 1).unwrap().conv_backward_data(w, xn.shape(), p).unwrap();
         assert_eq!(bits(&dx.narrow(0, n, 1).unwrap()), bits(&dxn), "backward data, image {n}");
     }
 }

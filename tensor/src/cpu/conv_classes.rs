@@ -11,7 +11,7 @@
 //!
 //! The weights are packed once per call into panels of 16 rows per tap ([`pack_weights`]);
 //! the images are gathered straight into panels of 16 columns: there is no `cols` matrix and
-//! no second packing, and no zero is gathered or multiplied. Rows and columns beyond the
+//! no second packing, and no tap that lands on padding is gathered or multiplied. Rows and columns beyond the
 //! matrix are zero in the panels and never stored.
 //!
 //! Every output element is one chain of FMAs in a fixed order (taps, then channels), and every
@@ -30,7 +30,7 @@ use super::SendPtr;
 const MAX_POSITIONS: usize = 256;
 /// The input and weight gradients are taken here when the classes skip at least a tenth of
 /// full im2col's multiply-adds: with fewer zeros (the ABP generator's 32×32 → 16×16 layer
-/// keeps 93%; a 1×1 map keeps all) their scatter onto the input costs more than the zeros
+/// keeps 93%; a 1×1 map keeps all) the input gradient's scatter and the weight gradient's gathers cost more than the zeros
 /// (BENCHMARKS.md). The forward pass is taken on every small map: with no zero to skip it is
 /// still 1.2× im2col + GEMM on the CoopNets descriptor's 4×4 layer.
 pub const MAX_USEFUL: f64 = 0.9;
@@ -47,8 +47,9 @@ pub fn plan(g: &ConvGeom, max_useful: f64) -> Option<TapClasses> {
     if !enabled() {
         return None;
     }
-    // offsets inside a batch are gathered as i32
-    let small = g.n * g.input_len().max(g.c_out * g.p()) < i32::MAX as usize;
+    // offsets inside a block (at most BLOCK_COLUMNS images) are gathered as i32; the bound
+    // does not depend on the batch, so an image takes the same kernel alone and in a batch
+    let small = BLOCK_COLUMNS * g.input_len().max(g.c_out * g.p()) < i32::MAX as usize;
     let fits = g.p() > 0 && g.p() <= MAX_POSITIONS && g.c_in >= T && g.c_out >= T && small;
     if !fits || !super::tile::available() {
         return None;

@@ -32,9 +32,6 @@ pub fn backward_weight(g: &ConvGeom, classes: &TapClasses, x: &[f32], dy: &[f32]
     let blocks = g.n.div_ceil(nb);
     let n_parts = REDUCTION_PARTS.min(blocks).max(1);
     let (rows_out, rows_in) = (g.c_out.div_ceil(T), g.c_in.div_ceil(T));
-    // offsets of 16 consecutive channels of one column, in dy and in x
-    let lanes = |stride: usize| std::array::from_fn::<i32, T, _>(|l| (l * stride) as i32);
-    let (dy_lanes, x_lanes) = (lanes(p), lanes(plane));
     let partials: Vec<Vec<f32>> = (0..n_parts)
         .into_par_iter()
         .map(|part| {
@@ -48,45 +45,13 @@ pub fn backward_weight(g: &ConvGeom, classes: &TapClasses, x: &[f32], dy: &[f32]
                     for class in classes.classes.iter().filter(|c| !c.taps.is_empty()) {
                         let (pc, cols) = (class.positions.len(), bn * class.positions.len());
                         // A[r][col][i] = dy[image, r·16 + i, position]
-                        for r in 0..rows_out {
-                            let width = T.min(g.c_out - r * T);
-                            for col in 0..cols {
-                                let (i, q) = (col / pc, col % pc);
-                                let src = &dy[((n0 + i) * g.c_out + r * T) * p + class.positions[q] as usize..];
-                                // SAFETY: AVX-512 checked by `plan`; channels r·16 .. + width of this image.
-                                unsafe {
-                                    gather_rows(
-                                        src.as_ptr(),
-                                        0,
-                                        &dy_lanes,
-                                        width,
-                                        1,
-                                        a[(r * cols + col) * T..].as_mut_ptr(),
-                                    )
-                                };
-                            }
-                        }
+                        let dy_at = |col: usize| (n0 + col / pc) * g.c_out * p + class.positions[col % pc] as usize;
+                        channel_panels(dy, dy_at, p, g.c_out, cols, a);
                         for (ti, &t) in class.taps.iter().enumerate() {
                             let offs = &class.offsets[ti * pc..(ti + 1) * pc];
                             // B[s][col][l] = x[image, s·16 + l, off_t(position)]
-                            for s in 0..rows_in {
-                                let width = T.min(g.c_in - s * T);
-                                for col in 0..cols {
-                                    let (i, q) = (col / pc, col % pc);
-                                    let src = &x[(n0 + i) * il + s * T * plane + offs[q] as usize..];
-                                    // SAFETY: as above, channels s·16 .. + width of this image.
-                                    unsafe {
-                                        gather_rows(
-                                            src.as_ptr(),
-                                            0,
-                                            &x_lanes,
-                                            width,
-                                            1,
-                                            b[(s * cols + col) * T..].as_mut_ptr(),
-                                        )
-                                    };
-                                }
-                            }
+                            let x_at = |col: usize| (n0 + col / pc) * il + offs[col % pc] as usize;
+                            channel_panels(x, x_at, plane, g.c_in, cols, b);
                             for r in 0..rows_out {
                                 for s in 0..rows_in {
                                     let pair = (a[r * cols * T..].as_ptr(), b[s * cols * T..].as_ptr());
@@ -118,4 +83,26 @@ pub fn backward_weight(g: &ConvGeom, classes: &TapClasses, x: &[f32], dy: &[f32]
         }
     });
     dw
+}
+
+/// `dst[(r·cols + col)·16 + l] = src[at(col) + (r·16 + l)·stride]`: for every column, its
+/// `channels` values (`stride` apart) in panels of 16 channels, zero beyond the last.
+fn channel_panels(
+    src: &[f32],
+    at: impl Fn(usize) -> usize,
+    stride: usize,
+    channels: usize,
+    cols: usize,
+    dst: &mut [f32],
+) {
+    let lanes = std::array::from_fn::<i32, T, _>(|l| (l * stride) as i32);
+    for r in 0..channels.div_ceil(T) {
+        let width = T.min(channels - r * T);
+        for col in 0..cols {
+            let first = &src[at(col) + r * T * stride..];
+            // SAFETY: AVX-512 checked by `plan`; lanes < width are channels of this column's
+            // image, inside `src`; the destination panel row holds 16 floats.
+            unsafe { gather_rows(first.as_ptr(), 0, &lanes, width, 1, dst[(r * cols + col) * T..].as_mut_ptr()) };
+        }
+    }
 }

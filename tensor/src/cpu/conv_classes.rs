@@ -19,6 +19,8 @@
 //! on the batch, the block or the number of threads (tested), and an image gives the same bits
 //! alone as inside a batch.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use super::conv::{with_scratch, ConvGeom};
@@ -43,7 +45,7 @@ const PANEL_GROUP: usize = 4;
 /// The classes of `g`, when these kernels take it: small maps, at least a tile's worth of
 /// channels on both sides, a CPU with AVX-512, and at most `max_useful` of full im2col's
 /// multiply-adds kept (1.0 for the forward pass, [`MAX_USEFUL`] for the gradients).
-pub fn plan(g: &ConvGeom, max_useful: f64) -> Option<TapClasses> {
+pub fn plan(g: &ConvGeom, max_useful: f64) -> Option<Arc<TapClasses>> {
     if !enabled() {
         return None;
     }
@@ -54,7 +56,7 @@ pub fn plan(g: &ConvGeom, max_useful: f64) -> Option<TapClasses> {
     if !fits || !super::tile::available() {
         return None;
     }
-    let classes = TapClasses::new(g);
+    let classes = super::tap_classes::for_geometry(g);
     (classes.useful <= max_useful).then_some(classes)
 }
 

@@ -15,7 +15,9 @@
 //! that all read the same box of taps. Each class is then its own dense convolution with
 //! `K = C_in · |taps|`: no zero is stored or multiplied. [`super::conv_classes`] runs them.
 
+use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::{Arc, Mutex};
 
 use super::conv::ConvGeom;
 
@@ -34,6 +36,28 @@ pub(crate) struct TapClass {
 pub(crate) struct TapClasses {
     pub classes: Vec<TapClass>,
     pub useful: f64,
+}
+
+/// Geometries seen so far (a net has a handful): a Langevin step reuses its layers' classes
+/// instead of rebuilding their tables on every call.
+static CACHE: Mutex<Option<HashMap<[[usize; 3]; 5], Arc<TapClasses>>>> = Mutex::new(None);
+/// Entries kept at most (emptied when full).
+const CACHE_ENTRIES: usize = 64;
+
+/// The classes of `g` (they depend on its spatial sizes, kernel, stride and padding only).
+pub(crate) fn for_geometry(g: &ConvGeom) -> Arc<TapClasses> {
+    let key = [g.input, g.kernel, g.output, g.stride, g.pad];
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    let map = cache.get_or_insert_with(HashMap::new);
+    if let Some(c) = map.get(&key) {
+        return Arc::clone(c);
+    }
+    if map.len() >= CACHE_ENTRIES {
+        map.clear();
+    }
+    let c = Arc::new(TapClasses::new(g));
+    map.insert(key, Arc::clone(&c));
+    c
 }
 
 /// Axis classes of one axis: (outputs, taps) with the taps inside for every one of the outputs.
@@ -58,7 +82,7 @@ fn axis_classes(
 }
 
 impl TapClasses {
-    pub fn new(g: &ConvGeom) -> Self {
+    fn new(g: &ConvGeom) -> Self {
         let axes: Vec<_> =
             (0..3).map(|a| axis_classes(g.output[a], g.input[a], g.kernel[a], g.stride[a], g.pad[a])).collect();
         let mut classes = Vec::new();

@@ -178,6 +178,10 @@ fn cases() -> Vec<Case> {
         c(&[3, 16, 6, 6], &[17, 16, 3, 3], &[1], &[(0, 0)], true), // no padding: one class
         c(&[2, 16, 9, 9], &[16, 16, 2, 2], &[3], &[(1, 1)], true), // stride > kernel
         c(&[2, 16, 3, 4, 4], &[20, 16, 2, 3, 3], &[1, 2, 2], &[(1, 0), (1, 1), (1, 1)], false),
+        // batches of ≥ 16 images (the images-innermost blocks): a part-filled last block of 16,
+        // maps whose size is not a multiple of 16 (36 outputs; the input gradient's 7×7)
+        c(&[30, 16, 6, 6], &[16, 16, 3, 3], &[1], &[(1, 1)], true),
+        c(&[32, 20, 7, 7], &[17, 20, 4, 4], &[2], &[(1, 2)], false),
     ]
 }
 
@@ -325,6 +329,7 @@ fn results_do_not_depend_on_the_number_of_threads() {
         ([6, 5, 17, 17], [4, 5, 3, 3], 1, 1),
         ([70, 4, 5, 5], [6, 4, 3, 3], 1, 1),
         ([37, 17, 8, 8], [18, 17, 5, 5], 2, 2),
+        ([32, 16, 7, 7], [17, 16, 4, 4], 2, 1),
     ];
     for (xs, ws, stride, pad) in shapes {
         let x = Tensor::randn(&xs, 0.0, 1.0, &mut rng).unwrap();

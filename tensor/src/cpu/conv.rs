@@ -194,7 +194,7 @@ pub(crate) fn sum_parts(len: usize, parts: Vec<Vec<f32>>) -> Vec<f32> {
 
 /// `y[n, co, p] = Σ_k W[co, k]·cols_n[k, p] + b[co]`. x: N × C_in × D × H × W, w: C_out × K.
 pub fn conv_forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
-    if let Some(plan) = super::conv_classes::plan(g, 1.0) {
+    if let Some(plan) = super::conv_classes::plan(g, 1.0, false) {
         return super::conv_classes::forward(g, &plan, x, w, bias);
     }
     if let Some(b) = super::conv_batched::images_per_gemm(g) {
@@ -240,7 +240,7 @@ pub fn conv_backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
     if il == 0 || g.c_in == 0 {
         return dx;
     }
-    if let Some(plan) = super::conv_classes::plan(g, super::conv_classes::MAX_USEFUL) {
+    if let Some(plan) = super::conv_classes::plan(g, 1.0, true) {
         return super::conv_classes::backward_data(g, &plan, dy, w);
     }
     if let Some(b) = super::conv_batched::images_per_gemm(g) {
@@ -281,7 +281,7 @@ pub fn conv_backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
 /// `dW[co, k] = Σ_n Σ_p dy[n, co, p]·cols_n[k, p]`: the gradient of [`conv_forward`] with
 /// respect to its weight. x: N × C_in × D × H × W, dy: N × C_out × P.
 pub fn conv_backward_weight(g: &ConvGeom, x: &[f32], dy: &[f32]) -> Vec<f32> {
-    if let Some(classes) = super::conv_classes::plan(g, super::conv_classes::MAX_USEFUL) {
+    if let Some(classes) = super::conv_classes::plan(g, super::conv_classes::MAX_USEFUL, false) {
         return super::conv_classes_weight::backward_weight(g, &classes, x, dy);
     }
     if let Some(b) = super::conv_batched::images_per_gemm(g) {

@@ -4,37 +4,42 @@
 //! kernel taps; each class is a dense convolution over its own taps. Its columns are the
 //! class's positions of a block of images; each 16 of them form a panel.
 //!
+//! Both passes are the same kernel ([`gather_conv`]): every element it writes is one sum over
+//! the taps of its class, read from the other map. The input gradient uses the adjoint classes
+//! (grouped by input position), so it gathers from `dy` instead of scattering onto `dx`:
+//!
 //! ```text
-//! forward        y[co, col]      = Σ_t Σ_ci W[co, ci, t] · x[ci, off_t(col)]      one tile, all taps
-//! backward data  dx[ci, off_t(col)] += Σ_co W[co, ci, t] · dy[co, col]            one tile per tap
+//! forward        y[co, col]  = Σ_t Σ_ci W[co, ci, t] · x[ci, off_t(col)]      col: output positions
+//! backward data  dx[ci, col] = Σ_t Σ_co W[co, ci, t] · dy[co, off_t(col)]    col: input positions
 //! ```
 //!
 //! The weights are packed once per call into panels of 16 rows per tap ([`pack_weights`]);
-//! the images are gathered straight into panels of 16 columns: there is no `cols` matrix and
-//! no second packing, and no tap that lands on padding is gathered or multiplied. Rows and columns beyond the
-//! matrix are zero in the panels and never stored.
+//! the map that is read is gathered straight into panels of 16 columns: there is no `cols`
+//! matrix and no second packing, and no tap that lands on padding (or, for the input gradient,
+//! between the strided outputs) is gathered or multiplied. Rows and columns beyond the matrix
+//! are zero in the panels and never stored.
 //!
-//! Every output element is one chain of FMAs in a fixed order (taps, then channels), and every
-//! input-gradient element receives its terms in the order (class, tap): results do not depend
-//! on the batch, the block or the number of threads (tested), and an image gives the same bits
-//! alone as inside a batch.
+//! Every element is written once, as one chain of FMAs in a fixed order (taps, then channels):
+//! results do not depend on the batch, the block or the number of threads (tested), and an
+//! image gives the same bits alone as inside a batch.
 
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::conv::{with_scratch, ConvGeom};
+use super::conv_classes_images::{self as images, Map};
 use super::tap_classes::{TapClass, TapClasses};
 use super::tile::{gather_rows, tile, T};
 use super::SendPtr;
 
 /// Largest output map (positions per image) taken here.
 const MAX_POSITIONS: usize = 256;
-/// The input and weight gradients are taken here when the classes skip at least a tenth of
-/// full im2col's multiply-adds: with fewer zeros (the ABP generator's 32×32 → 16×16 layer
-/// keeps 93%; a 1×1 map keeps all) the input gradient's scatter and the weight gradient's gathers cost more than the zeros
-/// (BENCHMARKS.md). The forward pass is taken on every small map: with no zero to skip it is
-/// still 1.2× im2col + GEMM on the CoopNets descriptor's 4×4 layer.
+/// The weight gradient is taken here when the classes skip at least a tenth of full im2col's
+/// multiply-adds: with fewer zeros (the ABP generator's 32×32 → 16×16 layer keeps 93%; a 1×1
+/// map keeps all) its gathers cost more than the zeros (BENCHMARKS.md). The forward pass and
+/// the input gradient are taken on every small map: with no zero to skip the forward is still
+/// 1.2× im2col + GEMM on the CoopNets descriptor's 4×4 layer.
 pub const MAX_USEFUL: f64 = 0.9;
 /// Columns of the widest class per block of images (a block is one task).
 const BLOCK_COLUMNS: usize = 256;
@@ -44,8 +49,9 @@ const PANEL_GROUP: usize = 4;
 
 /// The classes of `g`, when these kernels take it: small maps, at least a tile's worth of
 /// channels on both sides, a CPU with AVX-512, and at most `max_useful` of full im2col's
-/// multiply-adds kept (1.0 for the forward pass, [`MAX_USEFUL`] for the gradients).
-pub fn plan(g: &ConvGeom, max_useful: f64) -> Option<Arc<TapClasses>> {
+/// multiply-adds kept (1.0 for the forward pass and the input gradient, [`MAX_USEFUL`] for the
+/// weight gradient). `adjoint`: the classes of input positions (for the input gradient).
+pub fn plan(g: &ConvGeom, max_useful: f64, adjoint: bool) -> Option<Arc<TapClasses>> {
     if !enabled() {
         return None;
     }
@@ -56,7 +62,7 @@ pub fn plan(g: &ConvGeom, max_useful: f64) -> Option<Arc<TapClasses>> {
     if !fits || !super::tile::available() {
         return None;
     }
-    let classes = super::tap_classes::for_geometry(g);
+    let classes = super::tap_classes::for_geometry(g, adjoint);
     (classes.useful <= max_useful).then_some(classes)
 }
 
@@ -70,9 +76,9 @@ fn enabled() -> bool {
 /// columns, every thread gets about four blocks, and a block is a multiple of 8 images where
 /// it can be (a class with one position per image then fills at least half of its panels). Blocks change no
 /// result, only who computes it.
-fn images_per_block(g: &ConvGeom, classes: &TapClasses) -> usize {
+fn images_per_block(n: usize, classes: &TapClasses) -> usize {
     let widest = classes.classes.iter().map(|c| c.positions.len()).max().unwrap_or(1);
-    let per_task = g.n.div_ceil(4 * rayon::current_num_threads()).next_multiple_of(T / 2);
+    let per_task = n.div_ceil(4 * rayon::current_num_threads()).next_multiple_of(T / 2);
     per_task.min(BLOCK_COLUMNS / widest).max(1)
 }
 
@@ -109,78 +115,96 @@ fn column(class: &TapClass, col: usize) -> (usize, usize) {
     (col / class.positions.len(), col % class.positions.len())
 }
 
-/// Panel j of a class's block for the forward pass: `b[(t·C_in + ci)·16 + l] =
-/// x[image, ci, off_t(position)]` for the 16 columns l of the panel and every tap t of the
-/// class (`x` starts at the block's first image; `dims` = (input_len, plane, C_in)).
-fn gather_panel(class: &TapClass, j: usize, cols: usize, x: &[f32], dims: (usize, usize, usize), b: &mut [f32]) {
-    let (il, plane, c_in) = dims;
+/// Panel j of a class's block: `b[(t·C + c)·16 + l] = src[image, c, off_t(position)]` for the
+/// 16 columns l of the panel and every tap t of the class (`src` starts at the block's first
+/// image).
+fn gather_panel(class: &TapClass, j: usize, cols: usize, src: &[f32], map: Map, b: &mut [f32]) {
     let (pc, width) = (class.positions.len(), T.min(cols - j * T));
     for (ti, offs) in class.offsets.chunks_exact(pc).enumerate() {
-        let mut src = [0i32; T];
-        for (l, s) in src.iter_mut().enumerate().take(width) {
+        let mut idx = [0i32; T];
+        for (l, s) in idx.iter_mut().enumerate().take(width) {
             let (i, q) = column(class, j * T + l);
-            *s = (i * il + offs[q] as usize) as i32;
+            *s = (i * map.image_len() + offs[q] as usize) as i32;
         }
-        let bt = b[ti * c_in * T..(ti + 1) * c_in * T].as_mut_ptr();
-        // SAFETY: AVX-512 checked by `plan`; the block's images are in `x` and their offsets
-        // fit in i32 (`plan`); the panel holds c_in rows of 16.
-        unsafe { gather_rows(x.as_ptr(), plane, &src, width, c_in, bt) };
+        let bt = b[ti * map.channels * T..(ti + 1) * map.channels * T].as_mut_ptr();
+        // SAFETY: AVX-512 checked by `plan`; the block's images are in `src` and their offsets
+        // fit in i32 (`plan`); the panel holds `channels` rows of 16.
+        unsafe { gather_rows(src.as_ptr(), map.plane, &idx, width, map.channels, bt) };
     }
 }
 
 /// [`super::conv::conv_forward`] over the tap classes.
 pub fn forward(g: &ConvGeom, classes: &TapClasses, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
-    let (p, il) = (g.p(), g.input_len());
-    let (plane, rows) = (il / g.c_in, g.c_out.div_ceil(T));
-    let packed = pack_weights(g, w, true);
-    let nb = images_per_block(g, classes);
-    let mut y = vec![0.0f32; g.n * g.c_out * p];
-    let yp = SendPtr(y.as_mut_ptr());
+    let plane = g.input_len() / g.c_in;
+    let (read, own) = (Map { channels: g.c_in, plane }, Map { channels: g.c_out, plane: g.p() });
+    gather_conv(g.n, classes, (x, read), &pack_weights(g, w, true), own, bias)
+}
+
+/// [`super::conv::conv_backward_data`] over the adjoint tap classes.
+pub fn backward_data(g: &ConvGeom, classes: &TapClasses, dy: &[f32], w: &[f32]) -> Vec<f32> {
+    let plane = g.input_len() / g.c_in;
+    let (read, own) = (Map { channels: g.c_out, plane: g.p() }, Map { channels: g.c_in, plane });
+    gather_conv(g.n, classes, (dy, read), &pack_weights(g, w, false), own, None)
+}
+
+/// `out[n, r, pos] = Σ_t Σ_c packed_t[r, c] · src[n, c, off_t(pos)] + bias[r]` for every class
+/// and position `pos` of the `own` map (whose channels are the panels' rows), `src` laid out as
+/// the `read` map.
+fn gather_conv(
+    n: usize,
+    classes: &TapClasses,
+    (src, read): (&[f32], Map),
+    packed: &[f32],
+    own: Map,
+    bias: Option<&[f32]>,
+) -> Vec<f32> {
+    if images::takes(n) {
+        return images::gather_conv(n, classes, (src, read), packed, own, bias);
+    }
+    let rows = own.channels.div_ceil(T);
+    let nb = images_per_block(n, classes);
+    let mut out = vec![0.0f32; n * own.image_len()];
+    let op = SendPtr(out.as_mut_ptr());
     let max_taps = classes.classes.iter().map(|c| c.taps.len()).max().unwrap_or(0);
-    (0..g.n.div_ceil(nb)).into_par_iter().for_each(|block| {
-        let (n0, bn) = (block * nb, nb.min(g.n - block * nb));
-        with_scratch(PANEL_GROUP * max_taps * g.c_in * T, |panels| {
+    let panel_len = max_taps * read.channels * T;
+    (0..n.div_ceil(nb)).into_par_iter().for_each(|block| {
+        let (n0, bn) = (block * nb, nb.min(n - block * nb));
+        with_scratch(PANEL_GROUP * panel_len, |panels| {
             let (mut pairs, mut targets) = (Vec::with_capacity(max_taps), Vec::new());
-            let mut out = [0.0f32; T * T];
+            let mut acc = [0.0f32; T * T];
             for class in &classes.classes {
                 let cols = bn * class.positions.len();
-                // where each column's output lies: y[image, 0, position]
+                // where each column's result lies: out[image, 0, position]
                 targets.clear();
                 targets.extend((0..cols).map(|col| {
                     let (i, q) = column(class, col);
-                    (n0 + i) * g.c_out * p + class.positions[q] as usize
+                    (n0 + i) * own.image_len() + class.positions[q] as usize
                 }));
                 // panels in groups of PANEL_GROUP: a row panel of the weights (all taps) is read
                 // once per group and stays in L2 while the group's tiles use it
                 for j0 in (0..cols.div_ceil(T)).step_by(PANEL_GROUP) {
                     let group = PANEL_GROUP.min(cols.div_ceil(T) - j0);
                     for jj in 0..group {
-                        gather_panel(
-                            class,
-                            j0 + jj,
-                            cols,
-                            &x[n0 * il..],
-                            (il, plane, g.c_in),
-                            &mut panels[jj * max_taps * g.c_in * T..],
-                        );
+                        let b = &mut panels[jj * panel_len..];
+                        gather_panel(class, j0 + jj, cols, &src[n0 * read.image_len()..], read, b);
                     }
                     for r in 0..rows {
                         for jj in 0..group {
-                            let bj = &panels[jj * max_taps * g.c_in * T..];
+                            let bj = &panels[jj * panel_len..];
                             pairs.clear();
                             for (ti, &t) in class.taps.iter().enumerate() {
-                                let a = packed[(t * rows + r) * g.c_in * T..].as_ptr();
-                                pairs.push((a, bj[ti * g.c_in * T..].as_ptr()));
+                                let a = packed[(t * rows + r) * read.channels * T..].as_ptr();
+                                pairs.push((a, bj[ti * read.channels * T..].as_ptr()));
                             }
-                            // SAFETY: `plan` checked AVX-512; each panel holds c_in·16 floats.
-                            unsafe { tile(&pairs, g.c_in, &mut out) };
-                            let j = j0 + jj;
-                            for ri in 0..T.min(g.c_out - r * T) {
-                                let co = r * T + ri;
-                                let bv = bias.map_or(0.0, |b| b[co]);
-                                for (&at, &v) in targets[j * T..].iter().take(T).zip(&out[ri * T..(ri + 1) * T]) {
+                            // SAFETY: `plan` checked AVX-512; each panel holds channels·16 floats.
+                            unsafe { tile(&pairs, read.channels, &mut acc) };
+                            for ri in 0..T.min(own.channels - r * T) {
+                                let ch = r * T + ri;
+                                let bv = bias.map_or(0.0, |b| b[ch]);
+                                let at = targets[(j0 + jj) * T..].iter().take(T);
+                                for (&at, &v) in at.zip(&acc[ri * T..(ri + 1) * T]) {
                                     // SAFETY: this task writes the images n0 .. n0 + bn only; tasks are disjoint.
-                                    unsafe { *yp.get().add(at + co * p) = v + bv };
+                                    unsafe { *op.get().add(at + ch * own.plane) = v + bv };
                                 }
                             }
                         }
@@ -189,57 +213,5 @@ pub fn forward(g: &ConvGeom, classes: &TapClasses, x: &[f32], w: &[f32], bias: O
             }
         });
     });
-    y
-}
-
-/// [`super::conv::conv_backward_data`] over the tap classes.
-pub fn backward_data(g: &ConvGeom, classes: &TapClasses, dy: &[f32], w: &[f32]) -> Vec<f32> {
-    let (p, il) = (g.p(), g.input_len());
-    let (plane, rows) = (il / g.c_in, g.c_in.div_ceil(T));
-    let packed = pack_weights(g, w, false);
-    let nb = images_per_block(g, classes);
-    let widest = classes.classes.iter().map(|c| c.positions.len()).max().unwrap_or(0);
-    let mut dx = vec![0.0f32; g.n * il];
-    dx.par_chunks_mut(nb * il).enumerate().for_each(|(block, dxb)| {
-        let (n0, bn) = (block * nb, dxb.len() / il);
-        with_scratch((bn * widest).div_ceil(T) * g.c_out * T, |panels| {
-            let (mut out, mut targets) = ([0.0f32; T * T], Vec::new());
-            for class in &classes.classes {
-                let (pc, cols) = (class.positions.len(), bn * class.positions.len());
-                let panel_len = g.c_out * T;
-                // B[co, l] = dy[image, co, position] for every panel of the block
-                for (j, bj) in panels[..cols.div_ceil(T) * panel_len].chunks_exact_mut(panel_len).enumerate() {
-                    let width = T.min(cols - j * T);
-                    let mut src = [0i32; T];
-                    for (l, s) in src.iter_mut().enumerate().take(width) {
-                        let (i, q) = column(class, j * T + l);
-                        *s = (i * g.c_out * p + class.positions[q] as usize) as i32;
-                    }
-                    // SAFETY: AVX-512 checked by `plan`; the block's images are in `dy` and their
-                    // offsets fit in i32 (`plan`); the panel holds c_out rows of 16.
-                    unsafe { gather_rows(dy[n0 * g.c_out * p..].as_ptr(), p, &src, width, g.c_out, bj.as_mut_ptr()) };
-                }
-                for (ti, &t) in class.taps.iter().enumerate() {
-                    // where each column's gradient lands for this tap: dx[image, 0, off_t(position)]
-                    let offs = &class.offsets[ti * pc..(ti + 1) * pc];
-                    targets.clear();
-                    targets.extend((0..cols).map(|col| (col / pc) * il + offs[col % pc] as usize));
-                    for j in 0..cols.div_ceil(T) {
-                        for r in 0..rows {
-                            let a = packed[(t * rows + r) * g.c_out * T..].as_ptr();
-                            // SAFETY: `plan` checked AVX-512; each panel holds c_out·16 floats.
-                            unsafe { tile(&[(a, panels[j * panel_len..].as_ptr())], g.c_out, &mut out) };
-                            for ri in 0..T.min(g.c_in - r * T) {
-                                let dxr = &mut dxb[(r * T + ri) * plane..];
-                                for (&at, &v) in targets[j * T..].iter().take(T).zip(&out[ri * T..(ri + 1) * T]) {
-                                    dxr[at] += v;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        });
-    });
-    dx
+    out
 }

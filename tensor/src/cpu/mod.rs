@@ -10,6 +10,7 @@ pub mod channel;
 pub mod conv;
 mod conv_batched;
 mod conv_classes;
+mod conv_classes_images;
 mod conv_classes_weight;
 pub mod copy;
 pub mod elementwise;

@@ -14,6 +14,16 @@
 //! the interior, the last one). A [`TapClass`] is one class per axis: a box of output positions
 //! that all read the same box of taps. Each class is then its own dense convolution with
 //! `K = C_in · |taps|`: no zero is stored or multiplied. [`super::conv_classes`] runs them.
+//!
+//! The input gradient (the transposed convolution's forward pass) is grouped the other way
+//! round, by input position ([`TapClasses::adjoint`]): input `u` receives from output
+//! `o = (u + pad − k)/s` at every tap `k ≡ u + pad (mod s)` with that `o` inside. Positions
+//! with the same taps form a class (per axis: one per residue mod s, and the borders), and each
+//! input element is then one sum over its own taps, gathered, not scattered:
+//!
+//! ```text
+//! dx[ci, u] = Σ_k Σ_co W[co, ci, k] · dy[co, (u + pad − k)/s]
+//! ```
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -23,11 +33,13 @@ use super::conv::ConvGeom;
 
 /// Output positions that read the same box of kernel taps.
 pub(crate) struct TapClass {
-    /// The class's output positions, as indices into one image's `P` positions.
+    /// The class's positions, as indices into one image's map: output positions (`P` per image)
+    /// for the forward classes, input positions for the adjoint ones.
     pub positions: Vec<u32>,
     /// The kernel taps the class reads, numbered `(kd·KH + kh)·KW + kw`, in that order.
     pub taps: Vec<usize>,
-    /// `offsets[j·P_c + i]`: the offset, in one input channel's plane, of the pixel that the
+    /// `offsets[j·P_c + i]`: the offset, in one channel's plane of the map that is read (the
+    /// input for the forward classes, the output for the adjoint ones), of the pixel that the
     /// class's tap j reads for its position i. Always inside.
     pub offsets: Vec<u32>,
 }
@@ -40,13 +52,16 @@ pub(crate) struct TapClasses {
 
 /// Geometries seen so far (a net has a handful): a Langevin step reuses its layers' classes
 /// instead of rebuilding their tables on every call.
-static CACHE: Mutex<Option<HashMap<[[usize; 3]; 5], Arc<TapClasses>>>> = Mutex::new(None);
+static CACHE: Mutex<Option<HashMap<Key, Arc<TapClasses>>>> = Mutex::new(None);
+/// (adjoint, [input, kernel, output, stride, pad]).
+type Key = (bool, [[usize; 3]; 5]);
 /// Entries kept at most (emptied when full).
 const CACHE_ENTRIES: usize = 64;
 
-/// The classes of `g` (they depend on its spatial sizes, kernel, stride and padding only).
-pub(crate) fn for_geometry(g: &ConvGeom) -> Arc<TapClasses> {
-    let key = [g.input, g.kernel, g.output, g.stride, g.pad];
+/// The classes of `g` (they depend on its spatial sizes, kernel, stride and padding only):
+/// by output position, or by input position when `adjoint`.
+pub(crate) fn for_geometry(g: &ConvGeom, adjoint: bool) -> Arc<TapClasses> {
+    let key = (adjoint, [g.input, g.kernel, g.output, g.stride, g.pad]);
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     let map = cache.get_or_insert_with(HashMap::new);
     if let Some(c) = map.get(&key) {
@@ -55,42 +70,82 @@ pub(crate) fn for_geometry(g: &ConvGeom) -> Arc<TapClasses> {
     if map.len() >= CACHE_ENTRIES {
         map.clear();
     }
-    let c = Arc::new(TapClasses::new(g));
+    let c = Arc::new(if adjoint { TapClasses::adjoint(g) } else { TapClasses::forward(g) });
     map.insert(key, Arc::clone(&c));
     c
 }
 
-/// Axis classes of one axis: (outputs, taps) with the taps inside for every one of the outputs.
-fn axis_classes(
-    out: usize,
-    input: usize,
-    kernel: usize,
-    stride: usize,
-    pad: usize,
-) -> Vec<(Range<usize>, Range<usize>)> {
-    let mut classes: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+/// One class along one axis: its positions, its taps, and `reads[j·len + i]`, the coordinate
+/// that tap j reads for position i.
+struct AxisClass {
+    positions: Vec<usize>,
+    taps: Vec<usize>,
+    reads: Vec<usize>,
+}
+
+/// Forward classes of one axis: neighbouring outputs whose taps inside are the same range.
+fn forward_axis(out: usize, input: usize, kernel: usize, stride: usize, pad: usize) -> Vec<AxisClass> {
+    let mut ranges: Vec<(Range<usize>, Range<usize>)> = Vec::new();
     for o in 0..out {
         let start = o * stride;
         let lo = pad.saturating_sub(start).min(kernel);
         let hi = (input + pad).saturating_sub(start).min(kernel).max(lo);
-        match classes.last_mut() {
+        match ranges.last_mut() {
             Some((outs, taps)) if *taps == (lo..hi) => outs.end = o + 1,
-            _ => classes.push((o..o + 1, lo..hi)),
+            _ => ranges.push((o..o + 1, lo..hi)),
         }
+    }
+    let class = |(outs, taps): (Range<usize>, Range<usize>)| AxisClass {
+        reads: taps.clone().flat_map(|k| outs.clone().map(move |o| o * stride + k - pad)).collect(),
+        positions: outs.collect(),
+        taps: taps.collect(),
+    };
+    ranges.into_iter().map(class).collect()
+}
+
+/// Adjoint classes of one axis: inputs that receive from the same taps (in order of first use).
+fn adjoint_axis(input: usize, out: usize, kernel: usize, stride: usize, pad: usize) -> Vec<AxisClass> {
+    let mut classes: Vec<AxisClass> = Vec::new();
+    for u in 0..input {
+        // tap k reaches u from output (u + pad − k)/s when that is a whole number inside 0..out
+        let reach = |k: &usize| u + pad >= *k && (u + pad - k).is_multiple_of(stride) && (u + pad - k) / stride < out;
+        let taps: Vec<usize> = (0..kernel).filter(reach).collect();
+        let idx = match classes.iter().position(|c| c.taps == taps) {
+            Some(i) => i,
+            None => {
+                classes.push(AxisClass { positions: Vec::new(), taps, reads: Vec::new() });
+                classes.len() - 1
+            }
+        };
+        classes[idx].positions.push(u);
+    }
+    for c in &mut classes {
+        c.reads = c.taps.iter().flat_map(|&k| c.positions.iter().map(move |&u| (u + pad - k) / stride)).collect();
     }
     classes
 }
 
 impl TapClasses {
-    fn new(g: &ConvGeom) -> Self {
-        let axes: Vec<_> =
-            (0..3).map(|a| axis_classes(g.output[a], g.input[a], g.kernel[a], g.stride[a], g.pad[a])).collect();
+    /// Classes of output positions (the forward pass and the weight gradient).
+    fn forward(g: &ConvGeom) -> Self {
+        let axes = (0..3).map(|a| forward_axis(g.output[a], g.input[a], g.kernel[a], g.stride[a], g.pad[a]));
+        Self::product(g, &axes.collect::<Vec<_>>(), g.output, g.input)
+    }
+
+    /// Classes of input positions (the input gradient).
+    fn adjoint(g: &ConvGeom) -> Self {
+        let axes = (0..3).map(|a| adjoint_axis(g.input[a], g.output[a], g.kernel[a], g.stride[a], g.pad[a]));
+        Self::product(g, &axes.collect::<Vec<_>>(), g.input, g.output)
+    }
+
+    /// Every box of one class per axis, on a map of size `own` whose taps read a map of size `read`.
+    fn product(g: &ConvGeom, axes: &[Vec<AxisClass>], own: [usize; 3], read: [usize; 3]) -> Self {
         let mut classes = Vec::new();
         let mut kept = 0usize;
-        for (od, kd) in &axes[0] {
-            for (oh, kh) in &axes[1] {
-                for (ow, kw) in &axes[2] {
-                    let class = Self::class(g, [od, oh, ow], [kd, kh, kw]);
+        for d in &axes[0] {
+            for h in &axes[1] {
+                for w in &axes[2] {
+                    let class = Self::class(g, [d, h, w], own, read);
                     kept += class.positions.len() * class.taps.len();
                     classes.push(class);
                 }
@@ -100,30 +155,28 @@ impl TapClasses {
         TapClasses { classes, useful: kept as f64 / full.max(1) as f64 }
     }
 
-    /// The class of the output box `outs` and the tap box `taps`.
-    fn class(g: &ConvGeom, outs: [&Range<usize>; 3], taps: [&Range<usize>; 3]) -> TapClass {
-        let [_, oh_n, ow_n] = g.output;
-        let [_, ih_n, iw_n] = g.input;
+    /// The class of one axis class per axis: positions in a map of size `own`, offsets in one of
+    /// size `read`.
+    fn class(g: &ConvGeom, axes: [&AxisClass; 3], own: [usize; 3], read: [usize; 3]) -> TapClass {
+        let [d, h, w] = axes;
         let mut positions = Vec::new();
-        for od in outs[0].clone() {
-            for oh in outs[1].clone() {
-                for ow in outs[2].clone() {
-                    positions.push(((od * oh_n + oh) * ow_n + ow) as u32);
+        for &pd in &d.positions {
+            for &ph in &h.positions {
+                for &pw in &w.positions {
+                    positions.push(((pd * own[1] + ph) * own[2] + pw) as u32);
                 }
             }
         }
-        // input coordinate along axis a of output o at tap k (inside by construction)
-        let at = |a: usize, o: usize, k: usize| o * g.stride[a] + k - g.pad[a];
         let (mut tap_list, mut offsets) = (Vec::new(), Vec::new());
-        for kd in taps[0].clone() {
-            for kh in taps[1].clone() {
-                for kw in taps[2].clone() {
+        let len = |c: &AxisClass| c.positions.len();
+        for (jd, &kd) in d.taps.iter().enumerate() {
+            for (jh, &kh) in h.taps.iter().enumerate() {
+                for (jw, &kw) in w.taps.iter().enumerate() {
                     tap_list.push((kd * g.kernel[1] + kh) * g.kernel[2] + kw);
-                    for od in outs[0].clone() {
-                        for oh in outs[1].clone() {
-                            for ow in outs[2].clone() {
-                                let off = (at(0, od, kd) * ih_n + at(1, oh, kh)) * iw_n + at(2, ow, kw);
-                                offsets.push(off as u32);
+                    for &rd in &d.reads[jd * len(d)..(jd + 1) * len(d)] {
+                        for &rh in &h.reads[jh * len(h)..(jh + 1) * len(h)] {
+                            for &rw in &w.reads[jw * len(w)..(jw + 1) * len(w)] {
+                                offsets.push(((rd * read[1] + rh) * read[2] + rw) as u32);
                             }
                         }
                     }

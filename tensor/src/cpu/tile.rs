@@ -89,6 +89,65 @@ pub unsafe fn gather_rows(_: *const f32, _: usize, _: &[i32; T], _: usize, _: us
     unreachable!("gather_rows() needs AVX-512")
 }
 
+/// `dst[j·dst_stride + i] = src[i·src_stride + j]` for a 16×16 block: row i < `rows` of `src`
+/// (rows beyond are zero) becomes column i of `dst`, whose first `out_rows` rows are stored.
+/// In registers: four rounds of shuffles, so every line is loaded and stored once.
+///
+/// # Safety
+/// [`available`] must be true; `src` must be readable for `rows` rows of 16 and `dst`
+/// writable for `out_rows` rows of 16, at their strides.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+pub unsafe fn transpose16(
+    src: *const f32,
+    src_stride: usize,
+    rows: usize,
+    dst: *mut f32,
+    dst_stride: usize,
+    out_rows: usize,
+) {
+    use std::arch::x86_64::*;
+    let mut r = [_mm512_setzero_ps(); T];
+    for (i, v) in r.iter_mut().enumerate().take(rows) {
+        *v = _mm512_loadu_ps(src.add(i * src_stride));
+    }
+    let mut t = [_mm512_setzero_ps(); T];
+    // pairs of rows interleaved, then pairs of pairs: 4×4 blocks transposed within each lane
+    for i in (0..T).step_by(2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for i in (0..T).step_by(4) {
+        r[i] = _mm512_shuffle_ps::<0x44>(t[i], t[i + 2]);
+        r[i + 1] = _mm512_shuffle_ps::<0xEE>(t[i], t[i + 2]);
+        r[i + 2] = _mm512_shuffle_ps::<0x44>(t[i + 1], t[i + 3]);
+        r[i + 3] = _mm512_shuffle_ps::<0xEE>(t[i + 1], t[i + 3]);
+    }
+    // then the 128-bit lanes: 4×4 blocks moved to their place
+    for h in [0, 8] {
+        for i in 0..4 {
+            t[h + i] = _mm512_shuffle_f32x4::<0x88>(r[h + i], r[h + i + 4]);
+            t[h + i + 4] = _mm512_shuffle_f32x4::<0xDD>(r[h + i], r[h + i + 4]);
+        }
+    }
+    for i in 0..8 {
+        r[i] = _mm512_shuffle_f32x4::<0x88>(t[i], t[i + 8]);
+        r[i + 8] = _mm512_shuffle_f32x4::<0xDD>(t[i], t[i + 8]);
+    }
+    for (j, v) in r.iter().enumerate().take(out_rows) {
+        _mm512_storeu_ps(dst.add(j * dst_stride), *v);
+    }
+}
+
+/// Never called: [`available`] is false off x86-64.
+///
+/// # Safety
+/// None needed; it panics.
+#[cfg(not(target_arch = "x86_64"))]
+pub unsafe fn transpose16(_: *const f32, _: usize, _: usize, _: *mut f32, _: usize, _: usize) {
+    unreachable!("transpose16() needs AVX-512")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +177,31 @@ mod tests {
                     "out[{i}, {l}] = {} against {want}",
                     out[i * T + l]
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn a_block_is_transposed_with_missing_rows_zero() {
+        if !available() {
+            eprintln!("skipped: this CPU has no AVX-512F");
+            return;
+        }
+        let src: Vec<f32> = (0..20 * T).map(|i| i as f32).collect();
+        let mut dst = vec![-1.0f32; 17 * T];
+        // 11 rows of a matrix 20 wide, into 13 rows of a matrix 17 wide
+        // SAFETY: AVX-512 checked above; 11 rows of 20 and 13 rows of 17 lie inside both.
+        unsafe { transpose16(src.as_ptr(), 20, 11, dst.as_mut_ptr(), 17, 13) };
+        for j in 0..T {
+            for i in 0..T {
+                let want = if j >= 13 {
+                    -1.0
+                } else if i < 11 {
+                    src[i * 20 + j]
+                } else {
+                    0.0
+                };
+                assert_eq!(dst[j * 17 + i], want, "dst[{j}, {i}]");
             }
         }
     }

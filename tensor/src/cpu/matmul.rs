@@ -1,4 +1,5 @@
-//! Matrix multiply on `matrixmultiply::sgemm` (AVX-512 kernel compiled in).
+//! Matrix multiply: our register tiles ([`super::gemm`]) where they fit, else
+//! `matrixmultiply::sgemm` (AVX-512 kernel compiled in).
 //!
 //! `sgemm` takes any row and column strides, so transposed views cost nothing. Each call is
 //! single-threaded; parallelism comes from rayon over batches or over blocks of rows.
@@ -37,6 +38,9 @@ pub unsafe fn sgemm_raw(
 ) {
     debug_assert!(m == 0 || k == 0 || a.offset + (m - 1) * a.row_stride + (k - 1) * a.col_stride < a.data.len());
     debug_assert!(k == 0 || n == 0 || b.offset + (k - 1) * b.row_stride + (n - 1) * b.col_stride < b.data.len());
+    if super::gemm::takes(m, k, n) {
+        return super::gemm::sgemm(m, k, n, alpha, a, b, beta, c, rsc, csc);
+    }
     matrixmultiply::sgemm(
         m,
         k,

@@ -14,6 +14,7 @@ mod conv_classes_images;
 mod conv_classes_weight;
 pub mod copy;
 pub mod elementwise;
+mod gemm;
 pub mod matmul;
 pub mod reduce;
 mod storage;

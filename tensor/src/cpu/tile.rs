@@ -37,11 +37,28 @@ pub fn available() -> bool {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 pub unsafe fn tile(pairs: &[(*const f32, *const f32)], k: usize, out: &mut [f32; T * T]) {
+    tile_body(pairs, k, T, out)
+}
+
+/// [`tile`] with the rows of `b` `ldb` floats apart (`b[p·ldb + l]`): a row-major matrix's
+/// 16 columns read in place, without packing.
+///
+/// # Safety
+/// As [`tile`], with every `b` valid for reads of 16 floats at each `p·ldb`, p < k.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+pub unsafe fn tile_strided(pairs: &[(*const f32, *const f32)], k: usize, ldb: usize, out: &mut [f32; T * T]) {
+    tile_body(pairs, k, ldb, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn tile_body(pairs: &[(*const f32, *const f32)], k: usize, ldb: usize, out: &mut [f32; T * T]) {
     use std::arch::x86_64::*;
     let mut acc = [_mm512_setzero_ps(); T];
     for &(a, b) in pairs {
         for p in 0..k {
-            let bv = _mm512_loadu_ps(b.add(p * T));
+            let bv = _mm512_loadu_ps(b.add(p * ldb));
             let ap = a.add(p * T);
             for (i, c) in acc.iter_mut().enumerate() {
                 *c = _mm512_fmadd_ps(_mm512_set1_ps(*ap.add(i)), bv, *c);
@@ -51,6 +68,15 @@ pub unsafe fn tile(pairs: &[(*const f32, *const f32)], k: usize, out: &mut [f32;
     for (i, c) in acc.iter().enumerate() {
         _mm512_storeu_ps(out.as_mut_ptr().add(i * T), *c);
     }
+}
+
+/// Never called: [`available`] is false off x86-64.
+///
+/// # Safety
+/// None needed; it panics.
+#[cfg(not(target_arch = "x86_64"))]
+pub unsafe fn tile_strided(_: &[(*const f32, *const f32)], _: usize, _: usize, _: &mut [f32; T * T]) {
+    unreachable!("tile_strided() needs AVX-512")
 }
 
 /// Never called: [`available`] is false off x86-64.

@@ -182,6 +182,7 @@ fn cases() -> Vec<Case> {
         // maps whose size is not a multiple of 16 (36 outputs; the input gradient's 7×7)
         c(&[30, 16, 6, 6], &[16, 16, 3, 3], &[1], &[(1, 1)], true),
         c(&[32, 20, 7, 7], &[17, 20, 4, 4], &[2], &[(1, 2)], false),
+        c(&[16, 16, 9, 9], &[16, 16, 2, 2], &[3], &[(1, 1)], true), // inputs that no tap reaches
     ]
 }
 

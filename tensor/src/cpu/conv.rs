@@ -249,7 +249,8 @@ pub fn conv_backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
     let kernel_len = k / g.c_in;
     // enough tasks for the threads: whole images, or channel groups when images are few. The
     // split does not change a single bit of dx: each element of `cols` is the same dot product
-    // whatever the GEMM's height, and each channel is scattered in the same tile order.
+    // whatever the GEMM's height (on our tiles or on matrixmultiply alike, see `gemm`), and
+    // each channel is scattered in the same tile order.
     let threads = rayon::current_num_threads();
     let want = if threads == 1 { 1 } else { 2 * threads };
     let groups = if g.n >= want { 1 } else { g.c_in.min(want.div_ceil(g.n)) };

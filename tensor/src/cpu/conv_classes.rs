@@ -1,7 +1,8 @@
 //! Convolutions of small maps without the zero taps, on 16×16 register tiles.
 //!
 //! [`super::tap_classes`] splits the output positions into boxes that read the same box of
-//! kernel taps; each class is a dense convolution over its own taps. Its columns are the
+//! kernel taps (and, for the input gradient, the input positions into classes reached by the
+//! same taps); each class is a dense convolution over its own taps. Its columns are the
 //! class's positions of a block of images; each 16 of them form a panel.
 //!
 //! Both passes are the same kernel ([`gather_conv`]): every element it writes is one sum over
@@ -18,6 +19,10 @@
 //! matrix and no second packing, and no tap that lands on padding (or, for the input gradient,
 //! between the strided outputs) is gathered or multiplied. Rows and columns beyond the matrix
 //! are zero in the panels and never stored.
+//!
+//! This file's panels hold 16 positions (of one image or several), gathered with AVX-512
+//! gathers; batches of at least 16 images take [`super::conv_classes_images`] instead, whose
+//! panels hold 16 images at one position and are read in place.
 //!
 //! Every element is written once, as one chain of FMAs in a fixed order (taps, then channels):
 //! results do not depend on the batch, the block or the number of threads (tested), and an

@@ -10,8 +10,9 @@
 //! so the `C × 16` numbers that one kernel tap reads at one position, for 16 images, are one
 //! contiguous panel in exactly the layout that [`super::tile::tile`] streams. A tile is then
 //! 16 output channels × 16 images at one position, summed over the class's taps straight from
-//! `xb`: no gather per panel (AVX-512 gathers were a fifth of the tile path's time), and no copy
-//! beyond the one transposition per call.
+//! `xb`: no gather per panel (AVX-512 gathers were a fifth of the tile path's time). The tiles
+//! are stored in the same blocks, and transposed back once ([`from_image_blocks`]): two
+//! transpositions per call, through registers.
 //!
 //! Each output element is the same chain of FMAs (taps, then channels) as in the position-
 //! innermost path: both give the same bits, and an image gives the same bits alone as in a
@@ -93,16 +94,18 @@ fn grow(buf: &mut Vec<f32>, len: usize) {
     }
 }
 
-/// `out[16·g + l, c, pos] = ob[((pos·G + g)·C + c)·16 + l] + bias[c]`: the inverse of
-/// [`to_image_blocks`], one task per (group, channel).
+/// `out[16·g + l, c, pos] = ob[((pos·G + g)·C + c)·16 + l] + bias[c]` (+ 0 without a bias, as
+/// the position-innermost path, so that −0 becomes +0 on both): the inverse of
+/// [`to_image_blocks`], one task per (group, channel). `out` is written whole, so it is not
+/// zeroed first.
 fn from_image_blocks(ob: &[f32], n: usize, map: Map, bias: Option<&[f32]>) -> Vec<f32> {
     let groups = n.div_ceil(T);
     let line = groups * map.channels * T;
-    let mut out = vec![0.0f32; n * map.image_len()];
+    let mut out: Vec<f32> = Vec::with_capacity(n * map.image_len());
     let op = SendPtr(out.as_mut_ptr());
     (0..groups * map.channels).into_par_iter().for_each(|task| {
         let (g, c) = (task / map.channels, task % map.channels);
-        let images = T.min(n - g * T);
+        let (images, bv) = (T.min(n - g * T), bias.map_or(0.0, |b| b[c]));
         let lanes = &ob[(g * map.channels + c) * T..];
         // SAFETY: the rows (image, c) of this group belong to task (g, c) only.
         let first = unsafe { op.get().add((g * T * map.channels + c) * map.plane) };
@@ -117,13 +120,13 @@ fn from_image_blocks(ob: &[f32], n: usize, map: Map, bias: Option<&[f32]>) -> Ve
                 // SAFETY: as above, one element.
                 unsafe { *first.add(l * map.image_len() + pos) = lanes[pos * line + l] };
             }
-            if let Some(b) = bias {
-                // SAFETY: as above, one row.
-                let row = unsafe { std::slice::from_raw_parts_mut(first.add(l * map.image_len()), map.plane) };
-                row.iter_mut().for_each(|v| *v += b[c]);
-            }
+            // SAFETY: as above, one row, every element of which is written by now.
+            let row = unsafe { std::slice::from_raw_parts_mut(first.add(l * map.image_len()), map.plane) };
+            row.iter_mut().for_each(|v| *v += bv);
         }
     });
+    // SAFETY: the tasks wrote every (image, channel) row of `out` whole.
+    unsafe { out.set_len(n * map.image_len()) };
     out
 }
 

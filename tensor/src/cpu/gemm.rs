@@ -8,11 +8,18 @@
 //!         C[r, j] = α·tile + β·C[r, j]     (β = 1 after the first block of k)
 //! ```
 //!
-//! Both operands are packed, whatever their strides, so transposed views cost one packing pass
-//! and no more. Rows and columns beyond the matrix are zero in the panels and never stored.
+//! A is always packed, whatever its strides (a transposed view costs one packing pass). B's
+//! full 16-column panels are read in place when its rows are contiguous; otherwise, and for
+//! its last partial panel, B is packed too. Rows and columns beyond the matrix are zero in the
+//! panels and never stored.
 //! Every element of C is the same chain of sums for any m, n, strides or thread count: the
 //! blocks along k are fixed, the tile sums each block in order of k, and the blocks are added
 //! in order (so an image gives the same bits alone as in a batch of images side by side).
+//!
+//! That chain is also `matrixmultiply`'s (one FMA chain from zero in order of k, blocks of
+//! 256 along k, then `fma(α, ab, β·c)`), so whether a product takes these tiles or
+//! `matrixmultiply` changes no bit. Callers rely on it: they split rows by the number of
+//! threads, and a block of rows may fall on either side of [`takes`] (tested).
 
 use std::cell::RefCell;
 
@@ -31,8 +38,8 @@ thread_local! {
     static PACKED: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// Whether [`sgemm`] takes a product of this shape: a CPU with AVX-512, at most a fifth of the
-/// tiles' rows and columns beyond the matrix, and k ≥ 128. Thin products stay on
+/// Whether [`sgemm`] takes a product of this shape: a CPU with AVX-512, tiles at least 5/6
+/// full along m and n, and k ≥ 128. Thin products stay on
 /// `matrixmultiply`, and so do short ones: with k = 30–64 a tile's store costs about as much as
 /// its FMAs (the texture net's input gradients were 4–28% slower here).
 pub fn takes(m: usize, k: usize, n: usize) -> bool {
@@ -129,10 +136,13 @@ fn pack(panels: &mut Vec<f32>, x: MatRef<'_>, (r0, c0): (usize, usize), (rows, c
     }
 }
 
-/// `C[i, l] = alpha·acc[i, l] + beta·C[i, l]` for the tile's `rows × cols` inside the matrix.
+/// `C[i, l] = fma(alpha, acc[i, l], beta·C[i, l])` for the tile's `rows × cols` inside the
+/// matrix (`alpha·acc` when beta = 0: C is not read), rounded as `matrixmultiply` rounds.
 ///
 /// # Safety
-/// `c` must be valid for writes of `rows × cols` elements at strides `(rsc, csc)`.
+/// AVX-512F (so FMA) must be available; `c` must be valid for writes of `rows × cols`
+/// elements at strides `(rsc, csc)`.
+#[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx512f"))]
 unsafe fn store(
     acc: &[f32; T * T],
     (rows, cols): (usize, usize),
@@ -148,12 +158,12 @@ unsafe fn store(
             if beta == 0.0 {
                 dst.iter_mut().zip(src).for_each(|(d, &v)| *d = alpha * v);
             } else {
-                dst.iter_mut().zip(src).for_each(|(d, &v)| *d = alpha * v + beta * *d);
+                dst.iter_mut().zip(src).for_each(|(d, &v)| *d = alpha.mul_add(v, beta * *d));
             }
         } else {
             for (l, &v) in src.iter().enumerate() {
                 let d = c.add(i * rsc + l * csc);
-                *d = if beta == 0.0 { alpha * v } else { alpha * v + beta * *d };
+                *d = if beta == 0.0 { alpha * v } else { alpha.mul_add(v, beta * *d) };
             }
         }
     }
@@ -225,5 +235,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_product_has_the_same_bits_on_tiles_and_on_matrixmultiply() {
+        // 100 rows take the tiles on one thread; split over two threads, 50-row blocks take
+        // matrixmultiply (tiles 64/50 full): the bits must not change
+        let (m, k, n) = (100, 256, 200);
+        let data: Vec<f32> = (0..m * k + k * n).map(|i| ((i as f32) * 0.377).cos()).collect();
+        let a = MatRef { data: &data, offset: 0, row_stride: k, col_stride: 1 };
+        let b = MatRef { data: &data, offset: m * k, row_stride: n, col_stride: 1 };
+        assert!(!takes(50, k, n));
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let c = pool.install(|| crate::cpu::matmul::matmul(m, k, n, a, b));
+            c.iter().map(|v| v.to_bits()).collect::<Vec<u32>>()
+        };
+        assert_eq!(run(1), run(2), "{m}×{k}×{n} on 1 and 2 threads");
+        assert_eq!(run(1), run(4), "{m}×{k}×{n} on 1 and 4 threads");
     }
 }

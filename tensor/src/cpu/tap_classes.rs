@@ -1,4 +1,5 @@
-//! Output positions grouped by the kernel taps that land inside the image.
+//! Positions grouped by the kernel taps that reach them: output positions for the forward pass
+//! (the taps that land inside the image), input positions for the input gradient.
 //!
 //! On a small padded map many products of im2col + GEMM are zero: output position `o` reads
 //! input `o·s + k − pad` at kernel offset `k`, and near the border that input lies in the
@@ -31,7 +32,8 @@ use std::sync::{Arc, Mutex};
 
 use super::conv::ConvGeom;
 
-/// Output positions that read the same box of kernel taps.
+/// Positions that read the same kernel taps: a box of taps for a forward class; for an adjoint
+/// class the taps of one residue mod the stride per axis.
 pub(crate) struct TapClass {
     /// The class's positions, as indices into one image's map: output positions (`P` per image)
     /// for the forward classes, input positions for the adjoint ones.

@@ -159,11 +159,14 @@ fn convolve(n: usize, classes: &TapClasses, (xb, read): (&[f32], Map), packed: &
         .flat_map(|(ci, c)| (0..c.positions.len()).step_by(POSITION_GROUP).map(move |q0| (ci, q0)))
         .collect();
     let op = SendPtr(ob.as_mut_ptr());
-    (0..groups * runs.len()).into_par_iter().for_each(|task| {
+    let max_taps = classes.classes.iter().map(|c| c.taps.len()).max().unwrap_or(0);
+    // one list of (weights, panel) pairs per rayon job, not one allocation per task
+    let pairs_list = || Vec::with_capacity(max_taps);
+    (0..groups * runs.len()).into_par_iter().for_each_init(pairs_list, |pairs, task| {
         let (g, (ci, q0)) = (task % groups, runs[task / groups]);
         let class = &classes.classes[ci];
         let pc = class.positions.len();
-        let (mut pairs, mut acc) = (Vec::with_capacity(class.taps.len()), [0.0f32; T * T]);
+        let mut acc = [0.0f32; T * T];
         for r in 0..rows {
             for q in q0..(q0 + POSITION_GROUP).min(pc) {
                 pairs.clear();
@@ -173,7 +176,7 @@ fn convolve(n: usize, classes: &TapClasses, (xb, read): (&[f32], Map), packed: &
                     pairs.push((a, xb[(at * groups + g) * block..].as_ptr()));
                 }
                 // SAFETY: AVX-512 checked by `plan`; every panel holds C·16 floats.
-                unsafe { tile(&pairs, read.channels, &mut acc) };
+                unsafe { tile(pairs, read.channels, &mut acc) };
                 let line = (class.positions[q] as usize * groups + g) * own.channels;
                 for ri in 0..T.min(own.channels - r * T) {
                     // SAFETY: the line (position, g, channel) is written by this task only.

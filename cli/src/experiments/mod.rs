@@ -29,6 +29,7 @@ pub mod coopnets_texture;
 pub mod dynamic_texture;
 mod eval;
 pub mod sound;
+pub mod sound_measure;
 pub mod texture;
 
 use std::path::PathBuf;

@@ -1,11 +1,9 @@
 //! `abp-sound` and `sound-descriptor`: the generator (ABP paper §4.1) or the 1-D descriptor
-//! learned from segments of one sound, measured the same way. Besides the run folder (`observed.wav`, `final/<k>.wav`) it writes `spectrogram_observed.png` and
-//! `spectrogram_final_<k>.png`, `waveform.svg`, and the quality measure in `metrics.json`:
-//! `spectrum.samples` = the mean over samples of the RMS difference (dB) between the log
-//! Welch spectrum of a sample and that of the observed segments, beside `spectrum.noise` =
-//! the same for white noise of the observed loudness (RMS), and `spectrum.observed` = the
-//! same for the observed segments themselves (the floor: a sampler as faithful as the sound
-//! itself scores about this). Goal: samples below half of noise.
+//! learned from segments of one sound, measured the same way. Besides the run folder
+//! (`observed.wav`, `final/<k>.wav`) it writes `spectrogram_observed.png` and
+//! `spectrogram_final_<k>.png`, `waveform.svg`, and the quality measure in `metrics.json`
+//! (`spectrum`, [`super::sound_measure`]): the log-spectrum distance of the samples, per
+//! sample and pooled, beside white noise's and the observed segments' own.
 //!
 //! `sound-descriptor` sets the reference σ from the observed spectrum ([`sigma_from_spectrum`]).
 
@@ -16,7 +14,7 @@ use tensor::{rng_for, Tensor};
 
 use crate::config::RunConfig;
 use crate::plot::{Panel, Series};
-use crate::spectrum::{log_distance, spectrogram_png, welch};
+use crate::spectrum::{spectrogram_png, welch};
 use crate::train::{train_learner, Options, Summary, SAMPLE_STREAM};
 
 pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
@@ -26,28 +24,14 @@ pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
     let summary = train_learner(cfg, out, opts, &obs, learner.as_mut(), &mut |_, _| Ok(()))?;
     let samples = learner.samples(cfg.run.chains.max(1), &mut rng_for(cfg.run.seed, SAMPLE_STREAM))?;
     let (o, s) = (rows(&obs.data), rows(&samples));
-    let reference = welch(&o.iter().map(Vec::as_slice).collect::<Vec<_>>());
-    let d_samples: Vec<f32> = s.iter().map(|x| log_distance(&welch(&[x]), &reference)).collect();
-    let rms = power(&o).sqrt();
-    let noise = Tensor::randn(&[o[0].len()], 0.0, rms, &mut rng_for(cfg.run.seed, u64::MAX - 40_000))?.to_vec();
-    let d_noise = log_distance(&welch(&[&noise]), &reference);
-    let d_obs = o.iter().map(|x| log_distance(&welch(&[x]), &reference)).sum::<f32>() / o.len().max(1) as f32;
     spectrogram_png(&out.join("spectrogram_observed.png"), &o[0])?;
     for (k, x) in s.iter().enumerate() {
         spectrogram_png(&out.join(format!("spectrogram_final_{k}.png")), x)?;
     }
     waveforms(out, &o[0], &s[0])?;
-    let mean = d_samples.iter().sum::<f32>() / d_samples.len().max(1) as f32;
-    crate::metrics::merge(
-        out,
-        serde_json::json!({ "spectrum": { "samples": mean, "per_sample": d_samples, "noise": d_noise, "ratio": mean / d_noise,
-            "observed": d_obs, "observed_ratio": d_obs / d_noise } }),
-    )?;
-    println!(
-        "log-spectrum distance: samples {mean:.2} dB, white noise {d_noise:.2} dB (ratio {:.2}); the observed segments themselves {d_obs:.2} dB (ratio {:.2})",
-        mean / d_noise,
-        d_obs / d_noise
-    );
+    let (json, line) = super::sound_measure::measure(&o, &s, power(&o).sqrt(), cfg.run.seed);
+    crate::metrics::merge(out, json)?;
+    println!("{line}");
     Ok(summary)
 }
 

@@ -236,9 +236,8 @@ pub fn conv_forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) ->
 /// the same whatever the number of threads (tested).
 pub fn conv_backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
     let (k, p, il) = (g.k(), g.p(), g.input_len());
-    let mut dx = vec![0.0f32; g.n * il];
     if il == 0 || g.c_in == 0 {
-        return dx;
+        return vec![0.0f32; g.n * il];
     }
     if let Some(plan) = super::conv_classes::plan(g, 1.0, true) {
         return super::conv_classes::backward_data(g, &plan, dy, w);
@@ -246,6 +245,8 @@ pub fn conv_backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
     if let Some(b) = super::conv_batched::images_per_gemm(g) {
         return super::conv_batched::backward_data(g, b, dy, w);
     }
+    // allocated (and zeroed) only here: the paths above return their own buffers
+    let mut dx = vec![0.0f32; g.n * il];
     let kernel_len = k / g.c_in;
     // enough tasks for the threads: whole images, or channel groups when images are few. The
     // split does not change a single bit of dx: each element of `cols` is the same dot product

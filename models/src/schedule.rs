@@ -32,6 +32,21 @@ impl RateSchedule {
         RateSchedule::LogSpaced { from: 1.0, to: 0.01, values: 80, iterations }
     }
 
+    /// Whether this is the constant schedule (configs leave it out).
+    pub fn is_constant(&self) -> bool {
+        *self == RateSchedule::Constant
+    }
+
+    /// The same schedule spread over a run of `iterations` (the constant one is unchanged).
+    pub fn over(&self, iterations: usize) -> Self {
+        match *self {
+            RateSchedule::LogSpaced { from, to, values, .. } => {
+                RateSchedule::LogSpaced { from, to, values, iterations }
+            }
+            RateSchedule::Constant => RateSchedule::Constant,
+        }
+    }
+
     /// The factor at iteration `t` (from 0).
     pub fn factor(&self, t: usize) -> f32 {
         match *self {

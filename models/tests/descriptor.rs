@@ -99,6 +99,7 @@ fn a_tiny_descriptor_matches_the_mean_and_variance_of_a_gaussian_texture() {
         chain_init: ChainInit::Persistent,
         optim: Optim::Adam { lr: 0.01, beta1: 0.5 },
         growth: Default::default(),
+        rate_schedule: Default::default(),
     };
     let mut learner = DescriptorLearner::new(Descriptor::new(net, 1.0), learn, Tensor::zeros(&[64, 1, 4, 4]));
     for it in 0..400 {

@@ -4,7 +4,7 @@
 use autodiff::GradCheck;
 use models::descriptor::{ChainInit, ConvSpec, DescriptorLearner, DescriptorNet, DescriptorNetConfig, Growth};
 use models::descriptor::{LearnConfig, Optim};
-use models::{Activation, Descriptor};
+use models::{Activation, Descriptor, RateSchedule};
 use nn::Module;
 use tensor::{rng_for, rng_from_seed, Tensor};
 
@@ -81,6 +81,7 @@ fn learner(growth: Growth, slots: usize) -> DescriptorLearner {
         chain_init: ChainInit::Persistent,
         optim: Optim::Matconvnet { lr: 1e-2, momentum: 0.0, weight_decay: 0.0, cap: 20.0 },
         growth,
+        rate_schedule: Default::default(),
     };
     let chains = Tensor::zeros(&[2 * slots, 1, 6, 6]);
     DescriptorLearner::new(Descriptor::new(net, 1.0), learn, chains).with_slots(slots).unwrap()
@@ -106,6 +107,23 @@ fn layer_wise_growth_trains_only_the_layers_of_its_stage_at_the_stage_rate() {
         assert_eq!(l.descriptor.net.depth, moved.len());
         assert_eq!(l.optimizer.inner.lr(), 1e-2 * 0.5f32.powi(moved.len() as i32 - 1));
     }
+}
+
+/// The rate schedule multiplies the growth's rate: layer-wise stages of 2 iterations at
+/// ×0.5 each, times a log-spaced 1 → 0.01 in 3 values over 6 iterations (1, 0.1, 0.01).
+#[test]
+fn the_rate_schedule_multiplies_the_stage_rate() {
+    let mut l = learner(Growth::LayerWise { stage_iterations: 2, rate_factor: 0.5 }, 1);
+    l.config.rate_schedule = RateSchedule::LogSpaced { from: 1.0, to: 0.01, values: 3, iterations: 6 };
+    let obs = Tensor::randn(&[2, 1, 6, 6], 0.0, 1.0, &mut rng_from_seed(4)).unwrap();
+    for (t, want) in [(0, 1e-2), (2, 1e-2 * 0.5 * 0.1), (4, 1e-2 * 0.25 * 0.01)] {
+        l.step_slot(&obs, t, 0, &mut rng_for(5, t as u64)).unwrap();
+        let lr = l.optimizer.inner.lr();
+        assert!((lr / want - 1.0).abs() < 1e-5, "iteration {t}: lr {lr}, want {want}");
+    }
+    l.config.rate_schedule = RateSchedule::LogSpaced { from: 0.0, to: 0.01, values: 3, iterations: 6 };
+    let err = l.step_slot(&obs, 0, 0, &mut rng_for(5, 0)).err().expect("a rate of 0").to_string();
+    assert!(err.contains("learn.rate_schedule"), "{err}");
 }
 
 #[test]

@@ -56,6 +56,7 @@ fn count_growth() {
         chain_init: ChainInit::Persistent,
         optim: Optim::Matconvnet { lr: 1e-3, momentum: 0.5, weight_decay: 1e-4, cap: 20.0 },
         growth: Default::default(),
+        rate_schedule: Default::default(),
     };
     let mut learner = DescriptorLearner::new(Descriptor::new(net, 1.0), learn, Tensor::zeros(&[2, 1, 32, 32]));
     let obs = Tensor::randn(&[2, 1, 32, 32], 0.0, 1.0, &mut rng_from_seed(1)).unwrap();

@@ -198,6 +198,7 @@ fn texture(size: usize, chains: usize, dev: &Device) -> Result<Workload> {
         chain_init: ChainInit::Persistent,
         optim: Optim::Adam { lr: 1e-4, beta1: 0.5 },
         growth: Default::default(),
+        rate_schedule: Default::default(),
     };
     let chains0 = Tensor::zeros(&[chains, 3, size, size]);
     let mut learner = DescriptorLearner::new(models::Descriptor::new(net, 1.0), learn, chains0);

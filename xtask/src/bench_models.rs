@@ -29,6 +29,7 @@ pub fn coopnets_mnist(dev: &tensor::Device) -> Result<Workload> {
         chain_init: ChainInit::Persistent,
         optim: Optim::Adam { lr: 0.007, beta1: 0.5 },
         growth: Default::default(),
+        rate_schedule: Default::default(),
     };
     let d = DescriptorLearner::new(Descriptor::new(d_net, 0.016), d_learn, Tensor::zeros(&[k, 1, 28, 28]));
     let g_net = GeneratorNet::new(&GeneratorNetConfig::mnist(100, 512), &[1, 28, 28], &mut rng)?;

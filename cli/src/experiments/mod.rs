@@ -181,6 +181,10 @@ pub fn config(a: &ExperimentArgs) -> Result<RunConfig> {
     }
     if let Some(n) = a.iterations {
         cfg.run.iterations = n;
+        // a descriptor's rate schedule spans the run, however long
+        if let ModelConfig::Descriptor(d) = &mut cfg.model {
+            d.learn.rate_schedule = d.learn.rate_schedule.over(n);
+        }
     }
     if let Some(n) = a.chains {
         cfg.run.chains = n;

@@ -25,6 +25,7 @@ pub fn tf_coopnets(d: DescriptorNetConfig, g: GeneratorNetConfig, t_d: usize, d_
                 chain_init: ChainInit::Persistent,
                 optim: adam(d_lr),
                 growth: Growth::EndToEnd,
+                rate_schedule: Default::default(),
             },
         },
         generator: GeneratorConfig {

@@ -28,6 +28,7 @@ use crate::learner::{state_entry, Batch, Learner, StatSpec};
 use crate::optim::ModelOptimizer;
 pub use crate::optim::Optim;
 use crate::rows::{gather, scatter};
+use crate::schedule::RateSchedule;
 
 /// Where the synthesized chains start each iteration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +57,9 @@ pub struct LearnConfig {
     /// End to end, or grown layer by layer (`mle_l2l`).
     #[serde(default)]
     pub growth: Growth,
+    /// A factor on the rate at each iteration, on top of the growth's (default: constant).
+    #[serde(default, skip_serializing_if = "RateSchedule::is_constant")]
+    pub rate_schedule: RateSchedule,
 }
 
 /// What one iteration measured.
@@ -150,12 +154,14 @@ impl DescriptorLearner {
         let convs = self.descriptor.net.conv_count();
         let (depth, factor) = self.config.growth.at(t, convs);
         self.descriptor.net.depth = depth;
-        self.optimizer.inner.set_lr(self.config.optim.lr() * factor);
+        self.optimizer.inner.set_lr(self.config.optim.lr() * factor * self.config.rate_schedule.factor(t));
         Ok(())
     }
 
-    /// Whether the growth scheme can run on this net (errors name the `learn.growth` field).
+    /// Whether the growth scheme and the rate schedule can run on this net (errors name the
+    /// `learn.growth` or `learn.rate_schedule` field).
     pub fn check_growth(&self) -> Result<()> {
+        self.config.rate_schedule.check().map_err(|e| ModelError::Config(format!("learn.{e}")))?;
         if let Growth::LayerWise { stage_iterations, rate_factor } = self.config.growth {
             if self.descriptor.net.has_fc() {
                 return Err(ModelError::Config(

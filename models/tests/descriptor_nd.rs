@@ -122,7 +122,7 @@ fn the_rate_schedule_multiplies_the_stage_rate() {
         assert!((lr / want - 1.0).abs() < 1e-5, "iteration {t}: lr {lr}, want {want}");
     }
     l.config.rate_schedule = RateSchedule::LogSpaced { from: 0.0, to: 0.01, values: 3, iterations: 6 };
-    let err = l.step_slot(&obs, 0, 0, &mut rng_for(5, 0)).err().expect("a rate of 0").to_string();
+    let err = l.step_slot(&obs, 0, 0, &mut rng_for(5, 0)).expect_err("a rate of 0").to_string();
     assert!(err.contains("learn.rate_schedule"), "{err}");
 }
 

@@ -45,6 +45,9 @@ fn learner_for(cfg: &RunConfig, obs: &crate::data::Observed, example: &[usize]) 
 
 /// CoopNets: the descriptor and the generator, each with `run.chains` synthesized examples.
 pub fn coopnets(c: &CoopNetsConfig, run: &RunSettings, example: &[usize]) -> Result<CoopNetsLearner> {
+    if !c.descriptor.learn.rate_schedule.is_constant() {
+        bail!("in [model.descriptor.learn]: rate_schedule is for a descriptor learned alone; CoopNets schedules both nets with [model.rate_schedule]");
+    }
     let d = descriptor(&c.descriptor, run, example, 1).context("in [model.descriptor]")?;
     if c.generator.output_bias != OutputBias::Zero {
         bail!("in [model.generator]: output_bias = \"data_mean\" is for a generator learned alone from incomplete data; CoopNets does not use it");

@@ -177,12 +177,8 @@ pub struct CoopNetsConfig {
     pub generator: GeneratorConfig,
     /// Both nets' rates over the iterations: `{ kind = "constant" }` (TF) or
     /// `{ kind = "log_spaced", from = 1, to = 0.01, values = 80, iterations = N }` (MatConvNet).
-    #[serde(default, skip_serializing_if = "is_constant")]
+    #[serde(default, skip_serializing_if = "models::RateSchedule::is_constant")]
     pub rate_schedule: models::RateSchedule,
-}
-
-fn is_constant(s: &models::RateSchedule) -> bool {
-    *s == models::RateSchedule::Constant
 }
 
 /// The model, tagged by its kind.

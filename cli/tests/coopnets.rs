@@ -245,3 +245,18 @@ fn texture_proposals_keep_their_contrast_on_a_photograph() {
     println!("proposal std {proposal}, observed {observed}");
     assert!(proposal > 0.3 * observed, "proposal std {proposal} against the observed {observed}");
 }
+
+/// A descriptor's own rate schedule would multiply CoopNets' `[model.rate_schedule]` on the
+/// quiet: refused, naming both.
+#[test]
+fn a_descriptor_schedule_inside_coopnets_is_refused() {
+    let mut cfg = tiny();
+    cfg.descriptor_mut().learn.rate_schedule =
+        models::RateSchedule::LogSpaced { from: 1.0, to: 0.1, values: 10, iterations: 100 };
+    let c = match &cfg.model {
+        coopnets_cli::config::ModelConfig::Coopnets(c) => c,
+        _ => unreachable!("tiny() is a CoopNets config"),
+    };
+    let err = coopnets_cli::build::coopnets(c, &cfg.run, &[1, 28, 28]).err().expect("refused").to_string();
+    assert!(err.contains("rate_schedule") && err.contains("[model.rate_schedule]"), "{err}");
+}

@@ -29,7 +29,7 @@ pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
         spectrogram_png(&out.join(format!("spectrogram_final_{k}.png")), x)?;
     }
     waveforms(out, &o[0], &s[0])?;
-    let (json, line) = super::sound_measure::measure(&o, &s, power(&o).sqrt(), cfg.run.seed);
+    let (json, line) = super::sound_measure::measure(&o, &s, power(&o).sqrt(), cfg.run.seed)?;
     crate::metrics::merge(out, json)?;
     println!("{line}");
     Ok(summary)

@@ -16,6 +16,7 @@
 //!   white-noise signals as samples, of the same length. Floor: as many observed segments as
 //!   samples (evenly spaced) against the Welch spectrum of the other segments.
 
+use anyhow::{Context, Result};
 use tensor::{rng_for, Tensor};
 
 use crate::spectrum::{log_distance, welch};
@@ -44,26 +45,31 @@ fn slices(rows: &[Vec<f32>]) -> Vec<&[f32]> {
 }
 
 /// White noise of standard deviation `rms`: `count` signals of `length` samples.
-fn noise(count: usize, length: usize, rms: f32, seed: u64, stream: u64) -> Vec<Vec<f32>> {
-    let x = Tensor::randn(&[count * length], 0.0, rms, &mut rng_for(seed, stream)).map(|t| t.to_vec());
-    x.unwrap_or_default().chunks(length.max(1)).map(<[f32]>::to_vec).collect()
+fn noise(count: usize, length: usize, rms: f32, seed: u64, stream: u64) -> Result<Vec<Vec<f32>>> {
+    let x = Tensor::randn(&[count * length], 0.0, rms, &mut rng_for(seed, stream))?.to_vec();
+    Ok(x.chunks(length.max(1)).map(<[f32]>::to_vec).collect())
+}
+
+/// The length of the samples, refusing an empty set.
+fn length(samples: &[Vec<f32>]) -> Result<usize> {
+    samples.first().map(Vec::len).context("no samples to measure")
 }
 
 /// Each sample's spectrum against the observed's, the mean over samples.
-pub fn per_sample(observed: &[Vec<f32>], samples: &[Vec<f32>], rms: f32, seed: u64) -> Score {
+pub fn per_sample(observed: &[Vec<f32>], samples: &[Vec<f32>], rms: f32, seed: u64) -> Result<Score> {
     let reference = welch(&slices(observed));
     let mean = |rows: &[Vec<f32>]| {
         rows.iter().map(|x| log_distance(&welch(&[x]), &reference)).sum::<f32>() / rows.len().max(1) as f32
     };
-    let white = noise(1, samples[0].len(), rms, seed, u64::MAX - 40_000);
-    Score { samples: mean(samples), noise: mean(&white), observed: Some(mean(observed)) }
+    let white = noise(1, length(samples)?, rms, seed, u64::MAX - 40_000)?;
+    Ok(Score { samples: mean(samples), noise: mean(&white), observed: Some(mean(observed)) })
 }
 
 /// The spectrum of all samples together against the observed's.
-pub fn pooled(observed: &[Vec<f32>], samples: &[Vec<f32>], rms: f32, seed: u64) -> Score {
+pub fn pooled(observed: &[Vec<f32>], samples: &[Vec<f32>], rms: f32, seed: u64) -> Result<Score> {
     let reference = welch(&slices(observed));
     let k = samples.len();
-    let white = noise(k, samples[0].len(), rms, seed, u64::MAX - 40_001);
+    let white = noise(k, length(samples)?, rms, seed, u64::MAX - 40_001)?;
     let floor = (observed.len() > k).then(|| {
         let chosen: Vec<usize> = (0..k).map(|i| i * observed.len() / k).collect();
         let (mut part, mut rest) = (Vec::new(), Vec::new());
@@ -76,18 +82,24 @@ pub fn pooled(observed: &[Vec<f32>], samples: &[Vec<f32>], rms: f32, seed: u64) 
         }
         log_distance(&welch(&part), &welch(&rest))
     });
-    Score {
+    Ok(Score {
         samples: log_distance(&welch(&slices(samples)), &reference),
         noise: log_distance(&welch(&slices(&white)), &reference),
         observed: floor,
-    }
+    })
 }
 
 /// Both readings as the `spectrum` entry of `metrics.json`, and a line for the terminal.
-pub fn measure(observed: &[Vec<f32>], samples: &[Vec<f32>], rms: f32, seed: u64) -> (serde_json::Value, String) {
-    let (each, all) = (per_sample(observed, samples, rms, seed), pooled(observed, samples, rms, seed));
+pub fn measure(
+    observed: &[Vec<f32>],
+    samples: &[Vec<f32>],
+    rms: f32,
+    seed: u64,
+) -> Result<(serde_json::Value, String)> {
+    let (each, all) = (per_sample(observed, samples, rms, seed)?, pooled(observed, samples, rms, seed)?);
+    let reference = welch(&slices(observed));
     let mut json = each.json();
-    json["per_sample"] = samples.iter().map(|x| log_distance(&welch(&[x]), &welch(&slices(observed)))).collect();
+    json["per_sample"] = samples.iter().map(|x| log_distance(&welch(&[x]), &reference)).collect();
     json["pooled"] = all.json();
     let line = format!(
         "log-spectrum distance (samples / white noise / the observed segments): per sample {:.2} / {:.2} / {:.2} dB (ratio {:.2}); pooled {:.2} / {:.2} / {} dB (ratio {:.2})",
@@ -100,7 +112,7 @@ pub fn measure(observed: &[Vec<f32>], samples: &[Vec<f32>], rms: f32, seed: u64)
         all.observed.map_or("–".into(), |o| format!("{o:.2}")),
         all.ratio()
     );
-    (serde_json::json!({ "spectrum": json }), line)
+    Ok((serde_json::json!({ "spectrum": json }), line))
 }
 
 #[cfg(test)]
@@ -110,7 +122,7 @@ mod tests {
     /// `count` segments of `e[t] + 0.3·e[t−1]` (e white, std 1): a nearly white sound whose
     /// spectrum spans about ±2.5 dB, like rain or a campfire.
     fn nearly_white(count: usize, seed: u64) -> Vec<Vec<f32>> {
-        let e = noise(count, 4001, 1.0, seed, 0);
+        let e = noise(count, 4001, 1.0, seed, 0).unwrap();
         e.iter().map(|s| s.windows(2).map(|w| w[1] + 0.3 * w[0]).collect()).collect()
     }
 
@@ -122,11 +134,13 @@ mod tests {
         let observed = nearly_white(16, 1);
         let rms = (observed.iter().flatten().map(|v| v * v).sum::<f32>() / (16.0 * 4000.0)).sqrt();
         let perfect = nearly_white(4, 2);
-        let (each, all) = (per_sample(&observed, &perfect, rms, 3), pooled(&observed, &perfect, rms, 3));
+        let each = per_sample(&observed, &perfect, rms, 3).unwrap();
+        let all = pooled(&observed, &perfect, rms, 3).unwrap();
         assert!(each.ratio() > 0.5, "per sample {each:?}");
         assert!(all.ratio() < 0.4, "pooled {all:?}");
         assert!(all.observed.is_some_and(|o| o / all.noise < 0.5), "floor {all:?}");
-        let white = noise(4, 4000, rms, 4, 0);
-        assert!(pooled(&observed, &white, rms, 3).ratio() > 0.8);
+        let white = noise(4, 4000, rms, 4, 0).unwrap();
+        assert!(pooled(&observed, &white, rms, 3).unwrap().ratio() > 0.8);
+        assert!(pooled(&observed, &[], rms, 3).is_err(), "no samples");
     }
 }

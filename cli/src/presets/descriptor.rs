@@ -103,9 +103,10 @@ pub fn object() -> RunConfig {
 /// TF-family Adam (β1 0.5) as STGConvNet at lr 3e-4 (1e-3 left a campfire's level 3–5 dB off
 /// on one seed in two), at a constant rate: a fall to a tenth over the run (`rate_schedule`)
 /// helped the rain and the campfire at seed 0 (0.95 → 0.55, 0.84 → 0.55) but not at seed 1,
-/// and cost the bell and the voice (0.26 → 0.37, 0.30 → 0.34; README, "Sound"). The reference σ = 0.2 and δ = 0.02 here are placeholders: the
-/// experiment sets σ from the observed spectrum and δ = σ/10
-/// ([`crate::experiments::sound::sigma_from_spectrum`]); `--config` keeps the file's values.
+/// and cost the bell and the voice (0.26 → 0.37, 0.30 → 0.34; README, "Sound"). The reference
+/// σ = 0.2 and δ = 0.02 here are placeholders: the experiment sets σ from the observed
+/// spectrum and δ = σ/10 ([`crate::experiments::sound::sigma_from_spectrum`]); `--config`
+/// keeps the file's values.
 /// The rain of `abp-sound` is nearly white noise (its log spectrum is within 2.5 dB of white
 /// noise's), so it cannot show whether a model learned a spectrum. No reference experiment
 /// exists, so `--preset paper` is the same.

@@ -55,14 +55,16 @@ fn length(samples: &[Vec<f32>]) -> Result<usize> {
     samples.first().map(Vec::len).context("no samples to measure")
 }
 
-/// Each sample's spectrum against the observed's, the mean over samples.
-pub fn per_sample(observed: &[Vec<f32>], samples: &[Vec<f32>], rms: f32, seed: u64) -> Result<Score> {
+/// Each sample's spectrum against the observed's: the mean over samples, and each sample's
+/// own distance.
+pub fn per_sample(observed: &[Vec<f32>], samples: &[Vec<f32>], rms: f32, seed: u64) -> Result<(Score, Vec<f32>)> {
     let reference = welch(&slices(observed));
-    let mean = |rows: &[Vec<f32>]| {
-        rows.iter().map(|x| log_distance(&welch(&[x]), &reference)).sum::<f32>() / rows.len().max(1) as f32
-    };
+    let each = |rows: &[Vec<f32>]| rows.iter().map(|x| log_distance(&welch(&[x]), &reference)).collect::<Vec<f32>>();
+    let mean = |d: &[f32]| d.iter().sum::<f32>() / d.len().max(1) as f32;
     let white = noise(1, length(samples)?, rms, seed, u64::MAX - 40_000)?;
-    Ok(Score { samples: mean(samples), noise: mean(&white), observed: Some(mean(observed)) })
+    let distances = each(samples);
+    let score = Score { samples: mean(&distances), noise: mean(&each(&white)), observed: Some(mean(&each(observed))) };
+    Ok((score, distances))
 }
 
 /// The spectrum of all samples together against the observed's.
@@ -96,10 +98,9 @@ pub fn measure(
     rms: f32,
     seed: u64,
 ) -> Result<(serde_json::Value, String)> {
-    let (each, all) = (per_sample(observed, samples, rms, seed)?, pooled(observed, samples, rms, seed)?);
-    let reference = welch(&slices(observed));
+    let ((each, distances), all) = (per_sample(observed, samples, rms, seed)?, pooled(observed, samples, rms, seed)?);
     let mut json = each.json();
-    json["per_sample"] = samples.iter().map(|x| log_distance(&welch(&[x]), &reference)).collect();
+    json["per_sample"] = distances.into();
     json["pooled"] = all.json();
     let line = format!(
         "log-spectrum distance (samples / white noise / the observed segments): per sample {:.2} / {:.2} / {:.2} dB (ratio {:.2}); pooled {:.2} / {:.2} / {} dB (ratio {:.2})",
@@ -134,7 +135,7 @@ mod tests {
         let observed = nearly_white(16, 1);
         let rms = (observed.iter().flatten().map(|v| v * v).sum::<f32>() / (16.0 * 4000.0)).sqrt();
         let perfect = nearly_white(4, 2);
-        let each = per_sample(&observed, &perfect, rms, 3).unwrap();
+        let (each, _) = per_sample(&observed, &perfect, rms, 3).unwrap();
         let all = pooled(&observed, &perfect, rms, 3).unwrap();
         assert!(each.ratio() > 0.5, "per sample {each:?}");
         assert!(all.ratio() < 0.4, "pooled {all:?}");

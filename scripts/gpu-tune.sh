@@ -7,22 +7,25 @@
 # GPU time, COOPNETS_CUDA_PROFILE=1), torch_profile.txt (PyTorch's kernels, --profile, with
 # TORCH_PROFILE=1), and the texture experiment on the GPU run once and as 500 iterations +
 # --resume (log.txt compares their stats.csv; final.png, metrics.json). IM2COL=0 and RESUME=0
-# leave out the im2col rounds and the experiments, PROFILE=0 the profile; WIDE_AB=1 adds a
-# round with one GEMM per image for small maps (COOPNETS_CONV_WIDE=0).
+# leave out the im2col rounds and the experiments, PROFILE=0 the profile (PROFILE_FILTER: its
+# workloads); WIDE_AB=1 adds a round with one GEMM per image for small maps
+# (COOPNETS_CONV_WIDE=0); EXTEND_AB=1 a run per round with cuDNN kept off the geometries that
+# need their input extended by zeros (COOPNETS_CUDNN_EXTEND=0).
 set -u
 . scripts/gpu-env.sh
 F=${FILTER:-iteration}
 W=${WORKLOADS:-texture,abp,coopnets-mnist}
 ours() { # ours LABEL [ENV=VALUE...]: one bench run of the model workloads
-  echo "== $1" >> "$OUT/bench.md"; shift
+  echo "== $1 ($(date +%T))" >> "$OUT/bench.md"; shift
   env "$@" timeout "${BENCH_S:-150}" "$B/xtask" bench --device cuda --threads 1 --iters 10 --warmup 3 --filter "$F" \
     >> "$OUT/bench.md" 2>> "$LOG"
 }
-echo "== cuda tests" >> "$LOG"
+echo "== cuda tests $(date +%T)" >> "$LOG"
 timeout "${TESTS_S:-150}" "$B/cuda_tests" --test-threads 1 --nocapture >> "$LOG" 2>&1; echo "rc=$?" >> "$LOG"
 for round in $(seq 1 "${ROUNDS:-2}"); do
   ours "round $round: ours, tuned (the default)"
   [ "${IM2COL:-1}" = 1 ] && ours "round $round: ours, im2col" COOPNETS_CUDNN=im2col
+  [ "${EXTEND_AB:-0}" = 1 ] && ours "round $round: ours, no zero-extended inputs on cuDNN" COOPNETS_CUDNN_EXTEND=0
   echo "== round $round: pytorch" >> "$LOG"
   timeout "${BENCH_S:-150}" python3 bench/torch_cuda/coopnets_bench_cuda.py --workloads "$W" --iters 10 --warmup 3 \
     >> "$OUT/torch.jsonl" 2>> "$LOG"
@@ -30,7 +33,7 @@ done
 [ "${WIDE_AB:-0}" = 1 ] && ours "ours, one GEMM per image (COOPNETS_CONV_WIDE=0)" COOPNETS_CONV_WIDE=0
 if [ "${PROFILE:-1}" = 1 ]; then
   echo "== profile: ours (tuned, the default)" >> "$OUT/profile.md"
-  COOPNETS_CUDA_PROFILE=1 timeout 150 "$B/xtask" bench --device cuda --threads 1 --iters 3 --warmup 1 --filter "$F" \
+  COOPNETS_CUDA_PROFILE=1 timeout 150 "$B/xtask" bench --device cuda --threads 1 --iters 3 --warmup 1 --filter "${PROFILE_FILTER:-$F}" \
     >> "$OUT/profile.md" 2>> "$LOG"
 fi
 if [ "${TORCH_PROFILE:-0}" = 1 ]; then

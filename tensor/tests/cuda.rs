@@ -334,21 +334,25 @@ fn conv_forward_and_backward_1d_2d_3d() {
     let _on = CudnnSetting::new(c, true);
     use Path::{Cudnn, Im2col};
     conv_case(&dev, &[2, 3, 17], &[4, 3, 5], &ConvParams::new(2, 1), 100, Cudnn);
-    conv_case(&dev, &[1, 2, 11], &[3, 2, 3], &ConvParams::asymmetric(&[1], &[(0, 2)]), 110, Im2col);
+    // padding more after than before: cuDNN on the input with zeros appended (`extend.rs`)
+    conv_case(&dev, &[1, 2, 11], &[3, 2, 3], &ConvParams::asymmetric(&[1], &[(0, 2)]), 110, Cudnn);
     conv_case(&dev, &[3, 3, 13, 12], &[5, 3, 3, 3], &ConvParams::new(1, 1), 120, Cudnn);
     let p = ConvParams::asymmetric(&[2, 1], &[(1, 0), (0, 1)]);
-    conv_case(&dev, &[2, 4, 10, 9], &[6, 4, 3, 2], &p, 130, Im2col);
+    conv_case(&dev, &[2, 4, 10, 9], &[6, 4, 3, 2], &p, 130, Cudnn);
     conv_case(&dev, &[2, 3, 64, 64], &[8, 3, 15, 15], &ConvParams::new(3, 0), 140, Cudnn); // texture-like
     conv_case(&dev, &[2, 5, 20, 17], &[4, 5, 5, 5], &ConvParams::new(3, 1), 145, Cudnn); // stride 3, padded
     conv_case(&dev, &[4, 16, 5, 5], &[8, 16, 1, 1], &ConvParams::new(1, 0), 150, Cudnn); // pointwise
 
-    // TF SAME with an odd total padding (1 before, 2 after): not symmetric
+    // TF SAME with an odd total padding (1 before, 2 after): one zero appended on each axis
     let same = ConvParams::tf_same(&[10, 9], &[4, 4], &[1]);
-    conv_case(&dev, &[2, 3, 10, 9], &[4, 3, 4, 4], &same, 155, Im2col);
+    conv_case(&dev, &[2, 3, 10, 9], &[4, 3, 4, 4], &same, 155, Cudnn);
+    // ABP's transposed convolutions crop [1, 2]: their conv pads 1 before and 2 after
+    conv_case(&dev, &[2, 3, 16, 16], &[4, 3, 5, 5], &ConvParams::asymmetric(&[2], &[(1, 2)]), 157, Cudnn);
     // pad (2, 1) with stride 2: the pixel after is never reached, so cuDNN's (2, 2) is the same
     conv_case(&dev, &[2, 3, 16, 16], &[4, 3, 5, 5], &ConvParams::asymmetric(&[2], &[(2, 1)]), 158, Cudnn);
     conv_case(&dev, &[2, 2, 5, 6, 7], &[3, 2, 3, 2, 3], &ConvParams::new(1, 1), 160, Cudnn);
     conv_case(&dev, &[2, 3, 9, 10, 11], &[4, 3, 3, 3, 3], &ConvParams::new(3, 1), 165, Cudnn); // 3-d stride 3
+                                                                                               // padding more before than after on the last axis: cuDNN's (2, 2) would add an output
     let p = ConvParams::asymmetric(&[2, 1, 2], &[(0, 1), (1, 1), (2, 0)]);
     conv_case(&dev, &[1, 3, 6, 8, 8], &[2, 3, 2, 3, 3], &p, 170, Im2col);
 }
@@ -386,12 +390,15 @@ fn conv_tuned_times_each_pass_once_and_keeps_its_choice() {
     conv_case(&dev, &[3, 3, 13, 12], &[5, 3, 3, 3], &ConvParams::new(1, 1), 310, Path::Any);
     // large enough for cuDNN to be tried (the 16-chain texture net's second layer)
     conv_case(&dev, &[16, 100, 40, 40], &[64, 100, 5, 5], &ConvParams::new(1, 2), 315, Path::Any);
-    let same = ConvParams::tf_same(&[10, 9], &[4, 4], &[1]); // not expressible: im2col, never tuned
-    conv_case(&dev, &[2, 3, 10, 9], &[4, 3, 4, 4], &same, 320, Path::Im2col);
+    // ABP's convT3 as a conv (pads 1 before, 2 after): cuDNN on the input extended by zeros
+    conv_case(&dev, &[8, 64, 32, 32], &[128, 64, 5, 5], &ConvParams::asymmetric(&[2], &[(1, 2)]), 318, Path::Any);
+    // padding more before than after: not expressible, so im2col and never tuned
+    let p = ConvParams::asymmetric(&[2], &[(2, 0)]);
+    conv_case(&dev, &[2, 3, 8, 8], &[4, 3, 3, 3], &p, 320, Path::Im2col);
     let log = c.conv_tuning_log();
     let tuned = log.len() - before;
     println!("{}", log[before..].join("\n"));
-    assert_eq!(tuned, if c.has_cudnn() { 9 } else { 0 }, "three passes of three geometries");
+    assert_eq!(tuned, if c.has_cudnn() { 12 } else { 0 }, "three passes of four geometries");
     // a second run of the same geometry reuses the choice
     conv_case(&dev, &[3, 3, 13, 12], &[5, 3, 3, 3], &ConvParams::new(1, 1), 330, Path::Any);
     assert_eq!(c.conv_tuning_log().len(), log.len(), "tuned again");
@@ -438,7 +445,11 @@ fn conv_transpose_with_stride_and_crops() {
         // PyTorch's output_padding = 1: 5×5 stride 2, 4 → 8 (the ABP generator's layers)
         (&[2, 8, 4, 4], &[8, 3, 5, 5], ConvParams::asymmetric(&[2], &[(2, 1)]), Cudnn),
         (&[1, 6, 3, 4, 4], &[6, 2, 4, 4, 4], ConvParams::new(2, 1), Cudnn),
-        (&[2, 3, 5], &[3, 2, 3], ConvParams::asymmetric(&[2], &[(0, 1)]), Im2col),
+        // ABP's crop [1, 2], 4 → 8, and a crop after only: cuDNN with zeros appended (`extend.rs`)
+        (&[2, 8, 4, 4], &[8, 3, 5, 5], ConvParams::asymmetric(&[2], &[(1, 2)]), Cudnn),
+        (&[2, 3, 5], &[3, 2, 3], ConvParams::asymmetric(&[2], &[(0, 1)]), Cudnn),
+        // a crop before only, stride 1: its conv pads more before than after, so im2col
+        (&[2, 3, 5], &[3, 2, 3], ConvParams::asymmetric(&[1], &[(2, 0)]), Im2col),
     ];
     for (s, (x, w, p, path)) in cases.iter().enumerate() {
         let before = cuda(&dev).cudnn_passes();

@@ -19,7 +19,7 @@ pub fn take(_device: &Device) -> Result<Vec<()>> {
     Ok(Vec::new())
 }
 
-/// The spans of the `iters` timed runs, per run: the 15 longest names and the total.
+/// The spans of the `iters` timed runs, per run: the 40 longest names and the total.
 #[cfg(feature = "cuda")]
 pub fn report(device: &Device, iters: usize, wall_ms: f64) -> Result<()> {
     let rows = take(device)?;
@@ -29,7 +29,7 @@ pub fn report(device: &Device, iters: usize, wall_ms: f64) -> Result<()> {
     let per = |v: f64| v / iters as f64;
     let total: f64 = rows.iter().map(|r| r.ms).sum();
     println!("|   GPU time per iteration: {:.2} ms of {wall_ms:.2} ms wall (profiled) | | | | |", per(total));
-    for r in rows.iter().take(15) {
+    for r in rows.iter().take(40) {
         println!("|   {} | | {:.3} | ×{:.0} | {:.1}% |", r.name, per(r.ms), per(r.count as f64), 100.0 * r.ms / total);
     }
     Ok(())

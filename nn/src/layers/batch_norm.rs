@@ -88,11 +88,15 @@ impl Module for BatchNorm {
             return Ok(y);
         }
         let m: usize = x.shape().iter().enumerate().filter(|(a, _)| *a != 1).map(|(_, d)| d).product();
-        let unbiased = stats.var.mul_scalar(m as f32 / (m.max(2) - 1) as f32);
+        let unbiased = m as f32 / (m.max(2) - 1) as f32;
         let mut run = self.running.lock().unwrap_or_else(|p| p.into_inner());
         let k = self.momentum;
-        run.0 = run.0.affine(1.0 - k, 0.0).add(&stats.mean.mul_scalar(k))?;
-        run.1 = run.1.affine(1.0 - k, 0.0).add(&unbiased.mul_scalar(k))?;
+        // running ← (1 − k)·running + k·batch, in place: two small passes each (on a GPU, a
+        // Langevin step runs this for every batch norm, so launches count)
+        run.0.scale_(1.0 - k);
+        run.0.axpy_(k, &stats.mean)?;
+        run.1.scale_(1.0 - k);
+        run.1.axpy_(k * unbiased, &stats.var)?;
         Ok(y)
     }
     fn collect_params<'a>(&'a self, prefix: &str, out: &mut Vec<(String, &'a Parameter)>) {

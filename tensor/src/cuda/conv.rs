@@ -2,12 +2,12 @@
 //! chosen per geometry and pass by the device's [`ConvAlgorithms`]:
 //!
 //! 1. **cuDNN** (`cudnn.rs`), when the device loaded it and the geometry is expressible with
-//!    cuDNN's symmetric padding (`cudnn::expressible`: every ordinary `padding = p` conv and
-//!    conv-transpose, and asymmetric ones whose extra padding after is never reached), with a
-//!    deterministic FP32 algorithm within 512 MiB of workspace. No im2col matrix: for large `K`
-//!    this halves the memory traffic.
-//! 2. **im2col + cuBLAS** (below), for everything else, e.g. TF `SAME` with an odd total
-//!    padding. Same results within FP32 rounding.
+//!    cuDNN's symmetric padding: every ordinary `padding = p` conv and conv-transpose, and,
+//!    with the input extended by zeros (`extend.rs`), those that pad more after than before
+//!    (TF `SAME`, ABP's crop `[1, 2]`); with a deterministic FP32 algorithm within 512 MiB of
+//!    workspace. No im2col matrix: for large `K` this halves the memory traffic.
+//! 2. **im2col + cuBLAS** (below), for everything else (padding more before than after).
+//!    Same results within FP32 rounding.
 //!
 //! By default ([`ConvAlgorithms::Tuned`], `tune.rs`) both are timed on the first call of each
 //! geometry and pass, and cuDNN is kept where it takes under 0.8 of im2col's time:
@@ -40,6 +40,7 @@ use cudarc::driver::{DeviceRepr, LaunchConfig};
 use super::blas::{gemm, Mat};
 use super::cudnn::{self, Pass};
 use super::elementwise::{copy_into, copy_strided};
+use super::extend::{extended, extension, Staged};
 use super::launch::{cfg_for, check_len, cuda_err, launch, BLOCK};
 use super::storage::CudaStorage;
 use super::{tune, ConvAlgorithms, CudaDevice};
@@ -144,34 +145,49 @@ fn channel_major(
     Ok((Some(copy), m))
 }
 
-/// Run `pass` of `g` on `ptrs` = [x, w, y] (device addresses) on the path the device's
-/// [`ConvAlgorithms`] picks: cuDNN, or `im2col` (which computes the same pass into the same
-/// output).
+/// Run `pass` of `g` on `ptrs` = [x, w, y] (device addresses; `io` is the buffer at `ptrs[0]`:
+/// x, or dx for backward data) on the path the device's [`ConvAlgorithms`] picks: cuDNN (on
+/// buffers [`Staged`] for it when the input must be extended), or `im2col` (which computes the
+/// same pass into the same output).
 fn run_pass(
     dev: &CudaDevice,
     g: &ConvGeom,
     pass: Pass,
+    io: &CudaStorage,
     ptrs: [u64; 3],
     mut im2col: impl FnMut() -> Result<()>,
 ) -> Result<()> {
     let how = dev.conv_algorithms();
-    let Some(state) = dev.cudnn().filter(|_| cudnn::expressible(g)) else { return im2col() };
+    let ext = extension(g).filter(|&e| e == [0; 3] || extend_allowed());
+    let (Some(state), Some(ext)) = (dev.cudnn(), ext) else { return im2col() };
     let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+    let chosen = st.tuned.get(&(cudnn::key(g), pass)).copied();
+    if let (ConvAlgorithms::Tuned, Some(None)) = (how, chosen) {
+        drop(st);
+        return im2col(); // tuned to im2col: no cuDNN call, so no context to bind for it
+    }
     dev.context().bind_to_thread().map_err(|e| cuda_err("cuDNN: binding the context", e))?;
-    let algo = match (how, st.tuned.get(&(cudnn::key(g), pass))) {
-        (ConvAlgorithms::Tuned, Some(&chosen)) => chosen,
-        (ConvAlgorithms::Tuned, None) => return tune::tune(dev, &mut st, g, pass, ptrs, im2col),
-        _ => st.heuristic(g, pass),
+    let algo = match (how, chosen) {
+        (ConvAlgorithms::Tuned, Some(chosen)) => chosen,
+        (ConvAlgorithms::Tuned, None) => {
+            let staged = Staged::new(g, ext, pass, io, ptrs)?;
+            if tune::tune(dev, &mut st, (g, &staged.gc), pass, staged.ptrs, im2col)? {
+                staged.finish(g, pass, io)?;
+            }
+            return Ok(());
+        }
+        _ => st.heuristic(&extended(g, ext), pass),
     };
     let Some(a) = algo else {
         drop(st);
         return im2col();
     };
     let _span = dev.span(|| format!("cudnn {pass:?} n{} {}->{} in{:?} k{:?}", g.n, g.c_in, g.c_out, g.input, g.kernel));
-    match st.execute(dev.stream(), g, pass, ptrs, a) {
+    let staged = Staged::new(g, ext, pass, io, ptrs)?;
+    match st.execute(dev.stream(), &staged.gc, pass, staged.ptrs, a) {
         Ok(()) => {
             dev.count_cudnn_pass();
-            Ok(())
+            staged.finish(g, pass, io)
         }
         // a choice pinned from a checkpoint that this GPU or cuDNN cannot run: im2col from now on
         Err(e) if how == ConvAlgorithms::Tuned => {
@@ -182,6 +198,13 @@ fn run_pass(
         }
         Err(e) => Err(e),
     }
+}
+
+/// Whether geometries that pad more after than before may run on cuDNN with the input
+/// extended (`extend.rs`); `COOPNETS_CUDNN_EXTEND=0` keeps them on im2col (A/B timings).
+fn extend_allowed() -> bool {
+    static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    !*OFF.get_or_init(|| std::env::var("COOPNETS_CUDNN_EXTEND").is_ok_and(|v| v.trim() == "0"))
 }
 
 /// `y = W ⋆ x + b`: x `[N, C_in, D, H, W]`, w `[C_out, K]`, y `[N, C_out, P]`.
@@ -202,7 +225,7 @@ pub(crate) fn forward(
         };
     }
     let y = CudaStorage::alloc(dev, total)?;
-    run_pass(dev, g, Pass::Forward, [x.ptr(), w.ptr(), y.ptr()], || {
+    run_pass(dev, g, Pass::Forward, x, [x.ptr(), w.ptr(), y.ptr()], || {
         let wm = Mat { ptr: w.ptr(), trans: false, ld: k, stride: 0 };
         let (nc, cols) = cols_buffer(dev, g)?;
         for n0 in (0..g.n).step_by(nc) {
@@ -244,7 +267,7 @@ pub(crate) fn backward_data(dy: &CudaStorage, w: &CudaStorage, g: &ConvGeom) -> 
         return CudaStorage::zeros(dev, g.n * il);
     }
     let dx = CudaStorage::alloc(dev, g.n * il)?;
-    run_pass(dev, g, Pass::Data, [dx.ptr(), w.ptr(), dy.ptr()], || {
+    run_pass(dev, g, Pass::Data, &dx, [dx.ptr(), w.ptr(), dy.ptr()], || {
         // Wᵀ as a row-major [K, C_out] operand: element (kr, c) at c·K + kr
         let wt = Mat { ptr: w.ptr(), trans: true, ld: k, stride: 0 };
         let (nc, cols) = cols_buffer(dev, g)?;
@@ -275,7 +298,7 @@ pub(crate) fn backward_weight(x: &CudaStorage, dy: &CudaStorage, g: &ConvGeom) -
         return CudaStorage::zeros(dev, co * k);
     }
     let dw = CudaStorage::alloc(dev, co * k)?;
-    run_pass(dev, g, Pass::Filter, [x.ptr(), dw.ptr(), dy.ptr()], || {
+    run_pass(dev, g, Pass::Filter, x, [x.ptr(), dw.ptr(), dy.ptr()], || {
         let (nc, cols) = cols_buffer(dev, g)?;
         for n0 in (0..g.n).step_by(nc) {
             let count = nc.min(g.n - n0);
@@ -288,39 +311,4 @@ pub(crate) fn backward_weight(x: &CudaStorage, dy: &CudaStorage, g: &ConvGeom) -
         Ok(())
     })?;
     Ok(dw)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn geom(input: usize, kernel: usize, stride: usize, pad: (usize, usize)) -> ConvGeom {
-        let output = (input + pad.0 + pad.1 - kernel) / stride + 1;
-        ConvGeom {
-            n: 2,
-            c_in: 3,
-            c_out: 4,
-            input: [1, 1, input],
-            kernel: [1, 1, kernel],
-            output: [1, 1, output],
-            stride: [1, 1, stride],
-            pad: [0, 0, pad.0],
-        }
-    }
-
-    #[test]
-    fn cudnn_takes_the_geometries_its_symmetric_padding_expresses() {
-        assert!(cudnn::expressible(&geom(17, 5, 2, (1, 1))));
-        assert!(cudnn::expressible(&geom(64, 15, 3, (0, 0))));
-        // (2, 1) with stride 2: the pixel after is never reached, so (2, 2) is the same conv
-        assert!(cudnn::expressible(&geom(16, 5, 2, (2, 1))));
-        // TF SAME, odd total padding: (1, 2) gives 10 outputs, (1, 1) only 9
-        assert!(!cudnn::expressible(&geom(10, 4, 1, (1, 2))));
-        assert!(!cudnn::expressible(&geom(11, 3, 1, (0, 2))));
-        assert!(!cudnn::expressible(&geom(10, 3, 2, (0, 1)))); // 5 outputs, cuDNN's (0, 0) gives 4
-        assert!(!cudnn::expressible(&ConvGeom { n: 0, ..geom(17, 5, 2, (1, 1)) })); // empty batch
-        let mut g3 = geom(9, 3, 3, (1, 1));
-        (g3.input[0], g3.kernel[0], g3.output[0], g3.stride[0], g3.pad[0]) = (9, 3, 3, 3, 1);
-        assert!(cudnn::expressible(&g3));
-    }
 }

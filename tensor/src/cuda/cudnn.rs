@@ -10,8 +10,9 @@
 //! * **Geometry.** cuDNN pads symmetrically: padding `p` on both sides gives an axis
 //!   `⌊(in + 2p − k)/stride⌋ + 1` outputs. A [`ConvGeom`] pads `pad` before and whatever `output`
 //!   implies after; if that count equals `output` on every axis, cuDNN reads exactly our windows
-//!   (extra padding after is never reached): [`expressible`]. TF `SAME` with an odd total padding
-//!   does not fit. Depth-1 geometries (all 1-d and 2-d convs) get 4-d descriptors `[N, C, H, W]`
+//!   (extra padding after is never reached). When the geometry pads more after than before (TF
+//!   `SAME` with an odd total padding, ABP's transposed convolutions), `extend.rs` appends zeros
+//!   to the input until the counts agree. Depth-1 geometries (all 1-d and 2-d convs) get 4-d descriptors `[N, C, H, W]`
 //!   (cuDNN has the most algorithms for those), the others 5-d `[N, C, D, H, W]`.
 //! * **Precision.** FP32 data and compute, `CUDNN_FMA_MATH`: TF32 is off, as for our GEMMs.
 //!   (`CUDNN_DEFAULT_MATH` would *permit* TF32 tensor cores on A100/H100: 10-bit mantissas.)
@@ -128,18 +129,6 @@ pub(crate) type Key = [usize; 18];
 pub(crate) fn key(g: &ConvGeom) -> Key {
     let [a, b, c, d, e] = [g.input, g.kernel, g.output, g.stride, g.pad];
     [g.n, g.c_in, g.c_out, a[0], a[1], a[2], b[0], b[1], b[2], c[0], c[1], c[2], d[0], d[1], d[2], e[0], e[1], e[2]]
-}
-
-/// Whether cuDNN's symmetric padding gives exactly geometry `g` (see the module docs), with
-/// every tensor non-empty and indexable by a C `int`.
-pub(crate) fn expressible(g: &ConvGeom) -> bool {
-    let fits = |n: usize| n > 0 && n <= i32::MAX as usize;
-    fits(g.n * g.input_len()) && fits(g.n * g.c_out * g.p()) && fits(g.c_out * g.k()) && {
-        (0..3).all(|i| {
-            let (x, k, s, p) = (g.input[i], g.kernel[i], g.stride[i], g.pad[i]);
-            s > 0 && x + 2 * p >= k && (x + 2 * p - k) / s + 1 == g.output[i]
-        })
-    }
 }
 
 /// Algorithm number `id` as one of cuDNN's algorithm enums. Safety: `T` is a
@@ -282,7 +271,7 @@ impl Cudnn {
     }
 }
 
-/// Descriptors for `g` (which [`expressible`] accepted), checked against cuDNN's output size.
+/// Descriptors for `g` (whose [`extension`](super::extend::extension) is none), checked against cuDNN's output size.
 fn plan(g: &ConvGeom) -> Res<Plan> {
     // Skip the depth axis when it is trivial: 4-d descriptors, else 5-d.
     let s = usize::from(g.input[0] == 1 && g.kernel[0] == 1 && g.output[0] == 1 && g.pad[0] == 0);

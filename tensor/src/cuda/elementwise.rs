@@ -70,7 +70,8 @@ pub(crate) fn copy_into(dst: u64, src: &CudaStorage, l: &Layout) -> Result<()> {
         return Ok(());
     }
     let dev = src.cuda_device();
-    launch!(dev, "copy_strided", cfg_for(dev.sm_count(), n), dst, src.ptr(), Lay::of(l)?, n)
+    let span = || format!("copy_strided {:?} {:?}", l.shape(), l.strides());
+    launch!(@span span; dev, "copy_strided", cfg_for(dev.sm_count(), n), dst, src.ptr(), Lay::of(l)?, n)
 }
 
 /// `out = op(x)`.
@@ -84,9 +85,11 @@ pub(crate) fn unary(x: &CudaStorage, l: &Layout, op: UnaryOp) -> Result<CudaStor
     let (code, p0, p1) = unary_code(op);
     let cfg = cfg_for(dev.sm_count(), n);
     if l.is_contiguous() {
-        launch!(dev, "unary_contig", cfg, out.ptr(), x.ptr_at(l.offset()), n, code, p0, p1)?;
+        let span = || format!("unary_contig {op:?} n{n}");
+        launch!(@span span; dev, "unary_contig", cfg, out.ptr(), x.ptr_at(l.offset()), n, code, p0, p1)?;
     } else {
-        launch!(dev, "unary_strided", cfg, out.ptr(), x.ptr(), Lay::of(l)?, n, code, p0, p1)?;
+        let span = || format!("unary_strided {op:?} n{n}");
+        launch!(@span span; dev, "unary_strided", cfg, out.ptr(), x.ptr(), Lay::of(l)?, n, code, p0, p1)?;
     }
     Ok(out)
 }
@@ -115,10 +118,12 @@ pub(crate) fn binary_into(
     let code = binary_code(op);
     let cfg = cfg_for(dev.sm_count(), n);
     if la.is_contiguous() && lb.is_contiguous() {
-        launch!(dev, "binary_contig", cfg, out, a.ptr_at(la.offset()), b.ptr_at(lb.offset()), n, code)
+        let span = || format!("binary_contig {op:?} n{n}");
+        launch!(@span span; dev, "binary_contig", cfg, out, a.ptr_at(la.offset()), b.ptr_at(lb.offset()), n, code)
     } else {
         let (sa, sb) = Lay::pair(la, lb)?;
-        launch!(dev, "binary_strided", cfg, out, a.ptr(), sa, b.ptr(), sb, n, code)
+        let span = || format!("binary_strided {op:?} {:?} {:?}", la.shape(), lb.strides());
+        launch!(@span span; dev, "binary_strided", cfg, out, a.ptr(), sa, b.ptr(), sb, n, code)
     }
 }
 

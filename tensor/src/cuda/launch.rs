@@ -226,10 +226,14 @@ impl Lay {
 /// given arguments, which must match the kernel's parameter types exactly (buffers as `u64`
 /// device addresses, counts as `u32`, op codes as `i32`). Evaluates to `Result<()>`.
 macro_rules! launch {
-    ($dev:expr, $name:literal, $cfg:expr, $($arg:expr),+ $(,)?) => {{
+    ($dev:expr, $name:literal, $cfg:expr, $($arg:expr),+ $(,)?) => {
+        $crate::cuda::launch::launch!(@span || $name; $dev, $name, $cfg, $($arg),+)
+    };
+    // the profile's name for this launch comes from `$span` (a closure, called only when profiling)
+    (@span $span:expr; $dev:expr, $name:literal, $cfg:expr, $($arg:expr),+ $(,)?) => {{
         use cudarc::driver::PushKernelArg as _;
         let dev: &$crate::cuda::CudaDevice = $dev;
-        let _span = dev.span(|| $name);
+        let _span = dev.span($span);
         match dev.kernels().and_then(|k| k.get($name)) {
             // SAFETY: the argument list matches the kernel's signature in kernels/, every
             // address points into a live buffer of this device, and the kernels stay inside

@@ -38,6 +38,7 @@ mod conv;
 mod cudnn;
 mod cudnn_algos;
 mod elementwise;
+mod extend;
 mod launch;
 mod profile;
 mod reduce;
@@ -80,7 +81,12 @@ struct Inner {
     cudnn_passes: AtomicU64,
     /// Timed spans when `COOPNETS_CUDA_PROFILE=1` (`profile.rs`).
     timeline: profile::Timeline,
+    /// [`CHANNEL_COUNTERS`] zeroed counters for `channel_sums` (`channel.rs`), made on first use.
+    counters: OnceLock<Option<cudarc::driver::CudaSlice<u32>>>,
 }
+
+/// Channels that `channel_sums` combines in one launch (more take a second kernel).
+const CHANNEL_COUNTERS: usize = 1 << 16;
 
 impl std::fmt::Debug for CudaDevice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -193,6 +199,7 @@ impl CudaDevice {
                 cudnn,
                 cudnn_passes: AtomicU64::new(0),
                 timeline: profile::Timeline::default(),
+                counters: OnceLock::new(),
             }),
         };
         dev.kernels()?; // compile now, so that a broken toolkit is reported here
@@ -268,6 +275,15 @@ impl CudaDevice {
 
     pub(crate) fn sm_count(&self) -> u32 {
         self.inner.sm_count
+    }
+
+    /// The device address of `c` zeroed per-channel counters that `channel_partials` leaves
+    /// zeroed, or `None` (more than [`CHANNEL_COUNTERS`] channels, or no memory for them).
+    pub(crate) fn channel_counters(&self, c: usize) -> Option<u64> {
+        let made = self.inner.counters.get_or_init(|| self.inner.stream.alloc_zeros::<u32>(CHANNEL_COUNTERS).ok());
+        let buf = made.as_ref().filter(|_| c <= CHANNEL_COUNTERS)?;
+        let (ptr, _no_event) = cudarc::driver::DevicePtr::device_ptr(buf, &self.inner.stream);
+        Some(ptr)
     }
 
     /// The compiled kernels (NVRTC runs on the first call for this device).

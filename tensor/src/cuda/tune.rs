@@ -31,23 +31,28 @@ const MIN_TUNED_MS: f32 = 0.1;
 /// least [`MIN_TUNED_MS`], find cuDNN's fastest usable algorithm (`find`) and time it alike
 /// ([`timed`]: between two events on the stream, so host-side launch overhead counts too);
 /// keep the faster for this geometry, and leave the chosen path's result in the output.
+/// `gs` = (g, gc): the convolution, whose key the choice is stored under, and cuDNN's geometry
+/// for it (`extend.rs`: g's input with zeros appended), which cuDNN runs on `ptrs`. Returns
+/// whether cuDNN was chosen (then its output is in `ptrs`' buffers, for the caller to finish).
+/// The copies that stage an extended input are not timed: one pass over the input, against
+/// a convolution's many.
 pub(crate) fn tune(
     dev: &CudaDevice,
     st: &mut cudnn::Cudnn,
-    g: &ConvGeom,
+    (g, gc): (&ConvGeom, &ConvGeom),
     pass: Pass,
     ptrs: [u64; 3],
     mut im2col: impl FnMut() -> Result<()>,
-) -> Result<()> {
+) -> Result<bool> {
     let stream = dev.stream().clone();
     let im2col_ms = timed(dev, &mut im2col)?;
     let cudnn_ms = if im2col_ms < MIN_TUNED_MS {
         Err(format!("not tried (im2col under {MIN_TUNED_MS} ms)"))
     } else {
-        match st.find(&stream, g, pass, ptrs) {
+        match st.find(&stream, gc, pass, ptrs) {
             // a cuDNN failure here is a reason to keep im2col, not an error of the convolution
             Ok((a, _)) => {
-                timed(dev, || st.execute(&stream, g, pass, ptrs, a)).map(|ms| (a, ms)).map_err(|e| e.to_string())
+                timed(dev, || st.execute(&stream, gc, pass, ptrs, a)).map(|ms| (a, ms)).map_err(|e| e.to_string())
             }
             Err(e) => Err(e),
         }
@@ -61,18 +66,19 @@ pub(crate) fn tune(
         Err(e) => format!("cuDNN: {e}"),
     };
     let winner = if chosen.is_some() { "cuDNN" } else { "im2col" };
-    st.tuned_log.push(format!("{g:?} {pass:?}: im2col {im2col_ms:.3} ms, {cudnn} -> {winner}"));
+    let extended = if gc.input != g.input { format!(" (cuDNN on input {:?})", gc.input) } else { String::new() };
+    st.tuned_log.push(format!("{g:?} {pass:?}: im2col {im2col_ms:.3} ms, {cudnn}{extended} -> {winner}"));
     st.tuned.insert((cudnn::key(g), pass), chosen);
     match chosen {
         Some(a) => {
-            st.execute(&stream, g, pass, ptrs, a)?;
+            st.execute(&stream, gc, pass, ptrs, a)?;
             dev.count_cudnn_pass();
         }
         // cuDNN may have written the output while it was timed: the result is im2col's
         None if im2col_ms >= MIN_TUNED_MS => im2col()?,
         None => {}
     }
-    Ok(())
+    Ok(chosen.is_some())
 }
 
 /// Runs of each path that [`tune`] times (after one untimed run).

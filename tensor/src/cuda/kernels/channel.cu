@@ -4,11 +4,16 @@
 // Block (k, part) sums its share of channel k's n·s entries (entry e = part·256 + t, then
 // every parts·256-th) into partials[(k·parts + part)·2 + {0, 1}] = (Σ a, Σ a'·(b − shift[k])),
 // a' = a − shift[k] if center, else a; its 256 threads combine by the fixed tree of reduce.cu.
+// With `counters` (c zeroed counters, left zeroed), the channel's last block to finish adds its
+// parts in part order into out[k], out[c + k], as channel_combine would: one launch instead of
+// two, the same bits.
 extern "C" __global__ void channel_partials(double* __restrict__ partials, const float* __restrict__ a,
                                             const float* __restrict__ b, const float* __restrict__ shift,
-                                            u32 c, u32 s, u32 per_channel, u32 parts, int center) {
+                                            u32 c, u32 s, u32 per_channel, u32 parts, int center,
+                                            float* __restrict__ out, unsigned int* counters) {
     __shared__ double sa[256];
     __shared__ double sab[256];
+    __shared__ bool last;
     u32 k = blockIdx.x, part = blockIdx.y;
     double sh = (double)shift[k], sh_a = center ? sh : 0.0, acc_a = 0.0, acc_ab = 0.0;
     for (u32 e = part * blockDim.x + threadIdx.x; e < per_channel; e += parts * blockDim.x) {
@@ -26,6 +31,24 @@ extern "C" __global__ void channel_partials(double* __restrict__ partials, const
     if (threadIdx.x == 0) {
         partials[((u64)k * parts + part) * 2] = ta;
         partials[((u64)k * parts + part) * 2 + 1] = tab;
+    }
+    if (counters == nullptr) return;
+    if (threadIdx.x == 0) {
+        __threadfence(); // this block's partials are visible before it counts itself done
+        last = atomicAdd(&counters[k], 1u) == parts - 1;
+    }
+    __syncthreads();
+    if (last && threadIdx.x == 0) {
+        __threadfence();
+        const volatile double* pv = partials; // the other blocks' writes, not a stale cache line
+        double sum_a = 0.0, sum_ab = 0.0;
+        for (u32 p = 0; p < parts; ++p) {
+            sum_a += pv[((u64)k * parts + p) * 2];
+            sum_ab += pv[((u64)k * parts + p) * 2 + 1];
+        }
+        out[k] = (float)sum_a;
+        out[c + k] = (float)sum_ab;
+        counters[k] = 0;
     }
 }
 

@@ -10,7 +10,8 @@
 # leave out the im2col rounds and the experiments, PROFILE=0 the profile (PROFILE_FILTER: its
 # workloads); WIDE_AB=1 adds a round with one GEMM per image for small maps
 # (COOPNETS_CONV_WIDE=0); EXTEND_AB=1 a run per round with cuDNN kept off the geometries that
-# need their input extended by zeros (COOPNETS_CUDNN_EXTEND=0).
+# need their input extended by zeros (COOPNETS_CUDNN_EXTEND=0); AB_ENV="NAME=VALUE" a run per
+# round with that variable set.
 set -u
 . scripts/gpu-env.sh
 F=${FILTER:-iteration}
@@ -25,6 +26,7 @@ timeout "${TESTS_S:-150}" "$B/cuda_tests" --test-threads 1 --nocapture >> "$LOG"
 for round in $(seq 1 "${ROUNDS:-2}"); do
   ours "round $round: ours, tuned (the default)"
   [ "${IM2COL:-1}" = 1 ] && ours "round $round: ours, im2col" COOPNETS_CUDNN=im2col
+  [ -n "${AB_ENV:-}" ] && ours "round $round: ours, $AB_ENV" $AB_ENV
   [ "${EXTEND_AB:-0}" = 1 ] && ours "round $round: ours, no zero-extended inputs on cuDNN" COOPNETS_CUDNN_EXTEND=0
   echo "== round $round: pytorch" >> "$LOG"
   timeout "${BENCH_S:-150}" python3 bench/torch_cuda/coopnets_bench_cuda.py --workloads "$W" --iters 10 --warmup 3 \

@@ -4,7 +4,7 @@
 //! Also here: calling the target with every check (shape, NaN/Inf), per-chain squared norms,
 //! per-chain selection (accept/reject), and the mask that freezes coordinates.
 
-use tensor::Tensor;
+use tensor::{FiniteChecks, Tensor};
 
 use crate::error::{Quantity, Result, SamplerError};
 use crate::target::{LogDensity, ValueAndGrad};
@@ -42,6 +42,46 @@ pub(crate) fn evaluate<T: LogDensity + ?Sized>(target: &mut T, x: &Tensor, step:
     check_finite(&vg.value, Quantity::LogDensity, step)?;
     check_finite(&vg.grad, Quantity::Gradient, step)?;
     Ok(vg)
+}
+
+/// What a queued check looked at: the quantity, the step and the elements per chain.
+pub(crate) type Checked = (Quantity, usize, usize);
+
+/// NaN/±Inf checks queued on the state's device (`tensor::FiniteChecks`): a GPU is not made
+/// to wait at every step, and [`Checks::finish`] names the same step, chain and quantity as
+/// checking at once would.
+#[derive(Default)]
+pub(crate) struct Checks(FiniteChecks<Checked>);
+
+impl Checks {
+    /// Queue a check of `quantity` `t` at `step` (`Err` if a full queue found a NaN or ±Inf).
+    pub(crate) fn queue(&mut self, t: &Tensor, quantity: Quantity, step: usize) -> Result<()> {
+        let n = t.shape().first().copied().unwrap_or(1).max(1);
+        let per_chain = if t.rank() == 0 { 1 } else { (t.numel() / n).max(1) };
+        self.0.push(t, (quantity, step, per_chain))?.map_or(Ok(()), |hit| Err(non_finite(hit)))
+    }
+
+    /// [`evaluate`] with the value and gradient checks queued.
+    pub(crate) fn evaluate<T: LogDensity + ?Sized>(
+        &mut self,
+        target: &mut T,
+        x: &Tensor,
+        step: usize,
+    ) -> Result<ValueAndGrad> {
+        let vg = evaluate_shapes(target, x, step)?;
+        self.queue(&vg.value, Quantity::LogDensity, step)?;
+        self.queue(&vg.grad, Quantity::Gradient, step)?;
+        Ok(vg)
+    }
+
+    /// Wait for the queued checks: `Err(NonFinite)` for the first that found a NaN or ±Inf.
+    pub(crate) fn finish(&mut self) -> Result<()> {
+        self.0.first()?.map_or(Ok(()), |hit| Err(non_finite(hit)))
+    }
+}
+
+fn non_finite(((quantity, step, per_chain), index): (Checked, usize)) -> SamplerError {
+    SamplerError::NonFinite { step, chain: index / per_chain, quantity, index }
 }
 
 /// Evaluate the target at a proposal `x` of MALA or HMC. A NaN or ±Inf there is not an error

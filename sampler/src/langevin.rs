@@ -14,11 +14,17 @@
 //!
 //! The step is done in place on the state (`langevin_`: drift and noise in one pass): besides the target's
 //! own tensors, nothing state-sized is allocated per step unless clipping is on.
+//!
+//! Every step's log-density, gradient and new state are checked for NaN and ±Inf. The checks
+//! are queued on the state's device and read once at the end of the run (a GPU is never made
+//! to wait mid-run), so a run with a NaN completes its steps on garbage and then returns the
+//! error of the first bad step, naming it, the chain and the quantity, as an immediate check
+//! would.
 
 use rand::Rng;
 use tensor::Tensor;
 
-use crate::chains::{self, Freeze};
+use crate::chains::{self, Checks, Freeze};
 use crate::clip::GradClip;
 use crate::error::{Quantity, Result};
 use crate::schedule::StepSize;
@@ -77,18 +83,24 @@ impl Langevin {
         self.step_size.validate()?;
         chains::n_chains(x)?;
         let freeze = chains::freeze(mask, x)?;
-        for t in 0..self.n_steps {
-            let delta = self.step_size.at(t, self.n_steps);
-            let vg = self.step(target, x, delta, t, freeze.as_ref(), rng)?;
-            observer.observe(&StepInfo {
-                step: t,
-                step_size: delta,
-                log_density: &vg.value,
-                grad: &vg.grad,
-                accepted: None,
-            })?;
-        }
-        Ok(())
+        let mut checks = Checks::default();
+        let mut run = || -> Result<()> {
+            for t in 0..self.n_steps {
+                let delta = self.step_size.at(t, self.n_steps);
+                let vg = self.step(target, x, (t, delta), freeze.as_ref(), &mut checks, rng)?;
+                observer.observe(&StepInfo {
+                    step: t,
+                    step_size: delta,
+                    log_density: &vg.value,
+                    grad: &vg.grad,
+                    accepted: None,
+                })?;
+            }
+            Ok(())
+        };
+        let ran = run();
+        // a NaN found by a queued check came first: it is the error to report
+        checks.finish().and(ran)
     }
 
     /// One Langevin step of size `delta` on `x`, in place:
@@ -97,22 +109,22 @@ impl Langevin {
     /// x ← x + δ²/2 · clip(∇ log p(x)) + δ · ξ,   ξ ~ N(0, I)   (ξ term only with noise on)
     /// ```
     ///
-    /// then frozen coordinates are restored. Returns the log-density and the (unclipped)
-    /// gradient at the state *before* the step.
+    /// then frozen coordinates are restored; `(t, delta)` are the step's number and size.
+    /// Returns the log-density and the (unclipped) gradient at the state *before* the step.
     fn step<T, R>(
         &self,
         target: &mut T,
         x: &mut Tensor,
-        delta: f32,
-        t: usize,
+        (t, delta): (usize, f32),
         freeze: Option<&Freeze>,
+        checks: &mut Checks,
         rng: &mut R,
     ) -> Result<ValueAndGrad>
     where
         T: LogDensity + ?Sized,
         R: Rng + ?Sized,
     {
-        let vg = chains::evaluate(target, x, t)?;
+        let vg = checks.evaluate(target, x, t)?;
         let clipped;
         let g = if self.clip.is_off() {
             &vg.grad
@@ -130,7 +142,7 @@ impl Langevin {
         if let Some(f) = freeze {
             f.restore(x)?;
         }
-        chains::check_finite(x, Quantity::State, t)?;
+        checks.queue(x, Quantity::State, t)?;
         Ok(vg)
     }
 }

@@ -46,6 +46,20 @@ fn langevin_names_step_and_chain() {
     expect(run_big(&mut faulty(4, 7, Quantity::Gradient, 3e38), &mut rng), 4, 7, Quantity::State);
     let msg = run(&mut faulty(3, 2, Quantity::LogDensity, f32::NAN), &mut rng).to_string();
     assert!(msg.contains("step 3") && msg.contains("chain 2"), "{msg}");
+    // the checks are read at the end of the run: a later failure does not hide the first NaN
+    let mut nan_then_failure = {
+        let mut inner = faulty(2, 1, Quantity::Gradient, f32::NAN);
+        let mut calls = 0;
+        from_fn(move |x: &Tensor| -> Result<(Tensor, Tensor), TargetError> {
+            calls += 1;
+            if calls == 6 {
+                return Err("the target broke".into());
+            }
+            let vg = inner.log_density_and_grad(x)?;
+            Ok((vg.value, vg.grad))
+        })
+    };
+    expect(run(&mut nan_then_failure, &mut rng), 2, 1, Quantity::Gradient);
 }
 
 fn run_big(target: &mut dyn LogDensity, rng: &mut tensor::Rng) -> SamplerError {

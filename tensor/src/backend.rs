@@ -66,6 +66,10 @@ pub trait BackendStorage: Sized {
     fn reduce_all(&self, l: &Layout, op: ReduceOp) -> Result<f32>;
     /// Row-major index of the first NaN or ±Inf, if any.
     fn first_non_finite(&self, l: &Layout) -> Result<Option<usize>>;
+    /// The same, queued without waiting for it: `slots[slot] ← min(slots[slot], index)` where
+    /// `slots` holds `u32` bit patterns in its `f32`s (`u32::MAX`: none found) and the index
+    /// saturates at `u32::MAX − 1`. Nothing changes if every element is finite.
+    fn first_non_finite_into(&self, l: &Layout, slots: &mut Self, slot: usize) -> Result<()>;
 
     // ------------------------------------------------------------- per channel (batch norm)
     /// For contiguous `a`, `b` of shape `[n, c, s]` and `shift` `[c]`: per channel `k`, over

@@ -16,7 +16,7 @@ pub use device::{ConvAlgorithms, Device, Storage};
 pub use error::{Result, TensorError};
 pub use layout::Layout;
 pub use op::{AdamStep, BinaryOp, ConvGeom, ReduceOp, UnaryOp};
-pub use ops::{tf_same_padding, ConvParams};
+pub use ops::{tf_same_padding, ConvParams, FiniteChecks};
 pub use tensor::Tensor;
 
 /// The random generator used across coopnets: ChaCha8, portable and seekable, so the same

@@ -20,7 +20,7 @@
 use std::sync::{Mutex, MutexGuard};
 
 use tensor::cuda::{ConvAlgorithms, CudaDevice};
-use tensor::{rng_from_seed, BinaryOp, ConvParams, Device, Tensor, UnaryOp};
+use tensor::{rng_from_seed, BinaryOp, ConvParams, Device, FiniteChecks, Tensor, UnaryOp};
 
 /// Held by every test that runs convolutions.
 static CONV: Mutex<()> = Mutex::new(());
@@ -268,6 +268,17 @@ fn first_non_finite_finds_the_first() {
     assert_eq!(g.first_non_finite(), Some(12_345));
     let view = |t: &Tensor| t.transpose(0, 1).unwrap();
     assert_eq!(view(&g).first_non_finite(), view(&c).first_non_finite());
+    // queued: the same answers, named by the first check that found one, after one wait
+    let finite = Tensor::from_vec_on(vec![1.0; 3000], &[3, 1000], &dev).unwrap();
+    let mut checks = FiniteChecks::new();
+    checks.push(&finite, "finite").unwrap();
+    assert_eq!(checks.first().unwrap(), None);
+    checks.push(&finite, "finite").unwrap();
+    checks.push(&view(&g), "view").unwrap();
+    checks.push(&g, "plain").unwrap();
+    assert_eq!(checks.first().unwrap(), Some(("view", view(&c).first_non_finite().unwrap())));
+    checks.push(&g, "plain").unwrap();
+    assert_eq!(checks.first().unwrap(), Some(("plain", 12_345)), "slots reset after a hit");
 }
 
 #[test]

@@ -81,6 +81,14 @@ impl BackendStorage for CpuStorage {
     fn first_non_finite(&self, l: &Layout) -> Result<Option<usize>> {
         Ok(self.with_slice(l, |x| x.iter().position(|v| !v.is_finite())))
     }
+    fn first_non_finite_into(&self, l: &Layout, slots: &mut Self, slot: usize) -> Result<()> {
+        if let Some(i) = self.first_non_finite(l)? {
+            let cell = &mut slots.0[slot];
+            let index = u32::try_from(i).unwrap_or(u32::MAX - 1).min(u32::MAX - 1);
+            *cell = f32::from_bits(cell.to_bits().min(index));
+        }
+        Ok(())
+    }
 
     fn channel_sums(&self, b: &Self, shift: &Self, center: bool, n: usize, c: usize, s: usize) -> Result<Self> {
         Ok(CpuStorage(channel::channel_sums(&self.0, &b.0, &shift.0, center, (n, c, s))))

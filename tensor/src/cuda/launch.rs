@@ -51,6 +51,7 @@ const NAMES: &[&str] = &[
     "reduce_combine",
     "reduce_partials",
     "first_non_finite",
+    "first_non_finite_slot",
     "channel_partials",
     "channel_combine",
     "channel_affine",

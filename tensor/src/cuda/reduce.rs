@@ -102,6 +102,18 @@ pub(crate) fn reduce_all(x: &CudaStorage, l: &Layout, op: ReduceOp) -> Result<f3
     Ok(host.into_iter().fold(op.init(), |a, v| op.combine(a, v)) as f32)
 }
 
+/// [`first_non_finite`] queued without waiting: each block's smallest hit goes into
+/// `slots[slot]` by `atomicMin` (a minimum, so the same result in any order).
+pub(crate) fn first_non_finite_into(x: &CudaStorage, l: &Layout, slots: &mut CudaStorage, slot: usize) -> Result<()> {
+    let n = check_len("first_non_finite", l.numel())?;
+    let slot = check_len("first_non_finite", slot)?;
+    if n == 0 {
+        return Ok(());
+    }
+    let dev = x.cuda_device();
+    launch!(dev, "first_non_finite_slot", partials_cfg(n), slots.ptr(), slot, x.ptr(), Lay::of(l)?, n)
+}
+
 /// Row-major index of the first NaN or ±Inf: the smallest hit of each block on the device, the
 /// smallest of those on the host. Waits for the device.
 pub(crate) fn first_non_finite(x: &CudaStorage, l: &Layout) -> Result<Option<usize>> {

@@ -167,6 +167,10 @@ impl BackendStorage for CudaStorage {
     fn first_non_finite(&self, l: &Layout) -> Result<Option<usize>> {
         reduce::first_non_finite(self, l)
     }
+    fn first_non_finite_into(&self, l: &Layout, slots: &mut Self, slot: usize) -> Result<()> {
+        self.same_device("first_non_finite_into", slots)?;
+        reduce::first_non_finite_into(self, l, slots, slot)
+    }
 
     fn channel_sums(&self, b: &Self, shift: &Self, center: bool, n: usize, c: usize, s: usize) -> Result<Self> {
         self.same_device("channel_sums", b)?;

@@ -4,6 +4,7 @@
 mod binary;
 mod channel;
 mod conv;
+mod finite;
 mod inplace;
 mod matmul;
 mod random;
@@ -12,3 +13,4 @@ mod shape;
 mod unary;
 
 pub use conv::{tf_same_padding, ConvParams};
+pub use finite::FiniteChecks;

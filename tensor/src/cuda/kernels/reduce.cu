@@ -115,3 +115,27 @@ extern "C" __global__ void first_non_finite(u32* __restrict__ partials, const fl
     }
     if (threadIdx.x == 0) partials[blockIdx.x] = sh[0];
 }
+
+// The same, queued: slots[slot] = min(slots[slot], first non-finite index), by atomicMin (a
+// minimum: the same result in any order). Slots hold u32 bit patterns, 0xFFFFFFFF = none.
+extern "C" __global__ void first_non_finite_slot(u32* __restrict__ slots, u32 slot, const float* __restrict__ x, Lay l,
+                                                 u32 n) {
+    __shared__ u32 sh[256];
+    u32 best = 0xFFFFFFFFu;
+    GRID_LOOP(i, n) {
+        if (!(fabsf(x[lay_offset(l, i)]) <= 3.402823466e38f)) {
+            best = i < 0xFFFFFFFEu ? i : 0xFFFFFFFEu;
+            break;
+        }
+    }
+    sh[threadIdx.x] = best;
+    __syncthreads();
+    for (u32 s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) {
+            u32 o = sh[threadIdx.x + s];
+            if (o < sh[threadIdx.x]) sh[threadIdx.x] = o;
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0 && sh[0] != 0xFFFFFFFFu) atomicMin(&slots[slot], sh[0]);
+}

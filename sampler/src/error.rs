@@ -2,7 +2,9 @@
 //!
 //! A sampler never panics on bad numbers: a NaN or ±Inf in the log-density, the gradient or
 //! the new state stops the run with [`SamplerError::NonFinite`], which names the step and
-//! the chain (the index along axis 0 of the state) where it first appeared.
+//! the chain (the index along axis 0 of the state) where it first appeared. (On a GPU,
+//! Langevin reads its checks in batches, so the run stops at the next read, not at the bad
+//! step itself; the error names the bad step all the same.)
 
 use tensor::TensorError;
 

@@ -15,18 +15,18 @@
 //! The step is done in place on the state (`langevin_`: drift and noise in one pass): besides the target's
 //! own tensors, nothing state-sized is allocated per step unless clipping is on.
 //!
-//! Every step's log-density, gradient and new state are checked for NaN and ±Inf. The checks
-//! are queued on the state's device and read once at the end of the run (a GPU is never made
-//! to wait mid-run), so a run with a NaN completes its steps on garbage and then returns the
-//! error of the first bad step, naming it, the chain and the quantity, as an immediate check
-//! would.
+//! Every step's log-density, gradient and new state are checked for NaN and ±Inf. On the CPU
+//! a hit stops the run at once. On a GPU the checks are queued on the device and read at the
+//! end of the run (and every 1024 checks), so that the GPU is not made to wait at every step:
+//! a run with a NaN goes on to the next read on garbage, then returns the error of the first
+//! bad step, naming it, the chain and the quantity, as an immediate check would.
 
 use rand::Rng;
 use tensor::Tensor;
 
 use crate::chains::{self, Checks, Freeze};
 use crate::clip::GradClip;
-use crate::error::{Quantity, Result};
+use crate::error::{Quantity, Result, SamplerError};
 use crate::schedule::StepSize;
 use crate::target::{LogDensity, ValueAndGrad};
 use crate::trace::{Observer, StepInfo};
@@ -98,9 +98,12 @@ impl Langevin {
             }
             Ok(())
         };
-        let ran = run();
-        // a NaN found by a queued check came first: it is the error to report
-        checks.finish().and(ran)
+        match run() {
+            // found at once (on the CPU, or when the queue was read): the run stopped there
+            Err(e @ SamplerError::NonFinite { .. }) => Err(e),
+            // a NaN found by a queued check came first: it is the error to report
+            ran => checks.finish().and(ran),
+        }
     }
 
     /// One Langevin step of size `delta` on `x`, in place:

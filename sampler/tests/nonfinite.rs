@@ -1,5 +1,6 @@
-//! A NaN or ±Inf stops unadjusted Langevin with an error naming the step and the chain; MALA
-//! and HMC reject such a proposal and count it.
+//! A NaN or ±Inf stops unadjusted Langevin with an error naming the step and the chain (at
+//! once on the CPU; on a GPU at the next read of its queued checks); MALA and HMC reject such
+//! a proposal and count it.
 
 use sampler::{from_fn, Hmc, Langevin, LogDensity, Mala, Quantity, SamplerError, TargetError};
 use tensor::{rng_from_seed, Tensor};

@@ -362,8 +362,9 @@ fn conv_forward_and_backward_1d_2d_3d() {
     // pad (2, 1) with stride 2: the pixel after is never reached, so cuDNN's (2, 2) is the same
     conv_case(&dev, &[2, 3, 16, 16], &[4, 3, 5, 5], &ConvParams::asymmetric(&[2], &[(2, 1)]), 158, Cudnn);
     conv_case(&dev, &[2, 2, 5, 6, 7], &[3, 2, 3, 2, 3], &ConvParams::new(1, 1), 160, Cudnn);
-    conv_case(&dev, &[2, 3, 9, 10, 11], &[4, 3, 3, 3, 3], &ConvParams::new(3, 1), 165, Cudnn); // 3-d stride 3
-                                                                                               // padding more before than after on the last axis: cuDNN's (2, 2) would add an output
+    // 3-d stride 3
+    conv_case(&dev, &[2, 3, 9, 10, 11], &[4, 3, 3, 3, 3], &ConvParams::new(3, 1), 165, Cudnn);
+    // padding more before than after on the last axis: cuDNN's (2, 2) would add an output
     let p = ConvParams::asymmetric(&[2, 1, 2], &[(0, 1), (1, 1), (2, 0)]);
     conv_case(&dev, &[1, 3, 6, 8, 8], &[2, 3, 2, 3, 3], &p, 170, Im2col);
 }

@@ -92,7 +92,20 @@ impl Module for BatchNorm {
         let mut run = self.running.lock().unwrap_or_else(|p| p.into_inner());
         let k = self.momentum;
         // running ← (1 − k)·running + k·batch, in place: two small passes each (on a GPU, a
-        // Langevin step runs this for every batch norm, so launches count)
+        // Langevin step runs this for every batch norm, so launches count). Checked first, so
+        // that a mismatch leaves the statistics as they were.
+        if run.0.shape() != stats.mean.shape() || run.0.device() != stats.mean.device() {
+            return Err(NnError::Config {
+                layer: "BatchNorm",
+                msg: format!(
+                    "running statistics {:?} on {} against batch {:?} on {}",
+                    run.0.shape(),
+                    run.0.device(),
+                    stats.mean.shape(),
+                    stats.mean.device()
+                ),
+            });
+        }
         run.0.scale_(1.0 - k);
         run.0.axpy_(k, &stats.mean)?;
         run.1.scale_(1.0 - k);

@@ -6,8 +6,9 @@
 //!    with the input extended by zeros (`extend.rs`), those that pad more after than before
 //!    (TF `SAME`, ABP's crop `[1, 2]`); with a deterministic FP32 algorithm within 512 MiB of
 //!    workspace. No im2col matrix: for large `K` this halves the memory traffic.
-//! 2. **im2col + cuBLAS** (below), for everything else (padding more before than after).
-//!    Same results within FP32 rounding.
+//! 2. **im2col + cuBLAS** (below), for everything else: padding more before than after,
+//!    tensors too large for cuDNN's `int` indices, and extended inputs when
+//!    `COOPNETS_CUDNN_EXTEND=0`. Same results within FP32 rounding.
 //!
 //! By default ([`ConvAlgorithms::Tuned`], `tune.rs`) both are timed on the first call of each
 //! geometry and pass, and cuDNN is kept where it takes under 0.8 of im2col's time:
@@ -182,9 +183,14 @@ fn run_pass(
         drop(st);
         return im2col();
     };
-    let _span = dev.span(|| format!("cudnn {pass:?} n{} {}->{} in{:?} k{:?}", g.n, g.c_in, g.c_out, g.input, g.kernel));
     let staged = Staged::new(g, ext, pass, io, ptrs)?;
-    match st.execute(dev.stream(), &staged.gc, pass, staged.ptrs, a) {
+    let ran = {
+        // the span holds cuDNN's work only (staging and cropping are spans of their own)
+        let _span =
+            dev.span(|| format!("cudnn {pass:?} n{} {}->{} in{:?} k{:?}", g.n, g.c_in, g.c_out, g.input, g.kernel));
+        st.execute(dev.stream(), &staged.gc, pass, staged.ptrs, a)
+    };
+    match ran {
         Ok(()) => {
             dev.count_cudnn_pass();
             staged.finish(g, pass, io)

@@ -271,7 +271,8 @@ impl Cudnn {
     }
 }
 
-/// Descriptors for `g` (whose [`extension`](super::extend::extension) is none), checked against cuDNN's output size.
+/// Descriptors for `g` as cuDNN takes it (already extended: its
+/// [`extension`](super::extend::extension) is `[0, 0, 0]`), checked against cuDNN's output size.
 fn plan(g: &ConvGeom) -> Res<Plan> {
     // Skip the depth axis when it is trivial: 4-d descriptors, else 5-d.
     let s = usize::from(g.input[0] == 1 && g.kernel[0] == 1 && g.output[0] == 1 && g.pad[0] == 0);

@@ -122,7 +122,7 @@ pub(crate) fn binary_into(
         launch!(@span span; dev, "binary_contig", cfg, out, a.ptr_at(la.offset()), b.ptr_at(lb.offset()), n, code)
     } else {
         let (sa, sb) = Lay::pair(la, lb)?;
-        let span = || format!("binary_strided {op:?} {:?} {:?}", la.shape(), lb.strides());
+        let span = || format!("binary_strided {op:?} {:?} strides {:?} {:?}", la.shape(), la.strides(), lb.strides());
         launch!(@span span; dev, "binary_strided", cfg, out, a.ptr(), sa, b.ptr(), sb, n, code)
     }
 }

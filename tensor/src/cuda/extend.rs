@@ -130,8 +130,9 @@ mod tests {
         // TF SAME, odd total padding: (1, 2) gives 10 outputs, cuDNN's (1, 1) 9, and 10 with one zero more
         assert_eq!(extension(&geom(10, 4, 1, (1, 2))), Some([0, 0, 1]));
         assert_eq!(extension(&geom(11, 3, 1, (0, 2))), Some([0, 0, 2]));
-        assert_eq!(extension(&geom(10, 3, 2, (0, 1))), Some([0, 0, 1])); // 5 outputs, (0, 0) gives 4
-                                                                         // ABP's convT 5×5 up 2 crop [1, 2], 8 → 16: backward data of a conv padded (1, 2)
+        // 5 outputs, (0, 0) gives 4
+        assert_eq!(extension(&geom(10, 3, 2, (0, 1))), Some([0, 0, 1]));
+        // ABP's convT 5×5 up 2 crop [1, 2], 8 → 16: backward data of a conv padded (1, 2)
         let g = geom(16, 5, 2, (1, 2));
         assert_eq!((g.output[2], extension(&g)), (8, Some([0, 0, 1])));
         let gc = extended(&g, [0, 0, 1]);

@@ -38,7 +38,8 @@ pub(crate) struct Timeline {
 /// GPU time spent under one name since the last [`CudaDevice::profile_take`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProfileRow {
-    /// The kernel's name (`im2col`, `langevin`, ...), `sgemm MxNxK bB` or
+    /// The kernel's name (`im2col`, `langevin`, ...), with the op and size for elementwise,
+    /// copy and per-channel kernels (`unary_contig Relu n4194304`), `sgemm MxNxK bB` or
     /// `cudnn PASS nN CIN->COUT in[..] k[..]`.
     pub name: String,
     /// How many times it ran.

@@ -106,6 +106,12 @@ pub(crate) fn reduce_all(x: &CudaStorage, l: &Layout, op: ReduceOp) -> Result<f3
 /// `slots[slot]` by `atomicMin` (a minimum, so the same result in any order).
 pub(crate) fn first_non_finite_into(x: &CudaStorage, l: &Layout, slots: &mut CudaStorage, slot: usize) -> Result<()> {
     let n = check_len("first_non_finite", l.numel())?;
+    if slot >= crate::BackendStorage::len(slots) {
+        return Err(crate::error::TensorError::InvalidShape {
+            op: "first_non_finite_into",
+            msg: format!("slot {slot} of {} slots", crate::BackendStorage::len(slots)),
+        });
+    }
     let slot = check_len("first_non_finite", slot)?;
     if n == 0 {
         return Ok(());

@@ -8,10 +8,13 @@
 //! rest of its work, where the first non-finite element of a tensor is, and
 //! [`first`](FiniteChecks::first) waits once and names the first check (in push order) that
 //! found one. The answer is the same as checking each tensor when it was pushed; only the
-//! moment it arrives is later. On the CPU every check is done at once (no waiting to save).
+//! moment it arrives is later. On the CPU every check is done at once (no waiting to save),
+//! and `push` returns its hit.
 
 use crate::backend::BackendStorage;
 use crate::device::dispatch2;
+#[cfg(test)]
+use crate::device::Device;
 use crate::error::Result;
 use crate::Tensor;
 
@@ -40,14 +43,21 @@ impl<L> FiniteChecks<L> {
         Self::default()
     }
 
-    /// Queue a check of `t` under `label`. If [`CAPACITY`] checks are queued already, waits
-    /// for them first and returns the first that found a non-finite element, if any (with
-    /// its row-major index); the queue is empty again either way.
-    /// A tensor on another device than the queued ones also waits for those first.
+    /// Check `t` under `label`: on the CPU at once (`Some((label, index))` if it holds a NaN or
+    /// ±Inf), elsewhere queued (`None`). When [`CAPACITY`] checks are queued, or `t` is on
+    /// another device than they are, the queue is read first; if it holds a hit, that hit
+    /// (the earliest) is returned and `t` is not checked. The caller stops at any hit.
     pub fn push(&mut self, t: &Tensor, label: L) -> Result<Option<(L, usize)>> {
         let device = t.device();
         let moved = self.slots.as_ref().is_some_and(|s| s.device() != device);
-        let found = if moved || self.labels.len() == CAPACITY { self.first()? } else { None };
+        if moved || self.labels.len() == CAPACITY {
+            if let Some(hit) = self.first()? {
+                return Ok(Some(hit));
+            }
+        }
+        if device.is_cpu() {
+            return Ok(t.first_non_finite().map(|i| (label, i))); // nothing to wait for
+        }
         if moved || self.slots.is_none() {
             self.slots = Some(Tensor::full_on(&[CAPACITY], f32::from_bits(NONE), &device)?);
         }
@@ -56,7 +66,7 @@ impl<L> FiniteChecks<L> {
         dispatch2!("first_non_finite_into", slots.storage_mut(), &*t.storage, (s, x) =>
             x.first_non_finite_into(&t.layout, s, slot))?;
         self.labels.push(label);
-        Ok(found)
+        Ok(None)
     }
 
     /// Wait for the queued checks and return the first (in push order) that found a NaN or
@@ -70,8 +80,8 @@ impl<L> FiniteChecks<L> {
         let hits = slots.narrow(0, 0, labels.len())?.to_vec();
         let found = labels.into_iter().zip(hits).find(|(_, h)| h.to_bits() != NONE);
         if found.is_some() {
-            *slots = Tensor::full_on(&[CAPACITY], f32::from_bits(NONE), &slots.device())?;
-            // reset
+            // the hits stay in the slots: new slots on the next push
+            self.slots = None;
         }
         Ok(found.map(|(l, h)| (l, h.to_bits() as usize)))
     }
@@ -86,29 +96,33 @@ mod tests {
     }
 
     #[test]
-    fn the_first_check_that_found_a_non_finite_element_is_named_with_its_index() {
+    fn on_the_cpu_a_check_answers_at_once() {
         let mut checks = FiniteChecks::new();
         assert!(checks.first().unwrap().is_none(), "nothing queued");
-        checks.push(&t(&[1.0, 2.0]), "a").unwrap();
-        checks.push(&t(&[1.0, f32::INFINITY, f32::NAN]), "b").unwrap();
-        checks.push(&t(&[f32::NAN]), "c").unwrap();
-        assert_eq!(checks.first().unwrap(), Some(("b", 1)));
-        assert!(checks.first().unwrap().is_none(), "the queue is empty after first()");
-        checks.push(&t(&[3.0]), "d").unwrap();
-        checks.push(&t(&[0.0, 0.0, 0.0, f32::NEG_INFINITY]), "e").unwrap();
-        assert_eq!(checks.first().unwrap(), Some(("e", 3)), "slots were reset");
-        checks.push(&t(&[1.0]), "f").unwrap();
-        assert_eq!(checks.first().unwrap(), None);
+        assert_eq!(checks.push(&t(&[1.0, 2.0]), "a").unwrap(), None);
+        assert_eq!(checks.push(&t(&[1.0, f32::INFINITY, f32::NAN]), "b").unwrap(), Some(("b", 1)));
+        assert_eq!(checks.push(&t(&[0.0, 0.0, 0.0, f32::NEG_INFINITY]), "c").unwrap(), Some(("c", 3)));
+        assert_eq!(checks.first().unwrap(), None, "nothing was queued on the CPU");
     }
 
+    /// The queue itself (what a GPU uses), driven through the CPU backend's slots.
     #[test]
-    fn a_full_queue_answers_for_what_it_held() {
+    fn queued_checks_name_the_first_hit_and_a_full_queue_answers_first() {
         let mut checks = FiniteChecks::new();
+        checks.slots = Some(Tensor::full_on(&[CAPACITY], f32::from_bits(NONE), &Device::Cpu).unwrap());
+        let queue = |checks: &mut FiniteChecks<usize>, v: f32, label: usize| {
+            let x = t(&[0.0, v]);
+            let slots = checks.slots.as_mut().unwrap();
+            dispatch2!("test", slots.storage_mut(), &*x.storage, (s, xs) =>
+                xs.first_non_finite_into(&x.layout, s, label))
+            .unwrap();
+            checks.labels.push(label);
+        };
         for i in 0..CAPACITY {
-            let v = if i == 7 { f32::NAN } else { 0.0 };
-            assert_eq!(checks.push(&t(&[v]), i).unwrap(), None);
+            queue(&mut checks, if i == 7 || i == 9 { f32::NAN } else { 0.0 }, i);
         }
-        assert_eq!(checks.push(&t(&[0.0]), CAPACITY).unwrap(), Some((7, 0)));
-        assert_eq!(checks.first().unwrap(), None, "the check pushed after the flush was finite");
+        // full: the queue is read first, its earliest hit returned, and the new tensor not checked
+        assert_eq!(checks.push(&t(&[f32::NAN]), CAPACITY).unwrap(), Some((7, 1)));
+        assert!(checks.labels.is_empty() && checks.slots.is_none(), "emptied, and new slots next time");
     }
 }

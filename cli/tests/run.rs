@@ -171,9 +171,9 @@ fn resuming_with_a_different_configuration_is_refused() {
     let mut other = longer.clone();
     other.descriptor_mut().learn.step_size = 0.1; // not allowed
     let msg = format!("{:#}", coopnets_cli::train::train(&other, &out, true, false).unwrap_err());
-    assert!(msg.contains("model.learn.step_size: 0.3 → 0.1"), "the differing field is named: {msg}");
+    assert!(msg.contains("model.learn.step_size: 0.2 → 0.1"), "the differing field is named: {msg}");
     let mut saved = RunConfig::from_toml(&std::fs::read_to_string(out.join("config.toml")).unwrap()).unwrap();
-    assert_eq!(saved.descriptor_mut().learn.step_size, 0.3, "config.toml is not overwritten by a refused resume");
+    assert_eq!(saved.descriptor_mut().learn.step_size, 0.2, "config.toml is not overwritten by a refused resume");
 }
 
 #[test]

@@ -22,9 +22,13 @@ pub(crate) fn n_chains(x: &Tensor) -> Result<usize> {
 
 /// The chain that holds row-major element `index` of a tensor with chains on axis 0.
 pub fn chain_of(index: usize, t: &Tensor) -> usize {
+    index / per_chain(t)
+}
+
+/// Elements per chain of a tensor with chains on axis 0 (at least 1).
+fn per_chain(t: &Tensor) -> usize {
     let n = t.shape().first().copied().unwrap_or(1).max(1);
-    let per_chain = (t.numel() / n).max(1);
-    index / per_chain
+    (t.numel() / n).max(1)
 }
 
 /// `Err(NonFinite)` naming the step and chain of the first NaN/±Inf in `t`.
@@ -56,9 +60,7 @@ pub(crate) struct Checks(FiniteChecks<Checked>);
 impl Checks {
     /// Queue a check of `quantity` `t` at `step` (`Err` if a full queue found a NaN or ±Inf).
     pub(crate) fn queue(&mut self, t: &Tensor, quantity: Quantity, step: usize) -> Result<()> {
-        let n = t.shape().first().copied().unwrap_or(1).max(1);
-        let per_chain = if t.rank() == 0 { 1 } else { (t.numel() / n).max(1) };
-        self.0.push(t, (quantity, step, per_chain))?.map_or(Ok(()), |hit| Err(non_finite(hit)))
+        self.0.push(t, (quantity, step, per_chain(t)))?.map_or(Ok(()), |hit| Err(non_finite(hit)))
     }
 
     /// [`evaluate`] with the value and gradient checks queued.

@@ -7,6 +7,7 @@ OUT=${OUT:-/tmp/gpu-out}
 mkdir -p "$OUT"
 LOG=$OUT/log.txt
 export COOPNETS_DATA=$PWD/data
+export COOPNETS_REQUIRE_GPU=1 # the CUDA tests fail, not skip, if the GPU cannot be used
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; lscpu | head -20; } > "$LOG" 2>&1
 SITE=$(python3 -c 'import site; print(site.getsitepackages()[0])')
 LIBS=$(mktemp -d)

@@ -11,14 +11,15 @@
 # workloads); WIDE_AB=1 adds a round with one GEMM per image for small maps
 # (COOPNETS_CONV_WIDE=0); EXTEND_AB=1 a run per round with cuDNN kept off the geometries that
 # need their input extended by zeros (COOPNETS_CUDNN_EXTEND=0); AB_ENV="NAME=VALUE" a run per
-# round with that variable set.
+# round with that variable set; BASE_AB=1 a run per round of $B/xtask_base (an xtask built from
+# the code before a change, copied in by hand).
 set -u
 . scripts/gpu-env.sh
 F=${FILTER:-iteration}
 W=${WORKLOADS:-texture,abp,coopnets-mnist}
 ours() { # ours LABEL [ENV=VALUE...]: one bench run of the model workloads
   echo "== $1 ($(date +%T))" >> "$OUT/bench.md"; shift
-  env "$@" timeout "${BENCH_S:-150}" "$B/xtask" bench --device cuda --threads 1 --iters 10 --warmup 3 --filter "$F" \
+  env "$@" timeout "${BENCH_S:-150}" "${XT:-$B/xtask}" bench --device cuda --threads 1 --iters 10 --warmup 3 --filter "$F" \
     >> "$OUT/bench.md" 2>> "$LOG"
 }
 echo "== cuda tests $(date +%T)" >> "$LOG"
@@ -26,6 +27,7 @@ timeout "${TESTS_S:-150}" "$B/cuda_tests" --test-threads 1 --nocapture >> "$LOG"
 for round in $(seq 1 "${ROUNDS:-2}"); do
   ours "round $round: ours, tuned (the default)"
   [ "${IM2COL:-1}" = 1 ] && ours "round $round: ours, im2col" COOPNETS_CUDNN=im2col
+  [ "${BASE_AB:-0}" = 1 ] && XT=$B/xtask_base ours "round $round: ours, the code before (xtask_base)"
   [ -n "${AB_ENV:-}" ] && ours "round $round: ours, $AB_ENV" $AB_ENV
   [ "${EXTEND_AB:-0}" = 1 ] && ours "round $round: ours, no zero-extended inputs on cuDNN" COOPNETS_CUDNN_EXTEND=0
   echo "== round $round: pytorch" >> "$LOG"

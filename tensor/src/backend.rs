@@ -72,11 +72,22 @@ pub trait BackendStorage: Sized {
     fn first_non_finite_into(&self, l: &Layout, slots: &mut Self, slot: usize) -> Result<()>;
 
     // ------------------------------------------------------------- per channel (batch norm)
-    /// For contiguous `a`, `b` of shape `[n, c, s]` and `shift` `[c]`: per channel `k`, over
-    /// every `(i, j)`, `out[k] = Σ a` and `out[c + k] = Σ a'·(b − shift[k])` (`[2, c]`) with
-    /// `a' = a − shift[k]` if `center`, else `a`; accumulated in f64 (or double) and in a fixed
-    /// order.
-    fn channel_sums(&self, b: &Self, shift: &Self, center: bool, n: usize, c: usize, s: usize) -> Result<Self>;
+    /// For contiguous `a`, `b` of shape `[n, c, s]` and `shift` (at least `c` long, or none:
+    /// zeros): per channel `k`, over every `(i, j)`, `out[k] = Σ a` and
+    /// `out[c + k] = Σ a'·(b − sh)` (`[2, c]`) with `sh = shift[k]·shift_scale` (an f32
+    /// product) and `a' = a − sh` if `center`, else `a`; accumulated in f64 (or double) and in
+    /// a fixed order.
+    #[allow(clippy::too_many_arguments)]
+    fn channel_sums(
+        &self,
+        b: &Self,
+        shift: Option<&Self>,
+        shift_scale: f32,
+        center: bool,
+        n: usize,
+        c: usize,
+        s: usize,
+    ) -> Result<Self>;
     /// For contiguous `x`, `y` of shape `[n, c, s]` and `coef` `[≥ 3, c]` whose first rows are
     /// (p, q, r): `out = p[k]·x + q[k]·y + r[k]` on channel `k`.
     fn channel_affine(&self, y: &Self, coef: &Self, n: usize, c: usize, s: usize) -> Result<Self>;
@@ -109,8 +120,8 @@ pub trait BackendStorage: Sized {
     fn pad(&self, shape: &[usize], pads: &[(usize, usize)], value: f32) -> Result<Self>;
 
     // ------------------------------------------------------------- in place (contiguous self)
-    /// `self ← self + alpha·x`.
-    fn axpy_(&mut self, alpha: f32, x: &Self, lx: &Layout) -> Result<()>;
+    /// `self ← a·self + b·x` (with `a = 1` the same bits as `self + b·x`).
+    fn axpby_(&mut self, a: f32, b: f32, x: &Self, lx: &Layout) -> Result<()>;
     /// `self ← op(self)`.
     fn map_(&mut self, op: UnaryOp) -> Result<()>;
     /// `self ← src`.

@@ -264,6 +264,17 @@ fn in_place_updates_and_copy_on_write() {
     z.masked_assign_(&mask, &Tensor::full(&[3], 5.0)).unwrap();
     assert_eq!(z.to_vec(), vec![5.0, 0.0, 5.0]);
     assert!(z.axpy_(1.0, &Tensor::zeros(&[4])).is_err());
+    // axpby_: a·y + b·x, from a strided x, the bits of scale_ then axpy_
+    let (y0, xt) = (rand(&[30, 40], 3), rand(&[40, 30], 4).transpose(0, 1).unwrap());
+    let mut y = y0.clone();
+    y.axpby_(0.9, 0.3, &xt).unwrap();
+    let want: Vec<f32> = y0.to_vec().iter().zip(xt.to_vec()).map(|(a, b)| 0.9 * a + 0.3 * b).collect();
+    assert_eq!(y.to_vec(), want);
+    let mut two_ops = y0.clone();
+    two_ops.scale_(0.9);
+    two_ops.axpy_(0.3, &xt).unwrap();
+    assert_eq!(y.to_vec(), two_ops.to_vec());
+    assert!(z.axpby_(1.0, 1.0, &Tensor::zeros(&[4])).is_err());
 }
 
 #[test]
@@ -408,6 +419,21 @@ fn per_channel_sums_and_affine_maps_match_loops() {
         let got = a.channel_central_sums(&shift).unwrap().to_vec();
         let want: Vec<f32> = want_sums[..c].iter().copied().chain(want_sq.iter().map(|&v| v as f32)).collect();
         assert!(close(&got, &want, 1e-5), "{shape:?}: central {got:?} vs {want:?}");
+        // moments: Σ a and Σ (a − μ)², μ = Σ a / m, against a naive loop, and bit for bit the
+        // three ops it replaces (sums, the mean by mul_scalar, central sums)
+        let m = av.len() / c;
+        let mean: Vec<f64> = want_sums[..c].iter().map(|&v| f64::from(v) / m as f64).collect();
+        let mut want_var = vec![0.0f64; c];
+        for (e, &v) in av.iter().enumerate() {
+            want_var[(e / s) % c] += (f64::from(v) - mean[(e / s) % c]).powi(2);
+        }
+        let got = a.channel_moments().unwrap();
+        assert_eq!(got.shape(), &[2, c]);
+        let want: Vec<f32> = want_sums[..c].iter().copied().chain(want_var.iter().map(|&v| v as f32)).collect();
+        assert!(close(&got.to_vec(), &want, 1e-5), "{shape:?}: moments {:?} vs {want:?}", got.to_vec());
+        let sums = a.channel_sums(&a, &Tensor::zeros(&[c])).unwrap();
+        let mu = sums.narrow(0, 0, 1).unwrap().reshape(&[c]).unwrap().mul_scalar(1.0 / m as f32);
+        assert_eq!(got.to_vec(), a.channel_central_sums(&mu).unwrap().to_vec(), "{shape:?}: moments' bits");
     }
     // a transposed view gives the numbers of its contiguous copy
     let v = rand(&[3, 4, 5], 990).permute(&[1, 0, 2]).unwrap();

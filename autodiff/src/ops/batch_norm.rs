@@ -9,8 +9,8 @@
 //!
 //! Each direction is a few passes through the tensor crate's per-channel kernels, with the
 //! `[C]`-vector arithmetic in one kernel each way. With `s = 1/√(σ² + ε)` and `k = γ·s`:
-//! * forward: `Σ x` ([`Tensor::channel_sums`]) for `μ`, then `Σ (x − μ)²` = m·σ²
-//!   ([`Tensor::channel_central_sums`], centred before squaring as the two-pass formula), then
+//! * forward: `Σ x` for `μ`, then `Σ (x − μ)²` = m·σ², centred before squaring as the
+//!   two-pass formula (both in [`Tensor::channel_moments`]), then
 //!   the numbers `(k, β − k·μ, σ², s)` ([`Tensor::batch_norm_coefficients`]),
 //!   then `y = k·x + (β − k·μ)` ([`Tensor::channel_affine`]);
 //! * backward: `Σ g` and `Σ g·(x − μ)` in one pass (so `Σ g·x̂ = s·Σ g·(x − μ)`), the
@@ -41,27 +41,26 @@ impl Var {
         let x = self.value().contiguous();
         let (c, dev) = (x.dim(1)?, x.device());
         let m = (x.numel() / c.max(1)).max(1) as f32;
-        let zeros = Tensor::zeros_on(&[c], &dev)?;
-        let mean = row(&x.channel_sums(&x, &zeros)?, 0)?.mul_scalar(1.0 / m);
         let gamma_v = match gamma {
             Some(g) => g.value().reshape(&[c])?,
             None => Tensor::full_on(&[c], 1.0, &dev)?,
         };
         let beta_v = match beta {
             Some(b) => b.value().reshape(&[c])?,
-            None => zeros,
+            None => Tensor::zeros_on(&[c], &dev)?,
         };
         // rows (k, 0, β − k·μ, μ, σ², s)
-        let fwd = Tensor::batch_norm_coefficients(&x.channel_central_sums(&mean)?, &gamma_v, &beta_v, m, eps)?;
+        let fwd = Tensor::batch_norm_coefficients(&x.channel_moments()?, &gamma_v, &beta_v, m, eps)?;
+        let mean = row(&fwd, 3)?;
         let y = x.channel_affine(&x, &fwd)?;
-        let stats = BatchStats { mean: row(&fwd, 3)?, var: row(&fwd, 4)? };
+        let stats = BatchStats { mean: mean.clone(), var: row(&fwd, 4)? };
         let mut parents = vec![self];
         parents.extend(gamma);
         parents.extend(beta);
         let (has_gamma, has_beta) = (gamma.is_some(), beta.is_some());
         let out = self.tape.record("batch_norm", y, &parents, move |g, n| {
             // rows (p, q, r, ∂L/∂γ, ∂L/∂β), ∂L/∂x = p·g + q·x + r
-            // `mean` is row 3 of `fwd` (the same sum), already contiguous
+            // `mean` is row 3 of `fwd`, contiguous
             let back = Tensor::batch_norm_grad_coefficients(&g.channel_sums(&x, &mean)?, &fwd, m)?;
             let mut out = vec![if n[0] { Some(g.channel_affine(&x, &back)?) } else { None }];
             if has_gamma {

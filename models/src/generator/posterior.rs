@@ -36,8 +36,7 @@ impl LogDensity for GeneratorPosterior<'_> {
         drop(grads);
         let mut value = e.value().neg();
         self.tape.clear();
-        grad.scale_(-1.0);
-        grad.axpy_(-1.0 / sz2, z)?; // gᵀ_Z r/s² − Z/σ_z²
+        grad.axpby_(-1.0, -1.0 / sz2, z)?; // gᵀ_Z r/s² − Z/σ_z² (the bits of scale_, axpy_)
         value.axpy_(-0.5 / sz2, &z.square().sum_per_example()?)?; // −e − ‖Z‖²/(2σ_z²)
         Ok(ValueAndGrad::new(value, grad))
     }

@@ -91,7 +91,7 @@ impl Module for BatchNorm {
         let unbiased = m as f32 / (m.max(2) - 1) as f32;
         let mut run = self.running.lock().unwrap_or_else(|p| p.into_inner());
         let k = self.momentum;
-        // running ← (1 − k)·running + k·batch, in place: two small passes each (on a GPU, a
+        // running ← (1 − k)·running + k·batch, in place: one small pass each (on a GPU, a
         // Langevin step runs this for every batch norm, so launches count). Checked first, so
         // that a mismatch leaves the statistics as they were.
         if run.0.shape() != stats.mean.shape() || run.0.device() != stats.mean.device() {
@@ -106,10 +106,8 @@ impl Module for BatchNorm {
                 ),
             });
         }
-        run.0.scale_(1.0 - k);
-        run.0.axpy_(k, &stats.mean)?;
-        run.1.scale_(1.0 - k);
-        run.1.axpy_(k * unbiased, &stats.var)?;
+        run.0.axpby_(1.0 - k, k, &stats.mean)?;
+        run.1.axpby_(1.0 - k, k * unbiased, &stats.var)?;
         Ok(y)
     }
     fn collect_params<'a>(&'a self, prefix: &str, out: &mut Vec<(String, &'a Parameter)>) {

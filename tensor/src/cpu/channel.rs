@@ -8,12 +8,19 @@ use rayon::prelude::*;
 /// Partial sums per channel sum: one per f64 lane of an AVX-512 register.
 const LANES: usize = 8;
 
-/// `[Σ a, Σ a'·(b − shift)]` per channel, `[2, c]`, `a' = a − shift` if `center`, else `a`.
-pub fn channel_sums(a: &[f32], b: &[f32], shift: &[f32], center: bool, (n, c, s): (usize, usize, usize)) -> Vec<f32> {
+/// `[Σ a, Σ a'·(b − sh)]` per channel, `[2, c]`, `sh = shift[k]·scale` for `shift =
+/// Some((shift, scale))` (else 0), `a' = a − sh` if `center`, else `a`.
+pub fn channel_sums(
+    a: &[f32],
+    b: &[f32],
+    shift: Option<(&[f32], f32)>,
+    center: bool,
+    (n, c, s): (usize, usize, usize),
+) -> Vec<f32> {
     let sums: Vec<(f64, f64)> = (0..c)
         .into_par_iter()
         .map(|k| {
-            let sh = f64::from(shift[k]);
+            let sh = shift.map_or(0.0, |(t, scale)| f64::from(t[k] * scale));
             let sh_a = if center { sh } else { 0.0 };
             // eight running sums per quantity (one per lane of a vector), added up at the end
             let (mut sa, mut sab) = ([0.0f64; LANES], [0.0f64; LANES]);

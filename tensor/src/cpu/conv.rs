@@ -187,7 +187,7 @@ pub(crate) const REDUCTION_PARTS: usize = 4;
 pub(crate) fn sum_parts(len: usize, parts: Vec<Vec<f32>>) -> Vec<f32> {
     let mut sum = vec![0.0f32; len];
     for part in parts {
-        super::elementwise::axpy(&mut sum, 1.0, &part);
+        super::elementwise::axpby(&mut sum, 1.0, 1.0, &part);
     }
     sum
 }

@@ -178,8 +178,8 @@ pub fn strided_copy(data: &[f32], l: &Layout) -> Vec<f32> {
 }
 
 /// `y += alpha · x` (BLAS axpy), in place.
-pub fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
-    let f = |(yi, &xi): (&mut f32, &f32)| *yi += alpha * xi;
+pub fn axpby(y: &mut [f32], a: f32, b: f32, x: &[f32]) {
+    let f = |(yi, &xi): (&mut f32, &f32)| *yi = a * *yi + b * xi;
     if y.len() >= PAR_MIN {
         y.par_iter_mut().zip(x.par_iter()).for_each(f);
     } else {

@@ -90,8 +90,18 @@ impl BackendStorage for CpuStorage {
         Ok(())
     }
 
-    fn channel_sums(&self, b: &Self, shift: &Self, center: bool, n: usize, c: usize, s: usize) -> Result<Self> {
-        Ok(CpuStorage(channel::channel_sums(&self.0, &b.0, &shift.0, center, (n, c, s))))
+    fn channel_sums(
+        &self,
+        b: &Self,
+        shift: Option<&Self>,
+        shift_scale: f32,
+        center: bool,
+        n: usize,
+        c: usize,
+        s: usize,
+    ) -> Result<Self> {
+        let shift = shift.map(|t| (t.0.as_slice(), shift_scale));
+        Ok(CpuStorage(channel::channel_sums(&self.0, &b.0, shift, center, (n, c, s))))
     }
     fn channel_affine(&self, y: &Self, coef: &Self, n: usize, c: usize, s: usize) -> Result<Self> {
         Ok(CpuStorage(channel::channel_affine(&self.0, &y.0, &coef.0, (n, c, s))))
@@ -139,8 +149,8 @@ impl BackendStorage for CpuStorage {
         Ok(CpuStorage(copy::pad(&self.0, shape, pads, value).0))
     }
 
-    fn axpy_(&mut self, alpha: f32, x: &Self, lx: &Layout) -> Result<()> {
-        x.with_slice(lx, |xs| elementwise::axpy(&mut self.0, alpha, xs));
+    fn axpby_(&mut self, a: f32, b: f32, x: &Self, lx: &Layout) -> Result<()> {
+        x.with_slice(lx, |xs| elementwise::axpby(&mut self.0, a, b, xs));
         Ok(())
     }
     fn map_(&mut self, op: UnaryOp) -> Result<()> {
@@ -167,7 +177,7 @@ impl BackendStorage for CpuStorage {
     /// stream: the numbers do not depend on the thread count).
     fn langevin_(&mut self, a: f32, g: Option<(&Self, &Layout)>, b: f32, rng: &mut dyn RngCore) -> Result<()> {
         if let Some((g, lg)) = g {
-            self.axpy_(a, g, lg)?;
+            self.axpby_(1.0, a, g, lg)?;
         }
         for v in &mut self.0 {
             let z: f32 = rng.sample(StandardNormal);

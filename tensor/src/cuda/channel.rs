@@ -17,12 +17,13 @@ use crate::error::Result;
 /// H100's bandwidth).
 const BLOCKS_PER_SM: usize = 8;
 
-/// `[Σ a, Σ a'·(b − shift)]` per channel of contiguous `[n, c, s]` buffers, `[2, c]`, with
-/// `a' = a − shift` if `center`, else `a`.
+/// `[Σ a, Σ a'·(b − sh)]` per channel of contiguous `[n, c, s]` buffers, `[2, c]`, with
+/// `sh = shift[k]·scale` for `shift = Some((shift, scale))` (else 0) and `a' = a − sh` if
+/// `center`, else `a`.
 pub(crate) fn channel_sums(
     a: &CudaStorage,
     b: &CudaStorage,
-    shift: &CudaStorage,
+    shift: Option<(&CudaStorage, f32)>,
     center: bool,
     (n, c, s): (usize, usize, usize),
 ) -> Result<CudaStorage> {
@@ -45,7 +46,8 @@ pub(crate) fn channel_sums(
     // with the device's counters the last block of each channel combines (one launch)
     let counters = dev.channel_counters(c);
     let (o, cnt) = (out.ptr(), counters.unwrap_or(0));
-    launch!(@span span; dev, "channel_partials", cfg, pp, a.ptr(), b.ptr(), shift.ptr(), cu, su, per_channel, pu, center, o, cnt)?;
+    let (sp, scale) = shift.map_or((0, 0.0), |(t, scale)| (t.ptr(), scale)); // 0: a null pointer
+    launch!(@span span; dev, "channel_partials", cfg, pp, a.ptr(), b.ptr(), sp, scale, cu, su, per_channel, pu, center, o, cnt)?;
     if counters.is_none() {
         launch!(dev, "channel_combine", cfg_for(dev.sm_count(), cu), out.ptr(), pp, cu, pu)?;
     }

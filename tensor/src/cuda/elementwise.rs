@@ -127,14 +127,14 @@ pub(crate) fn binary_into(
     }
 }
 
-/// `y ← y + alpha·x`.
-pub(crate) fn axpy_(y: &mut CudaStorage, alpha: f32, x: &CudaStorage, lx: &Layout) -> Result<()> {
-    let n = check_len("axpy_", lx.numel())?;
+/// `y ← a·y + b·x`.
+pub(crate) fn axpby_(y: &mut CudaStorage, a: f32, b: f32, x: &CudaStorage, lx: &Layout) -> Result<()> {
+    let n = check_len("axpby_", lx.numel())?;
     if n == 0 {
         return Ok(());
     }
     let dev = x.cuda_device();
-    launch!(dev, "axpy", cfg_for(dev.sm_count(), n), y.ptr(), alpha, x.ptr(), Lay::of(lx)?, n)
+    launch!(dev, "axpby", cfg_for(dev.sm_count(), n), y.ptr(), a, b, x.ptr(), Lay::of(lx)?, n)
 }
 
 /// `y ← op(y)`.

@@ -39,7 +39,7 @@ const NAMES: &[&str] = &[
     "copy_strided",
     "scatter",
     "fill",
-    "axpy",
+    "axpby",
     "masked_assign",
     "bias_add",
     "randn",
@@ -247,3 +247,23 @@ macro_rules! launch {
     }};
 }
 pub(crate) use launch;
+
+#[cfg(test)]
+mod tests {
+    use super::{NAMES, SOURCE};
+
+    /// [`NAMES`] lists exactly the kernels of [`SOURCE`] (a renamed kernel otherwise fails only
+    /// on a GPU, when the module is loaded).
+    #[test]
+    fn every_kernel_of_the_source_is_named_once() {
+        let mut in_source: Vec<&str> = SOURCE
+            .split("extern \"C\" __global__ void ")
+            .skip(1)
+            .map(|rest| rest.split('(').next().unwrap_or_default().trim())
+            .collect();
+        let mut named = NAMES.to_vec();
+        in_source.sort_unstable();
+        named.sort_unstable();
+        assert_eq!(named, in_source);
+    }
+}

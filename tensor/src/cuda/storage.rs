@@ -172,10 +172,21 @@ impl BackendStorage for CudaStorage {
         reduce::first_non_finite_into(self, l, slots, slot)
     }
 
-    fn channel_sums(&self, b: &Self, shift: &Self, center: bool, n: usize, c: usize, s: usize) -> Result<Self> {
+    fn channel_sums(
+        &self,
+        b: &Self,
+        shift: Option<&Self>,
+        shift_scale: f32,
+        center: bool,
+        n: usize,
+        c: usize,
+        s: usize,
+    ) -> Result<Self> {
         self.same_device("channel_sums", b)?;
-        self.same_device("channel_sums", shift)?;
-        channel::channel_sums(self, b, shift, center, (n, c, s))
+        if let Some(shift) = shift {
+            self.same_device("channel_sums", shift)?;
+        }
+        channel::channel_sums(self, b, shift.map(|t| (t, shift_scale)), center, (n, c, s))
     }
     fn channel_affine(&self, y: &Self, coef: &Self, n: usize, c: usize, s: usize) -> Result<Self> {
         self.same_device("channel_affine", y)?;
@@ -223,9 +234,9 @@ impl BackendStorage for CudaStorage {
         elementwise::pad(self, shape, pads, value)
     }
 
-    fn axpy_(&mut self, alpha: f32, x: &Self, lx: &Layout) -> Result<()> {
-        self.same_device("axpy_", x)?;
-        elementwise::axpy_(self, alpha, x, lx)
+    fn axpby_(&mut self, a: f32, b: f32, x: &Self, lx: &Layout) -> Result<()> {
+        self.same_device("axpby_", x)?;
+        elementwise::axpby_(self, a, b, x, lx)
     }
     fn map_(&mut self, op: UnaryOp) -> Result<()> {
         elementwise::map_(self, op)

@@ -4,12 +4,13 @@
 //!
 //! * [`Tensor::channel_sums`]: `(Σ a, Σ a·(b − shift_c))` per channel, over the batch and the
 //!   spatial axes; [`Tensor::channel_central_sums`]: `(Σ a, Σ (a − shift_c)²)`, with the
-//!   channel means as the shift the variance times the count.
+//!   channel means as the shift the variance times the count; [`Tensor::channel_moments`]:
+//!   both passes of that, the means found in between.
 //! * [`Tensor::channel_affine`]: `p_c·x + q_c·y + r_c`, e.g. `y = γ·x̂ + β` written as
 //!   `(γ/σ)·x + (β − γμ/σ)`.
 
 use crate::backend::BackendStorage;
-use crate::device::{dispatch2, dispatch3};
+use crate::device::{dispatch, dispatch2, dispatch3};
 use crate::error::{invalid_arg, Result};
 use crate::Tensor;
 
@@ -38,8 +39,7 @@ impl Tensor {
         expect_shape("channel_sums", "b", b, self.shape())?;
         expect_shape("channel_sums", "shift", shift, &[c])?;
         let (a, bs, sh) = (self.contiguous_storage(), b.contiguous_storage(), shift.contiguous_storage());
-        let out =
-            dispatch3!("channel_sums", &*a, &*bs, &*sh, (a, b, sh) => wrap a.channel_sums(b, sh, false, n, c, s))?;
+        let out = dispatch3!("channel_sums", &*a, &*bs, &*sh, (a, b, sh) => wrap a.channel_sums(b, Some(sh), 1.0, false, n, c, s))?;
         Ok(Tensor::from_storage(out, &[2, c]))
     }
 
@@ -50,7 +50,22 @@ impl Tensor {
         let (n, c, s) = ncs("channel_central_sums", self.shape())?;
         expect_shape("channel_central_sums", "shift", shift, &[c])?;
         let (a, sh) = (self.contiguous_storage(), shift.contiguous_storage());
-        let out = dispatch3!("channel_central_sums", &*a, &*a, &*sh, (a, b, sh) => wrap a.channel_sums(b, sh, true, n, c, s))?;
+        let out = dispatch3!("channel_central_sums", &*a, &*a, &*sh, (a, b, sh) => wrap a.channel_sums(b, Some(sh), 1.0, true, n, c, s))?;
+        Ok(Tensor::from_storage(out, &[2, c]))
+    }
+
+    /// Per channel `k` of `self` (`[N, C, ...]`, `m` entries per channel): `[Σ x, Σ (x − μ)²]`
+    /// as `[2, C]`, with `μ = Σ x · (1/m)`: the count times the mean and times the (biased)
+    /// variance, by the two-pass formula. The same numbers as [`Tensor::channel_sums`] for the
+    /// sums, `mul_scalar(1/m)` of its first row for `μ`, then [`Tensor::channel_central_sums`],
+    /// in two kernels instead of four (no zero shift, no separate mean).
+    pub fn channel_moments(&self) -> Result<Tensor> {
+        let (n, c, s) = ncs("channel_moments", self.shape())?;
+        let inv_m = 1.0 / (n * s).max(1) as f32;
+        let a = self.contiguous_storage();
+        let out = dispatch!(&*a, a => wrap a
+            .channel_sums(a, None, 1.0, false, n, c, s)
+            .and_then(|sums| a.channel_sums(a, Some(&sums), inv_m, true, n, c, s)))?;
         Ok(Tensor::from_storage(out, &[2, c]))
     }
 

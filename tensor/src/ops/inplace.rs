@@ -23,7 +23,14 @@ impl Tensor {
     /// `self ← self + alpha·x` (BLAS axpy).
     pub fn axpy_(&mut self, alpha: f32, x: &Tensor) -> Result<()> {
         self.same_shape("axpy_", x)?;
-        dispatch2!("axpy_", self.storage_mut(), &*x.storage, (y, xs) => y.axpy_(alpha, xs, &x.layout))
+        dispatch2!("axpy_", self.storage_mut(), &*x.storage, (y, xs) => y.axpby_(1.0, alpha, xs, &x.layout))
+    }
+
+    /// `self ← a·self + b·x` (BLAS axpby), e.g. a running average `(1 − k)·run + k·batch` in
+    /// one pass; rounded as `scale_(a)` then `axpy_(b, x)`.
+    pub fn axpby_(&mut self, a: f32, b: f32, x: &Tensor) -> Result<()> {
+        self.same_shape("axpby_", x)?;
+        dispatch2!("axpby_", self.storage_mut(), &*x.storage, (y, xs) => y.axpby_(a, b, xs, &x.layout))
     }
 
     /// `self ← op(self)`.

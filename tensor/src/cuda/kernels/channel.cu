@@ -1,21 +1,36 @@
 // Per-channel sums and affine maps of contiguous [n, c, s] buffers (batch normalisation's two
 // passes; see ops/channel.rs). Sums accumulate in double; every order is fixed.
 
+// out[k] = Σ_part partials[k, part, 0], out[c + k] = Σ_part partials[k, part, 1], in part
+// order. Read through volatile: the parts may come from other blocks of the running kernel.
+__device__ void channel_combine_one(float* __restrict__ out, const volatile double* partials, u32 c, u32 k,
+                                    u32 parts) {
+    double ta = 0.0, tab = 0.0;
+    for (u32 p = 0; p < parts; ++p) {
+        ta += partials[((u64)k * parts + p) * 2];
+        tab += partials[((u64)k * parts + p) * 2 + 1];
+    }
+    out[k] = (float)ta;
+    out[c + k] = (float)tab;
+}
+
 // Block (k, part) sums its share of channel k's n·s entries (entry e = part·256 + t, then
-// every parts·256-th) into partials[(k·parts + part)·2 + {0, 1}] = (Σ a, Σ a'·(b − shift[k])),
-// a' = a − shift[k] if center, else a; its 256 threads combine by the fixed tree of reduce.cu.
+// every parts·256-th) into partials[(k·parts + part)·2 + {0, 1}] = (Σ a, Σ a'·(b − sh)),
+// sh = shift[k]·shift_scale rounded to f32 as a separate multiplication would (0 if shift is
+// null), a' = a − sh if center, else a; its 256 threads combine by the fixed tree of reduce.cu.
 // With `counters` (c zeroed counters, left zeroed), the channel's last block to finish adds its
 // parts in part order into out[k], out[c + k], as channel_combine would: one launch instead of
 // two, the same bits.
 extern "C" __global__ void channel_partials(double* __restrict__ partials, const float* __restrict__ a,
                                             const float* __restrict__ b, const float* __restrict__ shift,
-                                            u32 c, u32 s, u32 per_channel, u32 parts, int center,
-                                            float* __restrict__ out, unsigned int* counters) {
+                                            float shift_scale, u32 c, u32 s, u32 per_channel, u32 parts,
+                                            int center, float* __restrict__ out, unsigned int* counters) {
     __shared__ double sa[256];
     __shared__ double sab[256];
     __shared__ bool last;
     u32 k = blockIdx.x, part = blockIdx.y;
-    double sh = (double)shift[k], sh_a = center ? sh : 0.0, acc_a = 0.0, acc_ab = 0.0;
+    double sh = shift ? (double)(shift[k] * shift_scale) : 0.0, sh_a = center ? sh : 0.0;
+    double acc_a = 0.0, acc_ab = 0.0;
     for (u32 e = part * blockDim.x + threadIdx.x; e < per_channel; e += parts * blockDim.x) {
         u32 i = e / s, j = e - i * s;
         u64 o = ((u64)i * c + k) * s + j;
@@ -40,30 +55,15 @@ extern "C" __global__ void channel_partials(double* __restrict__ partials, const
     __syncthreads();
     if (last && threadIdx.x == 0) {
         __threadfence();
-        const volatile double* pv = partials; // the other blocks' writes, not a stale cache line
-        double sum_a = 0.0, sum_ab = 0.0;
-        for (u32 p = 0; p < parts; ++p) {
-            sum_a += pv[((u64)k * parts + p) * 2];
-            sum_ab += pv[((u64)k * parts + p) * 2 + 1];
-        }
-        out[k] = (float)sum_a;
-        out[c + k] = (float)sum_ab;
+        channel_combine_one(out, partials, c, k, parts);
         counters[k] = 0;
     }
 }
 
-// out[k] = Σ_part partials[k, part, 0], out[c + k] = Σ_part partials[k, part, 1], in part order.
+// Every channel's combination, when the device keeps no counters (a second launch).
 extern "C" __global__ void channel_combine(float* __restrict__ out, const double* __restrict__ partials, u32 c,
                                            u32 parts) {
-    GRID_LOOP(k, c) {
-        double ta = 0.0, tab = 0.0;
-        for (u32 p = 0; p < parts; ++p) {
-            ta += partials[((u64)k * parts + p) * 2];
-            tab += partials[((u64)k * parts + p) * 2 + 1];
-        }
-        out[k] = (float)ta;
-        out[c + k] = (float)tab;
-    }
+    GRID_LOOP(k, c) channel_combine_one(out, partials, c, k, parts);
 }
 
 // out = p[k]·x + q[k]·y + r[k] on channel k = (index / s) mod c; coef = rows p, q, r. Rounds as

@@ -91,9 +91,9 @@ extern "C" __global__ void fill(float* out, u32 n, float v) {
     GRID_LOOP(i, n) out[i] = v;
 }
 
-// y[i] += alpha·x[i] (BLAS axpy), x strided.
-extern "C" __global__ void axpy(float* __restrict__ y, float alpha, const float* __restrict__ x, Lay lx, u32 n) {
-    GRID_LOOP(i, n) y[i] += alpha * x[lay_offset(lx, i)];
+// y[i] = a·y[i] + b·x[i] (BLAS axpby; a = 1 is axpy, the same bits), x strided.
+extern "C" __global__ void axpby(float* __restrict__ y, float a, float b, const float* __restrict__ x, Lay lx, u32 n) {
+    GRID_LOOP(i, n) y[i] = a * y[i] + b * x[lay_offset(lx, i)];
 }
 
 // y[i] = src[i] where mask[i] != 0 (mask and src strided).

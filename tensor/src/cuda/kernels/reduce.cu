@@ -92,15 +92,16 @@ extern "C" __global__ void reduce_partials(double* __restrict__ partials, const 
     if (threadIdx.x == 0) partials[blockIdx.x] = v;
 }
 
-// partials[b] = smallest index i (row-major) visited by block b with x[i] NaN or ±Inf, or
-// 0xFFFFFFFF. Each thread stops at its first hit (its later indices are larger).
-extern "C" __global__ void first_non_finite(u32* __restrict__ partials, const float* __restrict__ x, Lay l, u32 n) {
+// The smallest index i < n (in this block's share of the grid loop) whose x is NaN or ±Inf,
+// capped at `cap`, or 0xFFFFFFFF if none. Each thread stops at its first hit (its later
+// indices are larger).
+__device__ u32 block_first_non_finite(const float* __restrict__ x, Lay l, u32 n, u32 cap) {
     __shared__ u32 sh[256];
     u32 best = 0xFFFFFFFFu;
     GRID_LOOP(i, n) {
         // false for ±Inf and for NaN (every comparison with NaN is false)
         if (!(fabsf(x[lay_offset(l, i)]) <= 3.402823466e38f)) {
-            best = i;
+            best = i < cap ? i : cap;
             break;
         }
     }
@@ -113,29 +114,21 @@ extern "C" __global__ void first_non_finite(u32* __restrict__ partials, const fl
         }
         __syncthreads();
     }
-    if (threadIdx.x == 0) partials[blockIdx.x] = sh[0];
+    return sh[0];
+}
+
+// partials[b] = smallest index i (row-major) visited by block b with x[i] NaN or ±Inf, or
+// 0xFFFFFFFF. Each thread stops at its first hit (its later indices are larger).
+extern "C" __global__ void first_non_finite(u32* __restrict__ partials, const float* __restrict__ x, Lay l, u32 n) {
+    u32 best = block_first_non_finite(x, l, n, 0xFFFFFFFFu);
+    if (threadIdx.x == 0) partials[blockIdx.x] = best;
 }
 
 // The same, queued: slots[slot] = min(slots[slot], first non-finite index), by atomicMin (a
-// minimum: the same result in any order). Slots hold u32 bit patterns, 0xFFFFFFFF = none.
+// minimum: the same result in any order). Slots hold u32 bit patterns, 0xFFFFFFFF = none (so a
+// hit is capped at 0xFFFFFFFE).
 extern "C" __global__ void first_non_finite_slot(u32* __restrict__ slots, u32 slot, const float* __restrict__ x, Lay l,
                                                  u32 n) {
-    __shared__ u32 sh[256];
-    u32 best = 0xFFFFFFFFu;
-    GRID_LOOP(i, n) {
-        if (!(fabsf(x[lay_offset(l, i)]) <= 3.402823466e38f)) {
-            best = i < 0xFFFFFFFEu ? i : 0xFFFFFFFEu;
-            break;
-        }
-    }
-    sh[threadIdx.x] = best;
-    __syncthreads();
-    for (u32 s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (threadIdx.x < s) {
-            u32 o = sh[threadIdx.x + s];
-            if (o < sh[threadIdx.x]) sh[threadIdx.x] = o;
-        }
-        __syncthreads();
-    }
-    if (threadIdx.x == 0 && sh[0] != 0xFFFFFFFFu) atomicMin(&slots[slot], sh[0]);
+    u32 best = block_first_non_finite(x, l, n, 0xFFFFFFFEu);
+    if (threadIdx.x == 0 && best != 0xFFFFFFFFu) atomicMin(&slots[slot], best);
 }

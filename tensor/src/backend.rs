@@ -72,21 +72,16 @@ pub trait BackendStorage: Sized {
     fn first_non_finite_into(&self, l: &Layout, slots: &mut Self, slot: usize) -> Result<()>;
 
     // ------------------------------------------------------------- per channel (batch norm)
-    /// For contiguous `a`, `b` of shape `[n, c, s]` and `shift` (at least `c` long, or none:
-    /// zeros): per channel `k`, over every `(i, j)`, `out[k] = Σ a` and
-    /// `out[c + k] = Σ a'·(b − sh)` (`[2, c]`) with `sh = shift[k]·shift_scale` (an f32
-    /// product) and `a' = a − sh` if `center`, else `a`; accumulated in f64 (or double) and in
-    /// a fixed order.
-    #[allow(clippy::too_many_arguments)]
+    /// For contiguous `a`, `b` of shape `[n, c, s]` (`ncs`) and `shift = Some((t, scale))` (`t` at
+    /// least `c` long) or `None` (zeros): per channel `k`, over every `(i, j)`, `out[k] = Σ a`
+    /// and `out[c + k] = Σ a'·(b − sh)` (`[2, c]`) with `sh = t[k]·scale` (an f32 product) and
+    /// `a' = a − sh` if `center`, else `a`; accumulated in f64 (or double) in a fixed order.
     fn channel_sums(
         &self,
         b: &Self,
-        shift: Option<&Self>,
-        shift_scale: f32,
+        shift: Option<(&Self, f32)>,
         center: bool,
-        n: usize,
-        c: usize,
-        s: usize,
+        ncs: (usize, usize, usize),
     ) -> Result<Self>;
     /// For contiguous `x`, `y` of shape `[n, c, s]` and `coef` `[≥ 3, c]` whose first rows are
     /// (p, q, r): `out = p[k]·x + q[k]·y + r[k]` on channel `k`.

@@ -93,15 +93,12 @@ impl BackendStorage for CpuStorage {
     fn channel_sums(
         &self,
         b: &Self,
-        shift: Option<&Self>,
-        shift_scale: f32,
+        shift: Option<(&Self, f32)>,
         center: bool,
-        n: usize,
-        c: usize,
-        s: usize,
+        ncs: (usize, usize, usize),
     ) -> Result<Self> {
-        let shift = shift.map(|t| (t.0.as_slice(), shift_scale));
-        Ok(CpuStorage(channel::channel_sums(&self.0, &b.0, shift, center, (n, c, s))))
+        let shift = shift.map(|(t, scale)| (t.0.as_slice(), scale));
+        Ok(CpuStorage(channel::channel_sums(&self.0, &b.0, shift, center, ncs)))
     }
     fn channel_affine(&self, y: &Self, coef: &Self, n: usize, c: usize, s: usize) -> Result<Self> {
         Ok(CpuStorage(channel::channel_affine(&self.0, &y.0, &coef.0, (n, c, s))))

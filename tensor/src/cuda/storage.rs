@@ -175,18 +175,15 @@ impl BackendStorage for CudaStorage {
     fn channel_sums(
         &self,
         b: &Self,
-        shift: Option<&Self>,
-        shift_scale: f32,
+        shift: Option<(&Self, f32)>,
         center: bool,
-        n: usize,
-        c: usize,
-        s: usize,
+        ncs: (usize, usize, usize),
     ) -> Result<Self> {
         self.same_device("channel_sums", b)?;
-        if let Some(shift) = shift {
-            self.same_device("channel_sums", shift)?;
+        if let Some((t, _)) = shift {
+            self.same_device("channel_sums", t)?;
         }
-        channel::channel_sums(self, b, shift.map(|t| (t, shift_scale)), center, (n, c, s))
+        channel::channel_sums(self, b, shift, center, ncs)
     }
     fn channel_affine(&self, y: &Self, coef: &Self, n: usize, c: usize, s: usize) -> Result<Self> {
         self.same_device("channel_affine", y)?;

@@ -39,7 +39,7 @@ impl Tensor {
         expect_shape("channel_sums", "b", b, self.shape())?;
         expect_shape("channel_sums", "shift", shift, &[c])?;
         let (a, bs, sh) = (self.contiguous_storage(), b.contiguous_storage(), shift.contiguous_storage());
-        let out = dispatch3!("channel_sums", &*a, &*bs, &*sh, (a, b, sh) => wrap a.channel_sums(b, Some(sh), 1.0, false, n, c, s))?;
+        let out = dispatch3!("channel_sums", &*a, &*bs, &*sh, (a, b, sh) => wrap a.channel_sums(b, Some((sh, 1.0)), false, (n, c, s)))?;
         Ok(Tensor::from_storage(out, &[2, c]))
     }
 
@@ -50,7 +50,7 @@ impl Tensor {
         let (n, c, s) = ncs("channel_central_sums", self.shape())?;
         expect_shape("channel_central_sums", "shift", shift, &[c])?;
         let (a, sh) = (self.contiguous_storage(), shift.contiguous_storage());
-        let out = dispatch3!("channel_central_sums", &*a, &*a, &*sh, (a, b, sh) => wrap a.channel_sums(b, Some(sh), 1.0, true, n, c, s))?;
+        let out = dispatch3!("channel_central_sums", &*a, &*a, &*sh, (a, b, sh) => wrap a.channel_sums(b, Some((sh, 1.0)), true, (n, c, s)))?;
         Ok(Tensor::from_storage(out, &[2, c]))
     }
 
@@ -64,8 +64,8 @@ impl Tensor {
         let inv_m = 1.0 / (n * s).max(1) as f32;
         let a = self.contiguous_storage();
         let out = dispatch!(&*a, a => wrap a
-            .channel_sums(a, None, 1.0, false, n, c, s)
-            .and_then(|sums| a.channel_sums(a, Some(&sums), inv_m, true, n, c, s)))?;
+            .channel_sums(a, None, false, (n, c, s))
+            .and_then(|sums| a.channel_sums(a, Some((&sums, inv_m)), true, (n, c, s))))?;
         Ok(Tensor::from_storage(out, &[2, c]))
     }
 

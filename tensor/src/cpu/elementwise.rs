@@ -177,7 +177,7 @@ pub fn strided_copy(data: &[f32], l: &Layout) -> Vec<f32> {
     out
 }
 
-/// `y += alpha · x` (BLAS axpy), in place.
+/// `y ← a·y + b·x` (BLAS axpby), in place; with `a = 1` the bits of `y += b·x` (axpy).
 pub fn axpby(y: &mut [f32], a: f32, b: f32, x: &[f32]) {
     let f = |(yi, &xi): (&mut f32, &f32)| *yi = a * *yi + b * xi;
     if y.len() >= PAR_MIN {

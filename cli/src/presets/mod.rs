@@ -7,7 +7,8 @@ mod generator;
 use std::path::PathBuf;
 
 pub use coopnets::{
-    coopnets_mnist, coopnets_object, coopnets_object_paper, coopnets_texture, coopnets_texture_paper, tf_coopnets,
+    coopnets_mnist, coopnets_mnist_paper, coopnets_object, coopnets_object_paper, coopnets_texture,
+    coopnets_texture_paper, tf_coopnets,
 };
 pub use descriptor::{dynamic_texture, dynamic_texture_paper, object, sound_descriptor, texture, texture_paper};
 pub use generator::{
@@ -39,6 +40,7 @@ pub const NAMES: &[&str] = &[
     "dynamic-texture",
     "dynamic-texture-paper",
     "coopnets-mnist",
+    "coopnets-mnist-paper",
     "coopnets-completion",
     "coopnets-texture",
     "coopnets-texture-paper",
@@ -63,9 +65,8 @@ pub fn preset(name: &str) -> anyhow::Result<RunConfig> {
         "sound-descriptor" | "sound-descriptor-paper" => sound_descriptor(),
         "dynamic-texture" => dynamic_texture(),
         "dynamic-texture-paper" => dynamic_texture_paper(),
-        "coopnets-mnist" | "coopnets-mnist-paper" | "coopnets-completion" | "coopnets-completion-paper" => {
-            coopnets_mnist()
-        }
+        "coopnets-mnist" | "coopnets-completion" => coopnets_mnist(),
+        "coopnets-mnist-paper" | "coopnets-completion-paper" => coopnets_mnist_paper(),
         "coopnets-texture" => coopnets_texture(),
         "coopnets-texture-paper" => coopnets_texture_paper(),
         "coopnets-object" => coopnets_object(),

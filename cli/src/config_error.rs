@@ -178,7 +178,7 @@ mod tests {
         let mnist = crate::presets::coopnets_mnist().to_toml().unwrap();
         let coop = [
             ("\ncount = 10000", "\ncount = 1e4", "`data.source.count`"),
-            ("\nlr = 0.0001\nbeta1 = 0.5", "\nlr = 0.0001\nbeta1 = \"half\"", "`model.generator.learn.optim.beta1`"),
+            ("\nlr = 0.002\nbeta1 = 0.5", "\nlr = 0.002\nbeta1 = \"half\"", "`model.generator.learn.optim.beta1`"),
         ];
         for (text, (from, to, field)) in cases.map(|c| (&text, c)).into_iter().chain(coop.map(|c| (&mnist, c))) {
             assert!(text.contains(from), "the preset has {from:?}");

@@ -64,8 +64,8 @@ pub fn coopnets_mnist_paper() -> RunConfig {
 /// iteration, the generator at Adam 2e-3 (the descriptor keeps 0.007), 6000 iterations (12
 /// epochs). Measured on one core, 12 minutes of learning each (README, "CoopNets"): the
 /// reference's 144 proposals and 1e-4 reach a Parzen log-likelihood of −55 in that time, these
-/// settings 139; 8 proposals were no better, and twice the generator's or the descriptor's
-/// rate was worse.
+/// settings 139; 8 proposals were no better, twice the generator's rate or twice or half the
+/// descriptor's was worse, and T_d 10 (more iterations in the same time) tied.
 pub fn coopnets_mnist() -> RunConfig {
     let mut c = coopnets_mnist_paper();
     c.generator_mut().learn.optim = adam(2e-3);
@@ -148,8 +148,9 @@ pub fn coopnets_texture_paper() -> RunConfig {
 }
 
 /// `coopnets-object`: one class of the shipped Fashion-MNIST images (class 7, sneakers, 200 of
-/// the 2000; `--class` picks another), `coopnets-mnist`'s nets and the reference's settings with 64 proposals
-/// per iteration, batches of 100, 300 iterations (150 epochs); 11.5 minutes on one core.
+/// the 2000; `--class` picks another), `coopnets-mnist`'s nets and the reference's settings
+/// with 64 proposals per iteration, batches of 100, 300 iterations (150 epochs); 11.5 minutes
+/// on one core.
 pub fn coopnets_object() -> RunConfig {
     let mut c = coopnets_mnist_paper();
     c.data = data(fashion_mnist(7, 200), 0, Channels::Grey, Scaling::Symmetric);

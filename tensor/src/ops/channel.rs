@@ -89,9 +89,10 @@ impl Tensor {
 
 impl Tensor {
     /// Batch norm's per-channel numbers from `sums` = [`Tensor::channel_moments`]`(x)` (or
-    /// [`Tensor::channel_central_sums`]`(x, μ)`, the same numbers) of `m` entries per channel: `[6, C]` rows `(k, 0, β − k·μ, μ, σ², s)`, `s = 1/√(σ² + eps)`,
-    /// `k = γ·s`; its first three rows are the [`Tensor::channel_affine`] coefficients of
-    /// `y = γ·(x − μ)·s + β`. One kernel for the whole `[C]`-vector arithmetic.
+    /// [`Tensor::channel_central_sums`]`(x, μ)`, the same numbers) of `m` entries per channel:
+    /// `[6, C]` rows `(k, 0, β − k·μ, μ, σ², s)`, `s = 1/√(σ² + eps)`, `k = γ·s`; its first
+    /// three rows are the [`Tensor::channel_affine`] coefficients of `y = γ·(x − μ)·s + β`. One
+    /// kernel for the whole `[C]`-vector arithmetic.
     pub fn batch_norm_coefficients(sums: &Tensor, gamma: &Tensor, beta: &Tensor, m: f32, eps: f32) -> Result<Tensor> {
         let c = sums.shape().get(1).copied().unwrap_or(0);
         expect_shape("batch_norm_coefficients", "sums", sums, &[2, c])?;

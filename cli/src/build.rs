@@ -83,9 +83,13 @@ pub fn descriptor(
 /// The generator and the persistent latents of `n` training examples (its numbers are
 /// checked by [`crate::validate`] before).
 pub fn generator(g: &GeneratorConfig, run: &RunSettings, example: &[usize], n: usize) -> Result<GeneratorLearner> {
-    let net = GeneratorNet::new(&g.net, example, &mut rng_from_seed(run.seed))?;
-    let generator = Generator::new(net, g.noise_sigma, g.latent_sigma);
-    Ok(GeneratorLearner::new(generator, g.learn.clone(), n, &mut rng_for(run.seed, INIT_STREAM))?)
+    let net = || GeneratorNet::new(&g.net, example, &mut rng_from_seed(run.seed));
+    let generator = Generator::new(net()?, g.noise_sigma, g.latent_sigma);
+    let l = GeneratorLearner::new(generator, g.learn.clone(), n, &mut rng_for(run.seed, INIT_STREAM))?;
+    if g.learn.ema == 0.0 {
+        return Ok(l);
+    }
+    Ok(l.with_average(Generator::new(net()?, g.noise_sigma, g.latent_sigma))?)
 }
 
 /// [`OutputBias::DataMean`]: set the bias of the generator's last layer so that g(Z) starts
@@ -132,6 +136,9 @@ pub fn generator_for(cfg: &RunConfig, obs: &crate::data::Observed) -> Result<Gen
     let mut l = generator(g, &cfg.run, &example, n)?;
     if g.output_bias == OutputBias::DataMean {
         start_output_at_data_mean(&mut l, g, obs)?;
+        if let Some(a) = &mut l.average {
+            a.reset(&l.generator)?;
+        }
     }
     if let (Some(whole), None) = (&obs.whole, &g.net.fc) {
         l.sample_latent = sample_latent(&l.sample_latent, cfg.data.patch, &whole.shape()[2..]);

@@ -91,7 +91,7 @@ pub fn sample(checkpoint: &Path, req: Request, out: &Path) -> Result<Tensor> {
         ModelConfig::Coopnets(c) => {
             let mut cl = build::coopnets(c, &cfg.run, &example)?;
             restore(&mut cl)?;
-            let (_, proposals) = cl.propose(req.chains.unwrap_or(cfg.run.chains).max(1), &mut rng)?;
+            let (_, proposals) = cl.draw(req.chains.unwrap_or(cfg.run.chains).max(1), &mut rng)?;
             let media = Media::of(&cfg.data);
             media.save_all(out_dir(out), &format!("{}_generator", stem(out)), &proposals)?;
             let mut y = proposals;

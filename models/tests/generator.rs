@@ -189,6 +189,7 @@ fn abp_recovers_the_subspace_of_a_linear_gaussian_model() {
         noise: true,
         latent_init: LatentInit::Zeros,
         optim: Optim::Adam { lr: 0.02, beta1: 0.5 },
+        ema: 0.0,
     };
     let mut l = GeneratorLearner::new(Generator::new(net, 0.1, 1.0), learn, n, &mut rng_from_seed(14)).unwrap();
     let w0 = l.generator.net.named_parameters()[0].1.value.to_vec();
@@ -245,6 +246,7 @@ fn a_net_that_does_not_make_the_data_shape_is_a_clear_error() {
         noise: true,
         latent_init: LatentInit::Zeros,
         optim: Optim::Adam { lr: 0.01, beta1: 0.5 },
+        ema: 0.0,
     };
     let mut l = GeneratorLearner::new(Generator::new(net, 0.3, 1.0), learn, 2, &mut rng_from_seed(0)).unwrap();
     let y = Tensor::zeros(&[2, 1, 8, 8]);
@@ -256,4 +258,53 @@ fn a_net_that_does_not_make_the_data_shape_is_a_clear_error() {
         )
         .unwrap_err();
     assert!(err.to_string().contains("hides every pixel"), "{err}");
+}
+
+/// `ema = β`: after every update the average is `W̄ ← β·W̄ + (1 − β)·W`, computed here by hand
+/// from the live weights of each iteration; it survives a checkpoint's state, and samples come
+/// from it, not from the live weights.
+#[test]
+fn the_weight_average_follows_the_updates_and_draws_the_samples() {
+    let (k, d, n, beta) = (2usize, 8usize, 16usize, 0.75f32);
+    let y = Tensor::randn(&[n, 1, d], 0.0, 1.0, &mut rng_from_seed(20)).unwrap();
+    let learn = GeneratorLearnConfig {
+        langevin_steps: 5,
+        step_size: 0.1,
+        noise: true,
+        latent_init: LatentInit::Zeros,
+        optim: Optim::Adam { lr: 0.05, beta1: 0.5 },
+        ema: beta,
+    };
+    let build = |seed| {
+        let net = || GeneratorNet::new(&linear(k, d), &[1, d], &mut rng_from_seed(seed)).unwrap();
+        let l = GeneratorLearner::new(Generator::new(net(), 0.3, 1.0), learn.clone(), n, &mut rng_from_seed(22));
+        l.unwrap().with_average(Generator::new(net(), 0.3, 1.0)).unwrap()
+    };
+    let mut l = build(21);
+    let weights = |g: &Generator| -> Vec<f32> {
+        g.net.named_parameters().iter().flat_map(|(_, p)| p.value.to_vec()).collect::<Vec<f32>>()
+    };
+    let mut expected = weights(&l.generator);
+    let index: Vec<usize> = (0..n).collect();
+    for it in 0..4 {
+        l.iteration(
+            &Batch { data: &y, index: &index, mask: None, iteration: it, slot: 0 },
+            &mut rng_for(23, it as u64),
+        )
+        .unwrap();
+        let live = weights(&l.generator);
+        expected = expected.iter().zip(&live).map(|(a, w)| beta * a + (1.0 - beta) * w).collect();
+    }
+    let average = weights(l.for_sampling());
+    let (live, gap) = (weights(&l.generator), |a: &[f32], b: &[f32]| {
+        a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max)
+    });
+    assert!(gap(&average, &expected) < 1e-6, "average {average:?} against {expected:?}");
+    assert!(gap(&average, &live) > 1e-3, "the average must differ from the live weights");
+    let mut restored = build(99);
+    restored.load_state(&l.state()).unwrap();
+    assert_eq!(weights(restored.for_sampling()), average);
+    let drawn = l.samples(3, &mut rng_from_seed(24)).unwrap();
+    let z = l.for_sampling().sample_latents(3, &[k], &mut rng_from_seed(24)).unwrap();
+    assert_eq!(drawn.to_vec(), l.for_sampling().generate_tensor(&z).unwrap().to_vec());
 }

@@ -39,6 +39,7 @@ pub fn coopnets_mnist(dev: &tensor::Device) -> Result<Workload> {
         noise: true,
         latent_init: LatentInit::Prior,
         optim: Optim::Adam { lr: 1e-4, beta1: 0.5 },
+        ema: 0.0,
     };
     let g = GeneratorLearner::new(Generator::new(g_net, 0.3, 1.0), g_learn, k, &mut rng)?;
     let mut learner = CoopNetsLearner::new(d, g)?;
@@ -74,6 +75,7 @@ pub fn abp(dev: &tensor::Device) -> Result<Workload> {
         noise: true,
         latent_init: LatentInit::Zeros,
         optim: Optim::Adam { lr: 2e-4, beta1: 0.5 },
+        ema: 0.0,
     };
     let mut learner = GeneratorLearner::new(Generator::new(net, 0.3, 1.0), learn, b, &mut rng)?;
     models::Learner::to_device(&mut learner, dev)?;

@@ -42,12 +42,13 @@ pub fn pictures(cfg: &RunConfig, out: &Path, l: &CoopNetsLearner, obs: &Observed
     let m = cfg.run.chains.max(1);
     let k = 8.min(obs.data.shape()[0]).min(m);
     let mut rng = rng_for(cfg.run.seed, PICTURE_STREAM);
-    let (_, proposals) = l.propose(m, &mut rng)?;
+    let (_, proposals) = l.draw(m, &mut rng)?;
     let revised = l.revise(proposals.clone(), &mut rng)?;
     let observed = obs.data.narrow(0, 0, k)?.to_device(&proposals.device())?;
     let rows = [observed, proposals.narrow(0, 0, k)?, revised.narrow(0, 0, k)?];
     save_grid_cols(&out.join("coopnets.png"), &Tensor::cat(&rows.iter().collect::<Vec<_>>(), 0)?, &scaling, k)?;
-    let z = l.generator.generator.sample_latents(16, &l.generator.sample_latent, &mut rng)?;
+    let g = l.generator.for_sampling();
+    let z = g.sample_latents(16, &l.generator.sample_latent, &mut rng)?;
     let line = line_latents(&z, 8, 10)?; // 80 latents: close to the learning batch size
-    save_grid_cols(&out.join("interpolation.png"), &l.generator.generator.generate_tensor(&line)?, &scaling, 10)
+    save_grid_cols(&out.join("interpolation.png"), &g.generate_tensor(&line)?, &scaling, 10)
 }

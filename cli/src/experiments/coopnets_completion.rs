@@ -99,7 +99,7 @@ fn complete(
     i: u64,
     s: &Settings,
 ) -> Result<Vec<Tensor>> {
-    let g = &l.generator.generator;
+    let g = l.generator.for_sampling();
     let device = g.device();
     let (yd, md) = (y.to_device(&device)?, mask.to_device(&device)?);
     let missing = datasets::missing(&md)?;

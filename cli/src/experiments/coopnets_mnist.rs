@@ -57,7 +57,7 @@ fn centres(cfg: &RunConfig, l: &CoopNetsLearner, n: usize) -> Result<(Tensor, Te
     let batch = cfg.run.chains.max(1);
     for start in (0..n).step_by(batch) {
         let k = batch.min(n - start);
-        let (_, p) = l.propose(batch, &mut rng)?;
+        let (_, p) = l.draw(batch, &mut rng)?;
         let r = l.revise(p.clone(), &mut rng)?;
         rev.push(unit(&r.narrow(0, 0, k)?, &cfg.data.scaling)?);
         gen.push(unit(&p.narrow(0, 0, k)?, &cfg.data.scaling)?);

@@ -181,9 +181,11 @@ pub fn config(a: &ExperimentArgs) -> Result<RunConfig> {
     }
     if let Some(n) = a.iterations {
         cfg.run.iterations = n;
-        // a descriptor's rate schedule spans the run, however long
-        if let ModelConfig::Descriptor(d) = &mut cfg.model {
-            d.learn.rate_schedule = d.learn.rate_schedule.over(n);
+        // a rate schedule spans the run, however long
+        match &mut cfg.model {
+            ModelConfig::Descriptor(d) => d.learn.rate_schedule = d.learn.rate_schedule.over(n),
+            ModelConfig::Coopnets(c) => c.rate_schedule = c.rate_schedule.over(n),
+            _ => {}
         }
     }
     if let Some(n) = a.chains {
@@ -307,5 +309,20 @@ mod tests {
         let e = config(&a).unwrap_err().to_string();
         assert!(e.contains("and --preset paper: give one or the other"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// `--iterations N` spreads a CoopNets rate schedule over the N iterations, as a
+    /// descriptor's: the paper preset's schedule reaches its last value at the run's end.
+    #[test]
+    fn iterations_respread_the_coopnets_schedule() {
+        let a = ExperimentArgs {
+            name: "coopnets-texture".into(),
+            preset: "paper".into(),
+            iterations: Some(160),
+            ..Default::default()
+        };
+        let ModelConfig::Coopnets(c) = config(&a).unwrap().model else { panic!("coopnets-texture learns CoopNets") };
+        assert_eq!(c.rate_schedule, models::RateSchedule::matconvnet(160));
+        assert!((c.rate_schedule.factor(157) - 0.01).abs() > 5e-4 && (c.rate_schedule.factor(158) - 0.01).abs() < 1e-6);
     }
 }

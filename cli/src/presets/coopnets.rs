@@ -38,6 +38,7 @@ pub fn tf_coopnets(d: DescriptorNetConfig, g: GeneratorNetConfig, t_d: usize, d_
                 noise: true,
                 latent_init: LatentInit::Prior,
                 optim: adam(g_lr),
+                ema: 0.0,
             },
             output_bias: OutputBias::Zero,
         },

@@ -15,7 +15,14 @@ fn abp(net: GeneratorNetConfig, steps: usize, latent_init: LatentInit, optim: Op
         noise_sigma: 0.3,
         latent_sigma: 1.0,
         net,
-        learn: GeneratorLearnConfig { langevin_steps: steps, step_size: 0.3, noise: true, latent_init, optim },
+        learn: GeneratorLearnConfig {
+            langevin_steps: steps,
+            step_size: 0.3,
+            noise: true,
+            latent_init,
+            optim,
+            ema: 0.0,
+        },
         output_bias: OutputBias::Zero,
     })
 }

@@ -26,7 +26,7 @@ use tensor::Tensor;
 
 use crate::descriptor::DescriptorLearner;
 use crate::error::{ModelError, Result};
-use crate::generator::GeneratorLearner;
+use crate::generator::{Generator, GeneratorLearner};
 use crate::learner::{Batch, Learner, StatSpec};
 use crate::schedule::RateSchedule;
 
@@ -69,12 +69,16 @@ impl CoopNetsLearner {
         self.descriptor.chains.shape()[0]
     }
 
-    /// G0: `n` latents from the prior and their proposals g(Z).
+    /// G0: `n` latents from the prior and their proposals g(Z) by the live generator (as
+    /// learning uses them).
     pub fn propose(&self, n: usize, rng: &mut dyn RngCore) -> Result<(Tensor, Tensor)> {
-        let g = &self.generator.generator;
-        let z = g.sample_latents(n, &self.generator.sample_latent, rng)?;
-        let y = g.generate_tensor(&z)?;
-        Ok((z, y))
+        propose_with(&self.generator.generator, &self.generator.sample_latent, n, rng)
+    }
+
+    /// `n` latents and their proposals by the generator that draws samples (the moving
+    /// average of its weights if the run keeps one): what the run shows and evaluates.
+    pub fn draw(&self, n: usize, rng: &mut dyn RngCore) -> Result<(Tensor, Tensor)> {
+        propose_with(self.generator.for_sampling(), &self.generator.sample_latent, n, rng)
     }
 
     /// D1: the descriptor's revision of `proposals`, in place (a NaN/Inf names the step and
@@ -152,11 +156,18 @@ impl Learner for CoopNetsLearner {
     }
     /// Fresh proposals revised by the descriptor: the model's samples Ỹ.
     fn samples(&self, n: usize, rng: &mut dyn RngCore) -> Result<Tensor> {
-        let (_, proposals) = self.propose(n, rng)?;
+        let (_, proposals) = self.draw(n, rng)?;
         self.revise(proposals, rng)
     }
     /// The generator's proposals g(Z) for the same Z as [`Learner::samples`] with the same rng.
     fn extra_samples(&self, n: usize, rng: &mut dyn RngCore) -> Result<Vec<(&'static str, Tensor)>> {
-        Ok(vec![("generator", self.propose(n, rng)?.1)])
+        Ok(vec![("generator", self.draw(n, rng)?.1)])
     }
+}
+
+/// `n` latents of shape `latent` from the prior of `g` and their images g(Z).
+fn propose_with(g: &Generator, latent: &[usize], n: usize, rng: &mut dyn RngCore) -> Result<(Tensor, Tensor)> {
+    let z = g.sample_latents(n, latent, rng)?;
+    let y = g.generate_tensor(&z)?;
+    Ok((z, y))
 }

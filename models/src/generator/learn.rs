@@ -18,6 +18,7 @@ use sampler::Langevin;
 use serde::{Deserialize, Serialize};
 use tensor::Tensor;
 
+use super::average::Averaged;
 use super::Generator;
 use crate::error::{ModelError, Result};
 use crate::learner::{state_entry, Batch, Learner, StatSpec};
@@ -47,6 +48,14 @@ pub struct GeneratorLearnConfig {
     pub noise: bool,
     pub latent_init: LatentInit,
     pub optim: Optim,
+    /// Decay β of an exponential moving average of the weights that draws the samples
+    /// ([`super::average`]); 0 (the default): samples come from the last weights.
+    #[serde(default, skip_serializing_if = "is_zero", serialize_with = "crate::serde_f32::short")]
+    pub ema: f32,
+}
+
+fn is_zero(x: &f32) -> bool {
+    *x == 0.0
 }
 
 /// The generator, its optimizer and the persistent latents of the training examples.
@@ -60,6 +69,9 @@ pub struct GeneratorLearner {
     /// fully convolutional generator learned on texture patches draws whole textures from a
     /// larger latent map.
     pub sample_latent: Vec<usize>,
+    /// The moving average of the weights that draws samples, when `config.ema` > 0 (set by
+    /// [`GeneratorLearner::with_average`]).
+    pub average: Option<Averaged>,
 }
 
 impl GeneratorLearner {
@@ -76,7 +88,22 @@ impl GeneratorLearner {
         };
         let optimizer = ModelOptimizer::new(&config.optim);
         let sample_latent = generator.net.latent.clone();
-        Ok(GeneratorLearner { generator, config, optimizer, latents, sample_latent })
+        Ok(GeneratorLearner { generator, config, optimizer, latents, sample_latent, average: None })
+    }
+
+    /// Starts the moving average of the weights (`config.ema` > 0) in `copy`, a net of the
+    /// same architecture; call it once the live weights are set. Without `ema` it does nothing.
+    pub fn with_average(mut self, copy: Generator) -> Result<Self> {
+        if self.config.ema != 0.0 {
+            self.average = Some(Averaged::new(self.config.ema, copy, &self.generator)?);
+        }
+        Ok(self)
+    }
+
+    /// The generator that draws samples: the moving average of the weights if there is one,
+    /// else the live one. Learning always uses the live one.
+    pub fn for_sampling(&self) -> &Generator {
+        self.average.as_ref().map_or(&self.generator, |a| &a.generator)
     }
 
     /// The Langevin sampler of step 1.
@@ -101,6 +128,9 @@ impl GeneratorLearner {
         let mse = 2.0 * s2 * e.value().sum_all().to_scalar()? / visible;
         let grads = param_grads(&tape, &loss, &self.generator.net)?;
         self.optimizer.step(&mut self.generator.net, grads)?;
+        if let Some(a) = &mut self.average {
+            a.update(&self.generator)?;
+        }
         Ok(mse)
     }
 }
@@ -129,14 +159,21 @@ impl Learner for GeneratorLearner {
         vec![PartMut { name: "generator", module: &mut self.generator.net, optimizer: self.optimizer.inner.as_mut() }]
     }
     fn state(&self) -> BTreeMap<String, Tensor> {
-        [("latents".to_string(), self.latents.clone())].into()
+        let mut s: BTreeMap<_, _> = [("latents".to_string(), self.latents.clone())].into();
+        s.extend(self.average.iter().flat_map(Averaged::state));
+        s
     }
     fn load_state(&mut self, state: &BTreeMap<String, Tensor>) -> Result<()> {
         self.latents = state_entry(state, "latents", self.latents.shape())?;
+        if let Some(a) = &mut self.average {
+            a.load_state(state)?;
+            a.copy_buffers(&self.generator);
+        }
         Ok(())
     }
     fn samples(&self, n: usize, rng: &mut dyn RngCore) -> Result<Tensor> {
-        let z = self.generator.sample_latents(n, &self.sample_latent, rng)?;
-        self.generator.generate_tensor(&z)
+        let g = self.for_sampling();
+        let z = g.sample_latents(n, &self.sample_latent, rng)?;
+        g.generate_tensor(&z)
     }
 }

@@ -15,10 +15,12 @@
 //! With missing pixels (a mask M, 1 = visible) only visible pixels count:
 //! `‖M ⊙ (Y − g(Z))‖²` replaces `‖Y − g(Z)‖²` in both steps.
 
+pub mod average;
 pub mod learn;
 pub mod net;
 mod posterior;
 
+pub use average::Averaged;
 pub use learn::{GeneratorLearnConfig, GeneratorLearner};
 pub use net::{Activation, DeconvSpec, FcSpec, GeneratorNet, GeneratorNetConfig};
 pub use posterior::GeneratorPosterior;

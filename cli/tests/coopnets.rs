@@ -30,6 +30,7 @@ fn tiny() -> RunConfig {
     c.descriptor_mut().learn.langevin_steps = 8;
     c.generator_mut().net = GeneratorNetConfig::mnist(8, 32);
     c.generator_mut().learn.optim = models::Optim::Adam { lr: 2e-3, beta1: 0.5 };
+    c.generator_mut().learn.ema = 0.9; // a moving average over ~10 of these short runs' updates
     (c.run.iterations, c.run.batch_size, c.run.chains) = (100, 50, 16);
     (c.run.snapshot_every, c.run.checkpoint_every, c.run.keep_checkpoints) = (20, 10, 5);
     c

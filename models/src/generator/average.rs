@@ -54,11 +54,11 @@ impl Averaged {
             return Err(ModelError::Config("the averaged generator's net differs from the live one".into()));
         }
         for ((_, w), (_, avg)) in from.iter().zip(to.iter_mut()) {
-            avg.value = if keep == 0.0 {
-                w.value.clone()
+            if keep == 0.0 {
+                avg.value = w.value.clone(); // shares storage until either side is updated
             } else {
-                avg.value.mul_scalar(keep).add(&w.value.mul_scalar(1.0 - keep))?
-            };
+                avg.value.axpby_(keep, 1.0 - keep, &w.value)?; // in place: no new tensor per update
+            }
         }
         self.copy_buffers(live);
         Ok(())

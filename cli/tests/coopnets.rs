@@ -131,7 +131,7 @@ fn a_chain_that_blows_up_stops_the_run_naming_the_net_iteration_step_and_chain()
 #[test]
 fn completion_of_missing_squares_improves_with_learning() {
     use coopnets_cli::experiments::coopnets_completion::{run_with, Settings, MASKS};
-    let settings = Settings { test_digits: 10, infer_steps: 30, revise_steps: 10 };
+    let settings = Settings { test_digits: 10, infer_steps: 30, revise_steps: 10, chains: 2 };
     let errors = |iterations: usize| {
         let out = tmp(&format!("completion{iterations}"));
         let mut cfg = tiny();

@@ -147,8 +147,8 @@ fn complete(
     ])
 }
 
-/// 1. The generator's completion in one chain: Z inferred from the visible pixels, g(Z) in
-/// the hole; `stream` offsets this chain's random streams.
+/// Step 1, the generator's completion in one chain: Z inferred from the visible pixels, g(Z)
+/// in the hole; `stream` offsets this chain's random streams.
 fn generator_fill(
     cfg: &RunConfig,
     l: &CoopNetsLearner,

@@ -169,3 +169,28 @@ fn configurations_the_models_cannot_honour_are_clear_errors() {
     let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &tmp("desc-missing"), false, false).unwrap_err());
     assert!(msg.contains("does not learn from incomplete data"), "{msg}");
 }
+
+/// `z_sq` (mean Z² of the inferred latents; 1 under the prior) over iterations 20–29 of the
+/// `abp-texture` preset on the shipped flagstones, with Langevin step `delta`.
+fn texture_latent_power(delta: f32, name: &str) -> f32 {
+    let mut cfg = presets::abp_texture();
+    cfg.generator_mut().learn.step_size = delta;
+    (cfg.run.iterations, cfg.run.snapshot_every, cfg.run.checkpoint_every) = (30, 30, 30);
+    let out = tmp(name);
+    coopnets_cli::train::train(&cfg, &out, false, false).unwrap();
+    let r = rows(&out);
+    r[20..].iter().map(|x| x.1[1]).sum::<f32>() / (r.len() - 20) as f32
+}
+
+/// With s = 0.1, the reference's δ = 0.3 multiplies the likelihood's gradient by
+/// δ²/(2s²) = 4.5; batch norm makes g blind to the scale of Z, so the overshooting steps
+/// inflate the latents (measured mean Z² 40–100 by iteration 20). The preset's δ keeps them
+/// near the prior (measured 2–5). README, "The generator's textures".
+#[test]
+fn the_texture_generator_keeps_its_latents_near_the_prior() {
+    let preset = presets::abp_texture().generator_mut().learn.step_size;
+    let (kept, inflated) = (texture_latent_power(preset, "zsq-preset"), texture_latent_power(0.3, "zsq-0.3"));
+    println!("mean Z², iterations 20–29: δ = {preset} {kept:.2}, δ = 0.3 {inflated:.2}");
+    assert!(kept < 8.0, "δ = {preset}: mean Z² {kept}");
+    assert!(inflated > 20.0, "δ = 0.3: mean Z² {inflated} (the failure this test guards against did not show)");
+}

@@ -179,6 +179,7 @@ fn texture_latent_power(delta: f32, name: &str) -> f32 {
     let out = tmp(name);
     coopnets_cli::train::train(&cfg, &out, false, false).unwrap();
     let r = rows(&out);
+    let _ = std::fs::remove_dir_all(&out);
     r[20..].iter().map(|x| x.1[1]).sum::<f32>() / (r.len() - 20) as f32
 }
 

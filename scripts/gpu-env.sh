@@ -1,5 +1,5 @@
-# Sourced by the GPU scripts (gpu-check.sh, gpu-tune.sh) on the GPU machine: sets B (the
-# bundle), OUT (what comes back) and LOG ($OUT/log.txt, begun with the machine's description),
+# Sourced by the GPU scripts (gpu-check.sh, gpu-tune.sh, gpu-sweep.sh) on the GPU machine: sets
+# B (the bundle), OUT (what comes back) and LOG ($OUT/log.txt, begun with the machine's description),
 # and points the loader at the CUDA libraries of the image (the toolkit's and the pip packages'
 # nvidia/*/lib folders), with unversioned names where cudarc looks for them.
 B=target/gpu-bundle

@@ -81,7 +81,7 @@ pub fn abp_recovery() -> RunConfig {
 /// stays at 1.5–5.4. Measured median texdist of `final/`, δ 0.3 → 0.05: flagstones 0.92 → 0.82
 /// (seed 1: 0.84 → 0.78), burlap 1.09 → 0.93, grass 1.21 → 0.92, gravel (not in `data/`)
 /// 0.86 → 0.77, marble and the two bricks 0.05–0.08 lower, leaves 0.34 → 0.34; ground, rock and a
-/// tree frame 0.02–0.06 higher (README, "The generator's textures").
+/// tree frame 0.02–0.05 higher (README, "The generator's textures").
 pub fn abp_texture() -> RunConfig {
     let mut net = GeneratorNetConfig::texture(4, 4);
     for (l, c) in net.layers.iter_mut().zip([128, 64, 32, 0]) {

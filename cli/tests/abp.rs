@@ -2,16 +2,16 @@
 //! its run folder has the common layout, a resumed run reaches the same numbers, sampling
 //! from its checkpoint works, and learning from incomplete data uses the mask.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::{scratch, Scratch};
+use std::path::Path;
 
 use coopnets_cli::config::{Missing, OutputBias};
 use coopnets_cli::{presets, run_dir, RunConfig};
 use models::generator::GeneratorNetConfig;
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("coopnets-abp-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+fn tmp(name: &str) -> Scratch {
+    scratch(name)
 }
 
 /// 64 digits "3" (16 held out), the TF mnist generator at 1/16 of its width, batches of 16.

@@ -3,7 +3,9 @@
 //! the proposals, a resumed run reaches the same numbers, and sampling from a checkpoint
 //! writes proposals and revisions.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::{scratch, Scratch};
+use std::path::Path;
 
 use coopnets_cli::config::Source;
 use coopnets_cli::{presets, run_dir, RunConfig};
@@ -11,10 +13,8 @@ use models::descriptor::{ConvSpec, DescriptorNetConfig};
 use models::generator::GeneratorNetConfig;
 use models::Activation;
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("coopnets-coop-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+fn tmp(name: &str) -> Scratch {
+    scratch(name)
 }
 
 /// 200 digits "1", small TF-style nets, 16 synthesized digits per iteration, batches of 50.
@@ -201,7 +201,7 @@ fn the_texture_experiment_writes_its_pictures_and_checks() {
         preset: "default".into(),
         size: Some(32),
         iterations: Some(3),
-        out: Some(out.clone()),
+        out: Some(out.to_path_buf()),
         ..Default::default()
     };
     coopnets_cli::experiments::run(&args).unwrap();
@@ -233,7 +233,7 @@ fn texture_proposals_keep_their_contrast_on_a_photograph() {
         image: Some(frame),
         size: Some(64),
         iterations: Some(40),
-        out: Some(out.clone()),
+        out: Some(out.to_path_buf()),
         ..Default::default()
     };
     coopnets_cli::experiments::run(&args).unwrap();

@@ -2,7 +2,8 @@
 //! shared machinery: they learn on tiny real data, and inputs that cannot work are clear errors
 //! before training.
 
-use std::path::PathBuf;
+mod common;
+use common::{scratch, Scratch};
 
 use coopnets_cli::config::Source;
 use coopnets_cli::spectrum::{log_distance, welch};
@@ -11,10 +12,9 @@ use models::descriptor::{ConvSpec, DescriptorNetConfig};
 use models::Batch;
 use tensor::{rng_for, Tensor};
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("coopnets-nd-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
+fn tmp(name: &str) -> Scratch {
+    let d = scratch(name);
+    std::fs::create_dir_all(&*d).unwrap();
     d
 }
 
@@ -124,14 +124,14 @@ fn videos_and_sounds_that_cannot_work_are_clear_errors() {
     let dir = tmp("mixed");
     image::RgbImage::new(8, 8).save(dir.join("a.png")).unwrap();
     image::RgbImage::new(9, 8).save(dir.join("b.png")).unwrap();
-    cfg.data.source = Source::Video { path: dir.clone(), frames: 0 };
+    cfg.data.source = Source::Video { path: dir.to_path_buf(), frames: 0 };
     cfg.data.size = 0;
     let err = load_error(&cfg);
     assert!(err.contains("b.png") || err.contains("a.png"), "{err}");
     // one frame
     let one = tmp("one");
     image::RgbImage::new(8, 8).save(one.join("a.png")).unwrap();
-    cfg.data.source = Source::Video { path: one, frames: 0 };
+    cfg.data.source = Source::Video { path: one.to_path_buf(), frames: 0 };
     let err = load_error(&cfg);
     assert!(err.contains("at least 2 frames"), "{err}");
     // a sound shorter than the net's first filter (no padding)

@@ -9,15 +9,15 @@
 //! and a batch-1 pass was split into at least four tiles of equal height (issue 12), which
 //! changes how dW is summed and, at the tile edges, the order of col2im's additions into dx.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::{scratch, Scratch};
+use std::path::Path;
 
 use coopnets_cli::{presets, run_dir, RunConfig};
 use models::descriptor::{ConvSpec, DescriptorNetConfig, Optim};
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("coopnets-pinned-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+fn tmp(name: &str) -> Scratch {
+    scratch(name)
 }
 
 /// Per tensor of the newest checkpoint: the sum of its values in f64 (file order).

@@ -2,17 +2,17 @@
 //! (a run interrupted and resumed reaches the same numbers as one that was not), NaN
 //! handling, and clear errors for bad input.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::{scratch, Scratch};
+use std::path::Path;
 
 use coopnets_cli::config::{RunConfig, Source};
 use coopnets_cli::stats::StatsRow;
 use coopnets_cli::{presets, run_dir};
 use models::descriptor::{ConvSpec, DescriptorNetConfig, Optim};
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("coopnets-cli-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+fn tmp(name: &str) -> Scratch {
+    scratch(name)
 }
 
 /// A texture run small enough for a test: 24×24, a 2-layer net, 6 iterations, SGD momentum

@@ -41,7 +41,8 @@ fn shipped_clips_load_with_their_rates_and_samples() -> Result<()> {
 
 #[test]
 fn sixteen_bit_round_trip_is_exact() -> Result<()> {
-    let dir = temp_dir("wav-roundtrip");
+    let scratch = temp_dir("wav-roundtrip");
+    let dir = scratch.path();
     let voice = load_wav(&clip("puredata_voice.wav"))?;
     let p = dir.join("out/voice.wav");
     save_wav(&p, &voice.samples, voice.sample_rate)?;
@@ -58,7 +59,8 @@ fn sixteen_bit_round_trip_is_exact() -> Result<()> {
 #[test]
 fn every_supported_encoding_reads_to_the_same_scale() -> Result<()> {
     use hound::SampleFormat::{Float, Int};
-    let dir = temp_dir("wav-encodings");
+    let scratch = temp_dir("wav-encodings");
+    let dir = scratch.path();
     let p = dir.join("a.wav");
     write_with(&p, spec(1, 8, Int), &[-128i8, 0, 64, 127]);
     assert_eq!(load_wav(&p)?.samples.to_vec(), vec![-1.0, 0.0, 0.5, 127.0 / 128.0]);
@@ -95,12 +97,13 @@ fn resampling_and_segments_on_a_real_clip() -> Result<()> {
 
 #[test]
 fn broken_wavs_are_typed_errors() {
-    let dir = temp_dir("wav-errors");
+    let scratch = temp_dir("wav-errors");
+    let dir = scratch.path();
     let err = load_wav(&dir.join("absent.wav")).unwrap_err();
     assert!(matches!(err, DatasetError::NotFound { .. }), "{err}");
 
     // data chunk cut short
-    let cut = truncated_copy(&clip("tuxpaint_rain.wav"), &dir, "rain-cut.wav", 1000);
+    let cut = truncated_copy(&clip("tuxpaint_rain.wav"), dir, "rain-cut.wav", 1000);
     let err = load_wav(&cut).unwrap_err();
     assert!(matches!(err, DatasetError::Truncated { .. }), "{err}");
     assert!(err.to_string().contains("rain-cut.wav"), "{err}");
@@ -109,13 +112,13 @@ fn broken_wavs_are_typed_errors() {
     let mut bytes = std::fs::read(clip("tuxpaint_rain.wav")).unwrap();
     let data = bytes.windows(4).position(|w| w == b"data").unwrap();
     bytes[data + 4..data + 8].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
-    let p = write_bytes(&dir, "rain-huge.wav", &bytes);
+    let p = write_bytes(dir, "rain-huge.wav", &bytes);
     let err = load_wav(&p).unwrap_err();
     assert!(matches!(err, DatasetError::Truncated { .. } | DatasetError::Decode { .. }), "{err}");
     assert!(err.to_string().contains("rain-huge.wav"));
 
     // header cut short
-    let cut = truncated_copy(&clip("tuxpaint_rain.wav"), &dir, "rain-head.wav", 20);
+    let cut = truncated_copy(&clip("tuxpaint_rain.wav"), dir, "rain-head.wav", 20);
     let err = load_wav(&cut).unwrap_err();
     assert!(matches!(err, DatasetError::Decode { .. }), "{err}");
 
@@ -123,13 +126,13 @@ fn broken_wavs_are_typed_errors() {
     let mut bytes = std::fs::read(clip("puredata_voice.wav")).unwrap();
     assert_eq!(&bytes[12..16], b"fmt ");
     bytes[20] = 2;
-    let p = write_bytes(&dir, "voice-adpcm.wav", &bytes);
+    let p = write_bytes(dir, "voice-adpcm.wav", &bytes);
     let err = load_wav(&p).unwrap_err();
     assert!(matches!(err, DatasetError::UnsupportedWav { .. }), "{err}");
     assert!(err.to_string().contains("voice-adpcm.wav"));
 
     // not a WAV at all
-    let p = write_bytes(&dir, "junk.wav", b"RIFX this is not audio");
+    let p = write_bytes(dir, "junk.wav", b"RIFX this is not audio");
     let err = load_wav(&p).unwrap_err();
     assert!(matches!(err, DatasetError::Decode { .. }), "{err}");
 
@@ -142,7 +145,8 @@ fn broken_wavs_are_typed_errors() {
 /// naming the file and the sample.
 #[test]
 fn zero_rates_and_garbage_float_samples_are_refused() {
-    let dir = temp_dir("wav-garbage");
+    let scratch = temp_dir("wav-garbage");
+    let dir = scratch.path();
     let float = spec(1, 32, hound::SampleFormat::Float);
     for (name, bad) in [("nan", f32::NAN), ("inf", f32::INFINITY), ("huge", 1e30)] {
         let p = dir.join(format!("{name}.wav"));
@@ -156,7 +160,7 @@ fn zero_rates_and_garbage_float_samples_are_refused() {
     // the header's rate and byte rate patched to 0 (bytes 24..32 of a canonical WAV header)
     let mut bytes = std::fs::read(&ok).unwrap();
     bytes[24..32].copy_from_slice(&[0; 8]);
-    let zero = write_bytes(&dir, "zero-rate.wav", &bytes);
+    let zero = write_bytes(dir, "zero-rate.wav", &bytes);
     let e = load_wav(&zero).unwrap_err().to_string();
     assert!(e.contains("zero-rate.wav") && e.contains("0 Hz"), "{e}");
 }

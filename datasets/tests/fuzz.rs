@@ -67,8 +67,8 @@ fn every_loader_survives_mutated_files_within_the_memory_cap() {
     let seed: u64 = std::env::var("COOPNETS_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
     let cases_per_file = std::env::var("COOPNETS_FUZZ_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(CASES);
     let budget = std::env::var("COOPNETS_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(4.0);
-    let dir = std::env::temp_dir().join(format!("coopnets-fuzz-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::Builder::new().prefix("coopnets-fuzz-").tempdir().unwrap();
+    let dir = scratch.path();
     for (name, files, load) in loaders() {
         let (start, mut cases, mut refused) = (Instant::now(), 0, 0);
         for file in files {
@@ -109,5 +109,4 @@ fn every_loader_survives_mutated_files_within_the_memory_cap() {
             start.elapsed().as_secs_f64()
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -66,7 +66,8 @@ fn resize_and_crops_on_a_real_texture() -> Result<()> {
 
 #[test]
 fn png_round_trip_is_exact_in_every_scaling() -> Result<()> {
-    let dir = temp_dir("png-roundtrip");
+    let scratch = temp_dir("png-roundtrip");
+    let dir = scratch.path();
     let x = load_image(&textures().join("gimp_stone_rock.png"), Channels::Rgb)?;
     for (i, s) in [Scaling::Symmetric, Scaling::Unit, Scaling::vgg(), Scaling::ScalarMean(120.0)].iter().enumerate() {
         let p = dir.join(format!("rock_{i}.png"));
@@ -83,7 +84,8 @@ fn png_round_trip_is_exact_in_every_scaling() -> Result<()> {
 
 #[test]
 fn jpeg_round_trip_is_close() -> Result<()> {
-    let dir = temp_dir("jpeg");
+    let scratch = temp_dir("jpeg");
+    let dir = scratch.path();
     let x = load_image(&textures().join("gimp_stone_pink_marble.png"), Channels::Rgb)?;
     let p = dir.join("marble.jpg");
     save_image(&p, &x, &Scaling::Raw)?;
@@ -98,18 +100,19 @@ fn jpeg_round_trip_is_close() -> Result<()> {
 /// its lower part filled grey.
 #[test]
 fn truncated_jpegs_are_refused() -> Result<()> {
-    let dir = temp_dir("jpeg-cut");
+    let scratch = temp_dir("jpeg-cut");
+    let dir = scratch.path();
     let x = load_image(&textures().join("gimp_stone_pink_marble.png"), Channels::Rgb)?;
     let p = dir.join("whole.jpg");
     save_image(&p, &x, &Scaling::Raw)?;
     let len = std::fs::metadata(&p).unwrap().len() as usize;
     for percent in [25, 60, 99] {
-        let cut = truncated_copy(&p, &dir, &format!("cut{percent}.jpg"), len * percent / 100);
+        let cut = truncated_copy(&p, dir, &format!("cut{percent}.jpg"), len * percent / 100);
         let err = load_image(&cut, Channels::Rgb).unwrap_err().to_string();
         assert!(err.contains(&format!("cut{percent}.jpg")) && err.contains("truncated"), "{percent}%: {err}");
     }
     // without its last two bytes (the end marker itself)
-    let cut = truncated_copy(&p, &dir, "no-eoi.jpg", len - 2);
+    let cut = truncated_copy(&p, dir, "no-eoi.jpg", len - 2);
     assert!(load_image(&cut, Channels::Rgb).is_err());
     assert_eq!(load_image(&p, Channels::Rgb)?.shape(), &[3, 128, 128]);
     Ok(())
@@ -117,7 +120,8 @@ fn truncated_jpegs_are_refused() -> Result<()> {
 
 #[test]
 fn gif_gives_its_first_frame() -> Result<()> {
-    let dir = temp_dir("gif-first");
+    let scratch = temp_dir("gif-first");
+    let dir = scratch.path();
     let g = load_image(&textures().join("gimp_plant_leaves.png"), Channels::Grey)?;
     let dark: Vec<f32> = g.to_vec().iter().map(|v| (v / 2.0).round()).collect();
     let dark = tensor::Tensor::from_vec(dark, g.shape())?;
@@ -130,7 +134,8 @@ fn gif_gives_its_first_frame() -> Result<()> {
 
 #[test]
 fn grid_png_holds_each_image_in_its_cell() -> Result<()> {
-    let dir = temp_dir("grid");
+    let scratch = temp_dir("grid");
+    let dir = scratch.path();
     let x = load_images(&textures(), &LoadOptions::new(Channels::Rgb).resized(32, 32))?;
     let s = Scaling::Symmetric;
     let opts = GridOptions::new(3, 3);
@@ -149,7 +154,8 @@ fn grid_png_holds_each_image_in_its_cell() -> Result<()> {
 
 #[test]
 fn contrast_stretch_for_display_uses_full_range() -> Result<()> {
-    let dir = temp_dir("stretch");
+    let scratch = temp_dir("stretch");
+    let dir = scratch.path();
     let x = load_images(&textures().join("skimage_grass.png"), &LoadOptions::new(Channels::Grey).resized(64, 64))?;
     let faint = tensor::Tensor::from_vec(x.to_vec().iter().map(|v| v * 0.01 - 1.0).collect(), x.shape())?;
     let opts = GridOptions { stretch: true, padding: 0, ..GridOptions::new(1, 1) };
@@ -166,7 +172,8 @@ fn contrast_stretch_for_display_uses_full_range() -> Result<()> {
 
 #[test]
 fn missing_empty_truncated_and_garbage_images_are_typed_errors() {
-    let dir = temp_dir("img-errors");
+    let scratch = temp_dir("img-errors");
+    let dir = scratch.path();
     let missing = dir.join("nope.png");
     let err = load_image(&missing, Channels::Rgb).unwrap_err();
     assert!(matches!(err, DatasetError::NotFound { .. }));
@@ -178,12 +185,12 @@ fn missing_empty_truncated_and_garbage_images_are_typed_errors() {
     let err = load_images(&empty, &LoadOptions::default()).unwrap_err();
     assert!(matches!(err, DatasetError::EmptyFolder { .. }), "{err}");
 
-    let cut = truncated_copy(&textures().join("skimage_brick.png"), &dir, "cut.png", 2000);
+    let cut = truncated_copy(&textures().join("skimage_brick.png"), dir, "cut.png", 2000);
     let err = load_image(&cut, Channels::Grey).unwrap_err();
     assert!(matches!(err, DatasetError::Decode { .. }), "{err}");
     assert!(err.to_string().contains("cut.png"), "{err}");
 
-    let junk = write_bytes(&dir, "junk.png", b"this is not an image at all");
+    let junk = write_bytes(dir, "junk.png", b"this is not an image at all");
     let err = load_image(&junk, Channels::Grey).unwrap_err();
     assert!(matches!(err, DatasetError::Decode { .. }), "{err}");
     assert!(err.to_string().contains("junk.png"));

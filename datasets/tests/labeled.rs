@@ -55,8 +55,9 @@ fn fashion_subset_is_the_first_2000_test_items() -> Result<()> {
 
 #[test]
 fn uncompressed_idx_loads_the_same() -> Result<()> {
-    let dir = temp_dir("idx-raw");
-    let raw = write_bytes(&dir, "images-idx3-ubyte", &gunzip(&mnist_images()));
+    let scratch = temp_dir("idx-raw");
+    let dir = scratch.path();
+    let raw = write_bytes(dir, "images-idx3-ubyte", &gunzip(&mnist_images()));
     let a = load_idx_images(&raw)?;
     let b = load_idx_images(&mnist_images())?;
     assert_eq!(a.to_vec(), b.to_vec());
@@ -95,7 +96,8 @@ fn seeded_split_partitions_and_keeps_labels_with_images() -> Result<()> {
 
 #[test]
 fn idx_errors_name_the_file_and_the_problem() {
-    let dir = temp_dir("idx-errors");
+    let scratch = temp_dir("idx-errors");
+    let dir = scratch.path();
     // a label file where an image file is expected: wrong magic
     let err = load_idx_images(&mnist_labels()).unwrap_err();
     match &err {
@@ -109,13 +111,13 @@ fn idx_errors_name_the_file_and_the_problem() {
     // corrupted magic bytes in a raw file
     let mut bytes = gunzip(&mnist_labels());
     bytes[2] = 0x0d;
-    let p = write_bytes(&dir, "labels-bad-magic", &bytes);
+    let p = write_bytes(dir, "labels-bad-magic", &bytes);
     let err = load_idx_labels(&p).unwrap_err();
     assert!(matches!(err, DatasetError::BadIdxMagic { found: 0x0d01, .. }), "{err}");
 
     // a raw file cut short: header promises 10000 * 784 bytes
-    let raw = write_bytes(&dir, "images-raw", &gunzip(&mnist_images()));
-    let cut = truncated_copy(&raw, &dir, "images-cut", 16 + 784 * 10 + 5);
+    let raw = write_bytes(dir, "images-raw", &gunzip(&mnist_images()));
+    let cut = truncated_copy(&raw, dir, "images-cut", 16 + 784 * 10 + 5);
     let err = load_idx_images(&cut).unwrap_err();
     match &err {
         DatasetError::Truncated { expected, found, .. } => {
@@ -125,11 +127,11 @@ fn idx_errors_name_the_file_and_the_problem() {
     }
     assert!(err.to_string().contains("images-cut"));
     // a header cut short
-    let tiny = truncated_copy(&raw, &dir, "images-tiny", 6);
+    let tiny = truncated_copy(&raw, dir, "images-tiny", 6);
     assert!(matches!(load_idx_images(&tiny).unwrap_err(), DatasetError::Truncated { .. }));
 
     // a gzip stream cut short
-    let cut_gz = truncated_copy(&mnist_images(), &dir, "images-cut.gz", 5000);
+    let cut_gz = truncated_copy(&mnist_images(), dir, "images-cut.gz", 5000);
     let err = load_idx_images(&cut_gz).unwrap_err();
     assert!(matches!(err, DatasetError::Decode { .. }), "{err}");
     assert!(err.to_string().contains("images-cut.gz"));
@@ -143,7 +145,7 @@ fn idx_errors_name_the_file_and_the_problem() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     std::io::Write::write_all(&mut gz, &header).unwrap();
     std::io::Write::write_all(&mut gz, &vec![0u8; 1 << 20]).unwrap();
-    let bomb = write_bytes(&dir, "bomb.gz", &gz.finish().unwrap());
+    let bomb = write_bytes(dir, "bomb.gz", &gz.finish().unwrap());
     let err = load_idx_images(&bomb).unwrap_err().to_string();
     assert!(err.contains("bomb.gz") && err.contains("more than the limit"), "{err}");
 
@@ -158,14 +160,15 @@ fn idx_errors_name_the_file_and_the_problem() {
 
 #[test]
 fn broken_digits_csv_names_the_line() {
-    let dir = temp_dir("csv-errors");
+    let scratch = temp_dir("csv-errors");
+    let dir = scratch.path();
     let text = std::fs::read_to_string(data_dir().join("images/sklearn_digits/digits.csv")).unwrap();
     let mut lines: Vec<String> = text.lines().take(5).map(String::from).collect();
     lines[3] = lines[3].replacen("0,", "x,", 1);
-    let p = write_bytes(&dir, "digits-bad.csv", lines.join("\n").as_bytes());
+    let p = write_bytes(dir, "digits-bad.csv", lines.join("\n").as_bytes());
     let err = load_digits_csv(&p).unwrap_err();
     assert!(matches!(err, DatasetError::Csv { line: 4, .. }), "{err}");
     assert!(err.to_string().contains("digits-bad.csv"));
-    let p = write_bytes(&dir, "digits-short.csv", b"1,2,3\n");
+    let p = write_bytes(dir, "digits-short.csv", b"1,2,3\n");
     assert!(matches!(load_digits_csv(&p).unwrap_err(), DatasetError::Csv { line: 1, .. }));
 }

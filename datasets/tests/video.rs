@@ -29,12 +29,13 @@ fn tree_frames_load_in_order_with_known_pixels() -> Result<()> {
 
 #[test]
 fn frame_folders_sort_naturally() -> Result<()> {
-    let dir = temp_dir("natural");
+    let scratch = temp_dir("natural");
+    let dir = scratch.path();
     for k in [1usize, 2, 10] {
         let img = Tensor::full(&[1, 4, 4], k as f32);
         save_image(&dir.join(format!("frame_{k}.png")), &img, &Scaling::Raw)?;
     }
-    let v = load_frames(&dir, &LoadOptions::new(Channels::Grey))?;
+    let v = load_frames(dir, &LoadOptions::new(Channels::Grey))?;
     let firsts: Vec<f32> = (0..3).map(|t| v.get(t).map(|f| f.to_vec()[0])).collect::<tensor::Result<_>>()?;
     assert_eq!(firsts, vec![1.0, 2.0, 10.0]);
     Ok(())
@@ -42,7 +43,8 @@ fn frame_folders_sort_naturally() -> Result<()> {
 
 #[test]
 fn grey_gif_round_trip_is_exact_and_keeps_the_delay() -> Result<()> {
-    let dir = temp_dir("gif-grey");
+    let scratch = temp_dir("gif-grey");
+    let dir = scratch.path();
     let v = load_frames(&tree(), &LoadOptions::new(Channels::Grey).resized(60, 80))?;
     let s = Scaling::Symmetric;
     let p = dir.join("tree.gif");
@@ -57,7 +59,8 @@ fn grey_gif_round_trip_is_exact_and_keeps_the_delay() -> Result<()> {
 
 #[test]
 fn rgb_gif_round_trip_is_close_and_frames_are_exact() -> Result<()> {
-    let dir = temp_dir("gif-rgb");
+    let scratch = temp_dir("gif-rgb");
+    let dir = scratch.path();
     let v = load_frames(&tree(), &LoadOptions::new(Channels::Rgb).resized(48, 64))?;
     let v: Vec<f32> = v.to_vec().iter().map(|x| x.round()).collect();
     let v = Tensor::from_vec(v, &[12, 3, 48, 64])?;
@@ -102,7 +105,8 @@ fn batches_are_n_c_t_h_w_and_scaling_is_per_frame_or_global() -> Result<()> {
 
 #[test]
 fn broken_videos_are_typed_errors() -> Result<()> {
-    let dir = temp_dir("video-errors");
+    let scratch = temp_dir("video-errors");
+    let dir = scratch.path();
     // frames of two sizes
     save_image(&dir.join("mixed/frame_0.png"), &Tensor::zeros(&[1, 4, 4]), &Scaling::Raw)?;
     save_image(&dir.join("mixed/frame_1.png"), &Tensor::zeros(&[1, 5, 4]), &Scaling::Raw)?;
@@ -118,7 +122,7 @@ fn broken_videos_are_typed_errors() -> Result<()> {
     let p = dir.join("tree.gif");
     save_gif(&p, &v, &Scaling::Raw, 100)?;
     let len = std::fs::metadata(&p).unwrap().len() as usize;
-    let cut = truncated_copy(&p, &dir, "tree-cut.gif", len / 2);
+    let cut = truncated_copy(&p, dir, "tree-cut.gif", len / 2);
     let err = load_gif(&cut, &LoadOptions::default()).unwrap_err();
     assert!(matches!(err, DatasetError::Decode { .. }), "{err}");
     assert!(err.to_string().contains("tree-cut.gif"));

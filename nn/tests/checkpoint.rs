@@ -10,10 +10,11 @@ use nn::optim::{Adam, Optimizer};
 use nn::{param_grads, Init, Module, NnError};
 use tensor::{rng_from_seed, Tensor};
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("coopnets-nn-test-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.join("model.safetensors")
+/// `<a fresh scratch folder>/model.safetensors`; the folder goes when the first value is dropped.
+fn tmp(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let d = tempfile::Builder::new().prefix(&format!("coopnets-nn-{name}-")).tempdir().unwrap();
+    let path = d.path().join("model.safetensors");
+    (d, path)
 }
 
 fn net(seed: u64) -> Sequential {
@@ -36,7 +37,7 @@ fn train_step(m: &mut Sequential, opt: &mut Adam) {
 
 #[test]
 fn save_load_round_trip_is_bit_exact_including_optimizer_state() {
-    let path = tmp("roundtrip");
+    let (_scratch, path) = tmp("roundtrip");
     let mut a = net(1);
     let mut opt = Adam::new(1e-2);
     train_step(&mut a, &mut opt);
@@ -79,7 +80,7 @@ fn save_load_round_trip_is_bit_exact_including_optimizer_state() {
 
 #[test]
 fn a_mismatched_model_is_refused_with_every_mismatch_listed() {
-    let path = tmp("mismatch");
+    let (_scratch, path) = tmp("mismatch");
     save(&path, &net(1), &[], &Default::default(), &serde_json::json!({})).unwrap();
     let mut rng = rng_from_seed(0);
     let mut other = Sequential::new()
@@ -101,7 +102,7 @@ fn a_mismatched_model_is_refused_with_every_mismatch_listed() {
 
 #[test]
 fn truncated_corrupt_and_missing_files_are_errors() {
-    let path = tmp("corrupt");
+    let (_scratch, path) = tmp("corrupt");
     save(&path, &net(1), &[], &Default::default(), &serde_json::json!({})).unwrap();
     let bytes = std::fs::read(&path).unwrap();
     let mut m = net(1);
@@ -121,12 +122,12 @@ fn truncated_corrupt_and_missing_files_are_errors() {
 /// half-written copies, one per retry).
 #[test]
 fn a_failed_atomic_write_removes_its_temporary_file() {
-    let dir = std::env::temp_dir().join(format!("coopnets-atomic-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let scratch = tempfile::Builder::new().prefix("coopnets-atomic-").tempdir().unwrap();
+    let dir = scratch.path();
     let target = dir.join("taken");
     std::fs::create_dir_all(target.join("inside")).unwrap(); // a non-empty folder: rename onto it fails
     assert!(nn::checkpoint::write_atomic(&target, b"data").is_err());
-    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let left: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left, vec![std::ffi::OsString::from("taken")], "only the folder that was there");
     nn::checkpoint::write_atomic(&dir.join("ok"), b"data").unwrap();
     assert_eq!(std::fs::read(dir.join("ok")).unwrap(), b"data");

@@ -32,8 +32,8 @@ fn net(seed: u64) -> Sequential {
 fn mutated_checkpoints_load_or_fail_with_an_error_naming_the_file() {
     let env = |k: &str| std::env::var(k).ok().and_then(|s| s.parse::<u64>().ok());
     let (seed, cases) = (env("COOPNETS_FUZZ_SEED").unwrap_or(0), env("COOPNETS_FUZZ_CASES").unwrap_or(1500));
-    let dir = std::env::temp_dir().join(format!("coopnets-nn-fuzz-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::Builder::new().prefix("coopnets-nn-fuzz-").tempdir().unwrap();
+    let dir = scratch.path();
     let path = dir.join("model.safetensors");
     let extras = [("chains".to_string(), tensor::Tensor::ones(&[2, 3]))].into();
     // one Adam step first, so that the optimizer has moments to save (and to mutate)
@@ -69,5 +69,4 @@ fn mutated_checkpoints_load_or_fail_with_an_error_naming_the_file() {
     }
     println!("{cases} mutated checkpoints, {refused} refused with an error");
     assert!(refused > cases as usize / 4, "most mutations should be caught: {refused} of {cases}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

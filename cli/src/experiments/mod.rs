@@ -289,8 +289,8 @@ mod tests {
     /// another kind of model is refused by name.
     #[test]
     fn a_config_file_replaces_the_preset() {
-        let dir = std::env::temp_dir().join(format!("coopnets-exp-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path();
         let mut own = crate::presets::sound_descriptor();
         own.descriptor_mut().reference_sigma = 0.123;
         std::fs::write(dir.join("sound.toml"), own.to_toml().unwrap()).unwrap();
@@ -308,7 +308,6 @@ mod tests {
         a.preset = "paper".into();
         let e = config(&a).unwrap_err().to_string();
         assert!(e.contains("and --preset paper: give one or the other"), "{e}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// `--iterations N` spreads a CoopNets rate schedule over the N iterations, as a

@@ -2,17 +2,14 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-/// A fresh, empty folder under the system temp dir, unique to this process and call.
-pub fn temp_dir(tag: &str) -> PathBuf {
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let d = std::env::temp_dir().join(format!("coopnets-datasets-{tag}-{}-{n}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&d).expect("create temp dir");
-    d
+/// A fresh, empty folder under the system temp dir, removed when the returned value is dropped
+/// (the test ends, passed or failed); `COOPNETS_KEEP_TEST_DIRS=1` keeps it for a look.
+pub fn temp_dir(tag: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("coopnets-datasets-{tag}-"))
+        .disable_cleanup(std::env::var_os("COOPNETS_KEEP_TEST_DIRS").is_some())
+        .tempdir()
+        .expect("create temp dir")
 }
 
 /// Copy the first `keep` bytes of `src` to `dir/name` (a truncated file).

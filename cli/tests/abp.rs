@@ -195,3 +195,28 @@ fn the_texture_generator_keeps_its_latents_near_the_prior() {
     assert!(kept < 8.0, "δ = {preset}: mean Z² {kept}");
     assert!(inflated > 20.0, "δ = 0.3: mean Z² {inflated} (the failure this test guards against did not show)");
 }
+
+/// `experiment abp-texture` (64×64, 3 iterations) writes its larger texture and, in
+/// `metrics.json`, each final sample's contrast ratio and mean shift against the observed.
+#[test]
+fn the_texture_experiment_measures_the_contrast_of_its_samples() {
+    let out = tmp("texture-experiment");
+    let args = coopnets_cli::experiments::ExperimentArgs {
+        name: "abp-texture".into(),
+        preset: "default".into(),
+        size: Some(64),
+        iterations: Some(3),
+        out: Some(out.to_path_buf()),
+        ..Default::default()
+    };
+    coopnets_cli::experiments::run(&args).unwrap();
+    assert!(out.join("texture_2x.png").is_file());
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let (ratios, shifts) =
+        (m["texture"]["contrast_ratio"].as_array().unwrap(), m["texture"]["mean_shift"].as_array().unwrap());
+    let chains = presets::abp_texture().run.chains;
+    assert_eq!((ratios.len(), shifts.len()), (chains, chains), "{}", m["texture"]);
+    assert!(ratios.iter().all(|r| r.as_f64().is_some_and(|r| r > 0.0 && r.is_finite())), "{}", m["texture"]);
+    assert!(shifts.iter().all(|s| s.as_f64().is_some_and(f64::is_finite)), "{}", m["texture"]);
+}

@@ -215,6 +215,8 @@ fn the_texture_experiment_writes_its_pictures_and_checks() {
     assert_eq!(m["texture_2x_latent"], serde_json::json!([1, 4, 4]));
     for k in ["texture", "texture_generator"] {
         assert!(m[k]["border_ratio_mean"].as_f64().is_some_and(f64::is_finite), "{k}: {}", m[k]);
+        let ratios = m[k]["contrast_ratio"].as_array().unwrap();
+        assert!(ratios.len() == 2 && ratios.iter().all(|r| r.as_f64().is_some_and(|r| r > 0.0)), "{k}: {}", m[k]);
     }
 }
 

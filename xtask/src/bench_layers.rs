@@ -27,10 +27,13 @@ pub struct Spec {
 }
 
 #[rustfmt::skip]
-pub const SPECS: [Spec; 14] = [
+pub const SPECS: [Spec; 17] = [
     Spec { name: "texture224.conv1 n1", transposed: false, n: 1, c_in: 3, hw: 224, c_out: 100, k: 15, stride: 3, pad: 2, out_pad: 0 },
     Spec { name: "texture224.conv2 n1", transposed: false, n: 1, c_in: 100, hw: 72, c_out: 64, k: 5, stride: 1, pad: 2, out_pad: 0 },
     Spec { name: "texture224.conv3 n1", transposed: false, n: 1, c_in: 64, hw: 72, c_out: 30, k: 3, stride: 1, pad: 2, out_pad: 0 },
+    Spec { name: "texture128.conv1 n16", transposed: false, n: 16, c_in: 3, hw: 128, c_out: 100, k: 15, stride: 3, pad: 2, out_pad: 0 },
+    Spec { name: "texture128.conv2 n16", transposed: false, n: 16, c_in: 100, hw: 40, c_out: 64, k: 5, stride: 1, pad: 2, out_pad: 0 },
+    Spec { name: "texture128.conv3 n16", transposed: false, n: 16, c_in: 64, hw: 40, c_out: 30, k: 3, stride: 1, pad: 2, out_pad: 0 },
     Spec { name: "mnist_des.conv1 n144", transposed: false, n: 144, c_in: 1, hw: 28, c_out: 64, k: 4, stride: 2, pad: 1, out_pad: 0 },
     Spec { name: "mnist_des.conv2 n144", transposed: false, n: 144, c_in: 64, hw: 14, c_out: 128, k: 4, stride: 2, pad: 1, out_pad: 0 },
     Spec { name: "mnist_des.conv3 n144", transposed: false, n: 144, c_in: 128, hw: 10, c_out: 256, k: 4, stride: 2, pad: 0, out_pad: 0 },

@@ -2,7 +2,8 @@
 //! net is fully convolutional and Z a spatial map, so the same weights make a texture of any
 //! size: besides the run folder's samples (`final/`, at the whole image's size)
 //! it writes `texture_2x.png`, four textures from a latent map twice as large (the paper's
-//! 448×448 from a 14×14 map).
+//! 448×448 from a 14×14 map). `metrics.json` `texture` holds each sample's contrast and
+//! brightness against the observed's ([`super::texture::contrast_of_folder`]).
 
 use std::path::Path;
 
@@ -22,6 +23,8 @@ pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
     if let Media::Image(scaling) = Media::of(&cfg.data) {
         save_grid(&out.join("texture_2x.png"), &learner.generator.generate_tensor(&z)?, &scaling)?;
     }
-    crate::metrics::merge(out, serde_json::json!({ "texture_2x_latent": twice }))?;
+    let m = super::texture::contrast_of_folder(out, "final")?;
+    println!("texture checks: {m}");
+    crate::metrics::merge(out, serde_json::json!({ "texture": m, "texture_2x_latent": twice }))?;
     Ok(summary)
 }

@@ -1,6 +1,7 @@
 //! `texture`: the descriptor learned from one texture image (Generative ConvNet, Fig. 1), then
-//! two checks of the final samples that the learning curves do not show (see
-//! [`crate::texture_stats`]): the border band and the first layer's stride grid. Both go into
+//! checks of the final samples that the learning curves do not show (see
+//! [`crate::texture_stats`]): the border band, the first layer's stride grid, and each sample's
+//! contrast and brightness against the observed's. All go into
 //! `metrics.json` under `texture`; the texture-statistics distance (`texdist.py`) is measured
 //! outside the project.
 
@@ -11,7 +12,7 @@ use datasets::{Channels, LoadOptions};
 use models::descriptor::{Axes, ConvSpec};
 
 use crate::config::{ModelConfig, RunConfig};
-use crate::texture_stats::{border_ratio, grid_power};
+use crate::texture_stats::{border_ratio, contrast, grid_power};
 use crate::train::Summary;
 
 /// Width of the border band that must not be flat, in pixels.
@@ -42,7 +43,8 @@ fn stride_of(layers: &[ConvSpec]) -> usize {
     }
 }
 
-/// Border ratios and grid powers of `final/` against `observed.png`, in grey pixels.
+/// Border ratios, grid powers, contrast ratios and mean shifts (one per sample) of `final/`
+/// against `observed.png`, in grey pixels.
 pub fn measure(cfg: &RunConfig, out: &Path) -> Result<serde_json::Value> {
     measure_folder(cfg, out, "final")
 }
@@ -57,7 +59,9 @@ pub fn measure_folder(cfg: &RunConfig, out: &Path, folder: &str) -> Result<serde
     let images: Vec<Vec<f32>> = syn.to_vec().chunks(h * w).map(<[f32]>::to_vec).collect();
     let borders: Vec<f32> = images.iter().map(|x| border_ratio(x, h, w, BAND)).collect();
     let grids: Vec<f32> = images.iter().map(|x| grid_power(x, h, w, s)).collect();
-    let g_obs = grid_power(&obs.to_vec(), h, w, s);
+    let obs = obs.to_vec();
+    let g_obs = grid_power(&obs, h, w, s);
+    let (ratios, shifts): (Vec<f32>, Vec<f32>) = images.iter().map(|x| contrast(x, &obs)).unzip();
     let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len().max(1) as f32;
     Ok(serde_json::json!({
         "border_band_px": BAND,
@@ -67,5 +71,21 @@ pub fn measure_folder(cfg: &RunConfig, out: &Path, folder: &str) -> Result<serde
         "grid_power_observed": g_obs,
         "grid_power_synthesized": mean(&grids),
         "grid_power_ratio": mean(&grids) / g_obs,
+        "contrast_ratio": ratios,
+        "mean_shift": shifts,
     }))
+}
+
+/// Each sample's std over the observed's (`contrast_ratio`) and mean shift in observed stds
+/// (`mean_shift`), of the grey images in `out/folder` against `out/observed.png`.
+pub fn contrast_of_folder(out: &Path, folder: &str) -> Result<serde_json::Value> {
+    let grey = LoadOptions::new(Channels::Grey);
+    let obs = datasets::load_images(&out.join("observed.png"), &grey)?.to_vec();
+    let syn = datasets::load_images(&out.join(folder), &grey)?.to_vec();
+    anyhow::ensure!(
+        !obs.is_empty() && syn.len() % obs.len() == 0,
+        "{folder}/ holds images of another size than observed.png"
+    );
+    let (ratios, shifts): (Vec<f32>, Vec<f32>) = syn.chunks(obs.len().max(1)).map(|x| contrast(x, &obs)).unzip();
+    Ok(serde_json::json!({ "contrast_ratio": ratios, "mean_shift": shifts }))
 }

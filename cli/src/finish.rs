@@ -39,11 +39,17 @@ pub fn finish<L: Learner + ?Sized>(
     let stats: Vec<(String, f32)> = names.into_iter().zip(last).collect();
     let finals: serde_json::Map<String, serde_json::Value> =
         stats.iter().map(|(n, v)| (n.clone(), serde_json::json!(v))).collect();
+    let jitters: serde_json::Map<String, serde_json::Value> = stats
+        .iter()
+        .enumerate()
+        .map(|(k, (n, _))| (n.clone(), serde_json::json!(crate::stats::jitter(rows, k))))
+        .collect();
     let metrics = serde_json::json!({
         "model": cfg.model.kind(),
         "iterations": iterations,
         "seconds_per_iteration": spi,
         "final": finals,
+        "jitter": jitters,
         "seed": cfg.run.seed,
         "threads": rayon_threads(),
         "config": cfg,

@@ -65,3 +65,41 @@ pub fn write_csv(path: &Path, names: &[&str], rows: &[StatsRow]) -> Result<()> {
     nn::checkpoint::write_atomic(path, s.as_bytes())?;
     Ok(())
 }
+
+/// How much statistic `k` jumps from one iteration to the next over the last tenth of `rows`
+/// (at least 10 rows): `mean |v(t) − v(t−1)| / mean |v(t)|`. A learning that settles reads
+/// near 0; one that oscillates from iteration to iteration (a learning rate past the
+/// stability limit: each update overshoots, the next comes back) reads 0.1–1.5, and its
+/// final samples then depend on which side of the swing the last iteration fell. NaN for
+/// fewer than 10 rows.
+pub fn jitter(rows: &[StatsRow], k: usize) -> f32 {
+    let n = rows.len();
+    if n < 10 {
+        return f32::NAN;
+    }
+    let tail: Vec<f64> = rows[n - (n / 10).max(10)..].iter().map(|r| f64::from(r.values[k])).collect();
+    let steps: f64 = tail.windows(2).map(|w| (w[1] - w[0]).abs()).sum::<f64>() / (tail.len() - 1) as f64;
+    let size: f64 = tail.iter().map(|v| v.abs()).sum::<f64>() / tail.len() as f64;
+    (steps / size) as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(values: impl Iterator<Item = f32>) -> Vec<StatsRow> {
+        values.enumerate().map(|(i, v)| StatsRow { iteration: i, values: vec![v], seconds: 0.0 }).collect()
+    }
+
+    /// A curve that settles reads 0, a period-2 swing of ±50% about its mean reads 1.
+    #[test]
+    fn jitter_reads_the_iteration_to_iteration_swing() {
+        assert_eq!(jitter(&rows((0..200).map(|_| 5.0)), 0), 0.0);
+        let swing = jitter(&rows((0..200).map(|i| if i % 2 == 0 { 1.5 } else { 0.5 })), 0);
+        assert!((swing - 1.0).abs() < 1e-6, "{swing}");
+        // only the last tenth counts: a swing that has died down reads 0
+        let settled = jitter(&rows((0..200).map(|i| if i < 150 && i % 2 == 0 { 9.0 } else { 1.0 })), 0);
+        assert_eq!(settled, 0.0);
+        assert!(jitter(&rows((0..5).map(|v| v as f32)), 0).is_nan());
+    }
+}

@@ -7,7 +7,7 @@ use models::RateSchedule;
 use super::{abp_sound, data, data_dir, fashion_mnist, settings};
 use crate::config::{DataConfig, DescriptorConfig, Loudness, ModelConfig, RunConfig, RunSettings, Source};
 
-/// The default texture experiment, about 4–6 minutes on 2 cores: the shipped CC0 brick
+/// The default texture experiment, about 4 minutes on 2 cores: the shipped CC0 brick
 /// photograph (`skimage_brick.png`, grey; a 256×256 centre crop resized to 128×128) minus its
 /// mean grey level, the paper's `frame_3` net with full padding (see
 /// [`DescriptorNetConfig::with_full_padding`]), the paper's Langevin and learning settings

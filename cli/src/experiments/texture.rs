@@ -77,15 +77,14 @@ pub fn measure_folder(cfg: &RunConfig, out: &Path, folder: &str) -> Result<serde
 }
 
 /// Each sample's std over the observed's (`contrast_ratio`) and mean shift in observed stds
-/// (`mean_shift`), of the grey images in `out/folder` against `out/observed.png`.
+/// (`mean_shift`), of the grey images in `out/folder` against `out/observed.png` (the two may
+/// differ in size: only their grey-level moments are compared).
 pub fn contrast_of_folder(out: &Path, folder: &str) -> Result<serde_json::Value> {
     let grey = LoadOptions::new(Channels::Grey);
     let obs = datasets::load_images(&out.join("observed.png"), &grey)?.to_vec();
-    let syn = datasets::load_images(&out.join(folder), &grey)?.to_vec();
-    anyhow::ensure!(
-        !obs.is_empty() && syn.len() % obs.len() == 0,
-        "{folder}/ holds images of another size than observed.png"
-    );
-    let (ratios, shifts): (Vec<f32>, Vec<f32>) = syn.chunks(obs.len().max(1)).map(|x| contrast(x, &obs)).unzip();
+    let syn = datasets::load_images(&out.join(folder), &grey)?;
+    let per_sample: usize = syn.shape()[1..].iter().product();
+    let (ratios, shifts): (Vec<f32>, Vec<f32>) =
+        syn.to_vec().chunks(per_sample.max(1)).map(|x| contrast(x, &obs)).unzip();
     Ok(serde_json::json!({ "contrast_ratio": ratios, "mean_shift": shifts }))
 }

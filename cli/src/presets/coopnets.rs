@@ -94,7 +94,7 @@ fn leaky(g: &mut GeneratorNetConfig) {
 /// at 128×128, grey), about 8 minutes on 2 cores.
 /// * The descriptor learns as in the `texture` experiment (whose recipe was measured on all
 ///   nine shipped textures): the image minus its mean grey level, the `frame_3` net with full
-///   padding, σ = 1, MatConvNet updates (lr 5e-4, cap 20, decay 1e-4), but δ = 0.3, T_d = 10
+///   padding, σ = 1, T_d = 10, MatConvNet updates (lr 5e-4, cap 20, decay 1e-4), but δ = 0.3
 ///   and layer-wise growth in 3 stages of 334 iterations with the rate halved per stage (the
 ///   texture experiment's former recipe, under which CoopNets was measured).
 /// * The generator is `abp-texture`'s, fully convolutional (an 8×8 latent map, 4 × convT 5×5

@@ -1,6 +1,6 @@
 //! Scratch folders for the integration tests, removed when the test ends (passed or failed),
 //! so that `cargo test` leaves nothing behind in the system's temp folder. Set
-//! `COOPNETS_KEEP_TEST_DIRS=1` to keep them for a look after a failure.
+//! `COOPNETS_KEEP_TEST_DIRS` (to any value) to keep them for a look after a failure.
 #![allow(dead_code)]
 
 use std::ops::Deref;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 /// A fresh, empty folder under the system temp dir, removed when the returned value is dropped
-/// (the test ends, passed or failed); `COOPNETS_KEEP_TEST_DIRS=1` keeps it for a look.
+/// (the test ends, passed or failed); `COOPNETS_KEEP_TEST_DIRS` set (to any value) keeps it for a look.
 pub fn temp_dir(tag: &str) -> tempfile::TempDir {
     tempfile::Builder::new()
         .prefix(&format!("coopnets-datasets-{tag}-"))

@@ -3,16 +3,12 @@
 //! from its checkpoint works, and learning from incomplete data uses the mask.
 
 mod common;
-use common::{scratch, Scratch};
+use common::scratch as tmp;
 use std::path::Path;
 
 use coopnets_cli::config::{Missing, OutputBias};
 use coopnets_cli::{presets, run_dir, RunConfig};
 use models::generator::GeneratorNetConfig;
-
-fn tmp(name: &str) -> Scratch {
-    scratch(name)
-}
 
 /// 64 digits "3" (16 held out), the TF mnist generator at 1/16 of its width, batches of 16.
 fn tiny() -> RunConfig {
@@ -211,8 +207,7 @@ fn the_texture_experiment_measures_the_contrast_of_its_samples() {
     };
     coopnets_cli::experiments::run(&args).unwrap();
     assert!(out.join("texture_2x.png").is_file());
-    let m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let m = common::metrics(&out);
     let (ratios, shifts) =
         (m["texture"]["contrast_ratio"].as_array().unwrap(), m["texture"]["mean_shift"].as_array().unwrap());
     let chains = presets::abp_texture().run.chains;

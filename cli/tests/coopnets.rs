@@ -4,7 +4,7 @@
 //! writes proposals and revisions.
 
 mod common;
-use common::{scratch, Scratch};
+use common::scratch as tmp;
 use std::path::Path;
 
 use coopnets_cli::config::Source;
@@ -12,10 +12,6 @@ use coopnets_cli::{presets, run_dir, RunConfig};
 use models::descriptor::{ConvSpec, DescriptorNetConfig};
 use models::generator::GeneratorNetConfig;
 use models::Activation;
-
-fn tmp(name: &str) -> Scratch {
-    scratch(name)
-}
 
 /// 200 digits "1", small TF-style nets, 16 synthesized digits per iteration, batches of 50.
 fn tiny() -> RunConfig {
@@ -210,8 +206,7 @@ fn the_texture_experiment_writes_its_pictures_and_checks() {
     }
     let twice = datasets::load_image(&out.join("texture_2x.png"), datasets::Channels::Grey).unwrap();
     assert!(twice.shape()[1] >= 64 && twice.shape()[2] >= 2 * 64, "two 64×64 textures: {:?}", twice.shape());
-    let m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let m = common::metrics(&out);
     assert_eq!(m["texture_2x_latent"], serde_json::json!([1, 4, 4]));
     for k in ["texture", "texture_generator"] {
         assert!(m[k]["border_ratio_mean"].as_f64().is_some_and(f64::is_finite), "{k}: {}", m[k]);

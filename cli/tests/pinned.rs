@@ -10,15 +10,11 @@
 //! changes how dW is summed and, at the tile edges, the order of col2im's additions into dx.
 
 mod common;
-use common::{scratch, Scratch};
+use common::scratch as tmp;
 use std::path::Path;
 
 use coopnets_cli::{presets, run_dir, RunConfig};
 use models::descriptor::{ConvSpec, DescriptorNetConfig, Optim};
-
-fn tmp(name: &str) -> Scratch {
-    scratch(name)
-}
 
 /// Per tensor of the newest checkpoint: the sum of its values in f64 (file order).
 fn sums(out: &Path, names: &[&str]) -> Vec<(String, f64)> {

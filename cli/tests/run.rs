@@ -3,17 +3,13 @@
 //! handling, and clear errors for bad input.
 
 mod common;
-use common::{scratch, Scratch};
+use common::scratch as tmp;
 use std::path::Path;
 
 use coopnets_cli::config::{RunConfig, Source};
 use coopnets_cli::stats::StatsRow;
 use coopnets_cli::{presets, run_dir};
 use models::descriptor::{ConvSpec, DescriptorNetConfig, Optim};
-
-fn tmp(name: &str) -> Scratch {
-    scratch(name)
-}
 
 /// A texture run small enough for a test: 24×24, a 2-layer net, 6 iterations, SGD momentum
 /// 0.5 (so the optimizer has state to save and restore).
@@ -418,8 +414,7 @@ fn a_resumed_run_reports_the_models_iteration_count() {
     shorter.run.iterations = 4;
     let s = coopnets_cli::train::train(&shorter, &out, true, false).unwrap();
     assert_eq!(s.iterations, 6);
-    let m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let m = common::metrics(&out);
     assert_eq!(m["iterations"], 6);
     std::fs::remove_file(out.join("stats.csv")).unwrap();
     let mut longer = tiny();

@@ -61,7 +61,7 @@ pub fn measure_folder(cfg: &RunConfig, out: &Path, folder: &str) -> Result<serde
     let grids: Vec<f32> = images.iter().map(|x| grid_power(x, h, w, s)).collect();
     let obs = obs.to_vec();
     let g_obs = grid_power(&obs, h, w, s);
-    let (ratios, shifts): (Vec<f32>, Vec<f32>) = images.iter().map(|x| contrast(x, &obs)).unzip();
+    let (ratios, shifts) = contrasts(&images, &obs);
     let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len().max(1) as f32;
     Ok(serde_json::json!({
         "border_band_px": BAND,
@@ -84,7 +84,12 @@ pub fn contrast_of_folder(out: &Path, folder: &str) -> Result<serde_json::Value>
     let obs = datasets::load_images(&out.join("observed.png"), &grey)?.to_vec();
     let syn = datasets::load_images(&out.join(folder), &grey)?;
     let per_sample: usize = syn.shape()[1..].iter().product();
-    let (ratios, shifts): (Vec<f32>, Vec<f32>) =
-        syn.to_vec().chunks(per_sample.max(1)).map(|x| contrast(x, &obs)).unzip();
+    let images: Vec<Vec<f32>> = syn.to_vec().chunks(per_sample.max(1)).map(<[f32]>::to_vec).collect();
+    let (ratios, shifts) = contrasts(&images, &obs);
     Ok(serde_json::json!({ "contrast_ratio": ratios, "mean_shift": shifts }))
+}
+
+/// The contrast ratio and mean shift of each of `images` against `obs` (grey pixels).
+fn contrasts(images: &[Vec<f32>], obs: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    images.iter().map(|x| contrast(x, obs)).unzip()
 }

@@ -43,3 +43,8 @@ impl AsRef<std::ffi::OsStr> for Scratch {
         self.path.as_os_str()
     }
 }
+
+/// The `metrics.json` of run folder `out`.
+pub fn metrics(out: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).expect("metrics.json")).expect("JSON")
+}

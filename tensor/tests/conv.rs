@@ -185,6 +185,24 @@ fn cases() -> Vec<Case> {
         c(&[16, 16, 9, 9], &[16, 16, 2, 2], &[3], &[(1, 1)], true), // inputs that no tap reaches
         c(&[16, 16, 9], &[16, 16, 3], &[2], &[(1, 1)], false),
         c(&[16, 16, 3, 4, 4], &[17, 16, 2, 3, 3], &[1, 2, 2], &[(1, 0), (1, 1), (1, 1)], true),
+        // stride 1 on large maps (read in place from padded windows): the texture net's full
+        // padding, asymmetric padding, no padding, padding beyond the kernel (the input
+        // gradient then takes im2col), a long 1-d row, and 3-d
+        c(&[1, 30, 24, 24], &[24, 30, 5, 5], &[1], &[(4, 4)], true),
+        c(&[2, 16, 20, 21], &[17, 16, 3, 3], &[1], &[(2, 1)], false),
+        c(&[1, 16, 22, 22], &[16, 16, 3, 3], &[1], &[(0, 0)], true),
+        c(&[1, 16, 20, 20], &[16, 16, 3, 3], &[1], &[(3, 3)], true),
+        c(&[2, 16, 300], &[16, 16, 9], &[1], &[(4, 4)], true),
+        c(&[1, 16, 4, 12, 12], &[16, 16, 3, 3, 3], &[1], &[(1, 1)], true),
+        // strided, as stride 1 over the phases of the map (space to depth): the texture net's
+        // 15×15 stride-3 first layer (its bench padding and its full padding), 4×4 stride 2,
+        // a kernel of two phases with asymmetric padding, 1-d, and 3-d with stride (1, 2, 2)
+        c(&[1, 3, 60, 60], &[24, 3, 15, 15], &[3], &[(2, 2)], true),
+        c(&[1, 3, 40, 40], &[20, 3, 15, 15], &[3], &[(14, 14)], false),
+        c(&[2, 8, 40, 40], &[16, 8, 4, 4], &[2], &[(1, 1)], true),
+        c(&[1, 4, 50, 50], &[16, 4, 6, 6], &[3], &[(2, 1)], true),
+        c(&[2, 16, 400], &[16, 16, 8], &[2], &[(3, 3)], false),
+        c(&[1, 8, 4, 24, 24], &[16, 8, 3, 4, 4], &[1, 2, 2], &[(1, 1)], true),
     ]
 }
 
@@ -333,6 +351,9 @@ fn results_do_not_depend_on_the_number_of_threads() {
         ([70, 4, 5, 5], [6, 4, 3, 3], 1, 1),
         ([37, 17, 8, 8], [18, 17, 5, 5], 2, 2),
         ([32, 16, 7, 7], [17, 16, 4, 4], 2, 1),
+        ([1, 32, 30, 30], [24, 32, 5, 5], 1, 4),
+        ([3, 16, 40, 33], [30, 16, 3, 3], 1, 2),
+        ([1, 3, 60, 60], [24, 3, 15, 15], 3, 14),
     ];
     for (xs, ws, stride, pad) in shapes {
         let x = Tensor::randn(&xs, 0.0, 1.0, &mut rng).unwrap();
@@ -387,6 +408,16 @@ fn tap_class_tiles_give_an_image_the_same_bits_alone_as_in_a_batch() {
     let w = Tensor::randn(&[20, 17, 5, 5], 0.0, 1.0, &mut rng).unwrap();
     let b = Tensor::randn(&[20], 0.0, 1.0, &mut rng).unwrap();
     assert_alone_as_in_the_batch(&x, &w, &b, &ConvParams::asymmetric(&[2], &[(2, 1)]), &[0, 1, 33, 69]);
+}
+
+#[test]
+fn stride_one_windows_give_an_image_the_same_bits_alone_as_in_a_batch() {
+    // large stride-1 maps: each image is split into tasks of its own, whatever the batch
+    let mut rng = rng_from_seed(7);
+    let x = Tensor::randn(&[3, 20, 30, 30], 0.0, 1.0, &mut rng).unwrap();
+    let w = Tensor::randn(&[16, 20, 5, 5], 0.0, 1.0, &mut rng).unwrap();
+    let b = Tensor::randn(&[16], 0.0, 1.0, &mut rng).unwrap();
+    assert_alone_as_in_the_batch(&x, &w, &b, &ConvParams::new(1, 4), &[0, 2]);
 }
 
 /// The forward pass and the input gradient of each of `images`, alone, give the same bits as

@@ -200,6 +200,9 @@ pub fn conv_forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) ->
     if let Some(b) = super::conv_batched::images_per_gemm(g) {
         return super::conv_batched::forward(g, b, x, w, bias);
     }
+    if let Some(y) = super::conv_direct::forward(g, x, w, bias) {
+        return y;
+    }
     let (k, p) = (g.k(), g.p());
     let mut y = vec![0.0f32; g.n * g.c_out * p];
     let yp = SendPtr(y.as_mut_ptr());
@@ -244,6 +247,9 @@ pub fn conv_backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
     }
     if let Some(b) = super::conv_batched::images_per_gemm(g) {
         return super::conv_batched::backward_data(g, b, dy, w);
+    }
+    if let Some(dx) = super::conv_direct::backward_data(g, dy, w) {
+        return dx;
     }
     // allocated (and zeroed) only here: the paths above return their own buffers
     let mut dx = vec![0.0f32; g.n * il];

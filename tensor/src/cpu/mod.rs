@@ -12,6 +12,8 @@ mod conv_batched;
 mod conv_classes;
 mod conv_classes_images;
 mod conv_classes_weight;
+mod conv_direct;
+mod conv_direct_run;
 pub mod copy;
 pub mod elementwise;
 mod gemm;

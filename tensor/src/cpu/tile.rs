@@ -37,7 +37,7 @@ pub fn available() -> bool {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 pub unsafe fn tile(pairs: &[(*const f32, *const f32)], k: usize, out: &mut [f32; T * T]) {
-    tile_body(pairs, k, T, out)
+    tile_body::<T>(pairs, k, T, out.as_mut_ptr())
 }
 
 /// [`tile`] with the rows of `b` `ldb` floats apart (`b[p·ldb + l]`): a row-major matrix's
@@ -48,25 +48,52 @@ pub unsafe fn tile(pairs: &[(*const f32, *const f32)], k: usize, out: &mut [f32;
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 pub unsafe fn tile_strided(pairs: &[(*const f32, *const f32)], k: usize, ldb: usize, out: &mut [f32; T * T]) {
-    tile_body(pairs, k, ldb, out)
+    tile_body::<T>(pairs, k, ldb, out.as_mut_ptr())
 }
 
+/// [`tile_strided`] with `R` rows (R ≤ 30: R accumulators and one row of `b` in the 32
+/// registers): `out[i·16 + l]` for i < R, `a` panels of R rows (`a[p·R + i]`). Taller tiles
+/// fit a channel count that is not a multiple of 16 (100 = 5 × 20, 30 = 1 × 30).
+///
+/// # Safety
+/// As [`tile_strided`], with every `a` valid for `R·k` reads.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+pub unsafe fn tile_rows<const R: usize>(
+    pairs: &[(*const f32, *const f32)],
+    k: usize,
+    ldb: usize,
+    out: &mut [f32; T * 32],
+) {
+    tile_body::<R>(pairs, k, ldb, out.as_mut_ptr())
+}
+
+/// Never called: [`available`] is false off x86-64.
+///
+/// # Safety
+/// None needed; it panics.
+#[cfg(not(target_arch = "x86_64"))]
+pub unsafe fn tile_rows<const R: usize>(_: &[(*const f32, *const f32)], _: usize, _: usize, _: &mut [f32; T * 32]) {
+    unreachable!("tile_rows() needs AVX-512")
+}
+
+/// `out[i·16 + l] = Σ_pairs Σ_p a[p·R + i] · b[p·ldb + l]`, i < R, in R registers.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn tile_body(pairs: &[(*const f32, *const f32)], k: usize, ldb: usize, out: &mut [f32; T * T]) {
+unsafe fn tile_body<const R: usize>(pairs: &[(*const f32, *const f32)], k: usize, ldb: usize, out: *mut f32) {
     use std::arch::x86_64::*;
-    let mut acc = [_mm512_setzero_ps(); T];
+    let mut acc = [_mm512_setzero_ps(); R];
     for &(a, b) in pairs {
         for p in 0..k {
             let bv = _mm512_loadu_ps(b.add(p * ldb));
-            let ap = a.add(p * T);
+            let ap = a.add(p * R);
             for (i, c) in acc.iter_mut().enumerate() {
                 *c = _mm512_fmadd_ps(_mm512_set1_ps(*ap.add(i)), bv, *c);
             }
         }
     }
     for (i, c) in acc.iter().enumerate() {
-        _mm512_storeu_ps(out.as_mut_ptr().add(i * T), *c);
+        _mm512_storeu_ps(out.add(i * T), *c);
     }
 }
 

@@ -1,0 +1,229 @@
+//! Convolutions of large maps read in place from a zero-padded window of the input: no `cols`
+//! matrix, and every output is stored once.
+//!
+//! **Stride 1.** Pad the map that is read so that each axis is `out + kernel − 1` long (every
+//! tap of every output then lies inside), and number the positions of that padded grid in
+//! row-major order. A kernel tap t = (td, th, tw) is then one flat offset `off_t`, and for
+//! every flat output position o of the grid
+//!
+//! ```text
+//! y[co, o] = Σ_t Σ_ci W[co, ci, t] · xp[ci, o + off_t]
+//! ```
+//!
+//! For 16 consecutive positions o, the numbers `xp[ci, o + off_t]`, ci = 0, 1, …, are rows of
+//! 16 floats one padded plane apart: exactly the `b` operand that [`super::tile::tile_rows`]
+//! streams, read where it lies. One tile is R output channels × 16 positions, summed over all
+//! the taps in its registers (k = C_in per tap, C_in · taps in all), then stored. R (16 to
+//! 30) wastes the fewest rows: 5 panels of 20 for 100 channels, one of 30 for 30. Positions
+//! run over the whole padded width, so a panel's lanes stay busy across the end of a row; the
+//! lanes on the last `kw − 1` columns of a padded row are not outputs and are not stored.
+//!
+//! **Input gradient.** With dy padded by `kernel − 1 − pad` before each axis and the kernel
+//! flipped (tap t ↦ T − 1 − t), the same kernel, a forward convolution of dy with Wᵀ:
+//!
+//! ```text
+//! dx[ci, i] = Σ_t Σ_co W[co, ci, t] · dy[co, i + pad − t] = Σ_t Σ_co W[co, ci, T−1−t] · dyp[co, i + t]
+//! ```
+//!
+//! **Stride s.** Split every map into its s phases per axis (`x_a[i] = x[s·i + a]`, space to
+//! depth): a stride-s convolution with kernel k is a stride-1 one with ⌈k/s⌉ taps over C·s
+//! channels per axis, taps beyond k zero. The forward reads phases of x; the input gradient
+//! writes phases of dx, `dx[s·i + a − pad] = Σ_u Σ_co W[co, ci, s·u + a] · dy[co, i − u]`. The
+//! texture net's 15×15 stride-3 first layer becomes 5×5 taps over 3·9 = 27 channels.
+//!
+//! The tasks, windows and stores are in [`super::conv_direct_run`].
+
+use super::conv::ConvGeom;
+use super::conv_direct_run::{run, with_panels};
+use super::tile::{tile_rows, T};
+
+/// How grid coordinates map onto a map, along each axis: `coord = stride·q + phase − before`,
+/// one phase per channel of the grid (grid channel = map channel · phases + phase).
+#[derive(Clone, Copy)]
+pub(super) struct Side {
+    pub dims: [usize; 3],
+    pub stride: [usize; 3],
+    pub before: [usize; 3],
+}
+
+impl Side {
+    pub fn phases(&self) -> usize {
+        self.stride.iter().product()
+    }
+    /// The phase along each axis of phase number `index`.
+    pub fn phase(&self, index: usize) -> [usize; 3] {
+        let [_, sh, sw] = self.stride;
+        [index / (sh * sw), index / sw % sh, index % sw]
+    }
+    /// The map coordinate of grid coordinate `q` on `axis` in phase `ph`, if inside the map.
+    pub fn coord(&self, axis: usize, q: usize, ph: usize) -> Option<usize> {
+        (self.stride[axis] * q + ph).checked_sub(self.before[axis]).filter(|&c| c < self.dims[axis])
+    }
+    pub fn len(&self) -> usize {
+        self.dims.iter().product()
+    }
+    fn identity(&self) -> bool {
+        self.stride == [1, 1, 1] && self.before == [0, 0, 0]
+    }
+}
+
+/// A convolution as this kernel runs it: `c_dst` grid channels written from `c_src` read.
+pub(super) struct Direct {
+    pub c_src: usize,
+    pub c_dst: usize,
+    pub taps: [usize; 3],
+    /// Grid positions computed along each axis.
+    pub out: [usize; 3],
+    pub read: Side,
+    pub write: Side,
+    /// Rows (grid channels written) per tile.
+    pub rows: usize,
+}
+
+impl Direct {
+    pub fn tap_count(&self) -> usize {
+        self.taps.iter().product()
+    }
+    /// Each axis of the padded grid: `out + taps − 1`.
+    pub fn padded(&self) -> [usize; 3] {
+        [0, 1, 2].map(|a| self.out[a] + self.taps[a] - 1)
+    }
+    /// Flat offset of each tap in the padded grid, taps in order (td, th, tw).
+    pub fn offsets(&self) -> Vec<usize> {
+        let [_, ph, pw] = self.padded();
+        let [kd, kh, kw] = self.taps;
+        (0..kd).flat_map(|d| (0..kh).flat_map(move |h| (0..kw).map(move |w| (d * ph + h) * pw + w))).collect()
+    }
+    /// One past the last flat position of the grid that holds an output.
+    pub fn span(&self) -> usize {
+        let [_, ph, pw] = self.padded();
+        ((self.out[0] - 1) * ph + self.out[1] - 1) * pw + self.out[2]
+    }
+    pub fn panels(&self) -> usize {
+        self.c_dst.div_ceil(self.rows)
+    }
+    /// Whether grid outputs are the written map's positions themselves (stride-1 writes).
+    pub fn writes_in_place(&self) -> bool {
+        self.write.identity() && self.write.dims == self.out
+    }
+}
+
+/// One tile of R rows ([`tile_rows`]).
+pub(super) type TileFn = unsafe fn(&[(*const f32, *const f32)], usize, usize, &mut [f32; T * 32]);
+
+/// The tile heights this kernel has, with their kernels.
+pub(super) const HEIGHTS: [(usize, TileFn); 5] =
+    [(30, tile_rows::<30>), (28, tile_rows::<28>), (24, tile_rows::<24>), (20, tile_rows::<20>), (16, tile_rows::<16>)];
+
+/// The tile height that pads `c` channels with the fewest zero rows (the tallest among equals).
+fn rows_for(c: usize) -> usize {
+    HEIGHTS.iter().map(|&(r, _)| r).min_by_key(|&r| c.div_ceil(r) * r).unwrap_or(T)
+}
+
+/// `COOPNETS_DIRECT_CONV=0` turns this kernel off (im2col + GEMM instead), for A/B timing.
+fn enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("COOPNETS_DIRECT_CONV").map_or(true, |v| v != "0"))
+}
+
+/// Whether this kernel takes `d` for a convolution of geometry `g`: a CPU with AVX-512, at
+/// least 64 multiply-adds per output, and at least [`USEFUL`] of the tiles' multiply-adds
+/// useful (not on zero rows, on the lanes past a grid row's outputs, on grid outputs beyond
+/// the map, or on taps beyond the kernel).
+fn takes(g: &ConvGeom, d: &Direct) -> bool {
+    let [od, oh, _] = d.out;
+    let tiles = (d.panels() * d.rows * od * oh * d.padded()[2] * d.c_src * d.tap_count()) as f64;
+    let conv = (g.c_out * g.p() * g.k()) as f64;
+    enabled() && super::tile::available() && d.c_dst >= T && d.c_src * d.tap_count() >= 64 && conv >= USEFUL * tiles
+}
+
+/// The least share of useful multiply-adds: the texture net's first layer's input gradient
+/// keeps 83% (27 of 28 rows, 44 of 48 lanes, 44² grid outputs for 128²/9) and ran at 0.95×
+/// the speed of im2col + GEMM; its other layers keep 91–95% and run 1.1–1.4× faster.
+const USEFUL: f64 = 0.85;
+
+/// `y = W ⋆ x + b` when this kernel takes `g` (else `None`). x: N × C_in × D × H × W,
+/// w: C_out × C_in × kd × kh × kw.
+pub fn forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Option<Vec<f32>> {
+    let taps = [0, 1, 2].map(|a| g.kernel[a].div_ceil(g.stride[a]));
+    let read = Side { dims: g.input, stride: g.stride, before: g.pad };
+    let write = Side { dims: g.output, stride: [1; 3], before: [0; 3] };
+    let c_src = g.c_in * read.phases();
+    let d = Direct { c_src, c_dst: g.c_out, taps, out: g.output, read, write, rows: rows_for(g.c_out) };
+    if !takes(g, &d) {
+        return None;
+    }
+    // row co, grid channel (ci, phase a), tap u: W[co, ci, s·u + a]
+    let (k, phases) = (g.kernel.iter().product::<usize>(), read.phases());
+    let lin = |v: [usize; 3]| (v[0] * g.kernel[1] + v[1]) * g.kernel[2] + v[2];
+    let packing = Packing {
+        row: (0..g.c_out).map(|co| (co * g.c_in * k, 0)).collect(),
+        src: (0..c_src).map(|c| ((c / phases) * k + lin(read.phase(c % phases)), c % phases)).collect(),
+        taps: tap_table(g, &d, phases, |u| u),
+    };
+    Some(with_panels(&d, &packing, w, |panels| run(g.n, &d, x, panels, bias)))
+}
+
+/// `dx = Wᵀ ⋆ dy` (the input gradient of [`forward`]'s convolution) when this kernel takes
+/// `g`. dy: N × C_out × P, w: C_out × C_in × kd × kh × kw.
+pub fn backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Option<Vec<f32>> {
+    let taps = [0, 1, 2].map(|a| g.kernel[a].div_ceil(g.stride[a]));
+    // dx[s·i + a − pad]: the grid starts ⌊pad/s⌋ outputs later, so dy is padded by taps − 1
+    // less that many (the grid must not start beyond it)
+    let skip = [0, 1, 2].map(|a| g.pad[a] / g.stride[a]);
+    if (0..3).any(|a| skip[a] >= taps[a]) {
+        return None;
+    }
+    let read = Side { dims: g.output, stride: [1; 3], before: [0, 1, 2].map(|a| taps[a] - 1 - skip[a]) };
+    let write = Side { dims: g.input, stride: g.stride, before: [0, 1, 2].map(|a| g.pad[a] % g.stride[a]) };
+    let out = [0, 1, 2].map(|a| (g.input[a] + write.before[a]).div_ceil(g.stride[a]));
+    let c_dst = g.c_in * write.phases();
+    let d = Direct { c_src: g.c_out, c_dst, taps, out, read, write, rows: rows_for(c_dst) };
+    if !takes(g, &d) {
+        return None;
+    }
+    // row (ci, phase a), grid channel co, tap u: W[co, ci, s·(taps − 1 − u) + a] (flipped)
+    let (k, phases) = (g.kernel.iter().product::<usize>(), write.phases());
+    let lin = |v: [usize; 3]| (v[0] * g.kernel[1] + v[1]) * g.kernel[2] + v[2];
+    let packing = Packing {
+        row: (0..c_dst).map(|r| ((r / phases) * k + lin(write.phase(r % phases)), r % phases)).collect(),
+        src: (0..g.c_out).map(|co| (co * g.c_in * k, 0)).collect(),
+        taps: tap_table(g, &d, phases, |u| [0, 1, 2].map(|a| taps[a] - 1 - u[a])),
+    };
+    Some(with_panels(&d, &packing, w, |panels| run(g.n, &d, dy, panels, None)))
+}
+
+/// Where the packed weights come from: panel entry (row r, grid channel c, tap t) is
+/// `w[row[r].0 + src[c].0 + taps[t].0]`, or zero where the tap lies beyond the kernel in the
+/// entry's phase (`!taps[t].1[row[r].1 + src[c].1]`; one of the two phases is always 0).
+pub(super) struct Packing {
+    pub row: Vec<(usize, usize)>,
+    pub src: Vec<(usize, usize)>,
+    pub taps: Vec<(usize, Vec<bool>)>,
+}
+
+/// For each tap u (in order td, th, tw): the kernel offset of `s·at(u)` and, per phase a,
+/// whether `s·at(u) + a` lies inside the kernel.
+fn tap_table(
+    g: &ConvGeom,
+    d: &Direct,
+    phases: usize,
+    at: impl Fn([usize; 3]) -> [usize; 3],
+) -> Vec<(usize, Vec<bool>)> {
+    let [_, th, tw] = d.taps;
+    let side = Side { dims: g.kernel, stride: g.stride, before: [0; 3] };
+    (0..d.tap_count())
+        .map(|t| {
+            let u = at([t / (th * tw), t / tw % th, t % tw]);
+            let s = [0, 1, 2].map(|a| g.stride[a] * u[a]);
+            let offset = (s[0] * g.kernel[1] + s[1]) * g.kernel[2] + s[2];
+            let inside = (0..phases)
+                .map(|p| {
+                    let a = side.phase(p);
+                    (0..3).all(|i| s[i] + a[i] < g.kernel[i])
+                })
+                .collect();
+            (offset, inside)
+        })
+        .collect()
+}

@@ -1,0 +1,227 @@
+//! The tasks of [`super::conv_direct`]: pack the weights once, then, per task, pad the window
+//! of the map that its positions read and run the tiles over it.
+//!
+//! A task is a range of whole 16-position panels of one image's grid. It copies only the
+//! window its positions read (their span plus the reach of the last tap) into its own scratch,
+//! a few hundred KiB that stay in L2 beside one panel of weights, then runs every panel of
+//! rows over its positions. Every output is one chain of FMAs in the order taps, then grid
+//! channels, whatever the task split: results do not depend on the number of threads, and an
+//! image gives the same bits alone as in a batch (tested).
+
+use std::cell::RefCell;
+
+use rayon::prelude::*;
+
+use super::conv::with_scratch;
+use super::conv_direct::{Direct, Packing, TileFn, HEIGHTS};
+use super::tile::{tile_rows, T};
+use super::{part_range, SendPtr};
+
+/// Floats of a task's window, at most (384 KiB).
+const WINDOW_FLOATS: usize = 96 * 1024;
+/// Tasks per image at least, for batch-1 calls on two threads.
+const MIN_TASKS: usize = 4;
+
+thread_local! {
+    /// The calling thread's packed weight panels, reused across calls.
+    static PANELS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Run `f` on the weights packed as `panels[((q·taps + t)·c_src + c)·R + i]` = the entry
+/// (row Rq + i, grid channel c, tap t) of `packing` (zero for rows beyond `c_dst`), in the
+/// calling thread's reused buffer when it is free.
+pub(super) fn with_panels<R>(d: &Direct, packing: &Packing, w: &[f32], f: impl FnOnce(&[f32]) -> R) -> R {
+    let len = d.panels() * d.tap_count() * d.c_src * d.rows;
+    PANELS.with(|p| {
+        let (mut own, mut borrowed) = (Vec::new(), p.try_borrow_mut().ok());
+        let buf = borrowed.as_deref_mut().unwrap_or(&mut own);
+        buf.resize(len, 0.0);
+        let mut lines = buf.chunks_exact_mut(d.rows);
+        for q in 0..d.panels() {
+            let rows = &packing.row[q * d.rows..d.c_dst.min((q + 1) * d.rows)];
+            for (tap, inside) in &packing.taps {
+                for &(src, src_phase) in &packing.src {
+                    let line = lines.next().expect("len counts every line");
+                    line.fill(0.0);
+                    for (v, &(row, row_phase)) in line.iter_mut().zip(rows) {
+                        if inside[row_phase + src_phase] {
+                            *v = w[row + src + tap];
+                        }
+                    }
+                }
+            }
+        }
+        f(buf)
+    })
+}
+
+/// The convolution of every image of `src` (N × its channels × `read.dims`) with the packed
+/// `panels`, into N × `write` channels × `write.dims`.
+pub(super) fn run(n: usize, d: &Direct, src: &[f32], panels: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+    let (span, reach) = (d.span(), d.offsets().last().copied().unwrap_or(0));
+    // tasks per image: windows of at most WINDOW_FLOATS, at least MIN_TASKS for small batches
+    let per_image = (d.c_src * (span + reach)).div_ceil(WINDOW_FLOATS).max(MIN_TASKS.div_ceil(n)).min(span.div_ceil(T));
+    let src_len = d.c_src / d.read.phases() * d.read.len();
+    let dst_len = d.c_dst / d.write.phases() * d.write.len();
+    // every output is written when grid outputs are the map's positions; else zero first
+    let mut out = vec![0.0f32; n * dst_len];
+    let yp = SendPtr(out.as_mut_ptr());
+    (0..n * per_image).into_par_iter().for_each(|task| {
+        let (image, part) = (task / per_image, task % per_image);
+        let panels_here = part_range(span.div_ceil(T), per_image, part);
+        let (f0, f1) = (panels_here.start * T, (panels_here.end * T).min(span));
+        let x = &src[image * src_len..(image + 1) * src_len];
+        // SAFETY: each task writes the outputs of its own positions of its own image only.
+        unsafe { task_tiles(d, x, panels, bias, (f0, f1), yp.get().add(image * dst_len)) };
+    });
+    out
+}
+
+/// The tiles of grid positions `f0..f1` of one image, for every panel of rows.
+///
+/// # Safety
+/// `y` must be valid for writes of one image's output, no other task writing these positions;
+/// the tile kernel must be available (checked by `conv_direct::takes`).
+unsafe fn task_tiles(
+    d: &Direct,
+    x: &[f32],
+    panels: &[f32],
+    bias: Option<&[f32]>,
+    (f0, f1): (usize, usize),
+    y: *mut f32,
+) {
+    let offsets = d.offsets();
+    let reach = offsets.last().copied().unwrap_or(0);
+    // the window: grid positions f0 .. f0 + ld, each channel ld apart (up to 15 more than the
+    // span, for the last panel's lanes beyond f1)
+    let ld = (f1 - f0).next_multiple_of(T) + reach;
+    with_scratch(d.c_src * ld, |window| {
+        fill_window(d, x, f0, ld, window);
+        let (taps, a_len) = (offsets.len(), d.c_src * d.rows);
+        let tile = HEIGHTS.iter().find(|h| h.0 == d.rows).map_or(tile_rows::<T> as TileFn, |h| h.1);
+        let mut pairs = vec![(std::ptr::null::<f32>(), std::ptr::null::<f32>()); taps];
+        let mut acc = [0.0f32; T * 32];
+        for q in 0..d.panels() {
+            for f in (f0..f1).step_by(T) {
+                for (t, pair) in pairs.iter_mut().enumerate() {
+                    *pair = (panels[(q * taps + t) * a_len..].as_ptr(), window[f - f0 + offsets[t]..].as_ptr());
+                }
+                // SAFETY: AVX-512 checked by `takes`; each panel holds c_src·R floats, and
+                // the window holds c_src rows of ld ≥ f − f0 + reach + 16 floats.
+                tile(&pairs, d.c_src, ld, &mut acc);
+                let rows = q * d.rows..d.c_dst.min((q + 1) * d.rows);
+                if d.writes_in_place() {
+                    store(d, &acc, rows, (f, f1.min(f + T)), bias, y);
+                } else {
+                    store_phases(d, &acc, rows, (f, f1.min(f + T)), y);
+                }
+            }
+        }
+    });
+}
+
+/// `window[c·ld + j]` = grid channel c at flat grid position f0 + j (zero where the grid
+/// reads padding, and beyond the grid).
+fn fill_window(d: &Direct, x: &[f32], f0: usize, ld: usize, window: &mut [f32]) {
+    let [_, ph, pw] = d.padded();
+    let (side, phases) = (&d.read, d.read.phases());
+    let [_, sh, sw] = side.dims;
+    let plane = side.len();
+    for (c, win) in window.chunks_exact_mut(ld).enumerate() {
+        win.fill(0.0);
+        let (xc, a) = (&x[c / phases * plane..(c / phases + 1) * plane], side.phase(c % phases));
+        // grid columns whose source column is inside: stride·q + a − before ∈ [0, sw)
+        let lo_q = side.before[2].saturating_sub(a[2]).div_ceil(side.stride[2]);
+        let hi_q = (sw + side.before[2]).saturating_sub(a[2]).div_ceil(side.stride[2]).min(pw);
+        for line in f0 / pw..(f0 + ld).div_ceil(pw) {
+            let (Some(id), Some(ih)) = (side.coord(0, line / ph, a[0]), side.coord(1, line % ph, a[1])) else {
+                continue;
+            };
+            let (lo, hi) = ((line * pw + lo_q).max(f0), (line * pw + hi_q).min(f0 + ld));
+            if lo >= hi {
+                continue;
+            }
+            let row = &xc[(id * sh + ih) * sw..(id * sh + ih + 1) * sw];
+            let first = side.stride[2] * (lo - line * pw) + a[2] - side.before[2];
+            let dst = &mut win[lo - f0..hi - f0];
+            if side.stride[2] == 1 {
+                dst.copy_from_slice(&row[first..first + dst.len()]);
+            } else {
+                dst.iter_mut().enumerate().for_each(|(j, v)| *v = row[first + j * side.stride[2]]);
+            }
+        }
+    }
+}
+
+/// Store rows `rows` of the tile at grid positions `f..end` where they are the written map's
+/// own positions: the lanes inside `out` on every axis, plus the channel's bias.
+///
+/// # Safety
+/// `y` must be valid for writes of one image's output.
+unsafe fn store(
+    d: &Direct,
+    acc: &[f32; T * 32],
+    rows: std::ops::Range<usize>,
+    (f, end): (usize, usize),
+    bias: Option<&[f32]>,
+    y: *mut f32,
+) {
+    let [_, ph, pw] = d.padded();
+    let [od, oh, ow] = d.out;
+    let p = d.write.len();
+    let mut at = f;
+    while at < end {
+        let (line, col) = (at / pw, at % pw);
+        let (qd, qh) = (line / ph, line % ph);
+        if col >= ow || qd >= od || qh >= oh {
+            at = (line + 1) * pw; // the rest of this padded row holds no output
+            continue;
+        }
+        let run = (ow - col).min(end - at);
+        let (lane, o) = (at - f, (qd * oh + qh) * ow + col);
+        for (i, co) in rows.clone().enumerate() {
+            let b = bias.map_or(0.0, |b| b[co]);
+            let dst = std::slice::from_raw_parts_mut(y.add(co * p + o), run);
+            dst.iter_mut().zip(&acc[i * T + lane..i * T + lane + run]).for_each(|(d, &v)| *d = v + b);
+        }
+        at += run;
+    }
+}
+
+/// Store rows `rows` (grid channels: map channel · phases + phase) of the tile at grid
+/// positions `f..end` onto the written map, each at `stride·q + phase − before` when inside.
+///
+/// # Safety
+/// `y` must be valid for writes of one image's output.
+unsafe fn store_phases(
+    d: &Direct,
+    acc: &[f32; T * 32],
+    rows: std::ops::Range<usize>,
+    (f, end): (usize, usize),
+    y: *mut f32,
+) {
+    let [_, ph, pw] = d.padded();
+    let (side, phases) = (&d.write, d.write.phases());
+    let [_, dh, dw] = side.dims;
+    // the grid coordinates of each lane that holds an output
+    let mut lanes = [(0, [0; 3]); T];
+    let mut n = 0;
+    for (lane, at) in (f..end).enumerate() {
+        let q = [at / pw / ph, at / pw % ph, at % pw];
+        if (0..3).all(|a| q[a] < d.out[a]) {
+            lanes[n] = (lane, q);
+            n += 1;
+        }
+    }
+    for (i, r) in rows.enumerate() {
+        let (a, base) = (side.phase(r % phases), (r / phases) * side.len());
+        for &(lane, q) in &lanes[..n] {
+            let (Some(cd), Some(ch), Some(cw)) =
+                (side.coord(0, q[0], a[0]), side.coord(1, q[1], a[1]), side.coord(2, q[2], a[2]))
+            else {
+                continue;
+            };
+            *y.add(base + (cd * dh + ch) * dw + cw) = acc[i * T + lane];
+        }
+    }
+}

@@ -249,8 +249,7 @@ fn texture_proposals_keep_their_contrast_on_a_photograph() {
 #[test]
 fn a_descriptor_schedule_inside_coopnets_is_refused() {
     let mut cfg = tiny();
-    cfg.descriptor_mut().learn.rate_schedule =
-        models::RateSchedule::LogSpaced { from: 1.0, to: 0.1, values: 10, iterations: 100 };
+    cfg.descriptor_mut().learn.rate_schedule = models::RateSchedule::log_spaced(1.0, 0.1, 10, 100);
     let c = match &cfg.model {
         coopnets_cli::config::ModelConfig::Coopnets(c) => c,
         _ => unreachable!("tiny() is a CoopNets config"),

@@ -114,14 +114,14 @@ fn layer_wise_growth_trains_only_the_layers_of_its_stage_at_the_stage_rate() {
 #[test]
 fn the_rate_schedule_multiplies_the_stage_rate() {
     let mut l = learner(Growth::LayerWise { stage_iterations: 2, rate_factor: 0.5 }, 1);
-    l.config.rate_schedule = RateSchedule::LogSpaced { from: 1.0, to: 0.01, values: 3, iterations: 6 };
+    l.config.rate_schedule = RateSchedule::log_spaced(1.0, 0.01, 3, 6);
     let obs = Tensor::randn(&[2, 1, 6, 6], 0.0, 1.0, &mut rng_from_seed(4)).unwrap();
     for (t, want) in [(0, 1e-2), (2, 1e-2 * 0.5 * 0.1), (4, 1e-2 * 0.25 * 0.01)] {
         l.step_slot(&obs, t, 0, &mut rng_for(5, t as u64)).unwrap();
         let lr = l.optimizer.inner.lr();
         assert!((lr / want - 1.0).abs() < 1e-5, "iteration {t}: lr {lr}, want {want}");
     }
-    l.config.rate_schedule = RateSchedule::LogSpaced { from: 0.0, to: 0.01, values: 3, iterations: 6 };
+    l.config.rate_schedule = RateSchedule::log_spaced(0.0, 0.01, 3, 6);
     let err = l.step_slot(&obs, 0, 0, &mut rng_for(5, 0)).expect_err("a rate of 0").to_string();
     assert!(err.contains("learn.rate_schedule"), "{err}");
 }

@@ -77,7 +77,7 @@ pub fn coopnets_mnist() -> RunConfig {
     c.generator_mut().learn.optim = adam(2e-3);
     c.generator_mut().learn.ema = 0.999;
     if let ModelConfig::Coopnets(m) = &mut c.model {
-        m.rate_schedule = RateSchedule::LogSpaced { from: 1.0, to: 0.1, values: 70, iterations };
+        m.rate_schedule = RateSchedule::log_spaced(1.0, 0.1, 70, iterations);
     }
     c.run = crate::config::RunSettings { batch_size: 16, ..settings(iterations, 16, 500) };
     c

@@ -203,6 +203,11 @@ fn cases() -> Vec<Case> {
         c(&[1, 4, 50, 50], &[16, 4, 6, 6], &[3], &[(2, 1)], true),
         c(&[2, 16, 400], &[16, 16, 8], &[2], &[(3, 3)], false),
         c(&[1, 8, 4, 24, 24], &[16, 8, 3, 4, 4], &[1, 2, 2], &[(1, 1)], true),
+        // 5×5 stride 2 (3×3 taps per phase, 2×2 for phase (1, 1): channels and rows grouped by
+        // phase skip the taps past the kernel), 16 channels per phase; and 3 → 64 channels as
+        // the ABP generator's last layer's gradient (3 per phase: left to im2col)
+        c(&[1, 3, 64, 64], &[64, 3, 5, 5], &[2], &[(2, 1)], false),
+        c(&[1, 16, 40, 40], &[24, 16, 5, 5], &[2], &[(2, 2)], true),
     ]
 }
 

@@ -29,7 +29,10 @@
 //! depth): a stride-s convolution with kernel k is a stride-1 one with ⌈k/s⌉ taps over C·s
 //! channels per axis, taps beyond k zero. The forward reads phases of x; the input gradient
 //! writes phases of dx, `dx[s·i + a − pad] = Σ_u Σ_co W[co, ci, s·u + a] · dy[co, i − u]`. The
-//! texture net's 15×15 stride-3 first layer becomes 5×5 taps over 3·9 = 27 channels.
+//! texture net's 15×15 stride-3 first layer becomes 5×5 taps over 3·9 = 27 channels. Where k
+//! is not a multiple of s, some taps lie past the kernel in some phases (5×5 stride 2: 3×3
+//! taps per phase, 25 of 36 inside): the channels read and the rows written are grouped by
+//! phase, and each panel multiplies only the (tap, phase) blocks that reach the kernel.
 //!
 //! The tasks, windows and stores are in [`super::conv_direct_run`].
 
@@ -38,7 +41,8 @@ use super::conv_direct_run::{run, with_panels};
 use super::tile::{tile_rows, T};
 
 /// How grid coordinates map onto a map, along each axis: `coord = stride·q + phase − before`,
-/// one phase per channel of the grid (grid channel = map channel · phases + phase).
+/// one phase per channel of the grid (grid channel = phase · map channels + map channel, so
+/// that the channels of one phase are contiguous).
 #[derive(Clone, Copy)]
 pub(super) struct Side {
     pub dims: [usize; 3],
@@ -109,7 +113,7 @@ impl Direct {
 }
 
 /// One tile of R rows ([`tile_rows`]).
-pub(super) type TileFn = unsafe fn(&[(*const f32, *const f32)], usize, usize, &mut [f32; T * 32]);
+pub(super) type TileFn = unsafe fn(&[(*const f32, *const f32, usize)], usize, &mut [f32; T * 32]);
 
 /// The tile heights this kernel has, with their kernels.
 pub(super) const HEIGHTS: [(usize, TileFn); 5] =
@@ -126,15 +130,18 @@ fn enabled() -> bool {
     *ON.get_or_init(|| std::env::var("COOPNETS_DIRECT_CONV").map_or(true, |v| v != "0"))
 }
 
-/// Whether this kernel takes `d` for a convolution of geometry `g`: a CPU with AVX-512, at
-/// least 64 multiply-adds per output, and at least [`USEFUL`] of the tiles' multiply-adds
-/// useful (not on zero rows, on the lanes past a grid row's outputs, on grid outputs beyond
-/// the map, or on taps beyond the kernel).
-fn takes(g: &ConvGeom, d: &Direct) -> bool {
+/// Whether this kernel takes `d` for a convolution of geometry `g` with these `pairs`: a CPU
+/// with AVX-512, at least 64 multiply-adds per output and 16 per pair (the ABP generator's
+/// last layer, 3 channels per phase, ran 5% slower here than on im2col), and the tiles doing
+/// at most 1/[`USEFUL`] of im2col + GEMM's multiply-adds (rows past the channels, lanes past a
+/// grid row's outputs, grid outputs beyond the map).
+fn takes(g: &ConvGeom, d: &Direct, pairs: &[Vec<Pair>]) -> bool {
     let [od, oh, _] = d.out;
-    let tiles = (d.panels() * d.rows * od * oh * d.padded()[2] * d.c_src * d.tap_count()) as f64;
+    let k: usize = pairs.iter().map(|p| p.iter().map(|p| p.k).sum::<usize>()).sum();
+    let tiles = (d.rows * k * od * oh * d.padded()[2]) as f64;
     let conv = (g.c_out * g.p() * g.k()) as f64;
-    enabled() && super::tile::available() && d.c_dst >= T && d.c_src * d.tap_count() >= 64 && conv >= USEFUL * tiles
+    let enough = k >= 64 * d.panels() && k >= 16 * pairs.iter().map(Vec::len).sum::<usize>();
+    enabled() && super::tile::available() && d.c_dst >= T && enough && conv >= USEFUL * tiles
 }
 
 /// The least share of useful multiply-adds: the texture net's first layer's input gradient
@@ -148,20 +155,21 @@ pub fn forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Opti
     let taps = [0, 1, 2].map(|a| g.kernel[a].div_ceil(g.stride[a]));
     let read = Side { dims: g.input, stride: g.stride, before: g.pad };
     let write = Side { dims: g.output, stride: [1; 3], before: [0; 3] };
-    let c_src = g.c_in * read.phases();
+    let (phases, c_src) = (read.phases(), g.c_in * read.phases());
     let d = Direct { c_src, c_dst: g.c_out, taps, out: g.output, read, write, rows: rows_for(g.c_out) };
-    if !takes(g, &d) {
-        return None;
-    }
-    // row co, grid channel (ci, phase a), tap u: W[co, ci, s·u + a]
-    let (k, phases) = (g.kernel.iter().product::<usize>(), read.phases());
-    let lin = |v: [usize; 3]| (v[0] * g.kernel[1] + v[1]) * g.kernel[2] + v[2];
+    // row co, grid channel (phase a, ci), tap u: W[co, ci, s·u + a]
+    let (k, lin) =
+        (g.kernel.iter().product::<usize>(), |v: [usize; 3]| (v[0] * g.kernel[1] + v[1]) * g.kernel[2] + v[2]);
     let packing = Packing {
         row: (0..g.c_out).map(|co| (co * g.c_in * k, 0)).collect(),
-        src: (0..c_src).map(|c| ((c / phases) * k + lin(read.phase(c % phases)), c % phases)).collect(),
+        src: (0..c_src).map(|c| ((c % g.c_in) * k + lin(read.phase(c / g.c_in)), c / g.c_in)).collect(),
         taps: tap_table(g, &d, phases, |u| u),
     };
-    Some(with_panels(&d, &packing, w, |panels| run(g.n, &d, x, panels, bias)))
+    let pairs = plan_pairs(&d, &packing, phases);
+    if !takes(g, &d, &pairs) {
+        return None;
+    }
+    Some(with_panels(&d, &packing, w, |panels| run(g.n, &d, &pairs, x, panels, bias)))
 }
 
 /// `dx = Wᵀ ⋆ dy` (the input gradient of [`forward`]'s convolution) when this kernel takes
@@ -177,20 +185,65 @@ pub fn backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Option<Vec<f32>> {
     let read = Side { dims: g.output, stride: [1; 3], before: [0, 1, 2].map(|a| taps[a] - 1 - skip[a]) };
     let write = Side { dims: g.input, stride: g.stride, before: [0, 1, 2].map(|a| g.pad[a] % g.stride[a]) };
     let out = [0, 1, 2].map(|a| (g.input[a] + write.before[a]).div_ceil(g.stride[a]));
-    let c_dst = g.c_in * write.phases();
+    let (phases, c_dst) = (write.phases(), g.c_in * write.phases());
     let d = Direct { c_src: g.c_out, c_dst, taps, out, read, write, rows: rows_for(c_dst) };
-    if !takes(g, &d) {
-        return None;
-    }
-    // row (ci, phase a), grid channel co, tap u: W[co, ci, s·(taps − 1 − u) + a] (flipped)
-    let (k, phases) = (g.kernel.iter().product::<usize>(), write.phases());
-    let lin = |v: [usize; 3]| (v[0] * g.kernel[1] + v[1]) * g.kernel[2] + v[2];
+    // row (phase a, ci), grid channel co, tap u: W[co, ci, s·(taps − 1 − u) + a] (flipped)
+    let (k, lin) =
+        (g.kernel.iter().product::<usize>(), |v: [usize; 3]| (v[0] * g.kernel[1] + v[1]) * g.kernel[2] + v[2]);
     let packing = Packing {
-        row: (0..c_dst).map(|r| ((r / phases) * k + lin(write.phase(r % phases)), r % phases)).collect(),
+        row: (0..c_dst).map(|r| ((r % g.c_in) * k + lin(write.phase(r / g.c_in)), r / g.c_in)).collect(),
         src: (0..g.c_out).map(|co| (co * g.c_in * k, 0)).collect(),
         taps: tap_table(g, &d, phases, |u| [0, 1, 2].map(|a| taps[a] - 1 - u[a])),
     };
-    Some(with_panels(&d, &packing, w, |panels| run(g.n, &d, dy, panels, None)))
+    let pairs = plan_pairs(&d, &packing, 1);
+    if !takes(g, &d, &pairs) {
+        return None;
+    }
+    Some(with_panels(&d, &packing, w, |panels| run(g.n, &d, &pairs, dy, panels, None)))
+}
+
+/// One product of a tile: tap `tap`, grid channels `channel .. channel + k`, whose weights
+/// start at `a` in the packed panels.
+pub(super) struct Pair {
+    pub tap: usize,
+    pub a: usize,
+    pub channel: usize,
+    pub k: usize,
+}
+
+/// Per panel of rows, the products it multiplies: for each tap, each run of source phases
+/// that the tap reaches for at least one of the panel's rows (a stride-2 5×5 kernel has 3×3
+/// taps per phase, of which phase (1, 1) reaches 2×2: rows grouped by phase skip the rest).
+fn plan_pairs(d: &Direct, packing: &Packing, src_phases: usize) -> Vec<Vec<Pair>> {
+    let block = d.c_src / src_phases;
+    let taps = packing.taps.len();
+    (0..d.panels())
+        .map(|q| {
+            let rows = &packing.row[q * d.rows..d.c_dst.min((q + 1) * d.rows)];
+            let mut pairs = Vec::new();
+            for (tap, (_, inside)) in packing.taps.iter().enumerate() {
+                let reached = |b: usize| rows.iter().any(|&(_, phase)| inside[phase + b]);
+                let mut b = 0;
+                while b < src_phases {
+                    let b0 = b;
+                    while b < src_phases && reached(b) {
+                        b += 1;
+                    }
+                    if b > b0 {
+                        let channel = b0 * block;
+                        pairs.push(Pair {
+                            tap,
+                            a: ((q * taps + tap) * d.c_src + channel) * d.rows,
+                            channel,
+                            k: (b - b0) * block,
+                        });
+                    }
+                    b += usize::from(b == b0);
+                }
+            }
+            pairs
+        })
+        .collect()
 }
 
 /// Where the packed weights come from: panel entry (row r, grid channel c, tap t) is

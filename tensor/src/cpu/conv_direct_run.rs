@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use rayon::prelude::*;
 
 use super::conv::with_scratch;
-use super::conv_direct::{Direct, Packing, TileFn, HEIGHTS};
+use super::conv_direct::{Direct, Packing, Pair, TileFn, HEIGHTS};
 use super::tile::{tile_rows, T};
 use super::{part_range, SendPtr};
 
@@ -57,7 +57,14 @@ pub(super) fn with_panels<R>(d: &Direct, packing: &Packing, w: &[f32], f: impl F
 
 /// The convolution of every image of `src` (N × its channels × `read.dims`) with the packed
 /// `panels`, into N × `write` channels × `write.dims`.
-pub(super) fn run(n: usize, d: &Direct, src: &[f32], panels: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+pub(super) fn run(
+    n: usize,
+    d: &Direct,
+    pairs: &[Vec<Pair>],
+    src: &[f32],
+    panels: &[f32],
+    bias: Option<&[f32]>,
+) -> Vec<f32> {
     let (span, reach) = (d.span(), d.offsets().last().copied().unwrap_or(0));
     // tasks per image: windows of at most WINDOW_FLOATS, at least MIN_TASKS for small batches
     let per_image = (d.c_src * (span + reach)).div_ceil(WINDOW_FLOATS).max(MIN_TASKS.div_ceil(n)).min(span.div_ceil(T));
@@ -72,7 +79,7 @@ pub(super) fn run(n: usize, d: &Direct, src: &[f32], panels: &[f32], bias: Optio
         let (f0, f1) = (panels_here.start * T, (panels_here.end * T).min(span));
         let x = &src[image * src_len..(image + 1) * src_len];
         // SAFETY: each task writes the outputs of its own positions of its own image only.
-        unsafe { task_tiles(d, x, panels, bias, (f0, f1), yp.get().add(image * dst_len)) };
+        unsafe { task_tiles(d, pairs, x, (panels, bias), (f0, f1), yp.get().add(image * dst_len)) };
     });
     out
 }
@@ -84,9 +91,9 @@ pub(super) fn run(n: usize, d: &Direct, src: &[f32], panels: &[f32], bias: Optio
 /// the tile kernel must be available (checked by `conv_direct::takes`).
 unsafe fn task_tiles(
     d: &Direct,
+    pairs: &[Vec<Pair>],
     x: &[f32],
-    panels: &[f32],
-    bias: Option<&[f32]>,
+    (panels, bias): (&[f32], Option<&[f32]>),
     (f0, f1): (usize, usize),
     y: *mut f32,
 ) {
@@ -97,18 +104,19 @@ unsafe fn task_tiles(
     let ld = (f1 - f0).next_multiple_of(T) + reach;
     with_scratch(d.c_src * ld, |window| {
         fill_window(d, x, f0, ld, window);
-        let (taps, a_len) = (offsets.len(), d.c_src * d.rows);
         let tile = HEIGHTS.iter().find(|h| h.0 == d.rows).map_or(tile_rows::<T> as TileFn, |h| h.1);
-        let mut pairs = vec![(std::ptr::null::<f32>(), std::ptr::null::<f32>()); taps];
+        let mut triples = Vec::with_capacity(pairs.iter().map(Vec::len).max().unwrap_or(0));
         let mut acc = [0.0f32; T * 32];
-        for q in 0..d.panels() {
+        for (q, panel_pairs) in pairs.iter().enumerate() {
             for f in (f0..f1).step_by(T) {
-                for (t, pair) in pairs.iter_mut().enumerate() {
-                    *pair = (panels[(q * taps + t) * a_len..].as_ptr(), window[f - f0 + offsets[t]..].as_ptr());
-                }
-                // SAFETY: AVX-512 checked by `takes`; each panel holds c_src·R floats, and
-                // the window holds c_src rows of ld ≥ f − f0 + reach + 16 floats.
-                tile(&pairs, d.c_src, ld, &mut acc);
+                triples.clear();
+                triples.extend(panel_pairs.iter().map(|p| {
+                    let b = p.channel * ld + f - f0 + offsets[p.tap];
+                    (panels[p.a..].as_ptr(), window[b..].as_ptr(), p.k)
+                }));
+                // SAFETY: AVX-512 checked by `takes`; a pair's weights are k·R floats of its
+                // panel, and its k channels of the window hold f − f0 + reach + 16 floats each.
+                tile(&triples, ld, &mut acc);
                 let rows = q * d.rows..d.c_dst.min((q + 1) * d.rows);
                 if d.writes_in_place() {
                     store(d, &acc, rows, (f, f1.min(f + T)), bias, y);
@@ -124,12 +132,12 @@ unsafe fn task_tiles(
 /// reads padding, and beyond the grid).
 fn fill_window(d: &Direct, x: &[f32], f0: usize, ld: usize, window: &mut [f32]) {
     let [_, ph, pw] = d.padded();
-    let (side, phases) = (&d.read, d.read.phases());
+    let (side, channels) = (&d.read, d.c_src / d.read.phases());
     let [_, sh, sw] = side.dims;
     let plane = side.len();
     for (c, win) in window.chunks_exact_mut(ld).enumerate() {
         win.fill(0.0);
-        let (xc, a) = (&x[c / phases * plane..(c / phases + 1) * plane], side.phase(c % phases));
+        let (xc, a) = (&x[c % channels * plane..(c % channels + 1) * plane], side.phase(c / channels));
         // grid columns whose source column is inside: stride·q + a − before ∈ [0, sw)
         let lo_q = side.before[2].saturating_sub(a[2]).div_ceil(side.stride[2]);
         let hi_q = (sw + side.before[2]).saturating_sub(a[2]).div_ceil(side.stride[2]).min(pw);
@@ -188,7 +196,7 @@ unsafe fn store(
     }
 }
 
-/// Store rows `rows` (grid channels: map channel · phases + phase) of the tile at grid
+/// Store rows `rows` (grid channels: phase · map channels + map channel) of the tile at grid
 /// positions `f..end` onto the written map, each at `stride·q + phase − before` when inside.
 ///
 /// # Safety
@@ -201,7 +209,7 @@ unsafe fn store_phases(
     y: *mut f32,
 ) {
     let [_, ph, pw] = d.padded();
-    let (side, phases) = (&d.write, d.write.phases());
+    let (side, channels) = (&d.write, d.c_dst / d.write.phases());
     let [_, dh, dw] = side.dims;
     // the grid coordinates of each lane that holds an output
     let mut lanes = [(0, [0; 3]); T];
@@ -214,7 +222,7 @@ unsafe fn store_phases(
         }
     }
     for (i, r) in rows.enumerate() {
-        let (a, base) = (side.phase(r % phases), (r / phases) * side.len());
+        let (a, base) = (side.phase(r / channels), (r % channels) * side.len());
         for &(lane, q) in &lanes[..n] {
             let (Some(cd), Some(ch), Some(cw)) =
                 (side.coord(0, q[0], a[0]), side.coord(1, q[1], a[1]), side.coord(2, q[2], a[2]))

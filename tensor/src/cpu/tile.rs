@@ -37,7 +37,7 @@ pub fn available() -> bool {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 pub unsafe fn tile(pairs: &[(*const f32, *const f32)], k: usize, out: &mut [f32; T * T]) {
-    tile_body::<T>(pairs, k, T, out.as_mut_ptr())
+    tile_body::<T>(pairs.iter().map(|&(a, b)| (a, b, k)), T, out.as_mut_ptr())
 }
 
 /// [`tile`] with the rows of `b` `ldb` floats apart (`b[p·ldb + l]`): a row-major matrix's
@@ -48,24 +48,25 @@ pub unsafe fn tile(pairs: &[(*const f32, *const f32)], k: usize, out: &mut [f32;
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 pub unsafe fn tile_strided(pairs: &[(*const f32, *const f32)], k: usize, ldb: usize, out: &mut [f32; T * T]) {
-    tile_body::<T>(pairs, k, ldb, out.as_mut_ptr())
+    tile_body::<T>(pairs.iter().map(|&(a, b)| (a, b, k)), ldb, out.as_mut_ptr())
 }
 
 /// [`tile_strided`] with `R` rows (R ≤ 30: R accumulators and one row of `b` in the 32
-/// registers): `out[i·16 + l]` for i < R, `a` panels of R rows (`a[p·R + i]`). Taller tiles
-/// fit a channel count that is not a multiple of 16 (100 = 5 × 20, 30 = 1 × 30).
+/// registers) and a length per pair: `out[i·16 + l] = Σ_(a, b, k) Σ_p<k a[p·R + i]·b[p·ldb + l]`
+/// for i < R. Taller tiles fit a channel count that is not a multiple of 16 (100 = 5 × 20,
+/// 30 = 1 × 30); a length per pair lets a convolution skip the channels a tap does not reach.
 ///
 /// # Safety
-/// As [`tile_strided`], with every `a` valid for `R·k` reads.
+/// [`available`] must be true; every `a` must be valid for `R·k` reads and every `b` for reads
+/// of 16 floats at each `p·ldb`, p < k.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 pub unsafe fn tile_rows<const R: usize>(
-    pairs: &[(*const f32, *const f32)],
-    k: usize,
+    pairs: &[(*const f32, *const f32, usize)],
     ldb: usize,
     out: &mut [f32; T * 32],
 ) {
-    tile_body::<R>(pairs, k, ldb, out.as_mut_ptr())
+    tile_body::<R>(pairs.iter().copied(), ldb, out.as_mut_ptr())
 }
 
 /// Never called: [`available`] is false off x86-64.
@@ -73,17 +74,21 @@ pub unsafe fn tile_rows<const R: usize>(
 /// # Safety
 /// None needed; it panics.
 #[cfg(not(target_arch = "x86_64"))]
-pub unsafe fn tile_rows<const R: usize>(_: &[(*const f32, *const f32)], _: usize, _: usize, _: &mut [f32; T * 32]) {
+pub unsafe fn tile_rows<const R: usize>(_: &[(*const f32, *const f32, usize)], _: usize, _: &mut [f32; T * 32]) {
     unreachable!("tile_rows() needs AVX-512")
 }
 
-/// `out[i·16 + l] = Σ_pairs Σ_p a[p·R + i] · b[p·ldb + l]`, i < R, in R registers.
+/// `out[i·16 + l] = Σ_(a, b, k) Σ_p<k a[p·R + i] · b[p·ldb + l]`, i < R, in R registers.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn tile_body<const R: usize>(pairs: &[(*const f32, *const f32)], k: usize, ldb: usize, out: *mut f32) {
+unsafe fn tile_body<const R: usize>(
+    pairs: impl Iterator<Item = (*const f32, *const f32, usize)>,
+    ldb: usize,
+    out: *mut f32,
+) {
     use std::arch::x86_64::*;
     let mut acc = [_mm512_setzero_ps(); R];
-    for &(a, b) in pairs {
+    for (a, b, k) in pairs {
         for p in 0..k {
             let bv = _mm512_loadu_ps(b.add(p * ldb));
             let ap = a.add(p * R);

@@ -36,6 +36,7 @@ fn texture_at_ea5a5cb() -> RunConfig {
     cfg.data.scaling = datasets::Scaling::ScalarMean(128.0);
     cfg.descriptor_mut().net = DescriptorNetConfig::texture();
     cfg.descriptor_mut().learn.growth = models::descriptor::Growth::EndToEnd;
+    cfg.descriptor_mut().learn.rate_schedule = models::RateSchedule::Constant;
     cfg.descriptor_mut().learn.step_size = 0.3;
     cfg
 }

@@ -122,9 +122,11 @@ pub fn coopnets_texture() -> RunConfig {
         unreachable!("tf_coopnets builds CoopNets")
     };
     model.descriptor = descriptor;
-    // as measured (README); the texture preset moved to δ = 0.2 and to 3 × 450 at 0.35 per stage
+    // as measured (README); the texture preset moved to δ = 0.2, 450-iteration stages at 0.35
+    // per stage, and a falling rate in its last stage
     model.descriptor.learn.step_size = 0.3;
     model.descriptor.learn.growth = Growth::LayerWise { stage_iterations: 334, rate_factor: 0.5 };
+    model.descriptor.learn.rate_schedule = Default::default(); // CoopNets schedules both nets
     model.generator.noise_sigma = 0.3 * GAIN;
     RunConfig { data: texture.data, model: ModelConfig::Coopnets(model), run: settings(1000, 2, 200) }
 }

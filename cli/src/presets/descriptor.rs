@@ -15,15 +15,15 @@ use crate::config::{DataConfig, DescriptorConfig, Loudness, ModelConfig, RunConf
 /// 5e-4, cap 20, weight decay 1e-4) but a Langevin step δ = 0.2 (the paper: 0.3), and its
 /// layer-wise scheme `mle_l2l` (stage k adds layer k) in stages of 450 iterations (the paper:
 /// 700) with the rate multiplied by 0.35 per stage (the paper: 0.5), the last stage 900
-/// iterations long and its rate falling to a tenth over its last 600 (six steps of 100, log
-/// spaced). The departures from the paper's Fig. 1 recipe were each measured on all shipped
+/// iterations long and its rate falling to a tenth over its last 600 (six log-spaced values of
+/// 100 iterations each: 1 until 1300, then five drops). The departures from the paper's Fig. 1 recipe were each measured on all shipped
 /// textures (README, "Textures it has never seen"): with δ = 0.3 grass and burlap failed at
 /// some seeds; with the rate halved per stage the last stage's learning swung from one
 /// iteration to the next (f(obs) changing by 50–130% of itself per iteration on eight of nine
 /// textures) and the final sample's contrast depended on where the last swing ended (burlap
 /// 0.59 / 0.47 / 0.74 at seeds 0–2; with 0.35 and 3 × 450 0.45 / 0.47 / 0.62). A rate that
 /// falls ends the swing; falling from iteration 1050 of 1350 it stopped the learning short
-/// (samples 4–5% too flat, burlap 0.55 at every seed); from 1200 of 1800 burlap scores 0.47 /
+/// (samples 4–5% too flat, burlap 0.55 / 0.55 / 0.54 at seeds 0–2); from 1200 of 1800 burlap scores 0.47 /
 /// 0.46 / 0.45.
 pub fn texture() -> RunConfig {
     RunConfig {
@@ -191,7 +191,7 @@ mod tests {
         for (t, r) in want {
             assert!((rate(t) - r).abs() < 1e-6, "iteration {t}: rate factor {} against {r}", rate(t));
         }
-        // the fall starts at 1200 and takes six log-spaced steps of 100 iterations
+        // six log-spaced values of 100 iterations from 1200: 1 until 1300, then five drops
         assert!(rate(1200) == rate(1299) && rate(1300) < rate(1299));
         assert_eq!(c.run.iterations, 1800);
         // the paper preset keeps the paper's schedule: halved per stage only

@@ -17,7 +17,7 @@ use super::conv_direct::{Direct, Packing, Pair, TileFn, HEIGHTS};
 use super::tile::{tile_rows, T};
 use super::{part_range, SendPtr};
 
-/// Floats of a task's window, at most (384 KiB).
+/// Floats of a task's window, about (384 KiB; each window also holds the reach of the last tap).
 const WINDOW_FLOATS: usize = 96 * 1024;
 /// Tasks per image at least, for batch-1 calls on two threads.
 const MIN_TASKS: usize = 4;
@@ -70,7 +70,7 @@ pub(super) fn run(
     let per_image = (d.c_src * (span + reach)).div_ceil(WINDOW_FLOATS).max(MIN_TASKS.div_ceil(n)).min(span.div_ceil(T));
     let src_len = d.c_src / d.read.phases() * d.read.len();
     let dst_len = d.c_dst / d.write.phases() * d.write.len();
-    // every output is written when grid outputs are the map's positions; else zero first
+    // zeroed, though every output is written once (in place, or once per phase)
     let mut out = vec![0.0f32; n * dst_len];
     let yp = SendPtr(out.as_mut_ptr());
     (0..n * per_image).into_par_iter().for_each(|task| {

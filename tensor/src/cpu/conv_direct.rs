@@ -155,14 +155,13 @@ const USEFUL: f64 = 0.85;
 /// `y = W ⋆ x + b` when this kernel takes `g` (else `None`). x: N × C_in × D × H × W,
 /// w: C_out × C_in × kd × kh × kw.
 pub fn forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Option<Vec<f32>> {
-    let taps = [0, 1, 2].map(|a| g.kernel[a].div_ceil(g.stride[a]));
+    let taps = phase_taps(g);
     let read = Side { dims: g.input, stride: g.stride, before: g.pad };
     let write = Side { dims: g.output, stride: [1; 3], before: [0; 3] };
     let (phases, c_src) = (read.phases(), g.c_in * read.phases());
     let d = Direct { c_src, c_dst: g.c_out, taps, out: g.output, read, write, rows: rows_for(g.c_out) };
     // row co, grid channel (phase a, ci), tap u: W[co, ci, s·u + a]
-    let (k, lin) =
-        (g.kernel.iter().product::<usize>(), |v: [usize; 3]| (v[0] * g.kernel[1] + v[1]) * g.kernel[2] + v[2]);
+    let (k, lin) = (g.kernel.iter().product::<usize>(), |v| kernel_offset(g, v));
     let packing = Packing {
         row: (0..g.c_out).map(|co| (co * g.c_in * k, 0)).collect(),
         src: (0..c_src).map(|c| ((c % g.c_in) * k + lin(read.phase(c / g.c_in)), c / g.c_in)).collect(),
@@ -178,7 +177,7 @@ pub fn forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Opti
 /// `dx = Wᵀ ⋆ dy` (the input gradient of [`forward`]'s convolution) when this kernel takes
 /// `g`. dy: N × C_out × P, w: C_out × C_in × kd × kh × kw.
 pub fn backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Option<Vec<f32>> {
-    let taps = [0, 1, 2].map(|a| g.kernel[a].div_ceil(g.stride[a]));
+    let taps = phase_taps(g);
     // dx[s·i + a − pad]: the grid starts ⌊pad/s⌋ outputs later, so dy is padded by taps − 1
     // less that many (the grid must not start beyond it)
     let skip = [0, 1, 2].map(|a| g.pad[a] / g.stride[a]);
@@ -191,8 +190,7 @@ pub fn backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Option<Vec<f32>> {
     let (phases, c_dst) = (write.phases(), g.c_in * write.phases());
     let d = Direct { c_src: g.c_out, c_dst, taps, out, read, write, rows: rows_for(c_dst) };
     // row (phase a, ci), grid channel co, tap u: W[co, ci, s·(taps − 1 − u) + a] (flipped)
-    let (k, lin) =
-        (g.kernel.iter().product::<usize>(), |v: [usize; 3]| (v[0] * g.kernel[1] + v[1]) * g.kernel[2] + v[2]);
+    let (k, lin) = (g.kernel.iter().product::<usize>(), |v| kernel_offset(g, v));
     let packing = Packing {
         row: (0..c_dst).map(|r| ((r % g.c_in) * k + lin(write.phase(r / g.c_in)), r / g.c_in)).collect(),
         src: (0..g.c_out).map(|co| (co * g.c_in * k, 0)).collect(),
@@ -203,6 +201,16 @@ pub fn backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Option<Vec<f32>> {
         return None;
     }
     Some(with_panels(&d, &packing, w, |panels| run(g.n, &d, &pairs, dy, panels, None)))
+}
+
+/// Taps per phase along each axis: ⌈k/s⌉.
+fn phase_taps(g: &ConvGeom) -> [usize; 3] {
+    [0, 1, 2].map(|a| g.kernel[a].div_ceil(g.stride[a]))
+}
+
+/// The offset of kernel position `v` = (kd, kh, kw) in one (co, ci) block of the weights.
+fn kernel_offset(g: &ConvGeom, v: [usize; 3]) -> usize {
+    (v[0] * g.kernel[1] + v[1]) * g.kernel[2] + v[2]
 }
 
 /// One product of a tile: tap `tap`, grid channels `channel .. channel + k`, whose weights
@@ -272,7 +280,7 @@ fn tap_table(
         .map(|t| {
             let u = at([t / (th * tw), t / tw % th, t % tw]);
             let s = [0, 1, 2].map(|a| g.stride[a] * u[a]);
-            let offset = (s[0] * g.kernel[1] + s[1]) * g.kernel[2] + s[2];
+            let offset = kernel_offset(g, s);
             let inside = (0..phases)
                 .map(|p| {
                     let a = side.phase(p);

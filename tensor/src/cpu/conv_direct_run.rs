@@ -65,7 +65,8 @@ pub(super) fn run(
     panels: &[f32],
     bias: Option<&[f32]>,
 ) -> Vec<f32> {
-    let (span, reach) = (d.span(), d.offsets().last().copied().unwrap_or(0));
+    let offsets = d.offsets();
+    let (span, reach) = (d.span(), offsets.last().copied().unwrap_or(0));
     // tasks per image: windows of at most WINDOW_FLOATS, at least MIN_TASKS for small batches
     let per_image = (d.c_src * (span + reach)).div_ceil(WINDOW_FLOATS).max(MIN_TASKS.div_ceil(n)).min(span.div_ceil(T));
     let src_len = d.c_src / d.read.phases() * d.read.len();
@@ -79,25 +80,25 @@ pub(super) fn run(
         let (f0, f1) = (panels_here.start * T, (panels_here.end * T).min(span));
         let x = &src[image * src_len..(image + 1) * src_len];
         // SAFETY: each task writes the outputs of its own positions of its own image only.
-        unsafe { task_tiles(d, pairs, x, (panels, bias), (f0, f1), yp.get().add(image * dst_len)) };
+        unsafe { task_tiles(d, (pairs, &offsets), x, (panels, bias), (f0, f1), yp.get().add(image * dst_len)) };
     });
     out
 }
 
-/// The tiles of grid positions `f0..f1` of one image, for every panel of rows.
+/// The tiles of grid positions `f0..f1` of one image, for every panel of rows (`offsets`: each
+/// tap's flat offset in the grid, [`Direct::offsets`]).
 ///
 /// # Safety
 /// `y` must be valid for writes of one image's output, no other task writing these positions;
 /// the tile kernel must be available (checked by `conv_direct::takes`).
 unsafe fn task_tiles(
     d: &Direct,
-    pairs: &[Vec<Pair>],
+    (pairs, offsets): (&[Vec<Pair>], &[usize]),
     x: &[f32],
     (panels, bias): (&[f32], Option<&[f32]>),
     (f0, f1): (usize, usize),
     y: *mut f32,
 ) {
-    let offsets = d.offsets();
     let reach = offsets.last().copied().unwrap_or(0);
     // the window: grid positions f0 .. f0 + ld, each channel ld apart (up to 15 more than the
     // span, for the last panel's lanes beyond f1)

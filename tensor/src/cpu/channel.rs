@@ -47,15 +47,18 @@ pub fn channel_sums(
 
 /// `p[k]·x + q[k]·y + r[k]` on channel `k`, with `coef`'s first rows p, q, r.
 pub fn channel_affine(x: &[f32], y: &[f32], coef: &[f32], (_n, c, s): (usize, usize, usize)) -> Vec<f32> {
-    let mut out = vec![0.0f32; x.len()];
-    out.par_chunks_mut(s.max(1)).enumerate().for_each(|(row, o)| {
+    // written into the uninitialised buffer: no memset pass before this one
+    let mut out = Vec::with_capacity(x.len());
+    out.spare_capacity_mut()[..x.len()].par_chunks_mut(s.max(1)).enumerate().for_each(|(row, o)| {
         let k = row % c;
         let (p, q, r) = (coef[k], coef[c + k], coef[2 * c + k]);
         let at = row * s;
         for ((o, &xv), &yv) in o.iter_mut().zip(&x[at..at + s]).zip(&y[at..at + s]) {
-            *o = p * xv + q * yv + r;
+            o.write(p * xv + q * yv + r);
         }
     });
+    // SAFETY: the chunks cover all x.len() elements, and each element was written above.
+    unsafe { out.set_len(x.len()) };
     out
 }
 

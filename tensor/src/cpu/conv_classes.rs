@@ -97,17 +97,19 @@ fn pack_weights(g: &ConvGeom, w: &[f32], forward: bool) -> Vec<f32> {
     let r_n = rows.div_ceil(T);
     let mut packed = vec![0.0f32; kl * r_n * kdim * T];
     let pp = SendPtr(packed.as_mut_ptr());
-    // one panel per task: its 16 rows of W (about 400 KiB at most here) stay in L2 while every
-    // tap's line of 16 is gathered from them
+    // one panel per task, p outermost: the 16 rows' kl taps of one p (a run of kl floats per
+    // row) stay in L1 while the kl lines (t, r, p) are filled one whole line at a time (the
+    // former order, t outermost, swept the panel's rows of W from L2 once per tap)
     (0..r_n).into_par_iter().for_each(|r| {
         let lanes = T.min(rows - r * T);
-        for t in 0..kl {
-            for p in 0..kdim {
+        let starts: Vec<usize> = (r * T..r * T + lanes).map(|row| if forward { row * k } else { row * kl }).collect();
+        for p in 0..kdim {
+            let shift = if forward { p * kl } else { p * k };
+            for t in 0..kl {
                 // SAFETY: task r writes the lines (t, r, ·) only; they are disjoint across tasks.
                 let line = unsafe { std::slice::from_raw_parts_mut(pp.get().add(((t * r_n + r) * kdim + p) * T), T) };
-                for (i, d) in line.iter_mut().enumerate().take(lanes) {
-                    let (co, ci) = if forward { (r * T + i, p) } else { (p, r * T + i) };
-                    *d = w[co * k + ci * kl + t];
+                for (d, &s) in line.iter_mut().zip(&starts) {
+                    *d = w[s + shift + t];
                 }
             }
         }

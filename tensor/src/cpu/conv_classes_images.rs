@@ -74,7 +74,9 @@ fn to_image_blocks(src: &[f32], n: usize, map: Map, xb: &mut Vec<f32>) {
         for pos0 in (0..full).step_by(T) {
             // SAFETY: AVX-512 checked by `plan`; `images` rows of 16 from pos0 lie inside
             // `src`, and 16 lines of xb from pos0.
-            unsafe { transpose16(first[pos0..].as_ptr(), map.image_len(), images, lanes.add(pos0 * line), line, T) };
+            unsafe {
+                transpose16(first[pos0..].as_ptr(), map.image_len(), images, lanes.add(pos0 * line), line, T, -0.0)
+            };
         }
         for pos in full..map.plane {
             for l in 0..T {
@@ -96,8 +98,8 @@ fn grow(buf: &mut Vec<f32>, len: usize) {
 
 /// `out[16·g + l, c, pos] = ob[((pos·G + g)·C + c)·16 + l] + bias[c]` (+ 0 without a bias, as
 /// the position-innermost path, so that −0 becomes +0 on both): the inverse of
-/// [`to_image_blocks`], one task per (group, channel). `out` is written whole, so it is not
-/// zeroed first.
+/// [`to_image_blocks`], one task per (group, channel), the bias added as each line is stored.
+/// `out` is written whole, so it is not zeroed first.
 fn from_image_blocks(ob: &[f32], n: usize, map: Map, bias: Option<&[f32]>) -> Vec<f32> {
     let groups = n.div_ceil(T);
     let line = groups * map.channels * T;
@@ -113,16 +115,15 @@ fn from_image_blocks(ob: &[f32], n: usize, map: Map, bias: Option<&[f32]>) -> Ve
         for pos0 in (0..full).step_by(T) {
             // SAFETY: AVX-512 checked by `plan`; 16 lines of ob from pos0, and `images`
             // rows of 16 from pos0 in `out`.
-            unsafe { transpose16(lanes[pos0 * line..].as_ptr(), line, T, first.add(pos0), map.image_len(), images) };
+            unsafe {
+                transpose16(lanes[pos0 * line..].as_ptr(), line, T, first.add(pos0), map.image_len(), images, bv)
+            };
         }
         for l in 0..images {
             for pos in full..map.plane {
                 // SAFETY: as above, one element.
-                unsafe { *first.add(l * map.image_len() + pos) = lanes[pos * line + l] };
+                unsafe { *first.add(l * map.image_len() + pos) = lanes[pos * line + l] + bv };
             }
-            // SAFETY: as above, one row, every element of which is written by now.
-            let row = unsafe { std::slice::from_raw_parts_mut(first.add(l * map.image_len()), map.plane) };
-            row.iter_mut().for_each(|v| *v += bv);
         }
     });
     // SAFETY: the tasks wrote every (image, channel) row of `out` whole.

@@ -53,14 +53,12 @@ fn map_with<F: Fn(f32) -> f32 + Sync + Send>(x: &mut [f32], op: F) {
 }
 
 fn unary_with<F: Fn(f32) -> f32 + Sync + Send>(x: &[f32], op: F) -> Vec<f32> {
-    let mut out = vec![0.0; x.len()];
-    let f = |(o, &v): (&mut f32, &f32)| *o = op(v);
+    // collected, not written into a zeroed buffer: no memset pass before the map's own pass
     if x.len() >= PAR_MIN {
-        out.par_iter_mut().zip(x.par_iter()).for_each(f);
+        x.par_iter().map(|&v| op(v)).collect()
     } else {
-        out.iter_mut().zip(x.iter()).for_each(f);
+        x.iter().map(|&v| op(v)).collect()
     }
-    out
 }
 
 /// `out = op(a, b)` where `a` and `b` are already broadcast to the same shape (strides may be 0).
@@ -91,14 +89,8 @@ fn binary_with<F: Fn(f32, f32) -> f32 + Sync>(a: (&[f32], &Layout), b: (&[f32], 
     let n = la.numel();
     if la.is_contiguous() && lb.is_contiguous() {
         let (sa, sb) = (&da[la.offset()..la.offset() + n], &db[lb.offset()..lb.offset() + n]);
-        let mut out = vec![0.0; n];
-        let f = |((o, &x), &y): ((&mut f32, &f32), &f32)| *o = op(x, y);
-        if n >= PAR_MIN {
-            out.par_iter_mut().zip(sa.par_iter()).zip(sb.par_iter()).for_each(f);
-        } else {
-            out.iter_mut().zip(sa).zip(sb).for_each(f);
-        }
-        return out;
+        let f = |(&x, &y): (&f32, &f32)| op(x, y);
+        return if n >= PAR_MIN { sa.par_iter().zip(sb).map(f).collect() } else { sa.iter().zip(sb).map(f).collect() };
     }
     let rank = shape.len();
     let inner = if rank == 0 { 1 } else { shape[rank - 1] };

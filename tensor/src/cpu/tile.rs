@@ -147,9 +147,10 @@ pub unsafe fn gather_rows(_: *const f32, _: usize, _: &[i32; T], _: usize, _: us
     unreachable!("gather_rows() needs AVX-512")
 }
 
-/// `dst[j·dst_stride + i] = src[i·src_stride + j]` for a 16×16 block: row i < `rows` of `src`
-/// (rows beyond are zero) becomes column i of `dst`, whose first `out_rows` rows are stored.
-/// In registers: four rounds of shuffles, so every line is loaded and stored once.
+/// `dst[j·dst_stride + i] = src[i·src_stride + j] + add` for a 16×16 block: row i < `rows` of
+/// `src` (rows beyond are zero) becomes column i of `dst`, whose first `out_rows` rows are
+/// stored. In registers: four rounds of shuffles, so every line is loaded and stored once.
+/// `add` is a bias folded into the stores (−0.0 adds nothing, not even to a −0).
 ///
 /// # Safety
 /// [`available`] must be true; `src` must be readable for `rows` rows of 16 and `dst`
@@ -163,6 +164,7 @@ pub unsafe fn transpose16(
     dst: *mut f32,
     dst_stride: usize,
     out_rows: usize,
+    add: f32,
 ) {
     use std::arch::x86_64::*;
     let mut r = [_mm512_setzero_ps(); T];
@@ -192,8 +194,9 @@ pub unsafe fn transpose16(
         r[i] = _mm512_shuffle_f32x4::<0x88>(t[i], t[i + 8]);
         r[i + 8] = _mm512_shuffle_f32x4::<0xDD>(t[i], t[i + 8]);
     }
+    let add = _mm512_set1_ps(add);
     for (j, v) in r.iter().enumerate().take(out_rows) {
-        _mm512_storeu_ps(dst.add(j * dst_stride), *v);
+        _mm512_storeu_ps(dst.add(j * dst_stride), _mm512_add_ps(*v, add));
     }
 }
 
@@ -202,7 +205,7 @@ pub unsafe fn transpose16(
 /// # Safety
 /// None needed; it panics.
 #[cfg(not(target_arch = "x86_64"))]
-pub unsafe fn transpose16(_: *const f32, _: usize, _: usize, _: *mut f32, _: usize, _: usize) {
+pub unsafe fn transpose16(_: *const f32, _: usize, _: usize, _: *mut f32, _: usize, _: usize, _: f32) {
     unreachable!("transpose16() needs AVX-512")
 }
 
@@ -249,15 +252,15 @@ mod tests {
         let mut dst = vec![-1.0f32; 17 * T];
         // 11 rows of a matrix 20 wide, into 13 rows of a matrix 17 wide
         // SAFETY: AVX-512 checked above; 11 rows of 20 and 13 rows of 17 lie inside both.
-        unsafe { transpose16(src.as_ptr(), 20, 11, dst.as_mut_ptr(), 17, 13) };
+        unsafe { transpose16(src.as_ptr(), 20, 11, dst.as_mut_ptr(), 17, 13, 0.5) };
         for j in 0..T {
             for i in 0..T {
                 let want = if j >= 13 {
                     -1.0
                 } else if i < 11 {
-                    src[i * 20 + j]
+                    src[i * 20 + j] + 0.5
                 } else {
-                    0.0
+                    0.5
                 };
                 assert_eq!(dst[j * 17 + i], want, "dst[{j}, {i}]");
             }

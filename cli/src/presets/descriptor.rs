@@ -112,7 +112,7 @@ pub fn object() -> RunConfig {
 /// 4000 samples (0.25 s at 16 kHz) of the shipped voice recording, made as loud as an RMS of
 /// 0.25 (what the voice has when its peak is at ±1); Langevin T = 30 on 4 persistent chains,
 /// TF-family Adam (β1 0.5) as STGConvNet at lr 3e-4 (1e-3 left a campfire's level 3–5 dB off
-/// on one seed in two), constant for 300 iterations, then falling to a tenth in five log-spaced
+/// on one seed in two), constant until iteration 325, then falling to a tenth in five log-spaced
 /// drops by iteration 425 of 450 (the `texture` experiment's settling: the learning swung from
 /// one iteration to the next to the end, `jitter.f_obs` 0.08–0.27 on the rain and the campfire,
 /// 0.003–0.017 now; pooled spectrum distance, seeds 0 / 1: rain 0.46 / 0.75 → 0.47 / 0.46,

@@ -95,8 +95,8 @@ fn leaky(g: &mut GeneratorNetConfig) {
 /// * The descriptor learns as in the `texture` experiment (whose recipe was measured on all
 ///   nine shipped textures): the image minus its mean grey level, the `frame_3` net with full
 ///   padding, σ = 1, T_d = 10, MatConvNet updates (lr 5e-4, cap 20, decay 1e-4), the rate ×
-///   0.35 per layer-wise stage, but δ = 0.3 and shorter: stages of 250 (layers 1, 2), the 3-layer one to iteration 1000, 1000 in
-///   all.
+///   0.35 per layer-wise stage, but δ = 0.3 and shorter: stages of 250 (layers 1, 2), the
+///   3-layer one to iteration 1000.
 /// * Both nets settle: CoopNets' schedule (it scales the descriptor's and the generator's rates
 ///   alike) is the texture experiment's falling rate over 1000 iterations: constant until
 ///   iteration 722, then five log-spaced drops, every 55 iterations, to a tenth at 942. With
@@ -133,7 +133,8 @@ pub fn coopnets_texture() -> RunConfig {
     // δ as measured (README; the texture preset has 0.2), and the shorter growth
     model.descriptor.learn.step_size = 0.3;
     model.descriptor.learn.growth = Growth::LayerWise { stage_iterations: 250, rate_factor: 0.35 };
-    // CoopNets schedules both nets: the texture descriptor's falling rate on 1000 iterations (start 667, as measured; `over(1000)` would give 666)
+    // CoopNets schedules both nets: the texture descriptor's falling rate on 1000 iterations
+    // (start 667, as measured; `over(1000)` would give 666)
     model.descriptor.learn.rate_schedule = RateSchedule::Constant;
     model.rate_schedule = RateSchedule::LogSpaced { from: 1.0, to: 0.1, values: 6, iterations: 1000, start: 667 };
     model.generator.noise_sigma = 0.3 * GAIN;

@@ -16,15 +16,15 @@ use crate::config::{DataConfig, DescriptorConfig, Loudness, ModelConfig, RunConf
 /// layer-wise scheme `mle_l2l` (stage k adds layer k) in stages of 450 iterations (the paper:
 /// 700) with the rate multiplied by 0.35 per stage (the paper: 0.5), the last stage 900
 /// iterations long and its rate falling to a tenth over its last 600 (six log-spaced values of
-/// 100 iterations each: 1 until 1300, then five drops). The departures from the paper's Fig. 1 recipe were each measured on all shipped
-/// textures (README, "Textures it has never seen"): with δ = 0.3 grass and burlap failed at
+/// 100 iterations each: 1 until 1300, then five drops). The departures from the paper's Fig. 1
+/// recipe were each measured on all shipped textures (README, "Textures it has never seen"): with δ = 0.3 grass and burlap failed at
 /// some seeds; with the rate halved per stage the last stage's learning swung from one
 /// iteration to the next (f(obs) changing by 50–130% of itself per iteration on eight of nine
 /// textures) and the final sample's contrast depended on where the last swing ended (burlap
 /// 0.59 / 0.47 / 0.74 at seeds 0–2; with 0.35 and 3 × 450 0.45 / 0.47 / 0.62). A rate that
 /// falls ends the swing; falling from iteration 1050 of 1350 it stopped the learning short
-/// (samples 4–5% too flat, burlap 0.55 / 0.55 / 0.54 at seeds 0–2); from 1200 of 1800 burlap scores 0.47 /
-/// 0.46 / 0.45.
+/// (samples 4–5% too flat, burlap 0.55 / 0.55 / 0.54 at seeds 0–2); from 1200 of 1800 burlap
+/// scores 0.47 / 0.46 / 0.45.
 pub fn texture() -> RunConfig {
     RunConfig {
         data: DataConfig {

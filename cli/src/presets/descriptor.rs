@@ -17,7 +17,8 @@ use crate::config::{DataConfig, DescriptorConfig, Loudness, ModelConfig, RunConf
 /// 700) with the rate multiplied by 0.35 per stage (the paper: 0.5), the last stage 900
 /// iterations long and its rate falling to a tenth over its last 600 (six log-spaced values of
 /// 100 iterations each: 1 until 1300, then five drops). The departures from the paper's Fig. 1
-/// recipe were each measured on all shipped textures (README, "Textures it has never seen"): with δ = 0.3 grass and burlap failed at
+/// recipe were each measured on all shipped textures (README, "Textures it has never seen"):
+/// with δ = 0.3 grass and burlap failed at
 /// some seeds; with the rate halved per stage the last stage's learning swung from one
 /// iteration to the next (f(obs) changing by 50–130% of itself per iteration on eight of nine
 /// textures) and the final sample's contrast depended on where the last swing ended (burlap

@@ -105,12 +105,12 @@ fn leaky(g: &mut GeneratorNetConfig) {
 ///   burlap and stone33; with the texture experiment's full length (3 × 450, 1800 iterations,
 ///   the fall from 1200) the brick's revisions ran away to twice the observed contrast
 ///   (README, "Textures").
-/// * The generator is `abp-texture`'s, fully convolutional (an 8×8 latent map, 4 × convT 5×5
-///   up 2, 128 → 64 → 32 channels, BN + LeakyReLU 0.2, tanh) with a gain of 128 after its
-///   tanh, so that it draws in the descriptor's units; s = 0.3 × 128, no inference of Z
-///   (T_g = 0). Its weights start at N(0, 0.05²), so that the first proposals have about the
-///   data's contrast, and it learns with Adam 1e-4. With the `abp-texture` start (0.005: a
-///   contrast of 6 grey levels) and Adam 1e-3, on a photograph of a tree the generator
+/// * The generator is fully convolutional (an 8×8 latent map, 4 × convT 5×5 up 2,
+///   128 → 64 → 32 channels, BN + LeakyReLU 0.2, tanh; `abp-texture`'s net before stop 35)
+///   with a gain of 128 after its tanh, so that it draws in the descriptor's units; s = 0.3 ×
+///   128, no inference of Z (T_g = 0). Its weights start at N(0, 0.05²), so that the first
+///   proposals have about the data's contrast, and it learns with Adam 1e-4. With ABP's start
+///   (0.005: a contrast of 6 grey levels) and Adam 1e-3, on a photograph of a tree the generator
 ///   followed the reference Gaussian's pull towards 0 within 20 iterations: its flat
 ///   proposals gave the descriptor nothing to move but their mean, f(obs) ran away and the
 ///   chains blew up. Either change alone still failed so; both together keep the proposals

@@ -62,31 +62,38 @@ pub fn abp_recovery() -> RunConfig {
 }
 
 /// `abp-texture`: one texture image (the shipped flagstones, grey, 128×128, per-image min–max
-/// to [−1, 1]) learned from its 9 overlapping 64×64 patches, each with its own 4×4 latent map: a
-/// fully convolutional generator (4 × convT 5×5 up 2, 128 → 64 → 32 channels, BN + ReLU, tanh),
-/// 10 Langevin steps, Adam 1e-3, 600 iterations. Samples are drawn at the image's size from an
-/// 8×8 latent map. (Learning one image with one latent map lets the generator memorise it,
-/// and maps from the prior then look like no texture; patches make it learn the texture.)
+/// to [−1, 1]) learned from its 9 overlapping 64×64 patches, each with its own latent map of
+/// 4 × 16 × 16 numbers: a fully convolutional generator of two transposed convolutions (5×5 up 2,
+/// 4 → 32 → 1 channels, BN + ReLU, tanh), 10 Langevin steps, Adam 1e-3, 600 iterations.
+/// Samples are drawn at the image's size from a 4 × 32 × 32 latent map. (Learning one image
+/// with one latent map lets the generator memorise it, and maps from the prior then look like
+/// no texture; patches make it learn the texture.)
+///
+/// The latent is a dense map (one number per 8 pixels), not the reference's one number per 32
+/// pixels (`textureGeneratorNet224`, kept by `--preset paper`): as with the sound generator,
+/// Z carries the texture's fine, random detail and g learns how to shape it. With a sparse
+/// latent (an 8×8 map for 128², 4 × convT, 128 → 64 → 32 channels) g reproduced its patches far
+/// below the noise level, rendered sharp texture only for the latent maps it had learned and a
+/// blurred average for draws from the prior (81–86% of the observed contrast): median texdist
+/// of `final/`, sparse → dense, seeds 0 / 1: flagstones 0.82 / 0.78 → 0.39 / 0.39, burlap 0.93 /
+/// 0.99 → 0.64 / 0.62, grass 0.92 → 0.59 / 0.53, rock 0.66 / 0.58 → 0.63 / 0.57, gravel (not
+/// in `data/`) 0.77 → 0.46 / 0.51; but the skimage brick, whose regular courses need the
+/// coarse latent, 0.42 / 0.43 → 0.68 / 0.69 (README, "The generator's textures").
+///
 /// The noise s = 0.1, not the reference 0.3: g(Z) is the mean of Y given Z, and with s = 0.3
 /// it is blurred to about two thirds of the image's contrast, which texdist's pixel-histogram
-/// term scores at 2–3× white noise's. Measured median texdist of `final/`, s = 0.3 → 0.1:
-/// flagstones 1.22 → 0.94, burlap 1.17 → 1.14, leaves 0.41 → 0.34.
+/// term scores at 2–3× white noise's.
 ///
 /// The Langevin step δ = 0.05, not the reference 0.3: the step multiplies the likelihood's
-/// gradient by δ²/(2s²), 0.5 in the reference (δ = s = 0.3) but 4.5 with s = 0.1. Such a step
-/// overshoots, and since batch norm makes g blind to the scale of Z (its Jacobian shrinks as
-/// 1/‖Z‖), the overshoots inflate ‖Z‖ until the step is small relative to ‖Z‖: mean Z² ends at
-/// 11–152 instead of the prior's 1 (the `z_sq` statistic), and the inferred latents no longer
-/// look like the prior's draws that make the samples. With δ = 0.05 (a factor 0.125) mean Z²
-/// stays at 1.5–5.4. Measured median texdist of `final/`, δ 0.3 → 0.05: flagstones 0.92 → 0.82
-/// (seed 1: 0.84 → 0.78), burlap 1.09 → 0.93, grass 1.21 → 0.92, gravel (not in `data/`)
-/// 0.86 → 0.77, marble and the two bricks 0.05–0.08 lower, leaves 0.34 → 0.34; ground, rock and a
-/// tree frame 0.02–0.05 higher (README, "The generator's textures").
+/// gradient by δ²/(2s²), 0.5 in the reference (δ = s = 0.3) but 4.5 with s = 0.1. Such steps
+/// overshoot, and since batch norm makes g blind to the scale of Z (its Jacobian shrinks as
+/// 1/‖Z‖), the overshoots inflate ‖Z‖: mean Z² (the `z_sq` statistic, 1 under the prior) ends
+/// at 2.2–2.5 with δ = 0.3 and at 1.0–1.1 with δ = 0.05. Median texdist of `final/`, δ 0.3 →
+/// 0.05: flagstones 0.97 → 0.39, burlap 1.36 → 0.64, rock 1.16 → 0.63, grass 0.66 → 0.59.
 pub fn abp_texture() -> RunConfig {
-    let mut net = GeneratorNetConfig::texture(4, 4);
-    for (l, c) in net.layers.iter_mut().zip([128, 64, 32, 0]) {
-        l.out_channels = c;
-    }
+    let mut net = GeneratorNetConfig::texture(16, 2);
+    net.latent[0] = 4;
+    net.layers[0].out_channels = 32;
     RunConfig {
         data: DataConfig {
             source: Source::Images { path: data_dir().join("textures/gimp_stone_stone33.png") },

@@ -37,7 +37,8 @@
 //! The tasks, windows and stores are in [`super::conv_direct_run`].
 
 use super::conv::ConvGeom;
-use super::conv_direct_run::{run, with_panels};
+use super::conv_direct_panels::with_panels;
+use super::conv_direct_run::run;
 use super::tile::{tile_rows, T};
 
 /// How grid coordinates map onto a map, along each axis: `coord = stride·q + phase − before`,
@@ -144,13 +145,15 @@ fn takes(g: &ConvGeom, d: &Direct, pairs: &[Vec<Pair>]) -> bool {
     enabled() && super::tile::available() && g.n > 0 && d.c_dst >= T && enough && conv >= USEFUL * tiles
 }
 
-/// The least ratio of im2col + GEMM's multiply-adds to the tiles': the texture net's first
-/// layer's input gradient at the bench's padding 2 scores 0.73 (27 of 28 rows, 44 of 48 lanes,
-/// 44² grid outputs for 128²/9, against im2col's 40² outputs) and ran at 0.95× the speed of
-/// im2col + GEMM there; its other layers score 0.91–0.95 and run 1.1–1.4× faster. With the
+/// The least ratio of im2col + GEMM's multiply-adds to the tiles'. The texture net's first
+/// layer's input gradient at the bench's padding 2 scores 0.73 at 128² (27 of 28 rows, 44 of
+/// 48 lanes, 44² grid outputs for 128²/9, against im2col's 40² outputs) and 0.82 at 224²: on
+/// a Zen 4 it ran at 0.95× the speed of im2col + GEMM at one thread, on a Zen 5 (stop 35)
+/// 1.10× at one thread and 1.3× at two (im2col splits 3 input channels over the threads, the
+/// tiles split positions); its other layers score 0.91–0.95 and run 1.1–1.4× faster. With the
 /// texture preset's full padding (14) im2col multiplies many padding zeros and the same layer
-/// scores 1.05, so it is taken there (not timed separately).
-const USEFUL: f64 = 0.85;
+/// scores 1.05. No other layer of the bench's models scores between 0.7 and 0.85.
+const USEFUL: f64 = 0.7;
 
 /// `y = W ⋆ x + b` when this kernel takes `g` (else `None`). x: N × C_in × D × H × W,
 /// w: C_out × C_in × kd × kh × kw.

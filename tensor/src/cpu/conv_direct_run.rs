@@ -1,5 +1,5 @@
-//! The tasks of [`super::conv_direct`]: pack the weights once, then, per task, pad the window
-//! of the map that its positions read and run the tiles over it.
+//! The tasks of [`super::conv_direct`]: with the weights packed ([`super::conv_direct_panels`]),
+//! each task pads the window of the map that its positions read and runs the tiles over it.
 //!
 //! A task is a range of whole 16-position panels of one image's grid. It copies only the
 //! window its positions read (their span plus the reach of the last tap) into its own scratch,
@@ -8,12 +8,10 @@
 //! channels, whatever the task split: results do not depend on the number of threads, and an
 //! image gives the same bits alone as in a batch (tested).
 
-use std::cell::RefCell;
-
 use rayon::prelude::*;
 
 use super::conv::with_scratch;
-use super::conv_direct::{Direct, Packing, Pair, TileFn, HEIGHTS};
+use super::conv_direct::{Direct, Pair, TileFn, HEIGHTS};
 use super::tile::{tile_rows, T};
 use super::{part_range, SendPtr};
 
@@ -21,39 +19,6 @@ use super::{part_range, SendPtr};
 const WINDOW_FLOATS: usize = 96 * 1024;
 /// Tasks per image at least, for batch-1 calls on two threads.
 const MIN_TASKS: usize = 4;
-
-thread_local! {
-    /// The calling thread's packed weight panels, reused across calls.
-    static PANELS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Run `f` on the weights packed as `panels[((q·taps + t)·c_src + c)·R + i]` = the entry
-/// (row Rq + i, grid channel c, tap t) of `packing` (zero for rows beyond `c_dst`), in the
-/// calling thread's reused buffer when it is free.
-pub(super) fn with_panels<R>(d: &Direct, packing: &Packing, w: &[f32], f: impl FnOnce(&[f32]) -> R) -> R {
-    let len = d.panels() * d.tap_count() * d.c_src * d.rows;
-    PANELS.with(|p| {
-        let (mut own, mut borrowed) = (Vec::new(), p.try_borrow_mut().ok());
-        let buf = borrowed.as_deref_mut().unwrap_or(&mut own);
-        buf.resize(len, 0.0);
-        let mut lines = buf.chunks_exact_mut(d.rows);
-        for q in 0..d.panels() {
-            let rows = &packing.row[q * d.rows..d.c_dst.min((q + 1) * d.rows)];
-            for (tap, inside) in &packing.taps {
-                for &(src, src_phase) in &packing.src {
-                    let line = lines.next().expect("len counts every line");
-                    line.fill(0.0);
-                    for (v, &(row, row_phase)) in line.iter_mut().zip(rows) {
-                        if inside[row_phase + src_phase] {
-                            *v = w[row + src + tap];
-                        }
-                    }
-                }
-            }
-        }
-        f(buf)
-    })
-}
 
 /// The convolution of every image of `src` (N × its channels × `read.dims`) with the packed
 /// `panels`, into N × `write` channels × `write.dims`.

@@ -10,7 +10,10 @@
 //!
 //! A is always packed, whatever its strides (a transposed view costs one packing pass). B's
 //! full 16-column panels are read in place when its rows are contiguous; otherwise, and for
-//! its last partial panel, B is packed too. Rows and columns beyond the matrix are zero in the
+//! its last partial panel, B is packed too. An operand whose panel lanes lie a stride apart but
+//! whose k runs contiguously (both operands of a weight gradient, dy · colsᵀ) is packed by
+//! 16 × 16 register transposes (stop 35: the conv 3×3 weight gradient 41.3 → 32.5 ms, the
+//! texture layers' 10–23% faster). Rows and columns beyond the matrix are zero in the
 //! panels and never stored.
 //! Every element of C is the same chain of sums for any m, n, strides or thread count: the
 //! blocks along k are fixed, the tile sums each block in order of k, and the blocks are added
@@ -112,25 +115,38 @@ fn pack(panels: &mut Vec<f32>, x: MatRef<'_>, (r0, c0): (usize, usize), (rows, c
     if panels.len() < n {
         panels.resize(n, 0.0);
     }
-    let at = |i: usize, p: usize| {
+    // where (lane i, p) lies in x, and the strides along a panel's lanes and along p
+    let start = |i: usize, p: usize| {
         let (r, c) = if by_rows { (i, p) } else { (p, i) };
-        x.data[x.offset + (r0 + r) * x.row_stride + (c0 + c) * x.col_stride]
+        x.offset + (r0 + r) * x.row_stride + (c0 + c) * x.col_stride
     };
-    // a full panel whose 16 lanes are contiguous in x: one copy per line
-    let unit = if by_rows { x.row_stride } else { x.col_stride } == 1;
+    let (lane_stride, p_stride) = if by_rows { (x.row_stride, x.col_stride) } else { (x.col_stride, x.row_stride) };
     for (q, panel) in panels[..n].chunks_exact_mut(len * T).enumerate() {
         let lanes = T.min(across - q * T);
-        if unit && lanes == T {
+        // a full panel whose 16 lanes are contiguous in x: one copy per line
+        if lane_stride == 1 && lanes == T {
             for (p, line) in panel.chunks_exact_mut(T).enumerate() {
-                let (r, c) = if by_rows { (q * T, p) } else { (p, q * T) };
-                let start = x.offset + (r0 + r) * x.row_stride + (c0 + c) * x.col_stride;
-                line.copy_from_slice(&x.data[start..start + T]);
+                line.copy_from_slice(&x.data[start(q * T, p)..start(q * T, p) + T]);
             }
             continue;
         }
-        for (p, line) in panel.chunks_exact_mut(T).enumerate() {
+        // lanes contiguous along p (a transposed operand, as both of a weight gradient's):
+        // 16 × 16 blocks transposed in registers; the last partial block below
+        let mut done = 0;
+        if p_stride == 1 && super::tile::available() {
+            for p0 in (0..len.saturating_sub(T - 1)).step_by(T) {
+                // SAFETY: AVX-512 checked; the block's `lanes` rows of 16 floats from (16q, p0)
+                // lie inside x (p0 + 16 ≤ len), and the panel holds lines p0 .. p0 + 16.
+                unsafe {
+                    let src = x.data[start(q * T, p0)..].as_ptr();
+                    super::tile::transpose16(src, lane_stride, lanes, panel[p0 * T..].as_mut_ptr(), T, T, -0.0);
+                }
+                done = p0 + T;
+            }
+        }
+        for (p, line) in panel.chunks_exact_mut(T).enumerate().skip(done) {
             for (i, d) in line.iter_mut().enumerate() {
-                *d = if i < lanes { at(q * T + i, p) } else { 0.0 };
+                *d = if i < lanes { x.data[start(q * T + i, p)] } else { 0.0 };
             }
         }
     }

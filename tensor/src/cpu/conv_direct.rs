@@ -107,6 +107,10 @@ impl Direct {
     pub fn panels(&self) -> usize {
         self.c_dst.div_ceil(self.rows)
     }
+    /// The rows of `packing` that panel `q` holds (fewer in the last panel).
+    pub fn panel_rows<'a>(&self, packing: &'a Packing, q: usize) -> &'a [(usize, usize)] {
+        &packing.row[q * self.rows..self.c_dst.min((q + 1) * self.rows)]
+    }
     /// Whether grid outputs are the written map's positions themselves (stride-1 writes).
     pub fn writes_in_place(&self) -> bool {
         self.write.identity() && self.write.dims == self.out
@@ -148,11 +152,12 @@ fn takes(g: &ConvGeom, d: &Direct, pairs: &[Vec<Pair>]) -> bool {
 /// The least ratio of im2col + GEMM's multiply-adds to the tiles'. The texture net's first
 /// layer's input gradient at the bench's padding 2 scores 0.73 at 128² (27 of 28 rows, 44 of
 /// 48 lanes, 44² grid outputs for 128²/9, against im2col's 40² outputs) and 0.82 at 224²: on
-/// a Zen 4 it ran at 0.95× the speed of im2col + GEMM at one thread, on a Zen 5 (stop 35)
-/// 1.10× at one thread and 1.3× at two (im2col splits 3 input channels over the threads, the
-/// tiles split positions); its other layers score 0.91–0.95 and run 1.1–1.4× faster. With the
-/// texture preset's full padding (14) im2col multiplies many padding zeros and the same layer
-/// scores 1.05. No other layer of the bench's models scores between 0.7 and 0.85.
+/// a Zen 4 it ran at 0.95× the speed of im2col + GEMM at one thread; on a Zen 5 (stop 35),
+/// at 224², 1.10× at one thread and 1.3× at two (im2col splits 3 input channels over the
+/// threads, the tiles split positions), at 128² with 16 images 1.02–1.05×. Its other layers
+/// score 0.91–0.95 and run 1.1–1.4× faster. With the texture preset's full padding (14)
+/// im2col multiplies many padding zeros and the same layer scores 1.05. No other layer of the
+/// bench's models scores between 0.7 and 0.85.
 const USEFUL: f64 = 0.7;
 
 /// `y = W ⋆ x + b` when this kernel takes `g` (else `None`). x: N × C_in × D × H × W,
@@ -233,7 +238,7 @@ fn plan_pairs(d: &Direct, packing: &Packing, src_phases: usize) -> Vec<Vec<Pair>
     let taps = packing.taps.len();
     (0..d.panels())
         .map(|q| {
-            let rows = &packing.row[q * d.rows..d.c_dst.min((q + 1) * d.rows)];
+            let rows = d.panel_rows(packing, q);
             let mut pairs = Vec::new();
             for (tap, (_, inside)) in packing.taps.iter().enumerate() {
                 let reached = |b: usize| rows.iter().any(|&(_, phase)| inside[phase + b]);

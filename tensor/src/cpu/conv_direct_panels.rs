@@ -15,10 +15,13 @@ use std::cell::RefCell;
 
 use super::conv_direct::{Direct, Packing};
 
-/// Packings kept per thread (the texture net uses six: three layers forward and backward).
+/// Packings kept per thread (the texture net uses six: three layers forward and backward). A
+/// net that cycles through more than this many (layer, pass) packings gets no reuse and pays
+/// a copy of the weights per call besides the packing.
 const KEEP: usize = 8;
-/// Weights above this many floats are packed for the call only (32 MiB would be kept per
-/// packing of the largest layer; no texture layer comes near).
+/// Weights above this many floats (4 MiB) are packed for the call only, into a buffer of the
+/// thread's own, so that a thread keeps at most 8 × (4 MiB + panels). The texture net's
+/// largest layer has 160 000 weights.
 const MAX_KEPT: usize = 1 << 20;
 
 /// One packing: the layout that made it, the weights it was made from, the panels.
@@ -31,6 +34,8 @@ struct Kept {
 thread_local! {
     /// This thread's packings, the most recently used first.
     static KEPT: RefCell<Vec<Kept>> = const { RefCell::new(Vec::new()) };
+    /// The buffer of packings that are not kept, reused across calls.
+    static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Run `f` on the weights packed as `panels[((q·taps + t)·c_src + c)·R + i]` = the entry
@@ -38,12 +43,12 @@ thread_local! {
 /// this thread's packing of the same layout and weights when it has one.
 pub(super) fn with_panels<R>(d: &Direct, packing: &Packing, w: &[f32], f: impl FnOnce(&[f32]) -> R) -> R {
     if w.len() > MAX_KEPT {
-        return f(&pack(d, packing, w, Vec::new()));
+        return unkept(d, packing, w, f);
     }
     KEPT.with(|cell| {
         // a call from inside `f` on this thread (none today) packs for itself
         let Ok(mut kept) = cell.try_borrow_mut() else {
-            return f(&pack(d, packing, w, Vec::new()));
+            return unkept(d, packing, w, f);
         };
         let layout = layout(d, packing);
         let found = kept.iter().position(|k| k.layout == layout && bits(&k.weights) == bits(w));
@@ -63,13 +68,26 @@ pub(super) fn with_panels<R>(d: &Direct, packing: &Packing, w: &[f32], f: impl F
     })
 }
 
+/// `f` on a packing made for this call only, in the thread's scratch buffer when it is free.
+fn unkept<R>(d: &Direct, packing: &Packing, w: &[f32], f: impl FnOnce(&[f32]) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            let panels = pack(d, packing, w, std::mem::take(&mut *buf));
+            let r = f(&panels);
+            *buf = panels;
+            r
+        }
+        Err(_) => f(&pack(d, packing, w, Vec::new())),
+    })
+}
+
 /// The panels of `packing` for weights `w`, in `buf`'s memory.
 fn pack(d: &Direct, packing: &Packing, w: &[f32], mut buf: Vec<f32>) -> Vec<f32> {
     buf.clear();
     buf.resize(d.panels() * d.tap_count() * d.c_src * d.rows, 0.0);
     let mut lines = buf.chunks_exact_mut(d.rows);
     for q in 0..d.panels() {
-        let rows = &packing.row[q * d.rows..d.c_dst.min((q + 1) * d.rows)];
+        let rows = d.panel_rows(packing, q);
         for (tap, inside) in &packing.taps {
             for &(src, src_phase) in &packing.src {
                 let line = lines.next().expect("the buffer holds every line");
@@ -89,7 +107,7 @@ fn layout(d: &Direct, packing: &Packing) -> Vec<usize> {
     let mut v = vec![d.rows, d.c_dst, d.c_src, packing.row.len(), packing.src.len(), packing.taps.len()];
     v.extend(packing.row.iter().chain(&packing.src).flat_map(|&(a, b)| [a, b]));
     for (tap, inside) in &packing.taps {
-        v.push(*tap);
+        v.extend([*tap, inside.len()]);
         v.extend(inside.iter().map(|&b| usize::from(b)));
     }
     v

@@ -11,9 +11,9 @@
 //! A is always packed, whatever its strides (a transposed view costs one packing pass). B's
 //! full 16-column panels are read in place when its rows are contiguous; otherwise, and for
 //! its last partial panel, B is packed too. An operand whose panel lanes lie a stride apart but
-//! whose k runs contiguously (both operands of a weight gradient, dy · colsᵀ) is packed by
-//! 16 × 16 register transposes (stop 35: the conv 3×3 weight gradient 41.3 → 32.5 ms, the
-//! texture layers' 10–23% faster). Rows and columns beyond the matrix are zero in the
+//! whose k runs contiguously (a row-major A; a transposed B, such as colsᵀ in a weight
+//! gradient dy · colsᵀ) is packed by 16 × 16 register transposes (stop 35: the conv 3×3
+//! weight gradient 41.3 → 32.5 ms, the texture layers' 6–23% faster). Rows and columns beyond the matrix are zero in the
 //! panels and never stored.
 //! Every element of C is the same chain of sums for any m, n, strides or thread count: the
 //! blocks along k are fixed, the tile sums each block in order of k, and the blocks are added
@@ -126,11 +126,12 @@ fn pack(panels: &mut Vec<f32>, x: MatRef<'_>, (r0, c0): (usize, usize), (rows, c
         // a full panel whose 16 lanes are contiguous in x: one copy per line
         if lane_stride == 1 && lanes == T {
             for (p, line) in panel.chunks_exact_mut(T).enumerate() {
-                line.copy_from_slice(&x.data[start(q * T, p)..start(q * T, p) + T]);
+                let at = start(q * T, p);
+                line.copy_from_slice(&x.data[at..at + T]);
             }
             continue;
         }
-        // lanes contiguous along p (a transposed operand, as both of a weight gradient's):
+        // lanes a stride apart, p contiguous (a row-major A, a transposed B such as colsᵀ):
         // 16 × 16 blocks transposed in registers; the last partial block below
         let mut done = 0;
         if p_stride == 1 && super::tile::available() {

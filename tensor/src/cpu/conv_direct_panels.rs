@@ -8,7 +8,7 @@
 //! iteration, 6.3 ms of 70 at two threads). So each thread keeps its last few packings, each
 //! with the layout that made it and a copy of the weights it was made from, and a call whose
 //! layout is the same and whose weights are the same bit for bit uses the packing again
-//! (comparing the weights is one sequential read, a few µs). A call with other weights in
+//! (comparing the weights is one sequential read, tens of µs). A call with other weights in
 //! any bit packs anew: the panels are always exactly those of this call's weights.
 
 use std::cell::RefCell;

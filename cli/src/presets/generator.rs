@@ -63,15 +63,15 @@ pub fn abp_recovery() -> RunConfig {
 
 /// `abp-texture`: one texture image (the shipped flagstones, grey, 128×128, per-image min–max
 /// to [−1, 1]) learned from its 9 overlapping 64×64 patches, each with its own latent map of
-/// 4 × 16 × 16 numbers: a fully convolutional generator of two transposed convolutions (5×5 up 2,
-/// 4 → 32 → 1 channels, BN + ReLU, tanh), 10 Langevin steps, Adam 1e-3, 600 iterations.
+/// 4 × 16 × 16 numbers: a fully convolutional generator of two transposed convolutions (5×5
+/// up 2, 4 → 32 → 1 channels, BN + ReLU, tanh), 10 Langevin steps, Adam 1e-3, 600 iterations.
 /// Samples are drawn at the image's size from a 4 × 32 × 32 latent map. (Learning one image
 /// with one latent map lets the generator memorise it, and maps from the prior then look like
 /// no texture; patches make it learn the texture.)
 ///
 /// The latent is a dense map (4 numbers per 4 × 4 pixels), not the reference's one number per
-/// 32 × 32 pixels (`textureGeneratorNet224`, kept by `--preset paper`): as with the sound generator,
-/// Z carries the texture's fine, random detail and g learns how to shape it. With a sparse
+/// 32 × 32 pixels (`textureGeneratorNet224`, kept by `--preset paper`): as with the sound
+/// generator, Z carries the texture's fine, random detail and g learns how to shape it. With a sparse
 /// latent (an 8×8 map for 128², 4 × convT, 128 → 64 → 32 channels) g reproduced its patches far
 /// below the noise level, rendered sharp texture only for the latent maps it had learned and a
 /// blurred average for draws from the prior (76–86% of the observed contrast): median texdist

@@ -50,8 +50,8 @@ pub(super) fn with_panels<R>(d: &Direct, packing: &Packing, w: &[f32], f: impl F
         let Ok(mut kept) = cell.try_borrow_mut() else {
             return unkept(d, packing, w, f);
         };
-        let layout = layout(d, packing);
-        let found = kept.iter().position(|k| k.layout == layout && bits(&k.weights) == bits(w));
+        let found =
+            kept.iter().position(|k| layout(d, packing).eq(k.layout.iter().copied()) && bits(&k.weights) == bits(w));
         let entry = match found {
             Some(i) => kept.remove(i),
             None => {
@@ -60,7 +60,7 @@ pub(super) fn with_panels<R>(d: &Direct, packing: &Packing, w: &[f32], f: impl F
                 let (mut weights, panels) = old.map_or((Vec::new(), Vec::new()), |k| (k.weights, k.panels));
                 weights.clear();
                 weights.extend_from_slice(w);
-                Kept { layout, weights, panels: pack(d, packing, w, panels) }
+                Kept { layout: layout(d, packing).collect(), weights, panels: pack(d, packing, w, panels) }
             }
         };
         kept.insert(0, entry);
@@ -102,15 +102,16 @@ fn pack(d: &Direct, packing: &Packing, w: &[f32], mut buf: Vec<f32>) -> Vec<f32>
     buf
 }
 
-/// Everything besides the weights that the panels depend on, as one list of numbers.
-fn layout(d: &Direct, packing: &Packing) -> Vec<usize> {
-    let mut v = vec![d.rows, d.c_dst, d.c_src, packing.row.len(), packing.src.len(), packing.taps.len()];
-    v.extend(packing.row.iter().chain(&packing.src).flat_map(|&(a, b)| [a, b]));
-    for (tap, inside) in &packing.taps {
-        v.extend([*tap, inside.len()]);
-        v.extend(inside.iter().map(|&b| usize::from(b)));
-    }
-    v
+/// Everything besides the weights that the panels depend on, as one sequence of numbers
+/// (compared as it is made: a call that finds its packing allocates nothing).
+fn layout<'a>(d: &Direct, packing: &'a Packing) -> impl Iterator<Item = usize> + 'a {
+    let sizes = [d.rows, d.c_dst, d.c_src, packing.row.len(), packing.src.len(), packing.taps.len()];
+    let pairs = packing.row.iter().chain(&packing.src).flat_map(|&(a, b)| [a, b]);
+    let taps = packing
+        .taps
+        .iter()
+        .flat_map(|(tap, inside)| [*tap, inside.len()].into_iter().chain(inside.iter().map(|&b| usize::from(b))));
+    sizes.into_iter().chain(pairs).chain(taps)
 }
 
 /// The bits of `v` (so that −0 and 0 differ, and a NaN equals itself).

@@ -13,8 +13,8 @@
 //! its last partial panel, B is packed too. An operand whose panel lanes lie a stride apart but
 //! whose k runs contiguously (a row-major A; a transposed B, such as colsᵀ in a weight
 //! gradient dy · colsᵀ) is packed by 16 × 16 register transposes (stop 35: the conv 3×3
-//! weight gradient 41.3 → 32.5 ms, the texture layers' 6–23% faster). Rows and columns beyond the matrix are zero in the
-//! panels and never stored.
+//! weight gradient 41.3 → 32.5 ms, the texture layers' 6–23% faster). Rows and columns
+//! beyond the matrix are zero in the panels and never stored.
 //! Every element of C is the same chain of sums for any m, n, strides or thread count: the
 //! blocks along k are fixed, the tile sums each block in order of k, and the blocks are added
 //! in order (so an image gives the same bits alone as in a batch of images side by side).

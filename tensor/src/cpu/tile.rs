@@ -150,7 +150,8 @@ pub unsafe fn gather_rows(_: *const f32, _: usize, _: &[i32; T], _: usize, _: us
 /// `dst[j·dst_stride + i] = src[i·src_stride + j] + add` for a 16×16 block: row i < `rows` of
 /// `src` (rows beyond are zero) becomes column i of `dst`, whose first `out_rows` rows are
 /// stored. In registers: four rounds of shuffles, so every line is loaded and stored once.
-/// `add` is a bias folded into the stores (−0.0 leaves every value as it is, a −0 included; only a signalling NaN comes out quiet).
+/// `add` is a bias folded into the stores (−0.0 leaves every value as it is, a −0 included;
+/// only a signalling NaN comes out quiet).
 ///
 /// # Safety
 /// [`available`] must be true; `src` must be readable for `rows` rows of 16 and `dst`

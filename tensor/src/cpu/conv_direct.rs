@@ -10,13 +10,17 @@
 //! y[co, o] = Σ_t Σ_ci W[co, ci, t] · xp[ci, o + off_t]
 //! ```
 //!
-//! For 16 consecutive positions o, the numbers `xp[ci, o + off_t]`, ci = 0, 1, …, are rows of
-//! 16 floats one padded plane apart: exactly the `b` operand that [`super::tile::tile_rows`]
-//! streams, read where it lies. One tile is R output channels × 16 positions, summed over all
-//! the taps in its registers (k = C_in per tap, C_in · taps in all), then stored. R (16 to
-//! 30) wastes the fewest rows: 5 panels of 20 for 100 channels, one of 30 for 30. Positions
-//! run over the whole padded width, so a panel's lanes stay busy across the end of a row; the
-//! lanes on the last `kw − 1` columns of a padded row are not outputs and are not stored.
+//! For 16V consecutive positions o, the numbers `xp[ci, o + off_t]`, ci = 0, 1, …, are rows of
+//! 16V floats one padded plane apart: exactly the `b` operand that [`super::tile::tile_rows`]
+//! streams, read where it lies. One tile is R output channels × 16V positions (V registers),
+//! summed over all the taps in its registers (k = C_in per tap, C_in · taps in all), then
+//! stored. The shape wastes the fewest rows and then loads the least per multiply-add
+//! ([`shape_for`]): 20 panels of 5 × 64 positions for 100 channels, 8 of 8 × 48 for 64. Wide
+//! tiles run 15–20% faster than the former 20 × 16 and 16 × 16 ones on the texture net's
+//! layers (stop 36, BENCHMARKS.md), and every output is the same chain of FMAs whatever the
+//! shape. Positions run over the whole padded width, so a tile's lanes stay busy across the
+//! end of a row; the lanes on the last `kw − 1` columns of a padded row are not outputs and
+//! are not stored.
 //!
 //! **Input gradient.** With dy padded by `kernel − 1 − pad` before each axis and the kernel
 //! flipped (tap t ↦ T − 1 − t), the same kernel, a forward convolution of dy with Wᵀ:
@@ -83,6 +87,8 @@ pub(super) struct Direct {
     pub write: Side,
     /// Rows (grid channels written) per tile.
     pub rows: usize,
+    /// Registers of 16 positions per tile ([`Direct::lanes`] positions).
+    pub vectors: usize,
 }
 
 impl Direct {
@@ -104,6 +110,10 @@ impl Direct {
         let [_, ph, pw] = self.padded();
         ((self.out[0] - 1) * ph + self.out[1] - 1) * pw + self.out[2]
     }
+    /// Grid positions per tile.
+    pub fn lanes(&self) -> usize {
+        self.vectors * T
+    }
     pub fn panels(&self) -> usize {
         self.c_dst.div_ceil(self.rows)
     }
@@ -117,16 +127,26 @@ impl Direct {
     }
 }
 
-/// One tile of R rows ([`tile_rows`]).
+/// One tile of R rows × V registers ([`tile_rows`]).
 pub(super) type TileFn = unsafe fn(&[(*const f32, *const f32, usize)], usize, &mut [f32; T * 32]);
 
-/// The tile heights this kernel has, with their kernels.
-pub(super) const HEIGHTS: [(usize, TileFn); 5] =
-    [(30, tile_rows::<30>), (28, tile_rows::<28>), (24, tile_rows::<24>), (20, tile_rows::<20>), (16, tile_rows::<16>)];
+/// The tile shapes this kernel has (rows, registers of 16 positions), with their kernels: each
+/// holds R·V accumulators and V registers of the input in the 32 registers.
+#[rustfmt::skip]
+pub(super) const SHAPES: [(usize, usize, TileFn); 11] = [
+    (6, 4, tile_rows::<6, 4>), (5, 4, tile_rows::<5, 4>), (4, 4, tile_rows::<4, 4>),
+    (9, 3, tile_rows::<9, 3>), (8, 3, tile_rows::<8, 3>), (7, 3, tile_rows::<7, 3>),
+    (14, 2, tile_rows::<14, 2>), (12, 2, tile_rows::<12, 2>),
+    (30, 1, tile_rows::<30, 1>), (28, 1, tile_rows::<28, 1>), (16, 1, tile_rows::<16, 1>),
+];
 
-/// The tile height that pads `c` channels with the fewest zero rows (the tallest among equals).
-fn rows_for(c: usize) -> usize {
-    HEIGHTS.iter().map(|&(r, _)| r).min_by_key(|&r| c.div_ceil(r) * r).unwrap_or(T)
+/// The tile shape that pads `c` channels with the fewest zero rows; among equals the one with
+/// the fewest loads per multiply-add, (R + V)/(R·V). 100 channels: 5 × 4; 64: 8 × 3; 30: 6 × 4;
+/// the 27 of a stride-3 input gradient over 3 channels: 9 × 3.
+fn shape_for(c: usize) -> (usize, usize) {
+    let loads_per_1000 = |r: usize, v: usize| 1000 * (r + v) / (r * v);
+    let shapes = SHAPES.iter().map(|&(r, v, _)| (r, v));
+    shapes.min_by_key(|&(r, v)| (c.div_ceil(r) * r, loads_per_1000(r, v))).unwrap_or((T, 1))
 }
 
 /// `COOPNETS_DIRECT_CONV=0` turns this kernel off (im2col + GEMM instead), for A/B timing.
@@ -167,7 +187,8 @@ pub fn forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Opti
     let read = Side { dims: g.input, stride: g.stride, before: g.pad };
     let write = Side { dims: g.output, stride: [1; 3], before: [0; 3] };
     let (phases, c_src) = (read.phases(), g.c_in * read.phases());
-    let d = Direct { c_src, c_dst: g.c_out, taps, out: g.output, read, write, rows: rows_for(g.c_out) };
+    let (rows, vectors) = shape_for(g.c_out);
+    let d = Direct { c_src, c_dst: g.c_out, taps, out: g.output, read, write, rows, vectors };
     // row co, grid channel (phase a, ci), tap u: W[co, ci, s·u + a]
     let (k, lin) = (g.kernel.iter().product::<usize>(), |v| kernel_offset(g, v));
     let packing = Packing {
@@ -196,7 +217,8 @@ pub fn backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Option<Vec<f32>> {
     let write = Side { dims: g.input, stride: g.stride, before: [0, 1, 2].map(|a| g.pad[a] % g.stride[a]) };
     let out = [0, 1, 2].map(|a| (g.input[a] + write.before[a]).div_ceil(g.stride[a]));
     let (phases, c_dst) = (write.phases(), g.c_in * write.phases());
-    let d = Direct { c_src: g.c_out, c_dst, taps, out, read, write, rows: rows_for(c_dst) };
+    let (rows, vectors) = shape_for(c_dst);
+    let d = Direct { c_src: g.c_out, c_dst, taps, out, read, write, rows, vectors };
     // row (phase a, ci), grid channel co, tap u: W[co, ci, s·(taps − 1 − u) + a] (flipped)
     let (k, lin) = (g.kernel.iter().product::<usize>(), |v| kernel_offset(g, v));
     let packing = Packing {

@@ -127,7 +127,16 @@ mod tests {
 
     fn direct() -> (Direct, Packing) {
         let side = Side { dims: [1, 4, 4], stride: [1; 3], before: [0; 3] };
-        let d = Direct { c_src: 2, c_dst: 3, taps: [1, 1, 2], out: [1, 4, 4], read: side, write: side, rows: 16 };
+        let d = Direct {
+            c_src: 2,
+            c_dst: 3,
+            taps: [1, 1, 2],
+            out: [1, 4, 4],
+            read: side,
+            write: side,
+            rows: 16,
+            vectors: 1,
+        };
         let packing = Packing {
             row: (0..3).map(|co| (co * 4, 0)).collect(),
             src: (0..2).map(|ci| (ci * 2, 0)).collect(),

@@ -1,17 +1,17 @@
 //! The tasks of [`super::conv_direct`]: with the weights packed ([`super::conv_direct_panels`]),
 //! each task pads the window of the map that its positions read and runs the tiles over it.
 //!
-//! A task is a range of whole 16-position panels of one image's grid. It copies only the
-//! window its positions read (their span plus the reach of the last tap) into its own scratch,
-//! a few hundred KiB that stay in L2 beside one panel of weights, then runs every panel of
-//! rows over its positions. Every output is one chain of FMAs in the order taps, then grid
+//! A task is a range of whole tiles of positions (16V each) of one image's grid. It copies
+//! only the window its positions read (their span plus the reach of the last tap) into its own
+//! scratch, a few hundred KiB that stay in L2 beside one panel of weights, then runs every
+//! panel of rows over its positions. Every output is one chain of FMAs in the order taps, then grid
 //! channels, whatever the task split: results do not depend on the number of threads, and an
 //! image gives the same bits alone as in a batch (tested).
 
 use rayon::prelude::*;
 
 use super::conv::with_scratch;
-use super::conv_direct::{Direct, Pair, TileFn, HEIGHTS};
+use super::conv_direct::{Direct, Pair, TileFn, SHAPES};
 use super::tile::{tile_rows, T};
 use super::{part_range, SendPtr};
 
@@ -33,7 +33,9 @@ pub(super) fn run(
     let offsets = d.offsets();
     let (span, reach) = (d.span(), offsets.last().copied().unwrap_or(0));
     // tasks per image: windows of at most WINDOW_FLOATS, at least MIN_TASKS for small batches
-    let per_image = (d.c_src * (span + reach)).div_ceil(WINDOW_FLOATS).max(MIN_TASKS.div_ceil(n)).min(span.div_ceil(T));
+    let lanes = d.lanes();
+    let per_image =
+        (d.c_src * (span + reach)).div_ceil(WINDOW_FLOATS).max(MIN_TASKS.div_ceil(n)).min(span.div_ceil(lanes));
     let src_len = d.c_src / d.read.phases() * d.read.len();
     let dst_len = d.c_dst / d.write.phases() * d.write.len();
     // zeroed, though every output is written once (in place, or once per phase)
@@ -41,8 +43,8 @@ pub(super) fn run(
     let yp = SendPtr(out.as_mut_ptr());
     (0..n * per_image).into_par_iter().for_each(|task| {
         let (image, part) = (task / per_image, task % per_image);
-        let panels_here = part_range(span.div_ceil(T), per_image, part);
-        let (f0, f1) = (panels_here.start * T, (panels_here.end * T).min(span));
+        let tiles_here = part_range(span.div_ceil(lanes), per_image, part);
+        let (f0, f1) = (tiles_here.start * lanes, (tiles_here.end * lanes).min(span));
         let x = &src[image * src_len..(image + 1) * src_len];
         // SAFETY: each task writes the outputs of its own positions of its own image only.
         unsafe { task_tiles(d, (pairs, &offsets), x, (panels, bias), (f0, f1), yp.get().add(image * dst_len)) };
@@ -67,14 +69,15 @@ unsafe fn task_tiles(
     let reach = offsets.last().copied().unwrap_or(0);
     // the window: grid positions f0 .. f0 + ld, each channel ld apart (up to 15 more than the
     // span, for the last panel's lanes beyond f1)
-    let ld = (f1 - f0).next_multiple_of(T) + reach;
+    let (lanes, ld) = (d.lanes(), (f1 - f0).next_multiple_of(d.lanes()) + reach);
     with_scratch(d.c_src * ld, |window| {
         fill_window(d, x, f0, ld, window);
-        let tile = HEIGHTS.iter().find(|h| h.0 == d.rows).map_or(tile_rows::<T> as TileFn, |h| h.1);
+        let shape = SHAPES.iter().find(|s| (s.0, s.1) == (d.rows, d.vectors));
+        let tile = shape.map_or(tile_rows::<T, 1> as TileFn, |s| s.2);
         let mut triples = Vec::with_capacity(pairs.iter().map(Vec::len).max().unwrap_or(0));
         let mut acc = [0.0f32; T * 32];
         for (q, panel_pairs) in pairs.iter().enumerate() {
-            for f in (f0..f1).step_by(T) {
+            for f in (f0..f1).step_by(lanes) {
                 triples.clear();
                 triples.extend(panel_pairs.iter().map(|p| {
                     let b = p.channel * ld + f - f0 + offsets[p.tap];
@@ -85,9 +88,9 @@ unsafe fn task_tiles(
                 tile(&triples, ld, &mut acc);
                 let rows = q * d.rows..d.c_dst.min((q + 1) * d.rows);
                 if d.writes_in_place() {
-                    store(d, &acc, rows, (f, f1.min(f + T)), bias, y);
+                    store(d, &acc, rows, (f, f1.min(f + lanes)), bias, y);
                 } else {
-                    store_phases(d, &acc, rows, (f, f1.min(f + T)), y);
+                    store_phases(d, &acc, rows, (f, f1.min(f + lanes)), y);
                 }
             }
         }
@@ -156,7 +159,8 @@ unsafe fn store(
         for (i, co) in rows.clone().enumerate() {
             let b = bias.map_or(0.0, |b| b[co]);
             let dst = std::slice::from_raw_parts_mut(y.add(co * p + o), run);
-            dst.iter_mut().zip(&acc[i * T + lane..i * T + lane + run]).for_each(|(d, &v)| *d = v + b);
+            let from = i * d.lanes() + lane;
+            dst.iter_mut().zip(&acc[from..from + run]).for_each(|(d, &v)| *d = v + b);
         }
         at += run;
     }
@@ -178,7 +182,7 @@ unsafe fn store_phases(
     let (side, channels) = (&d.write, d.c_dst / d.write.phases());
     let [_, dh, dw] = side.dims;
     // the grid coordinates of each lane that holds an output
-    let mut lanes = [(0, [0; 3]); T];
+    let mut lanes = [(0, [0; 3]); T * 4];
     let mut n = 0;
     for (lane, at) in (f..end).enumerate() {
         let q = [at / pw / ph, at / pw % ph, at % pw];
@@ -195,7 +199,7 @@ unsafe fn store_phases(
             else {
                 continue;
             };
-            *y.add(base + (cd * dh + ch) * dw + cw) = acc[i * T + lane];
+            *y.add(base + (cd * dh + ch) * dw + cw) = acc[i * d.lanes() + lane];
         }
     }
 }

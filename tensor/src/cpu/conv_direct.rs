@@ -43,7 +43,7 @@
 use super::conv::ConvGeom;
 use super::conv_direct_panels::with_panels;
 use super::conv_direct_run::run;
-use super::tile::{tile_rows, T};
+use super::tile::{loads_per_mille, tile_rows, TileFn, T};
 
 /// How grid coordinates map onto a map, along each axis: `coord = stride·q + phase − before`,
 /// one phase per channel of the grid (grid channel = phase · map channels + map channel, so
@@ -127,9 +127,6 @@ impl Direct {
     }
 }
 
-/// One tile of R rows × V registers ([`tile_rows`]).
-pub(super) type TileFn = unsafe fn(&[(*const f32, *const f32, usize)], usize, &mut [f32; T * 32]);
-
 /// The tile shapes this kernel has (rows, registers of 16 positions), with their kernels: each
 /// holds R·V accumulators and V registers of the input in the 32 registers.
 #[rustfmt::skip]
@@ -144,9 +141,8 @@ pub(super) const SHAPES: [(usize, usize, TileFn); 11] = [
 /// the fewest loads per multiply-add, (R + V)/(R·V). 100 channels: 5 × 4; 64: 8 × 3; 30: 6 × 4;
 /// the 27 of a stride-3 input gradient over 3 channels: 9 × 3.
 fn shape_for(c: usize) -> (usize, usize) {
-    let loads_per_1000 = |r: usize, v: usize| 1000 * (r + v) / (r * v);
     let shapes = SHAPES.iter().map(|&(r, v, _)| (r, v));
-    shapes.min_by_key(|&(r, v)| (c.div_ceil(r) * r, loads_per_1000(r, v))).unwrap_or((T, 1))
+    shapes.min_by_key(|&(r, v)| (c.div_ceil(r) * r, loads_per_mille(r, v))).unwrap_or((T, 1))
 }
 
 /// `COOPNETS_DIRECT_CONV=0` turns this kernel off (im2col + GEMM instead), for A/B timing.

@@ -11,8 +11,8 @@
 use rayon::prelude::*;
 
 use super::conv::with_scratch;
-use super::conv_direct::{Direct, Pair, TileFn, SHAPES};
-use super::tile::{tile_rows, T};
+use super::conv_direct::{Direct, Pair, SHAPES};
+use super::tile::{tile_rows, TileFn, T};
 use super::{part_range, SendPtr};
 
 /// Floats of a task's window, about (384 KiB; each window also holds the reach of the last tap).

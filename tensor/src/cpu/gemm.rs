@@ -27,7 +27,7 @@
 use std::cell::RefCell;
 
 use super::matmul::MatRef;
-use super::tile::{tile_strided, T};
+use super::tile::{loads_per_mille, tile_rows, TileFn, T};
 
 /// k per block: a B panel (KC × 16) is 16 KiB, an L1's third.
 const KC: usize = 256;
@@ -50,6 +50,23 @@ pub fn takes(m: usize, k: usize, n: usize) -> bool {
     super::tile::available() && padded(m) && padded(n) && k >= 8 * T
 }
 
+/// The tile shapes a product takes (rows of A, registers of 16 columns of B), with their
+/// kernels: 24 accumulators or more, and 16 × 16 for a B of 16–31 columns. A B panel (KC × 16V)
+/// must stay in L1 while the A panels pass: 6 × 64 (a 64 KiB panel) ran the 1024³ product 3–5%
+/// slower than 14 × 32 on a Zen 5 (48 KiB L1).
+#[rustfmt::skip]
+const SHAPES: [(usize, usize, TileFn); 4] = [
+    (14, 2, tile_rows::<14, 2>), (12, 2, tile_rows::<12, 2>), (8, 3, tile_rows::<8, 3>), (16, 1, tile_rows::<16, 1>),
+];
+
+/// The shape that pads an `m × n` product least (in steps of 1/32 of its size), then loads
+/// least per multiply-add: 1024 × 1024: 14 × 32; a weight gradient 64 × 2500: 8 × 48.
+fn shape_for(m: usize, n: usize) -> (usize, usize, TileFn) {
+    let padded = |r: usize, w: usize| 32 * m.div_ceil(r) * r * n.div_ceil(w) * w / (m * n).max(1);
+    let best = SHAPES.iter().min_by_key(|&&(r, v, _)| (padded(r, v * T), loads_per_mille(r, v)));
+    best.copied().unwrap_or(SHAPES[3])
+}
+
 /// `C = alpha·A·B + beta·C` for an `m×k` A and `k×n` B, C at `c` with strides `(rsc, csc)`.
 /// One thread. `beta = 0` never reads C.
 ///
@@ -68,36 +85,40 @@ pub unsafe fn sgemm(
     rsc: usize,
     csc: usize,
 ) {
+    let (rows, vectors, tile) = shape_for(m, n);
+    let width = vectors * T;
+    // whole panels per block of A rows and of B columns
+    let (mc_max, nc_max) = (MC / rows * rows, NC / width * width);
     PACKED.with(|p| {
         let (mut own, mut borrowed) = (Default::default(), p.try_borrow_mut().ok());
         let (ap, bp) = borrowed.as_deref_mut().unwrap_or(&mut own);
-        let mut acc = [0.0f32; T * T];
-        for jc in (0..n).step_by(NC) {
-            let nc = NC.min(n - jc);
+        let mut acc = [0.0f32; T * 32];
+        for jc in (0..n).step_by(nc_max) {
+            let nc = nc_max.min(n - jc);
             for pc in (0..k).step_by(KC) {
                 let kc = KC.min(k - pc);
                 // B's rows contiguous: its full panels are read in place (a B panel is streamed
                 // once per row panel of A, so packing it cost as much as the FMAs when m is small)
                 let direct = b.col_stride == 1;
-                let full = if direct { nc / T } else { 0 };
-                pack(bp, b, (pc, jc + full * T), (kc, nc - full * T), false);
+                let full = if direct { nc / width } else { 0 };
+                pack(bp, b, (pc, jc + full * width), (kc, nc - full * width), false, width);
                 let beta = if pc == 0 { beta } else { 1.0 };
-                for ic in (0..m).step_by(MC) {
-                    let mc = MC.min(m - ic);
-                    pack(ap, a, (ic, pc), (mc, kc), true);
-                    for j in 0..nc.div_ceil(T) {
+                for ic in (0..m).step_by(mc_max) {
+                    let mc = mc_max.min(m - ic);
+                    pack(ap, a, (ic, pc), (mc, kc), true, rows);
+                    for j in 0..nc.div_ceil(width) {
                         let (bj, ldb) = if j < full {
-                            (b.data[b.offset + pc * b.row_stride + jc + j * T..].as_ptr(), b.row_stride)
+                            (b.data[b.offset + pc * b.row_stride + jc + j * width..].as_ptr(), b.row_stride)
                         } else {
-                            (bp[(j - full) * kc * T..].as_ptr(), T)
+                            (bp[(j - full) * kc * width..].as_ptr(), width)
                         };
-                        for r in 0..mc.div_ceil(T) {
-                            // SAFETY: `takes` checked AVX-512; A's panel holds kc·16 floats, and
-                            // B's kc rows of 16 lie inside B (in place) or its panel.
-                            tile_strided(&[(ap[r * kc * T..].as_ptr(), bj)], kc, ldb, &mut acc);
-                            let (rows, cols) = (T.min(mc - r * T), T.min(nc - j * T));
-                            let at = c.add((ic + r * T) * rsc + (jc + j * T) * csc);
-                            store(&acc, (rows, cols), alpha, beta, at, (rsc, csc));
+                        for r in 0..mc.div_ceil(rows) {
+                            // SAFETY: `takes` checked AVX-512; A's panel holds kc·rows floats,
+                            // and B's kc rows of `width` lie inside B (in place) or its panel.
+                            tile(&[(ap[r * kc * rows..].as_ptr(), bj, kc)], ldb, &mut acc);
+                            let (rs, cs) = (rows.min(mc - r * rows), width.min(nc - j * width));
+                            let at = c.add((ic + r * rows) * rsc + (jc + j * width) * csc);
+                            store(&acc, width, (rs, cs), alpha, beta, at, (rsc, csc));
                         }
                     }
                 }
@@ -106,12 +127,20 @@ pub unsafe fn sgemm(
     });
 }
 
-/// Panels of 16 of the `rows × cols` block of `x` at `(r0, c0)`: `panels[(q·len + p)·16 + i]`
-/// with (row, col) = (16q + i, p) when `by_rows` (A: panels of rows, p along k), else
-/// (p, 16q + i) (B: panels of columns, p along k); zero beyond the block.
-fn pack(panels: &mut Vec<f32>, x: MatRef<'_>, (r0, c0): (usize, usize), (rows, cols): (usize, usize), by_rows: bool) {
+/// Panels of `width` lanes of the `rows × cols` block of `x` at `(r0, c0)`:
+/// `panels[(q·len + p)·width + i]` with (row, col) = (width·q + i, p) when `by_rows` (A: panels
+/// of rows, p along k), else (p, width·q + i) (B: panels of columns, p along k); zero beyond
+/// the block.
+fn pack(
+    panels: &mut Vec<f32>,
+    x: MatRef<'_>,
+    (r0, c0): (usize, usize),
+    (rows, cols): (usize, usize),
+    by_rows: bool,
+    width: usize,
+) {
     let (across, len) = if by_rows { (rows, cols) } else { (cols, rows) };
-    let n = across.div_ceil(T) * len * T;
+    let n = across.div_ceil(width) * len * width;
     if panels.len() < n {
         panels.resize(n, 0.0);
     }
@@ -121,13 +150,13 @@ fn pack(panels: &mut Vec<f32>, x: MatRef<'_>, (r0, c0): (usize, usize), (rows, c
         x.offset + (r0 + r) * x.row_stride + (c0 + c) * x.col_stride
     };
     let (lane_stride, p_stride) = if by_rows { (x.row_stride, x.col_stride) } else { (x.col_stride, x.row_stride) };
-    for (q, panel) in panels[..n].chunks_exact_mut(len * T).enumerate() {
-        let lanes = T.min(across - q * T);
-        // a full panel whose 16 lanes are contiguous in x: one copy per line
-        if lane_stride == 1 && lanes == T {
-            for (p, line) in panel.chunks_exact_mut(T).enumerate() {
-                let at = start(q * T, p);
-                line.copy_from_slice(&x.data[at..at + T]);
+    for (q, panel) in panels[..n].chunks_exact_mut(len * width).enumerate() {
+        let lanes = width.min(across - q * width);
+        // a full panel whose lanes are contiguous in x: one copy per line
+        if lane_stride == 1 && lanes == width {
+            for (p, line) in panel.chunks_exact_mut(width).enumerate() {
+                let at = start(q * width, p);
+                line.copy_from_slice(&x.data[at..at + width]);
             }
             continue;
         }
@@ -136,20 +165,43 @@ fn pack(panels: &mut Vec<f32>, x: MatRef<'_>, (r0, c0): (usize, usize), (rows, c
         let mut done = 0;
         if p_stride == 1 && super::tile::available() {
             for p0 in (0..len.saturating_sub(T - 1)).step_by(T) {
-                // SAFETY: AVX-512 checked; the block's `lanes` rows of 16 floats from (16q, p0)
-                // lie inside x (p0 + 16 ≤ len), and the panel holds lines p0 .. p0 + 16.
-                unsafe {
-                    let src = x.data[start(q * T, p0)..].as_ptr();
-                    super::tile::transpose16(src, lane_stride, lanes, panel[p0 * T..].as_mut_ptr(), T, T, -0.0);
+                for g in (0..width).step_by(T) {
+                    let block = &mut panel[p0 * width + g..(p0 + T - 1) * width + g + T.min(width - g)];
+                    transpose_block(x, start(q * width + g, p0), lane_stride, lanes.saturating_sub(g), block, width);
                 }
                 done = p0 + T;
             }
         }
-        for (p, line) in panel.chunks_exact_mut(T).enumerate().skip(done) {
+        for (p, line) in panel.chunks_exact_mut(width).enumerate().skip(done) {
             for (i, d) in line.iter_mut().enumerate() {
-                *d = if i < lanes { x.data[start(q * T + i, p)] } else { 0.0 };
+                *d = if i < lanes { x.data[start(q * width + i, p)] } else { 0.0 };
             }
         }
+    }
+}
+
+/// Lines p0 .. p0 + 16 of up to 16 lanes of a panel `width` wide (`dst[j·width + i]`, i below
+/// min(16, the slice's last line)), from `lanes` rows of 16 floats of x at `at`, `stride` apart:
+/// one register transpose; lanes beyond `lanes` are zero.
+fn transpose_block(x: MatRef<'_>, at: usize, stride: usize, lanes: usize, dst: &mut [f32], width: usize) {
+    let cols = dst.len() - (T - 1) * width;
+    let lanes = lanes.min(cols);
+    if lanes == 0 {
+        dst.chunks_mut(width).for_each(|line| line[..cols].fill(0.0));
+        return;
+    }
+    let src = x.data[at..].as_ptr();
+    if cols == T {
+        // SAFETY: AVX-512 checked by the caller; `lanes` rows of 16 floats from `at` lie inside
+        // x (the caller's p0 + 16 ≤ len), and dst holds 16 lines of 16 at stride `width`.
+        unsafe { super::tile::transpose16(src, stride, lanes, dst.as_mut_ptr(), width, T, -0.0) };
+        return;
+    }
+    let mut block = [0.0f32; T * T];
+    // SAFETY: as above, into a 16 × 16 block of its own.
+    unsafe { super::tile::transpose16(src, stride, lanes, block.as_mut_ptr(), T, T, -0.0) };
+    for (line, from) in dst.chunks_mut(width).zip(block.chunks_exact(T)) {
+        line[..cols].copy_from_slice(&from[..cols]);
     }
 }
 
@@ -161,7 +213,8 @@ fn pack(panels: &mut Vec<f32>, x: MatRef<'_>, (r0, c0): (usize, usize), (rows, c
 /// elements at strides `(rsc, csc)`.
 #[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx512f"))]
 unsafe fn store(
-    acc: &[f32; T * T],
+    acc: &[f32; T * 32],
+    width: usize,
     (rows, cols): (usize, usize),
     alpha: f32,
     beta: f32,
@@ -169,7 +222,7 @@ unsafe fn store(
     (rsc, csc): (usize, usize),
 ) {
     for i in 0..rows {
-        let src = &acc[i * T..i * T + cols];
+        let src = &acc[i * width..i * width + cols];
         if csc == 1 {
             let dst = std::slice::from_raw_parts_mut(c.add(i * rsc), cols);
             if beta == 0.0 {

@@ -17,6 +17,15 @@
 /// Rows and columns of a tile (and lanes of a register).
 pub const T: usize = 16;
 
+/// One tile of R rows × V registers of 16 columns ([`tile_rows`]).
+pub type TileFn = unsafe fn(&[(*const f32, *const f32, usize)], usize, &mut [f32; T * 32]);
+
+/// Loads per thousand multiply-adds of an R × V tile: R broadcast numbers and V registers per
+/// step of R·V multiply-adds.
+pub fn loads_per_mille(r: usize, v: usize) -> usize {
+    1000 * (r + v) / (r * v)
+}
+
 /// Whether this CPU runs [`tile`] (AVX-512F, checked once).
 pub fn available() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -40,22 +49,12 @@ pub unsafe fn tile(pairs: &[(*const f32, *const f32)], k: usize, out: &mut [f32;
     tile_body::<T, 1>(pairs.iter().map(|&(a, b)| (a, b, k)), T, out.as_mut_ptr())
 }
 
-/// [`tile`] with the rows of `b` `ldb` floats apart (`b[p·ldb + l]`): a row-major matrix's
-/// 16 columns read in place, without packing.
-///
-/// # Safety
-/// As [`tile`], with every `b` valid for reads of 16 floats at each `p·ldb`, p < k.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-pub unsafe fn tile_strided(pairs: &[(*const f32, *const f32)], k: usize, ldb: usize, out: &mut [f32; T * T]) {
-    tile_body::<T, 1>(pairs.iter().map(|&(a, b)| (a, b, k)), ldb, out.as_mut_ptr())
-}
-
-/// [`tile_strided`] with `R` rows and `V` registers of 16 columns each (R·V accumulators and V
-/// rows of `b` in the 32 registers), and a length per pair:
-/// `out[i·16V + l] = Σ_(a, b, k) Σ_p<k a[p·R + i]·b[p·ldb + l]` for i < R, l < 16V. Taller
-/// tiles fit a channel count that is not a multiple of 16 (100 = 5 × 20, 30 = 1 × 30); wider
-/// ones multiply each broadcast number of `a` by V registers of `b`, so that a step loads
+/// [`tile`] with the rows of `b` `ldb` floats apart (`b[p·ldb + l]`: a row-major matrix's
+/// columns read in place, without packing), `R` rows and `V` registers of 16 columns each (R·V
+/// accumulators and V rows of `b` in the 32 registers), and a length per pair:
+/// `out[i·16V + l] = Σ_(a, b, k) Σ_p<k a[p·R + i]·b[p·ldb + l]` for i < R, l < 16V. The
+/// shape fits a channel count that is not a multiple of 16 (100 = 20 × 5, 30 = 5 × 6); wider
+/// tiles multiply each broadcast number of `a` by V registers of `b`, so that a step loads
 /// R + V numbers for R·V fused multiply-adds (5 × 4: 9 for 20, against 21 for 20 × 1; on a
 /// Zen 5 with the operands in L1, 260–270 GFLOP/s against 225–240, the peak 270). A length
 /// per pair lets a convolution skip the channels a tap does not reach.
@@ -115,15 +114,6 @@ unsafe fn tile_body<const R: usize, const V: usize>(
             _mm512_storeu_ps(out.add((i * V + v) * T), *c);
         }
     }
-}
-
-/// Never called: [`available`] is false off x86-64.
-///
-/// # Safety
-/// None needed; it panics.
-#[cfg(not(target_arch = "x86_64"))]
-pub unsafe fn tile_strided(_: &[(*const f32, *const f32)], _: usize, _: usize, _: &mut [f32; T * T]) {
-    unreachable!("tile_strided() needs AVX-512")
 }
 
 /// Never called: [`available`] is false off x86-64.

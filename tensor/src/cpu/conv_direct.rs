@@ -43,7 +43,7 @@
 use super::conv::ConvGeom;
 use super::conv_direct_panels::with_panels;
 use super::conv_direct_run::run;
-use super::tile::{loads_per_mille, tile_rows, TileFn, T};
+use super::tile::{loads_per_mille, T, TILE_SHAPES};
 
 /// How grid coordinates map onto a map, along each axis: `coord = stride·q + phase − before`,
 /// one phase per channel of the grid (grid channel = phase · map channels + map channel, so
@@ -127,21 +127,11 @@ impl Direct {
     }
 }
 
-/// The tile shapes this kernel has (rows, registers of 16 positions), with their kernels: each
-/// holds R·V accumulators and V registers of the input in the 32 registers.
-#[rustfmt::skip]
-pub(super) const SHAPES: [(usize, usize, TileFn); 11] = [
-    (6, 4, tile_rows::<6, 4>), (5, 4, tile_rows::<5, 4>), (4, 4, tile_rows::<4, 4>),
-    (9, 3, tile_rows::<9, 3>), (8, 3, tile_rows::<8, 3>), (7, 3, tile_rows::<7, 3>),
-    (14, 2, tile_rows::<14, 2>), (12, 2, tile_rows::<12, 2>),
-    (30, 1, tile_rows::<30, 1>), (28, 1, tile_rows::<28, 1>), (16, 1, tile_rows::<16, 1>),
-];
-
 /// The tile shape that pads `c` channels with the fewest zero rows; among equals the one with
 /// the fewest loads per multiply-add, (R + V)/(R·V). 100 channels: 5 × 4; 64: 8 × 3; 30: 6 × 4;
 /// the 27 of a stride-3 input gradient over 3 channels: 9 × 3.
 fn shape_for(c: usize) -> (usize, usize) {
-    let shapes = SHAPES.iter().map(|&(r, v, _)| (r, v));
+    let shapes = TILE_SHAPES.iter().map(|&(r, v, _)| (r, v));
     shapes.min_by_key(|&(r, v)| (c.div_ceil(r) * r, loads_per_mille(r, v))).unwrap_or((T, 1))
 }
 

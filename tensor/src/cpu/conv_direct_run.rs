@@ -11,8 +11,8 @@
 use rayon::prelude::*;
 
 use super::conv::with_scratch;
-use super::conv_direct::{Direct, Pair, SHAPES};
-use super::tile::{tile_rows, TileFn, T};
+use super::conv_direct::{Direct, Pair};
+use super::tile::{tile_for, T};
 use super::{part_range, SendPtr};
 
 /// Floats of a task's window, about (384 KiB; each window also holds the reach of the last tap).
@@ -72,8 +72,7 @@ unsafe fn task_tiles(
     let (lanes, ld) = (d.lanes(), (f1 - f0).next_multiple_of(d.lanes()) + reach);
     with_scratch(d.c_src * ld, |window| {
         fill_window(d, x, f0, ld, window);
-        let shape = SHAPES.iter().find(|s| (s.0, s.1) == (d.rows, d.vectors));
-        let tile = shape.map_or(tile_rows::<T, 1> as TileFn, |s| s.2);
+        let tile = tile_for(d.rows, d.vectors);
         let mut triples = Vec::with_capacity(pairs.iter().map(Vec::len).max().unwrap_or(0));
         let mut acc = [0.0f32; T * 32];
         for (q, panel_pairs) in pairs.iter().enumerate() {

@@ -20,6 +20,23 @@ pub const T: usize = 16;
 /// One tile of R rows × V registers of 16 columns ([`tile_rows`]).
 pub type TileFn = unsafe fn(&[(*const f32, *const f32, usize)], usize, &mut [f32; T * 32]);
 
+/// The tile shapes there are (rows R, registers V of 16 columns), with their kernels: each
+/// holds R·V accumulators and V registers of `b` in the 32 registers (10 × 3 and 7 × 4 would
+/// need 33 and 32 and spill).
+#[rustfmt::skip]
+pub const TILE_SHAPES: [(usize, usize, TileFn); 11] = [
+    (6, 4, tile_rows::<6, 4>), (5, 4, tile_rows::<5, 4>), (4, 4, tile_rows::<4, 4>),
+    (9, 3, tile_rows::<9, 3>), (8, 3, tile_rows::<8, 3>), (7, 3, tile_rows::<7, 3>),
+    (14, 2, tile_rows::<14, 2>), (12, 2, tile_rows::<12, 2>),
+    (30, 1, tile_rows::<30, 1>), (28, 1, tile_rows::<28, 1>), (16, 1, tile_rows::<16, 1>),
+];
+
+/// The kernel of shape R × V ([`TILE_SHAPES`]; 16 × 1 if there is none).
+pub fn tile_for(rows: usize, vectors: usize) -> TileFn {
+    let shape = TILE_SHAPES.iter().find(|s| (s.0, s.1) == (rows, vectors));
+    shape.map_or(tile_rows::<T, 1> as TileFn, |s| s.2)
+}
+
 /// Loads per thousand multiply-adds of an R × V tile: R broadcast numbers and V registers per
 /// step of R·V multiply-adds.
 pub fn loads_per_mille(r: usize, v: usize) -> usize {

@@ -266,6 +266,36 @@ mod tests {
     }
 
     #[test]
+    fn every_tile_shape_sums_its_pairs_with_rows_ldb_apart() {
+        if !available() {
+            eprintln!("skipped: this CPU has no AVX-512F");
+            return;
+        }
+        let ldb = 70; // rows of b 70 floats apart, wider than any tile (64)
+        let data = |len: usize, seed: f32| (0..len).map(|i| ((i as f32 + seed) * 0.37).sin()).collect::<Vec<f32>>();
+        for &(r, v, kernel) in &TILE_SHAPES {
+            // two pairs of different lengths, as a convolution's taps over phases
+            let (k0, k1) = (5, 3);
+            let (a0, a1, b0, b1) = (data(r * k0, 1.0), data(r * k1, 2.0), data(ldb * k0, 3.0), data(ldb * k1, 4.0));
+            let pairs = [(a0.as_ptr(), b0.as_ptr(), k0), (a1.as_ptr(), b1.as_ptr(), k1)];
+            let mut out = [f32::NAN; T * 32];
+            // SAFETY: AVX-512 checked above; each a holds R·k floats, each b k rows of ldb ≥ 16V.
+            unsafe { kernel(&pairs, ldb, &mut out) };
+            let w = v * T;
+            for i in 0..r {
+                for l in 0..w {
+                    let sum = |a: &[f32], b: &[f32], k: usize| -> f64 {
+                        (0..k).map(|p| f64::from(a[p * r + i]) * f64::from(b[p * ldb + l])).sum()
+                    };
+                    let want = sum(&a0, &b0, k0) + sum(&a1, &b1, k1);
+                    let got = f64::from(out[i * w + l]);
+                    assert!((got - want).abs() < 1e-5, "{r} × {v}: out[{i}, {l}] = {got} against {want}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_block_is_transposed_with_missing_rows_zero() {
         if !available() {
             eprintln!("skipped: this CPU has no AVX-512F");

@@ -17,8 +17,9 @@
 //! stored. The shape wastes the fewest rows and then loads the least per multiply-add
 //! ([`shape_for`]): 20 panels of 5 × 64 positions for 100 channels, 8 of 8 × 48 for 64. Wide
 //! tiles run 15–20% faster than the former 20 × 16 and 16 × 16 ones on the texture net's
-//! layers (stop 36, BENCHMARKS.md), and every output is the same chain of FMAs whatever the
-//! shape. Positions run over the whole padded width, so a tile's lanes stay busy across the
+//! layers (stop 36, BENCHMARKS.md). Every output is the same chain of FMAs whatever the shape,
+//! up to multiply-adds by zero weights (a strided input gradient's panel multiplies the taps
+//! any of its rows reaches), which change no finite result but the sign of a zero. Positions run over the whole padded width, so a tile's lanes stay busy across the
 //! end of a row; the lanes on the last `kw − 1` columns of a padded row are not outputs and
 //! are not stored.
 //!
@@ -156,8 +157,9 @@ fn takes(g: &ConvGeom, d: &Direct, pairs: &[Vec<Pair>]) -> bool {
 }
 
 /// The least ratio of im2col + GEMM's multiply-adds to the tiles'. The texture net's first
-/// layer's input gradient at the bench's padding 2 scores 0.73 at 128² (27 of 28 rows, 44 of
-/// 48 lanes, 44² grid outputs for 128²/9, against im2col's 40² outputs) and 0.82 at 224²: on
+/// layer's input gradient at the bench's padding 2 scored 0.73 at 128² with 28-row tiles (27
+/// of 28 rows, 44 of 48 lanes, 44² grid outputs for 128²/9, against im2col's 40² outputs;
+/// 0.76 with the 9 × 3 tiles of stop 36, 27 of 27 rows) and 0.82 at 224²: on
 /// a Zen 4 it ran at 0.95× the speed of im2col + GEMM at one thread; on a Zen 5 (stop 35),
 /// at 224², 1.10× at one thread and 1.3× at two (im2col splits 3 input channels over the
 /// threads, the tiles split positions), at 128² with 16 images 1.02–1.05×. Its other layers

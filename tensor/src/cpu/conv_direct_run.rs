@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::conv::with_scratch;
 use super::conv_direct::{Direct, Pair};
-use super::tile::{tile_for, T};
+use super::tile::{tile_for, MAX_VECTORS, T};
 use super::{part_range, SendPtr};
 
 /// Floats of a task's window, about (384 KiB; each window also holds the reach of the last tap).
@@ -67,8 +67,8 @@ unsafe fn task_tiles(
     y: *mut f32,
 ) {
     let reach = offsets.last().copied().unwrap_or(0);
-    // the window: grid positions f0 .. f0 + ld, each channel ld apart (up to 15 more than the
-    // span, for the last panel's lanes beyond f1)
+    // the window: grid positions f0 .. f0 + ld, each channel ld apart (up to 16V − 1 more than
+    // the span, for the last tile's lanes beyond f1)
     let (lanes, ld) = (d.lanes(), (f1 - f0).next_multiple_of(d.lanes()) + reach);
     with_scratch(d.c_src * ld, |window| {
         fill_window(d, x, f0, ld, window);
@@ -83,7 +83,7 @@ unsafe fn task_tiles(
                     (panels[p.a..].as_ptr(), window[b..].as_ptr(), p.k)
                 }));
                 // SAFETY: AVX-512 checked by `takes`; a pair's weights are k·R floats of its
-                // panel, and its k channels of the window hold f − f0 + reach + 16 floats each.
+                // panel, and its k channels of the window hold f − f0 + reach + 16V floats each.
                 tile(&triples, ld, &mut acc);
                 let rows = q * d.rows..d.c_dst.min((q + 1) * d.rows);
                 if d.writes_in_place() {
@@ -181,7 +181,7 @@ unsafe fn store_phases(
     let (side, channels) = (&d.write, d.c_dst / d.write.phases());
     let [_, dh, dw] = side.dims;
     // the grid coordinates of each lane that holds an output
-    let mut lanes = [(0, [0; 3]); T * 4];
+    let mut lanes = [(0, [0; 3]); T * MAX_VECTORS];
     let mut n = 0;
     for (lane, at) in (f..end).enumerate() {
         let q = [at / pw / ph, at / pw % ph, at % pw];

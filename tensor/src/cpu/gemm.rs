@@ -1,10 +1,11 @@
-//! `C = α·A·B + β·C` on the 16×16 register tiles of [`super::tile`], blocked as in GotoBLAS.
+//! `C = α·A·B + β·C` on the register tiles of [`super::tile`] (R rows × 16V columns), blocked
+//! as in GotoBLAS.
 //!
 //! ```text
-//! for each block of NC columns:            B block  (KC × NC, 1 MiB)  stays in L2
-//!   for each block of KC along k:          packed once into 16-column panels
-//!     for each block of MC rows:           A block  (MC × KC, 128 KiB) packed into 16-row panels
-//!       for each panel pair (r, j):        one tile: 16 × 16 outputs, KC FMAs per output
+//! for each block of NC columns:            B block  (KC × NC) stays in L2
+//!   for each block of KC along k:          packed once into 16V-column panels
+//!     for each block of MC rows:           A block  (MC × KC) packed into R-row panels
+//!       for each panel pair (r, j):        one tile: R × 16V outputs, KC FMAs per output
 //!         C[r, j] = α·tile + β·C[r, j]     (β = 1 after the first block of k)
 //! ```
 //!
@@ -27,13 +28,13 @@
 use std::cell::RefCell;
 
 use super::matmul::MatRef;
-use super::tile::{loads_per_mille, tile_rows, TileFn, T};
+use super::tile::{loads_per_mille, tile_for, T};
 
-/// k per block: a B panel (KC × 16) is 16 KiB, an L1's third.
+/// k per block: a B panel (KC × 16V) is 32 KiB for 14 × 32 tiles, 48 KiB for 8 × 48.
 const KC: usize = 256;
-/// Rows per A block: 8 panels of 16 KiB.
+/// Rows per A block (rounded down to whole panels): 128 KiB.
 const MC: usize = 128;
-/// Columns per B block: 64 panels of 16 KiB.
+/// Columns per B block (rounded down to whole panels): 1 MiB.
 const NC: usize = 1024;
 
 thread_local! {
@@ -50,21 +51,18 @@ pub fn takes(m: usize, k: usize, n: usize) -> bool {
     super::tile::available() && padded(m) && padded(n) && k >= 8 * T
 }
 
-/// The tile shapes a product takes (rows of A, registers of 16 columns of B), with their
-/// kernels: 24 accumulators or more, and 16 × 16 for a B of 16–31 columns. A B panel (KC × 16V)
-/// must stay in L1 while the A panels pass: 6 × 64 (a 64 KiB panel) ran the 1024³ product 3–5%
-/// slower than 14 × 32 on a Zen 5 (48 KiB L1).
-#[rustfmt::skip]
-const SHAPES: [(usize, usize, TileFn); 4] = [
-    (14, 2, tile_rows::<14, 2>), (12, 2, tile_rows::<12, 2>), (8, 3, tile_rows::<8, 3>), (16, 1, tile_rows::<16, 1>),
-];
+/// The tile shapes a product takes (rows of A, registers of 16 columns of B): 24 accumulators
+/// or more, and 16 × 16 for a B of 16–31 columns. A B panel (KC × 16V) should stay in L1 while
+/// the A panels pass: 6 × 64 (a 64 KiB panel) ran the 1024³ product 3–5% slower than 14 × 32
+/// on a Zen 5 (48 KiB L1); 8 × 48 (48 KiB) is taken only where it pads least.
+const SHAPES: [(usize, usize); 4] = [(14, 2), (12, 2), (8, 3), (16, 1)];
 
 /// The shape that pads an `m × n` product least (in steps of 1/32 of its size), then loads
 /// least per multiply-add: 1024 × 1024: 14 × 32; a weight gradient 64 × 2500: 8 × 48.
-fn shape_for(m: usize, n: usize) -> (usize, usize, TileFn) {
+fn shape_for(m: usize, n: usize) -> (usize, usize) {
     let padded = |r: usize, w: usize| 32 * m.div_ceil(r) * r * n.div_ceil(w) * w / (m * n).max(1);
-    let best = SHAPES.iter().min_by_key(|&&(r, v, _)| (padded(r, v * T), loads_per_mille(r, v)));
-    best.copied().unwrap_or(SHAPES[3])
+    let best = SHAPES.iter().min_by_key(|&&(r, v)| (padded(r, v * T), loads_per_mille(r, v)));
+    best.copied().unwrap_or((T, 1))
 }
 
 /// `C = alpha·A·B + beta·C` for an `m×k` A and `k×n` B, C at `c` with strides `(rsc, csc)`.
@@ -85,7 +83,8 @@ pub unsafe fn sgemm(
     rsc: usize,
     csc: usize,
 ) {
-    let (rows, vectors, tile) = shape_for(m, n);
+    let (rows, vectors) = shape_for(m, n);
+    let tile = tile_for(rows, vectors);
     let width = vectors * T;
     // whole panels per block of A rows and of B columns
     let (mc_max, nc_max) = (MC / rows * rows, NC / width * width);
@@ -167,7 +166,10 @@ fn pack(
             for p0 in (0..len.saturating_sub(T - 1)).step_by(T) {
                 for g in (0..width).step_by(T) {
                     let block = &mut panel[p0 * width + g..(p0 + T - 1) * width + g + T.min(width - g)];
-                    transpose_block(x, start(q * width + g, p0), lane_stride, lanes.saturating_sub(g), block, width);
+                    let lanes_here = lanes.saturating_sub(g);
+                    // SAFETY: AVX-512 checked; the group's rows of 16 floats from (width·q + g, p0)
+                    // lie inside x (p0 + 16 ≤ len, lanes_here ≤ the rows left in the block).
+                    unsafe { transpose_block(x, start(q * width + g, p0), lane_stride, lanes_here, block, width) };
                 }
                 done = p0 + T;
             }
@@ -183,7 +185,11 @@ fn pack(
 /// Lines p0 .. p0 + 16 of up to 16 lanes of a panel `width` wide (`dst[j·width + i]`, i below
 /// min(16, the slice's last line)), from `lanes` rows of 16 floats of x at `at`, `stride` apart:
 /// one register transpose; lanes beyond `lanes` are zero.
-fn transpose_block(x: MatRef<'_>, at: usize, stride: usize, lanes: usize, dst: &mut [f32], width: usize) {
+///
+/// # Safety
+/// AVX-512F must be available, and x must hold 16 floats at `at + r·stride` for every
+/// r < min(lanes, 16, the slice's width).
+unsafe fn transpose_block(x: MatRef<'_>, at: usize, stride: usize, lanes: usize, dst: &mut [f32], width: usize) {
     let cols = dst.len() - (T - 1) * width;
     let lanes = lanes.min(cols);
     if lanes == 0 {
@@ -192,13 +198,12 @@ fn transpose_block(x: MatRef<'_>, at: usize, stride: usize, lanes: usize, dst: &
     }
     let src = x.data[at..].as_ptr();
     if cols == T {
-        // SAFETY: AVX-512 checked by the caller; `lanes` rows of 16 floats from `at` lie inside
-        // x (the caller's p0 + 16 ≤ len), and dst holds 16 lines of 16 at stride `width`.
+        // SAFETY: the caller's guarantee for x; dst holds 16 lines of 16 at stride `width`.
         unsafe { super::tile::transpose16(src, stride, lanes, dst.as_mut_ptr(), width, T, -0.0) };
         return;
     }
     let mut block = [0.0f32; T * T];
-    // SAFETY: as above, into a 16 × 16 block of its own.
+    // SAFETY: the caller's guarantee for x, into a 16 × 16 block of its own.
     unsafe { super::tile::transpose16(src, stride, lanes, block.as_mut_ptr(), T, T, -0.0) };
     for (line, from) in dst.chunks_mut(width).zip(block.chunks_exact(T)) {
         line[..cols].copy_from_slice(&from[..cols]);
@@ -266,8 +271,8 @@ mod tests {
             return;
         }
         let data: Vec<f32> = (0..700_000).map(|i| ((i as f32) * 0.618).sin()).collect();
-        // (m, k, n): one tile; ragged edges and several blocks along k, m and n (KC, MC, NC)
-        for (m, k, n) in [(16, 128, 16), (45, 300, 90), (130, 513, 1030)] {
+        // (m, k, n): one tile; ragged edges; 14 × 32 tiles; several blocks along k, m and n
+        for (m, k, n) in [(16, 128, 16), (45, 300, 90), (140, 256, 128), (130, 513, 1030)] {
             for (a_t, b_t) in [(false, false), (true, false), (false, true), (true, true)] {
                 let a = if a_t {
                     MatRef { data: &data, offset: 3, row_stride: 1, col_stride: m }

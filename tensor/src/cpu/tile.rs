@@ -1,18 +1,20 @@
-//! One 16×16 tile of a matrix product, held in sixteen AVX-512 registers.
+//! Register tiles of a matrix product: R rows × V AVX-512 registers of 16 columns.
 //!
-//! The operands come packed in panels of 16 (`a[p·16 + i]`, `b[p·16 + l]` for p < k), so the
-//! loop over p reads two sequential streams. Each step broadcasts the 16 numbers of `a`'s row
-//! p one by one against `b`'s row p (one register): 16 fused multiply-adds per step into 16
-//! accumulators, so the FMA units never wait on each other (latency 4, 16 chains):
+//! The operands come in panels (`a[p·R + i]`, `b[p·ldb + l]` for p < k), so the loop over p
+//! reads two sequential streams. Each step loads V registers of `b`'s row p and broadcasts the
+//! R numbers of `a`'s row p one by one against them: R·V fused multiply-adds per step into R·V
+//! accumulators, so the FMA units never wait on each other (latency 4, at least 16 chains):
 //!
 //! ```text
-//! out[i, l] = Σ_(a, b) Σ_p a[p, i] · b[p, l]
+//! out[i, l] = Σ_(a, b) Σ_p a[p, i] · b[p, l]          i < R, l < 16V
 //! ```
 //!
 //! The sum over several (a, b) pairs stays in the registers: a convolution passes one pair per
-//! kernel tap ([`super::conv_classes`]), so the output is stored once, not once per tap. Each
-//! output is one chain of FMAs in the order of the pairs and of p: the result does not depend
-//! on where the tile sits in a larger product.
+//! kernel tap ([`super::conv_classes`], [`super::conv_direct`]), so the output is stored once,
+//! not once per tap. Each output is one chain of FMAs in the order of the pairs and of p: the
+//! result does not depend on where the tile sits in a larger product, nor on R and V. The
+//! tap-class kernels use 16 × 16 ([`tile`]); the direct convolutions and the GEMM pick a shape
+//! from [`TILE_SHAPES`].
 
 /// Rows and columns of a tile (and lanes of a register).
 pub const T: usize = 16;
@@ -21,8 +23,8 @@ pub const T: usize = 16;
 pub type TileFn = unsafe fn(&[(*const f32, *const f32, usize)], usize, &mut [f32; T * 32]);
 
 /// The tile shapes there are (rows R, registers V of 16 columns), with their kernels: each
-/// holds R·V accumulators and V registers of `b` in the 32 registers (10 × 3 and 7 × 4 would
-/// need 33 and 32 and spill).
+/// holds R·V accumulators, V registers of `b` and one broadcast number in the 32 registers
+/// (10 × 3 and 7 × 4 would need 34 and 33 and spill). V is at most [`MAX_VECTORS`].
 #[rustfmt::skip]
 pub const TILE_SHAPES: [(usize, usize, TileFn); 11] = [
     (6, 4, tile_rows::<6, 4>), (5, 4, tile_rows::<5, 4>), (4, 4, tile_rows::<4, 4>),
@@ -31,10 +33,13 @@ pub const TILE_SHAPES: [(usize, usize, TileFn); 11] = [
     (30, 1, tile_rows::<30, 1>), (28, 1, tile_rows::<28, 1>), (16, 1, tile_rows::<16, 1>),
 ];
 
-/// The kernel of shape R × V ([`TILE_SHAPES`]; 16 × 1 if there is none).
+/// The widest tile, in registers of 16 columns.
+pub const MAX_VECTORS: usize = 4;
+
+/// The kernel of shape R × V, one of [`TILE_SHAPES`] (its callers pick from that table).
 pub fn tile_for(rows: usize, vectors: usize) -> TileFn {
     let shape = TILE_SHAPES.iter().find(|s| (s.0, s.1) == (rows, vectors));
-    shape.map_or(tile_rows::<T, 1> as TileFn, |s| s.2)
+    shape.map(|s| s.2).expect("a tile shape from TILE_SHAPES")
 }
 
 /// Loads per thousand multiply-adds of an R × V tile: R broadcast numbers and V registers per
@@ -70,7 +75,8 @@ pub unsafe fn tile(pairs: &[(*const f32, *const f32)], k: usize, out: &mut [f32;
 /// columns read in place, without packing), `R` rows and `V` registers of 16 columns each (R·V
 /// accumulators and V rows of `b` in the 32 registers), and a length per pair:
 /// `out[i·16V + l] = Σ_(a, b, k) Σ_p<k a[p·R + i]·b[p·ldb + l]` for i < R, l < 16V. The
-/// shape fits a channel count that is not a multiple of 16 (100 = 20 × 5, 30 = 5 × 6); wider
+/// shape fits a channel count that is not a multiple of 16 (100 channels: 20 panels of 5 rows;
+/// 30: 5 panels of 6); wider
 /// tiles multiply each broadcast number of `a` by V registers of `b`, so that a step loads
 /// R + V numbers for R·V fused multiply-adds (5 × 4: 9 for 20, against 21 for 20 × 1; on a
 /// Zen 5 with the operands in L1, 260–270 GFLOP/s against 225–240, the peak 270). A length
@@ -112,6 +118,8 @@ unsafe fn tile_body<const R: usize, const V: usize>(
     out: *mut f32,
 ) {
     use std::arch::x86_64::*;
+    // the accumulators fit the output block, and the registers (with V of b and a broadcast)
+    const { assert!(R * V <= 32 && R * V + V < 32 && V <= MAX_VECTORS) };
     let mut acc = [[_mm512_setzero_ps(); V]; R];
     for (a, b, k) in pairs {
         for p in 0..k {

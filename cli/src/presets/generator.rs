@@ -71,14 +71,15 @@ pub fn abp_recovery() -> RunConfig {
 ///
 /// The latent is a dense map (4 numbers per 4 × 4 pixels), not the reference's one number per
 /// 32 × 32 pixels (`textureGeneratorNet224`, kept by `--preset paper`): as with the sound
-/// generator, Z carries the texture's fine, random detail and g learns how to shape it. With a sparse
-/// latent (an 8×8 map for 128², 4 × convT, 128 → 64 → 32 channels) g reproduced its patches far
-/// below the noise level, rendered sharp texture only for the latent maps it had learned and a
-/// blurred average for draws from the prior (76–86% of the observed contrast): median texdist
-/// of `final/`, sparse → dense, seeds 0 / 1: flagstones 0.82 / 0.78 → 0.39 / 0.39, burlap 0.93 /
-/// 0.99 → 0.64 / 0.62, grass 0.92 → 0.59 / 0.53, rock 0.66 / 0.58 → 0.63 / 0.57, gravel (not
-/// in `data/`) 0.77 → 0.46 / 0.51; but the skimage brick, whose regular courses need the
-/// coarse latent, 0.42 / 0.43 → 0.68 / 0.69 (README, "The generator's textures").
+/// generator, Z carries the texture's fine, random detail and g learns how to shape it. With a
+/// sparse latent (an 8×8 map for 128², 4 × convT, 128 → 64 → 32 channels) g reproduced its
+/// patches far below the noise level, rendered sharp texture only for the latent maps it had
+/// learned and a blurred average for draws from the prior (76–86% of the observed contrast):
+/// median texdist of `final/`, sparse → dense, seeds 0 / 1: flagstones 0.82 / 0.78 → 0.39 /
+/// 0.39, burlap 0.93 / 0.99 → 0.64 / 0.62, grass 0.92 → 0.59 / 0.53, rock 0.66 / 0.58 → 0.63 /
+/// 0.57, gravel (not in `data/`) 0.77 → 0.46 / 0.51; but the skimage brick, whose regular
+/// courses need the coarse latent, 0.42 / 0.43 → 0.68 / 0.69 (README, "The generator's
+/// textures").
 ///
 /// The noise s = 0.1, not the reference 0.3: g(Z) is the mean of Y given Z, and with s = 0.3
 /// it is blurred to about two thirds of the image's contrast, which texdist's pixel-histogram

@@ -19,9 +19,9 @@
 //! tiles run 15–20% faster than the former 20 × 16 and 16 × 16 ones on the texture net's
 //! layers (stop 36, BENCHMARKS.md). Every output is the same chain of FMAs whatever the shape,
 //! up to multiply-adds by zero weights (a strided input gradient's panel multiplies the taps
-//! any of its rows reaches), which change no finite result but the sign of a zero. Positions run over the whole padded width, so a tile's lanes stay busy across the
-//! end of a row; the lanes on the last `kw − 1` columns of a padded row are not outputs and
-//! are not stored.
+//! any of its rows reaches), which change no finite result but the sign of a zero. Positions
+//! run over the whole padded width, so a tile's lanes stay busy across the end of a row; the
+//! lanes on the last `kw − 1` columns of a padded row are not outputs and are not stored.
 //!
 //! **Input gradient.** With dy padded by `kernel − 1 − pad` before each axis and the kernel
 //! flipped (tap t ↦ T − 1 − t), the same kernel, a forward convolution of dy with Wᵀ:

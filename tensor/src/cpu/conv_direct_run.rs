@@ -4,9 +4,9 @@
 //! A task is a range of whole tiles of positions (16V each) of one image's grid. It copies
 //! only the window its positions read (their span plus the reach of the last tap) into its own
 //! scratch, a few hundred KiB that stay in L2 beside one panel of weights, then runs every
-//! panel of rows over its positions. Every output is one chain of FMAs in the order taps, then grid
-//! channels, whatever the task split: results do not depend on the number of threads, and an
-//! image gives the same bits alone as in a batch (tested).
+//! panel of rows over its positions. Every output is one chain of FMAs in the order taps, then
+//! grid channels, whatever the task split: results do not depend on the number of threads, and
+//! an image gives the same bits alone as in a batch (tested).
 
 use rayon::prelude::*;
 

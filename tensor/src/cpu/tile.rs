@@ -76,11 +76,11 @@ pub unsafe fn tile(pairs: &[(*const f32, *const f32)], k: usize, out: &mut [f32;
 /// accumulators and V rows of `b` in the 32 registers), and a length per pair:
 /// `out[i·16V + l] = Σ_(a, b, k) Σ_p<k a[p·R + i]·b[p·ldb + l]` for i < R, l < 16V. The
 /// shape fits a channel count that is not a multiple of 16 (100 channels: 20 panels of 5 rows;
-/// 30: 5 panels of 6); wider
-/// tiles multiply each broadcast number of `a` by V registers of `b`, so that a step loads
-/// R + V numbers for R·V fused multiply-adds (5 × 4: 9 for 20, against 21 for 20 × 1; on a
-/// Zen 5 with the operands in L1, 260–270 GFLOP/s against 225–240, the peak 270). A length
-/// per pair lets a convolution skip the channels a tap does not reach.
+/// 30: 5 panels of 6); wider tiles multiply each broadcast number of `a` by V registers of
+/// `b`, so that a step loads R + V numbers for R·V fused multiply-adds (5 × 4: 9 for 20,
+/// against 21 for 20 × 1; on a Zen 5 with the operands in L1, 260–270 GFLOP/s against
+/// 225–240, the peak 270). A length per pair lets a convolution skip the channels a tap does
+/// not reach.
 ///
 /// # Safety
 /// [`available`] must be true; every `a` must be valid for `R·k` reads and every `b` for reads

@@ -295,6 +295,9 @@ pub fn conv_backward_weight(g: &ConvGeom, x: &[f32], dy: &[f32]) -> Vec<f32> {
     if let Some(b) = super::conv_batched::images_per_gemm(g) {
         return super::conv_batched::backward_weight(g, b, x, dy);
     }
+    if let Some(dw) = super::conv_direct_weight::backward_weight(g, x, dy) {
+        return dw;
+    }
     let (k, p, il) = (g.k(), g.p(), g.input_len());
     let (ow, unfold) = (g.output[2], Unfold::new(g));
     let items = tiles(g);

@@ -137,7 +137,7 @@ fn shape_for(c: usize) -> (usize, usize) {
 }
 
 /// `COOPNETS_DIRECT_CONV=0` turns this kernel off (im2col + GEMM instead), for A/B timing.
-fn enabled() -> bool {
+pub(super) fn enabled() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *ON.get_or_init(|| std::env::var("COOPNETS_DIRECT_CONV").map_or(true, |v| v != "0"))
 }
@@ -166,7 +166,7 @@ fn takes(g: &ConvGeom, d: &Direct, pairs: &[Vec<Pair>]) -> bool {
 /// score 0.91–0.95 and run 1.1–1.4× faster. With the texture preset's full padding (14)
 /// im2col multiplies many padding zeros and the same layer scores 1.05. No other layer of the
 /// bench's models scores between 0.7 and 0.85.
-const USEFUL: f64 = 0.7;
+pub(super) const USEFUL: f64 = 0.7;
 
 /// `y = W ⋆ x + b` when this kernel takes `g` (else `None`). x: N × C_in × D × H × W,
 /// w: C_out × C_in × kd × kh × kw.
@@ -222,12 +222,12 @@ pub fn backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Option<Vec<f32>> {
 }
 
 /// Taps per phase along each axis: ⌈k/s⌉.
-fn phase_taps(g: &ConvGeom) -> [usize; 3] {
+pub(super) fn phase_taps(g: &ConvGeom) -> [usize; 3] {
     [0, 1, 2].map(|a| g.kernel[a].div_ceil(g.stride[a]))
 }
 
 /// The offset of kernel position `v` = (kd, kh, kw) in one (co, ci) block of the weights.
-fn kernel_offset(g: &ConvGeom, v: [usize; 3]) -> usize {
+pub(super) fn kernel_offset(g: &ConvGeom, v: [usize; 3]) -> usize {
     (v[0] * g.kernel[1] + v[1]) * g.kernel[2] + v[2]
 }
 

@@ -98,7 +98,7 @@ unsafe fn task_tiles(
 
 /// `window[c·ld + j]` = grid channel c at flat grid position f0 + j (zero where the grid
 /// reads padding, and beyond the grid).
-fn fill_window(d: &Direct, x: &[f32], f0: usize, ld: usize, window: &mut [f32]) {
+pub(super) fn fill_window(d: &Direct, x: &[f32], f0: usize, ld: usize, window: &mut [f32]) {
     let [_, ph, pw] = d.padded();
     let (side, channels) = (&d.read, d.c_src / d.read.phases());
     let [_, sh, sw] = side.dims;

@@ -15,6 +15,7 @@ mod conv_classes_weight;
 mod conv_direct;
 mod conv_direct_panels;
 mod conv_direct_run;
+mod conv_direct_weight;
 pub mod copy;
 pub mod elementwise;
 mod gemm;
@@ -23,6 +24,7 @@ pub mod reduce;
 mod storage;
 mod tap_classes;
 mod tile;
+mod tile_taps;
 mod unfold;
 
 pub use storage::CpuStorage;

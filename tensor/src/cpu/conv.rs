@@ -10,6 +10,11 @@
 //! * [`conv_backward_weight`]: `dW = Σ_n dy_n · cols_nᵀ` (im2col + GEMM, summed over the batch).
 //!   With the roles of x and dy swapped it is also the weight gradient of `conv_transpose`.
 //!
+//! Each first offers the call to the faster paths that take it: tap classes for small padded
+//! maps ([`super::conv_classes`]), several small images per GEMM ([`super::conv_batched`]),
+//! and direct convolutions of large maps on AVX-512 ([`super::conv_direct`],
+//! [`super::conv_direct_weight`]); what they decline runs here.
+//!
 //! Work is split into tiles of output rows so that a `cols` tile stays in cache and both
 //! batch-1 and large-batch calls use every thread. `cols` tiles live in a per-thread scratch
 //! buffer that is reused across calls (no page faults per Langevin step).

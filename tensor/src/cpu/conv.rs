@@ -11,9 +11,9 @@
 //!   With the roles of x and dy swapped it is also the weight gradient of `conv_transpose`.
 //!
 //! Each first offers the call to the faster paths that take it: tap classes for small padded
-//! maps ([`super::conv_classes`]), several small images per GEMM ([`super::conv_batched`]),
-//! and direct convolutions of large maps on AVX-512 ([`super::conv_direct`],
-//! [`super::conv_direct_weight`]); what they decline runs here.
+//! maps (`conv_classes.rs`), several small images per GEMM (`conv_batched.rs`),
+//! and direct convolutions of large maps on AVX-512 (`conv_direct.rs`,
+//! `conv_direct_weight.rs`); what they decline runs here.
 //!
 //! Work is split into tiles of output rows so that a `cols` tile stays in cache and both
 //! batch-1 and large-batch calls use every thread. `cols` tiles live in a per-thread scratch

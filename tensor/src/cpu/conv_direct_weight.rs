@@ -60,7 +60,8 @@ pub fn backward_weight(g: &ConvGeom, x: &[f32], dy: &[f32]) -> Option<Vec<f32>> 
     for n in 0..g.n {
         rayon::join(
             || fill_window(&d, &x[n * il..(n + 1) * il], 0, ld, &mut window),
-            || transpose(&dy[n * g.c_out * p..(n + 1) * g.c_out * p], g.c_out, ldb, &mut dyt),
+            // SAFETY: AVX-512 checked by `plan`; ldb and dyt as made above.
+            || unsafe { transpose(&dy[n * g.c_out * p..(n + 1) * g.c_out * p], g.c_out, ldb, &mut dyt) },
         );
         let parts = acc.len().min(4 * rayon::current_num_threads()).max(1);
         let per = acc.len().div_ceil(parts);
@@ -74,7 +75,9 @@ pub fn backward_weight(g: &ConvGeom, x: &[f32], dy: &[f32]) -> Option<Vec<f32>> 
 }
 
 /// The tiles of `g`'s gradient, or `None` when this kernel does not take it: no AVX-512, no
-/// kernel for the taps along the width, or tiles doing more than 1/[`USEFUL`] times the
+/// kernel for the taps along the width ([`taps_for`]: 2–5), fewer than 16 output channels or
+/// no input channel or image, output rows shorter than 16 or fewer than 256 outputs per image
+/// (the tiles' runs are the rows), or tiles doing more than 1/[`USEFUL`] times the
 /// multiply-adds of im2col + GEMM (taps beyond the kernel in some phases, padded channels).
 fn plan(g: &ConvGeom, d: &Direct) -> Option<Vec<Tile>> {
     let w = d.taps[2];
@@ -90,14 +93,19 @@ fn plan(g: &ConvGeom, d: &Direct) -> Option<Vec<Tile>> {
     }
     let useful = (g.c_out * g.k()) as f64 >= USEFUL * work as f64;
     let long = g.output[2] >= T && g.p() >= 16 * T;
-    (enabled() && available() && g.n > 0 && useful && long).then_some(tiles)
+    let channels = g.c_in > 0 && g.c_out >= T;
+    (enabled() && available() && g.n > 0 && channels && useful && long).then_some(tiles)
 }
 
 /// `dyt[o·ldb + co] = dy[co·P + o]`, zero for co ≥ c_out; in parallel over blocks of 64
 /// positions (the window is filled beside it), in 16 × 16 blocks transposed in registers
 /// ([`transpose16`]): read one position at a time, the 64 rows of a 64²-map's dy lie 16 KiB
 /// apart, all in one set of the L1, and the transpose took a quarter of the time.
-fn transpose(dy: &[f32], c_out: usize, ldb: usize, dyt: &mut [f32]) {
+///
+/// # Safety
+/// AVX-512F must be available; `ldb` is `c_out` rounded up to 16 (at least 16), and `dyt`
+/// holds at least P·ldb floats.
+unsafe fn transpose(dy: &[f32], c_out: usize, ldb: usize, dyt: &mut [f32]) {
     const BLOCK: usize = 64;
     let p = dy.len() / c_out.max(1);
     dyt[..p * ldb].par_chunks_mut(BLOCK * ldb).enumerate().for_each(|(b, rows)| {
@@ -105,7 +113,7 @@ fn transpose(dy: &[f32], c_out: usize, ldb: usize, dyt: &mut [f32]) {
         let whole = if o0 + len == p { len / T * T } else { len };
         for co in (0..ldb).step_by(T) {
             for o in (0..whole).step_by(T) {
-                // SAFETY: AVX-512 checked by `plan`; 16 positions of min(16, c_out − co) rows of
+                // SAFETY: AVX-512 by the contract; 16 positions of min(16, c_out − co) rows of
                 // dy lie inside it, and 16 rows of ldb ≥ co + 16 inside this block of dyt.
                 unsafe {
                     let src = dy.as_ptr().add(co * p + o0 + o);
@@ -231,7 +239,9 @@ mod tests {
 
     /// Every entry against the naive sums: the texture net's strided first layer in small (15×15
     /// stride 3 over 9 phases, 100 channels: tiles of 4 and 3 registers), 5×5 and 3×3 stride 1
-    /// (30 channels), a 4×4 stride-2 kernel (2 taps per phase), 1-d and 3-d, two images.
+    /// (30 channels), a 4×4 stride-2 kernel (2 taps per phase), 7×7 stride 2 (a tap past the
+    /// kernel in one phase, a last tile of fewer groups), padding past the formula's, 1-d and
+    /// 3-d, two images; and zero or too few channels declined, not a panic.
     #[test]
     fn the_direct_weight_gradient_matches_naive_sums() {
         if !available() {
@@ -245,6 +255,10 @@ mod tests {
             geom(1, [8, 16], [1, 40, 40], [1, 4, 4], [1, 2, 2], [0, 1, 1]),
             geom(2, [16, 16], [1, 1, 300], [1, 1, 5], [1, 1, 1], [0, 0, 2]),
             geom(1, [8, 16], [4, 24, 24], [3, 3, 3], [1, 1, 1], [1, 1, 1]),
+            // 7×7 stride 2: tap 3 of phase 1 lies past the kernel; 80 groups in tiles of 3
+            geom(1, [5, 32], [1, 40, 40], [1, 7, 7], [1, 2, 2], [0, 3, 3]),
+            // padding past the formula's (outputs reading only padding on the far side)
+            ConvGeom { output: [1, 31, 33], ..geom(2, [4, 16], [1, 30, 30], [1, 3, 3], [1, 1, 1], [0, 1, 1]) },
         ];
         for g in cases {
             let x: Vec<f32> = (0..g.n * g.input_len()).map(|i| ((i as f32) * 0.37).sin()).collect();
@@ -253,6 +267,11 @@ mod tests {
             for (i, (&v, want)) in got.iter().zip(naive(&g, &x, &dy)).enumerate() {
                 assert!((f64::from(v) - want).abs() < 1e-3 * (1.0 + want.abs()), "{g:?}: dW[{i}] {v} vs {want}");
             }
+        }
+        for c in [[0, 16], [16, 0], [16, 8]] {
+            let g = geom(1, c, [1, 64, 64], [1, 3, 3], [1, 1, 1], [0, 1, 1]);
+            let (x, dy) = (vec![1.0; g.input_len()], vec![1.0; g.c_out * g.p()]);
+            assert!(backward_weight(&g, &x, &dy).is_none(), "{c:?} channels taken");
         }
     }
 }

@@ -57,6 +57,10 @@ pub fn backward_weight(g: &ConvGeom, x: &[f32], dy: &[f32]) -> Option<Vec<f32>> 
     let mut acc = vec![[0.0f32; OUT]; tiles.len()];
     let (mut window, mut dyt) = (vec![0.0f32; c_src * ld], vec![0.0f32; g.p() * ldb]);
     let (il, p) = (g.input_len(), g.p());
+    // each output row of the grid: its first flat position in the padded grid, and in dy
+    let [_, ph, pw] = d.padded();
+    let [od, oh, ow] = d.out;
+    let lines: Vec<(usize, usize)> = (0..od * oh).map(|q| ((q / oh * ph + q % oh) * pw, q * ow)).collect();
     for n in 0..g.n {
         rayon::join(
             || fill_window(&d, &x[n * il..(n + 1) * il], 0, ld, &mut window),
@@ -68,7 +72,7 @@ pub fn backward_weight(g: &ConvGeom, x: &[f32], dy: &[f32]) -> Option<Vec<f32>> 
         acc.par_chunks_mut(per).enumerate().for_each(|(i, accs)| {
             // SAFETY: AVX-512 checked by `plan`; the window holds the whole padded grid and
             // dyᵀ every position's ldb channels, zero past c_out.
-            unsafe { run(&d, &tiles[i * per..i * per + accs.len()], (&window, ld), (&dyt, ldb), accs) }
+            unsafe { run(&d, &tiles[i * per..i * per + accs.len()], &lines, (&window, ld), (&dyt, ldb), accs) }
         });
     }
     Some(scatter(g, &d, &tiles, &acc))
@@ -135,7 +139,8 @@ unsafe fn transpose(dy: &[f32], c_out: usize, ldb: usize, dyt: &mut [f32]) {
     });
 }
 
-/// Every tile of `tiles` over one image, its output rows in blocks.
+/// Every tile of `tiles` over one image, its output rows (`lines`: each row's first flat
+/// position in the padded grid and in dy) in blocks.
 ///
 /// # Safety
 /// AVX-512F must be available; `window` must hold the image's padded grid (`ld` per grid
@@ -143,15 +148,15 @@ unsafe fn transpose(dy: &[f32], c_out: usize, ldb: usize, dyt: &mut [f32]) {
 unsafe fn run(
     d: &Direct,
     tiles: &[Tile],
+    lines: &[(usize, usize)],
     (window, ld): (&[f32], usize),
     (dyt, ldb): (&[f32], usize),
     acc: &mut [[f32; OUT]],
 ) {
-    let [od, oh, ow] = d.out;
+    let ow = d.out[2];
     let [_, ph, pw] = d.padded();
     let vectors = tiles.iter().map(|t| t.vectors).max().unwrap_or(1);
     let block = (BLOCK_BYTES / (64 * vectors * ow)).max(1);
-    let lines: Vec<(usize, usize)> = (0..od * oh).map(|q| ((q / oh * ph + q % oh) * pw, q * ow)).collect();
     let mut runs = Vec::with_capacity(block);
     let mut bases = [std::ptr::null::<f32>(); 4];
     for rows in lines.chunks(block) {

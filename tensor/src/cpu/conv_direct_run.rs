@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::conv::with_scratch;
 use super::conv_direct::{Direct, Pair};
-use super::tile::{tile_for, MAX_VECTORS, T};
+use super::tile::{tile_for, T};
 use super::{part_range, SendPtr};
 
 /// Floats of a task's window, about (384 KiB; each window also holds the reach of the last tap).
@@ -167,6 +167,8 @@ unsafe fn store(
 
 /// Store rows `rows` (grid channels: phase · map channels + map channel) of the tile at grid
 /// positions `f..end` onto the written map, each at `stride·q + phase − before` when inside.
+/// Like [`store`], it walks the runs of lanes that lie on one grid line: per row and run, the
+/// destination line is found once and the run's columns land `stride` floats apart.
 ///
 /// # Safety
 /// `y` must be valid for writes of one image's output.
@@ -178,27 +180,33 @@ unsafe fn store_phases(
     y: *mut f32,
 ) {
     let [_, ph, pw] = d.padded();
+    let [od, oh, ow] = d.out;
     let (side, channels) = (&d.write, d.c_dst / d.write.phases());
     let [_, dh, dw] = side.dims;
-    // the grid coordinates of each lane that holds an output
-    let mut lanes = [(0, [0; 3]); T * MAX_VECTORS];
-    let mut n = 0;
-    for (lane, at) in (f..end).enumerate() {
-        let q = [at / pw / ph, at / pw % ph, at % pw];
-        if (0..3).all(|a| q[a] < d.out[a]) {
-            lanes[n] = (lane, q);
-            n += 1;
+    let (s, before) = (side.stride[2], side.before[2]);
+    let mut at = f;
+    while at < end {
+        let (line, col) = (at / pw, at % pw);
+        let (qd, qh) = (line / ph, line % ph);
+        if col >= ow || qd >= od || qh >= oh {
+            at = (line + 1) * pw; // the rest of this padded row holds no output
+            continue;
         }
-    }
-    for (i, r) in rows.enumerate() {
-        let (a, base) = (side.phase(r / channels), (r % channels) * side.len());
-        for &(lane, q) in &lanes[..n] {
-            let (Some(cd), Some(ch), Some(cw)) =
-                (side.coord(0, q[0], a[0]), side.coord(1, q[1], a[1]), side.coord(2, q[2], a[2]))
-            else {
+        let run = (ow - col).min(end - at);
+        for (i, r) in rows.clone().enumerate() {
+            let a = side.phase(r / channels);
+            let (Some(cd), Some(ch)) = (side.coord(0, qd, a[0]), side.coord(1, qh, a[1])) else {
                 continue;
             };
-            *y.add(base + (cd * dh + ch) * dw + cw) = acc[i * d.lanes() + lane];
+            // grid columns q of the run whose map column s·q + a − before lies in 0..dw
+            let lo = before.saturating_sub(a[2]).div_ceil(s).max(col);
+            let hi = (dw + before).saturating_sub(a[2]).div_ceil(s).min(col + run);
+            let line_start = y.add((r % channels) * side.len() + (cd * dh + ch) * dw);
+            let from = i * d.lanes() + at - f - col;
+            for q in lo..hi {
+                *line_start.add(s * q + a[2] - before) = acc[from + q];
+            }
         }
+        at += run;
     }
 }

@@ -14,8 +14,8 @@
 //! backward data  dx[ci, col] = Σ_t Σ_co W[co, ci, t] · dy[co, off_t(col)]    col: input positions
 //! ```
 //!
-//! The weights are packed once per call into panels of 16 rows per tap ([`pack_weights`]);
-//! the map that is read is gathered straight into panels of 16 columns: there is no `cols`
+//! The weights are packed into panels of 16 rows per tap ([`pack_weights`]), and the packing
+//! is kept for the next call with the same weights ([`super::kept`]); the map that is read is gathered straight into panels of 16 columns: there is no `cols`
 //! matrix and no second packing, and no tap that lands on padding (or, for the input gradient,
 //! between the strided outputs) is gathered or multiplied. Rows and columns beyond the matrix
 //! are zero in the panels and never stored.
@@ -28,12 +28,14 @@
 //! results do not depend on the batch, the block or the number of threads (tested), and an
 //! image gives the same bits alone as inside a batch.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::conv::{with_scratch, ConvGeom};
 use super::conv_classes_images::{self as images, Map};
+use super::kept::{with_kept, Kept};
 use super::tap_classes::{TapClass, TapClasses};
 use super::tile::{gather_rows, tile, T};
 use super::SendPtr;
@@ -87,15 +89,16 @@ fn images_per_block(n: usize, classes: &TapClasses) -> usize {
     per_task.min(BLOCK_COLUMNS / widest).max(1)
 }
 
-/// The weights in panels of 16 rows per tap, rows = output channels (`forward`) or input
+/// The weights in panels of 16 rows per tap (in `packed`'s memory), rows = output channels (`forward`) or input
 /// channels (backward data), k = the other:
 /// `packed[((t·R + r)·k + p)·16 + i] = W[co, ci, t]` with (r·16 + i, p) = (co, ci) or (ci, co),
 /// for R = ⌈rows/16⌉ panels, zero beyond the last row.
-fn pack_weights(g: &ConvGeom, w: &[f32], forward: bool) -> Vec<f32> {
+fn pack_weights(g: &ConvGeom, w: &[f32], forward: bool, mut packed: Vec<f32>) -> Vec<f32> {
     let (k, kl) = (g.k(), g.k() / g.c_in);
     let (rows, kdim) = if forward { (g.c_out, g.c_in) } else { (g.c_in, g.c_out) };
     let r_n = rows.div_ceil(T);
-    let mut packed = vec![0.0f32; kl * r_n * kdim * T];
+    packed.clear();
+    packed.resize(kl * r_n * kdim * T, 0.0);
     let pp = SendPtr(packed.as_mut_ptr());
     // one panel per task, p outermost: the 16 rows' kl taps of one p (a run of kl floats per
     // row) stay in L1 while the kl lines (t, r, p) are filled one whole line at a time (the
@@ -144,14 +147,26 @@ fn gather_panel(class: &TapClass, j: usize, cols: usize, src: &[f32], map: Map, 
 pub fn forward(g: &ConvGeom, classes: &TapClasses, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     let plane = g.input_len() / g.c_in;
     let (read, own) = (Map { channels: g.c_in, plane }, Map { channels: g.c_out, plane: g.p() });
-    gather_conv(g.n, classes, (x, read), &pack_weights(g, w, true), own, bias)
+    with_packed(g, w, true, |packed| gather_conv(g.n, classes, (x, read), packed, own, bias))
 }
 
 /// [`super::conv::conv_backward_data`] over the adjoint tap classes.
 pub fn backward_data(g: &ConvGeom, classes: &TapClasses, dy: &[f32], w: &[f32]) -> Vec<f32> {
     let plane = g.input_len() / g.c_in;
     let (read, own) = (Map { channels: g.c_out, plane: g.p() }, Map { channels: g.c_in, plane });
-    gather_conv(g.n, classes, (dy, read), &pack_weights(g, w, false), own, None)
+    with_packed(g, w, false, |packed| gather_conv(g.n, classes, (dy, read), packed, own, None))
+}
+
+thread_local! {
+    /// This thread's packings of the tap-class convolutions.
+    static KEPT: RefCell<Kept> = RefCell::new(Kept::default());
+}
+
+/// `f` on [`pack_weights`]' panels, kept from an earlier call with the same weights if there
+/// was one: they depend on the shape of W and the pass besides the weights.
+fn with_packed<R>(g: &ConvGeom, w: &[f32], forward: bool, f: impl FnOnce(&[f32]) -> R) -> R {
+    let layout = [usize::from(forward), g.c_out, g.c_in, g.k()].into_iter();
+    with_kept(&KEPT, layout, w, |buf| pack_weights(g, w, forward, buf), f)
 }
 
 /// `out[n, r, pos] = Σ_t Σ_c packed_t[r, c] · src[n, c, off_t(pos)] + bias[r]` for every class

@@ -1,84 +1,24 @@
-//! The weights of [`super::conv_direct`], packed into the panels its tiles stream, and kept.
-//!
-//! Packing gathers every weight from a scattered place (rows of W a whole filter apart, taps
-//! split by phase): about 0.1 ms per call for the texture net's layers, as long as a tenth of
-//! a batch-1 layer, and done by the calling thread alone while the other threads wait. Yet
-//! the weights do not change between calls: the Langevin steps of a learning iteration run
-//! every layer, forward and backward, with the same weights (texture-128-c1: 65 packings per
-//! iteration, 6.3 ms of 70 at two threads). So each thread keeps its last few packings, each
-//! with the layout that made it and a copy of the weights it was made from, and a call whose
-//! layout is the same and whose weights are the same bit for bit uses the packing again
-//! (comparing the weights is one sequential read, tens of µs). A call with other weights in
-//! any bit packs anew: the panels are always exactly those of this call's weights.
+//! The weights of [`super::conv_direct`], packed into the panels its tiles stream, and kept
+//! between calls ([`super::kept`]): packing gathers every weight from a scattered place (rows
+//! of W a whole filter apart, taps split by phase), about 0.1 ms per call for the texture
+//! net's layers, as long as a tenth of a batch-1 layer (texture-128-c1: 65 packings per
+//! iteration, 6.3 ms of 70 at two threads before they were kept).
 
 use std::cell::RefCell;
 
 use super::conv_direct::{Direct, Packing};
-
-/// Packings kept per thread (the texture net uses six: three layers forward and backward). A
-/// net that cycles through more than this many (layer, pass) packings gets no reuse and pays
-/// a copy of the weights per call besides the packing.
-const KEEP: usize = 8;
-/// Weights above this many floats (4 MiB) are packed for the call only, into a buffer of the
-/// thread's own, so that a thread keeps at most 8 × (4 MiB + panels). The texture net's
-/// largest layer has 160 000 weights.
-const MAX_KEPT: usize = 1 << 20;
-
-/// One packing: the layout that made it, the weights it was made from, the panels.
-struct Kept {
-    layout: Vec<usize>,
-    weights: Vec<f32>,
-    panels: Vec<f32>,
-}
+use super::kept::{with_kept, Kept};
 
 thread_local! {
-    /// This thread's packings, the most recently used first.
-    static KEPT: RefCell<Vec<Kept>> = const { RefCell::new(Vec::new()) };
-    /// The buffer of packings that are not kept, reused across calls.
-    static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    /// This thread's packings of the direct convolutions.
+    static KEPT: RefCell<Kept> = RefCell::new(Kept::default());
 }
 
 /// Run `f` on the weights packed as `panels[((q·taps + t)·c_src + c)·R + i]` = the entry
 /// (row Rq + i, grid channel c, tap t) of `packing` (zero for rows beyond `c_dst`), reusing
 /// this thread's packing of the same layout and weights when it has one.
 pub(super) fn with_panels<R>(d: &Direct, packing: &Packing, w: &[f32], f: impl FnOnce(&[f32]) -> R) -> R {
-    if w.len() > MAX_KEPT {
-        return unkept(d, packing, w, f);
-    }
-    KEPT.with(|cell| {
-        // a call from inside `f` on this thread (none today) packs for itself
-        let Ok(mut kept) = cell.try_borrow_mut() else {
-            return unkept(d, packing, w, f);
-        };
-        let found =
-            kept.iter().position(|k| layout(d, packing).eq(k.layout.iter().copied()) && bits(&k.weights) == bits(w));
-        let entry = match found {
-            Some(i) => kept.remove(i),
-            None => {
-                // reuse the least recently used packing's buffers once all are taken
-                let old = if kept.len() == KEEP { kept.pop() } else { None };
-                let (mut weights, panels) = old.map_or((Vec::new(), Vec::new()), |k| (k.weights, k.panels));
-                weights.clear();
-                weights.extend_from_slice(w);
-                Kept { layout: layout(d, packing).collect(), weights, panels: pack(d, packing, w, panels) }
-            }
-        };
-        kept.insert(0, entry);
-        f(&kept[0].panels)
-    })
-}
-
-/// `f` on a packing made for this call only, in the thread's scratch buffer when it is free.
-fn unkept<R>(d: &Direct, packing: &Packing, w: &[f32], f: impl FnOnce(&[f32]) -> R) -> R {
-    SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut buf) => {
-            let panels = pack(d, packing, w, std::mem::take(&mut *buf));
-            let r = f(&panels);
-            *buf = panels;
-            r
-        }
-        Err(_) => f(&pack(d, packing, w, Vec::new())),
-    })
+    with_kept(&KEPT, layout(d, packing), w, |buf| pack(d, packing, w, buf), f)
 }
 
 /// The panels of `packing` for weights `w`, in `buf`'s memory.
@@ -104,7 +44,7 @@ fn pack(d: &Direct, packing: &Packing, w: &[f32], mut buf: Vec<f32>) -> Vec<f32>
 
 /// Everything besides the weights that the panels depend on, as one sequence of numbers
 /// (compared as it is made: a call that finds its packing allocates nothing).
-fn layout<'a>(d: &Direct, packing: &'a Packing) -> impl Iterator<Item = usize> + 'a {
+fn layout<'a>(d: &Direct, packing: &'a Packing) -> impl Iterator<Item = usize> + Clone + 'a {
     let sizes = [d.rows, d.c_dst, d.c_src, packing.row.len(), packing.src.len(), packing.taps.len()];
     let pairs = packing.row.iter().chain(&packing.src).flat_map(|&(a, b)| [a, b]);
     let taps = packing
@@ -112,12 +52,6 @@ fn layout<'a>(d: &Direct, packing: &'a Packing) -> impl Iterator<Item = usize> +
         .iter()
         .flat_map(|(tap, inside)| [*tap, inside.len()].into_iter().chain(inside.iter().map(|&b| usize::from(b))));
     sizes.into_iter().chain(pairs).chain(taps)
-}
-
-/// The bits of `v` (so that −0 and 0 differ, and a NaN equals itself).
-fn bits(v: &[f32]) -> &[u32] {
-    // SAFETY: f32 and u32 have the same size and alignment, and every bit pattern is a u32.
-    unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u32>(), v.len()) }
 }
 
 #[cfg(test)]
@@ -161,8 +95,8 @@ mod tests {
         let second = with_panels(&d, &packing, &w2, |p| p.to_vec());
         assert_eq!(second[0].to_bits(), (-0.0f32).to_bits(), "W[0, 0, 0] = −0 packed anew");
         assert_eq!(with_panels(&d, &packing, &w, |p| p.to_vec()), first, "the first weights again");
-        // more layouts than are kept: every call still gets its own weights' panels
-        for shift in 0..2 * KEEP {
+        // more weights than are kept (8): every call still gets its own weights' panels
+        for shift in 0..20 {
             let w3: Vec<f32> = w.iter().map(|v| v + shift as f32).collect();
             let p = with_panels(&d, &packing, &w3, |p| p.to_vec());
             assert_eq!(p[0], shift as f32, "W[0, 0, 0] + {shift}");

@@ -19,6 +19,7 @@ mod conv_direct_weight;
 pub mod copy;
 pub mod elementwise;
 mod gemm;
+mod kept;
 pub mod matmul;
 pub mod reduce;
 mod storage;

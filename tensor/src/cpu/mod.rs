@@ -21,6 +21,7 @@ pub mod elementwise;
 mod gemm;
 mod kept;
 pub mod matmul;
+mod normal;
 pub mod reduce;
 mod storage;
 mod tap_classes;

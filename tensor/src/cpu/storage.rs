@@ -3,12 +3,12 @@
 
 use ndarray::IxDyn;
 use ndarray_rand::RandomExt;
-use rand::{Rng, RngCore};
-use rand_distr::{Normal, StandardNormal, Uniform};
+use rand::RngCore;
+use rand_distr::{Normal, Uniform};
 use rayon::prelude::*;
 
 use super::matmul::{self, MatRef};
-use super::{channel, conv, copy, elementwise, reduce, SendPtr, PAR_MIN};
+use super::{channel, conv, copy, elementwise, normal, reduce, SendPtr, PAR_MIN};
 use crate::backend::{BackendStorage, MatmulDims};
 use crate::device::Device;
 use crate::error::{invalid_arg, Result};
@@ -176,10 +176,8 @@ impl BackendStorage for CpuStorage {
         if let Some((g, lg)) = g {
             self.axpby_(1.0, a, g, lg)?;
         }
-        for v in &mut self.0 {
-            let z: f32 = rng.sample(StandardNormal);
-            *v += b * z;
-        }
+        let values = &mut self.0;
+        normal::standard_normals(rng, values.len(), |i, z| values[i] += b * z);
         Ok(())
     }
 

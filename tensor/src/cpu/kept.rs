@@ -19,11 +19,11 @@ use std::thread::LocalKey;
 /// this many (layer, pass) packings gets no reuse and pays a copy of the weights per call
 /// besides the packing.
 const KEEP: usize = 8;
-/// Floats kept per thread and kind at most, weights and panels together (96 MiB): the least
-/// recently used packings go first. The ABP generator keeps 17 M (its first layer has 3.3 M
-/// weights, packed for both passes), the texture net 1 M. A packing larger than this is made
-/// for its call only, into a buffer of the thread's own.
-const BUDGET: usize = 24 << 20;
+/// Floats kept per thread and kind at most, weights and panels together (80 MiB): the least
+/// recently used packings go first, before a new one is made. The ABP generator keeps 17 M
+/// (its first layer has 3.3 M weights, packed for both passes), the texture net 1 M. A
+/// packing larger than this is made for its call only, into a buffer of the thread's own.
+const BUDGET: usize = 20 << 20;
 
 /// One packing: the layout that made it, the weights it was made from, the panels.
 struct Packing {
@@ -79,8 +79,16 @@ fn with_budget<R>(
         let entry = match found {
             Some(i) => list.remove(i),
             None => {
-                // reuse the least recently used packing's buffers once all are taken
-                let old = if list.len() == KEEP { list.pop() } else { None };
+                // make room first (a packing is about twice its weights): drop the least
+                // recently used packings until this one fits the count and the budget; the
+                // last one dropped lends its buffers
+                let size = |k: &Packing| k.weights.len() + k.panels.len();
+                let mut old = None;
+                while !list.is_empty()
+                    && (list.len() == KEEP || list.iter().map(size).sum::<usize>() + 2 * w.len() > budget)
+                {
+                    old = list.pop();
+                }
                 let (mut weights, panels) = old.map_or((Vec::new(), Vec::new()), |k| (k.weights, k.panels));
                 weights.clear();
                 weights.extend_from_slice(w);
@@ -88,7 +96,7 @@ fn with_budget<R>(
             }
         };
         list.insert(0, entry);
-        // the budget: drop the least recently used packings (never the one just used)
+        // panels larger than estimated: drop more (never the one just used)
         while list.len() > 1 && list.iter().map(|k| k.weights.len() + k.panels.len()).sum::<usize>() > budget {
             list.pop();
         }

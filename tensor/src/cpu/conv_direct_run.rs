@@ -142,9 +142,26 @@ unsafe fn store(
     bias: Option<&[f32]>,
     y: *mut f32,
 ) {
+    let [_, oh, ow] = d.out;
+    let p = d.write.len();
+    output_runs(d, (f, end), |lane, [qd, qh, col], run| {
+        let o = (qd * oh + qh) * ow + col;
+        for (i, co) in rows.clone().enumerate() {
+            let b = bias.map_or(0.0, |b| b[co]);
+            let dst = std::slice::from_raw_parts_mut(y.add(co * p + o), run);
+            let from = i * d.lanes() + lane;
+            dst.iter_mut().zip(&acc[from..from + run]).for_each(|(d, &v)| *d = v + b);
+        }
+    });
+}
+
+/// The runs of grid positions `f..end` that hold outputs, one grid line each: `visit(lane,
+/// [qd, qh, col], run)` for the `run` positions from column `col` of grid line (qd, qh), the
+/// first of them `lane` positions after f. The last `taps − 1` columns of a padded line, and
+/// lines beyond the outputs, are skipped.
+fn output_runs(d: &Direct, (f, end): (usize, usize), mut visit: impl FnMut(usize, [usize; 3], usize)) {
     let [_, ph, pw] = d.padded();
     let [od, oh, ow] = d.out;
-    let p = d.write.len();
     let mut at = f;
     while at < end {
         let (line, col) = (at / pw, at % pw);
@@ -154,13 +171,7 @@ unsafe fn store(
             continue;
         }
         let run = (ow - col).min(end - at);
-        let (lane, o) = (at - f, (qd * oh + qh) * ow + col);
-        for (i, co) in rows.clone().enumerate() {
-            let b = bias.map_or(0.0, |b| b[co]);
-            let dst = std::slice::from_raw_parts_mut(y.add(co * p + o), run);
-            let from = i * d.lanes() + lane;
-            dst.iter_mut().zip(&acc[from..from + run]).for_each(|(d, &v)| *d = v + b);
-        }
+        visit(at - f, [qd, qh, col], run);
         at += run;
     }
 }
@@ -179,20 +190,10 @@ unsafe fn store_phases(
     (f, end): (usize, usize),
     y: *mut f32,
 ) {
-    let [_, ph, pw] = d.padded();
-    let [od, oh, ow] = d.out;
     let (side, channels) = (&d.write, d.c_dst / d.write.phases());
     let [_, dh, dw] = side.dims;
     let (s, before) = (side.stride[2], side.before[2]);
-    let mut at = f;
-    while at < end {
-        let (line, col) = (at / pw, at % pw);
-        let (qd, qh) = (line / ph, line % ph);
-        if col >= ow || qd >= od || qh >= oh {
-            at = (line + 1) * pw; // the rest of this padded row holds no output
-            continue;
-        }
-        let run = (ow - col).min(end - at);
+    output_runs(d, (f, end), |lane, [qd, qh, col], run| {
         for (i, r) in rows.clone().enumerate() {
             let a = side.phase(r / channels);
             let (Some(cd), Some(ch)) = (side.coord(0, qd, a[0]), side.coord(1, qh, a[1])) else {
@@ -202,11 +203,10 @@ unsafe fn store_phases(
             let lo = before.saturating_sub(a[2]).div_ceil(s).max(col);
             let hi = (dw + before).saturating_sub(a[2]).div_ceil(s).min(col + run);
             let line_start = y.add((r % channels) * side.len() + (cd * dh + ch) * dw);
-            let from = i * d.lanes() + at - f - col;
+            let from = i * d.lanes() + lane - col;
             for q in lo..hi {
                 *line_start.add(s * q + a[2] - before) = acc[from + q];
             }
         }
-        at += run;
-    }
+    });
 }

@@ -203,9 +203,10 @@ unsafe fn store_phases(
             let lo = before.saturating_sub(a[2]).div_ceil(s).max(col);
             let hi = (dw + before).saturating_sub(a[2]).div_ceil(s).min(col + run);
             let line_start = y.add((r % channels) * side.len() + (cd * dh + ch) * dw);
-            let from = i * d.lanes() + lane - col;
+            // grid column q is lane `lane + q − col` of the tile
+            let from = i * d.lanes() + lane;
             for q in lo..hi {
-                *line_start.add(s * q + a[2] - before) = acc[from + q];
+                *line_start.add(s * q + a[2] - before) = acc[from + q - col];
             }
         }
     });

@@ -15,10 +15,11 @@
 //! ```
 //!
 //! The weights are packed into panels of 16 rows per tap ([`pack_weights`]), and the packing
-//! is kept for the next call with the same weights ([`super::kept`]); the map that is read is gathered straight into panels of 16 columns: there is no `cols`
-//! matrix and no second packing, and no tap that lands on padding (or, for the input gradient,
-//! between the strided outputs) is gathered or multiplied. Rows and columns beyond the matrix
-//! are zero in the panels and never stored.
+//! is kept for the next call with the same weights ([`super::kept`]); the map that is read is
+//! gathered straight into panels of 16 columns: there is no `cols` matrix and no second
+//! packing, and no tap that lands on padding (or, for the input gradient, between the strided
+//! outputs) is gathered or multiplied. Rows and columns beyond the matrix are zero in the
+//! panels and never stored.
 //!
 //! This file's panels hold 16 positions (of one image or several), gathered with AVX-512
 //! gathers; batches of at least 16 images take [`super::conv_classes_images`] instead, whose
@@ -89,8 +90,8 @@ fn images_per_block(n: usize, classes: &TapClasses) -> usize {
     per_task.min(BLOCK_COLUMNS / widest).max(1)
 }
 
-/// The weights in panels of 16 rows per tap (in `packed`'s memory), rows = output channels (`forward`) or input
-/// channels (backward data), k = the other:
+/// The weights in panels of 16 rows per tap (in `packed`'s memory), rows = output channels
+/// (`forward`) or input channels (backward data), k = the other:
 /// `packed[((t·R + r)·k + p)·16 + i] = W[co, ci, t]` with (r·16 + i, p) = (co, ci) or (ci, co),
 /// for R = ⌈rows/16⌉ panels, zero beyond the last row.
 fn pack_weights(g: &ConvGeom, w: &[f32], forward: bool, mut packed: Vec<f32>) -> Vec<f32> {

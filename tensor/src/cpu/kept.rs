@@ -32,6 +32,13 @@ struct Packing {
     panels: Vec<f32>,
 }
 
+impl Packing {
+    /// Floats held: the weights' copy and the panels.
+    fn floats(&self) -> usize {
+        self.weights.len() + self.panels.len()
+    }
+}
+
 /// A thread's packings of one kind, the most recently used first, and the buffer of the
 /// packings that are not kept (reused across calls).
 #[derive(Default)]
@@ -82,10 +89,9 @@ fn with_budget<R>(
                 // make room first (a packing is about twice its weights): drop the least
                 // recently used packings until this one fits the count and the budget; the
                 // last one dropped lends its buffers
-                let size = |k: &Packing| k.weights.len() + k.panels.len();
                 let mut old = None;
                 while !list.is_empty()
-                    && (list.len() == KEEP || list.iter().map(size).sum::<usize>() + 2 * w.len() > budget)
+                    && (list.len() == KEEP || list.iter().map(Packing::floats).sum::<usize>() + 2 * w.len() > budget)
                 {
                     old = list.pop();
                 }
@@ -97,7 +103,7 @@ fn with_budget<R>(
         };
         list.insert(0, entry);
         // panels larger than estimated: drop more (never the one just used)
-        while list.len() > 1 && list.iter().map(|k| k.weights.len() + k.panels.len()).sum::<usize>() > budget {
+        while list.len() > 1 && list.iter().map(Packing::floats).sum::<usize>() > budget {
             list.pop();
         }
         f(&list[0].panels)

@@ -18,6 +18,7 @@ fn linear(k: usize, d: usize) -> GeneratorNetConfig {
     GeneratorNetConfig {
         latent: vec![k],
         fc: Some(FcSpec { reshape: vec![1, d], batch_norm: false, activation: Activation::None }),
+        coarse: None,
         layers: vec![],
         init_std: 0.5,
         bn_eps: 1e-3,
@@ -38,6 +39,7 @@ fn small_conv() -> GeneratorNetConfig {
     GeneratorNetConfig {
         latent: vec![3],
         fc: Some(FcSpec { reshape: vec![6, 2, 2], batch_norm: false, activation: Activation::LeakyRelu }),
+        coarse: None,
         layers: vec![layer(4, true, Activation::Relu), layer(0, false, Activation::Tanh)],
         init_std: 0.3,
         bn_eps: 1e-3,

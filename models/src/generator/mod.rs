@@ -19,11 +19,13 @@ pub mod average;
 pub mod learn;
 pub mod net;
 mod posterior;
+pub mod two_scale;
 
 pub use average::Averaged;
 pub use learn::{GeneratorLearnConfig, GeneratorLearner};
 pub use net::{Activation, DeconvSpec, FcSpec, GeneratorNet, GeneratorNetConfig};
 pub use posterior::GeneratorPosterior;
+pub use two_scale::{CoarseSpec, TwoScale};
 
 use autodiff::{Tape, Var};
 use nn::Module;

@@ -14,6 +14,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tensor::ConvParams;
 
+use super::two_scale::{CoarseSpec, TwoScale};
 pub use crate::activation::Activation;
 use crate::error::{ModelError, Result};
 
@@ -49,6 +50,9 @@ pub struct GeneratorNetConfig {
     pub latent: Vec<usize>,
     #[serde(default)]
     pub fc: Option<FcSpec>,
+    /// A latent of two scales: its last channels summed into a coarse map ([`TwoScale`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coarse: Option<CoarseSpec>,
     pub layers: Vec<DeconvSpec>,
     /// Weight init N(0, std²) (reference: 0.005 for transposed convolutions and fc).
     #[serde(serialize_with = "crate::serde_f32::short")]
@@ -87,6 +91,7 @@ impl GeneratorNetConfig {
         GeneratorNetConfig {
             latent: vec![z_dim, 1, 1],
             fc: None,
+            coarse: None,
             layers: vec![
                 l(width, 1, [0, 0], false),
                 l(width / 2, 2, [1, 2], false),
@@ -110,6 +115,7 @@ impl GeneratorNetConfig {
         GeneratorNetConfig {
             latent: vec![z_dim, 1, 1],
             fc: None,
+            coarse: None,
             layers: vec![
                 l(512, 4, 1, [0, 0], false),
                 l(256, 5, 2, [1, 2], false),
@@ -129,6 +135,7 @@ impl GeneratorNetConfig {
         GeneratorNetConfig {
             latent: vec![z_dim],
             fc: Some(FcSpec { reshape: vec![512, 4, 4], batch_norm: true, activation: Activation::Relu }),
+            coarse: None,
             layers: [256, 128, 64, 0].iter().enumerate().map(|(i, &c)| deconv(c, 5, 2, [1, 2], i == 3)).collect(),
             init_std: 0.005,
             bn_eps: 1e-4,
@@ -145,6 +152,7 @@ impl GeneratorNetConfig {
         GeneratorNetConfig {
             latent: vec![1, side, side],
             fc: None,
+            coarse: None,
             layers: chans.iter().enumerate().map(|(i, &c)| deconv(c, 5, 2, [1, 2], i + 1 == layers)).collect(),
             init_std: 0.005,
             bn_eps: 1e-4,
@@ -163,6 +171,7 @@ impl GeneratorNetConfig {
         GeneratorNetConfig {
             latent: vec![channels, length.div_ceil(16)],
             fc: None,
+            coarse: None,
             layers: vec![deconv(width, 8, 4, [2, 2], false), deconv(0, 8, 4, [2, 2], true)],
             init_std: 0.005,
             bn_eps: 1e-4,
@@ -176,6 +185,7 @@ impl GeneratorNetConfig {
         GeneratorNetConfig {
             latent: vec![1, latent_len],
             fc: None,
+            coarse: None,
             layers: vec![
                 deconv(256, 25, 10, [7, 8], false),
                 deconv(128, 25, 10, [7, 8], false),
@@ -193,16 +203,11 @@ impl GeneratorNetConfig {
         Ok(shapes[shapes.len() - 1].clone())
     }
 
-    /// `[C, spatial…]` of the map before the first transposed convolution (the latent, or the
-    /// fc layer's reshape), then after each layer; an error names the layer that does not fit.
+    /// `[C, spatial…]` of the map before the first transposed convolution (the latent, the fc
+    /// layer's reshape, or the two-scale latent's joined features), then after each layer; an
+    /// error names the layer that does not fit.
     pub fn layer_shapes(&self, channels: usize) -> Result<Vec<Vec<usize>>> {
-        let mut shape = self.fc.as_ref().map_or(self.latent.clone(), |f| f.reshape.clone());
-        if let Some(i) = self.layers.iter().rev().skip(1).position(|l| l.out_channels == 0) {
-            let layer = self.layers.len() - 1 - i;
-            return Err(ModelError::Config(format!(
-                "generator layer {layer}: out_channels = 0 is only for the last layer"
-            )));
-        }
+        let shape = self.fc.as_ref().map_or(self.latent.clone(), |f| f.reshape.clone());
         if self.latent.is_empty() || shape.contains(&0) || self.latent.contains(&0) {
             return Err(ModelError::Config(format!(
                 "generator: latent {:?} and fc reshape {shape:?} must be positive",
@@ -214,34 +219,69 @@ impl GeneratorNetConfig {
                 "generator: the map before the first transposed convolution has shape {shape:?}; it needs 1 to 3 spatial axes"
             )));
         }
-        let mut shapes = vec![shape.clone()];
-        for (i, l) in self.layers.iter().enumerate() {
-            if l.kernel == 0 || l.stride == 0 {
-                return Err(ModelError::Config(format!(
-                    "generator layer {}: kernel and stride must be positive",
-                    i + 1
-                )));
-            }
-            for n in shape[1..].iter_mut() {
-                // (n − 1)·stride + kernel − crop₀ − crop₁, refused if it overflows or is empty
-                *n = (*n - 1)
-                    .checked_mul(l.stride)
-                    .and_then(|v| v.checked_add(l.kernel))
-                    .and_then(|v| v.checked_sub(l.crop[0].saturating_add(l.crop[1])))
-                    .filter(|&v| v > 0)
-                    .ok_or_else(|| {
-                        ModelError::Config(format!(
-                            "generator layer {}: the crop {:?} removes the whole map, or the map is too large",
-                            i + 1,
-                            l.crop
-                        ))
-                    })?;
-            }
-            shape[0] = if l.out_channels == 0 { channels } else { l.out_channels };
-            shapes.push(shape.clone());
-        }
-        Ok(shapes)
+        let shape = match &self.coarse {
+            Some(c) => self.joined_shape(c, shape)?,
+            None => shape,
+        };
+        grow(shape, &self.layers, channels, "generator layer")
     }
+
+    /// The two-scale latent's `[dense + features, grid…]` ([`TwoScale`]), or what does not fit.
+    fn joined_shape(&self, c: &CoarseSpec, latent: Vec<usize>) -> Result<Vec<usize>> {
+        let err = |msg: String| Err(ModelError::Config(format!("generator coarse latent: {msg}")));
+        if self.fc.is_some() || c.channels == 0 || c.channels >= latent[0] || c.factor == 0 {
+            return err(format!(
+                "channels = {} of the latent's {} (at least one dense one left), factor = {} ≥ 1, no fc",
+                c.channels, latent[0], c.factor
+            ));
+        }
+        if latent[1..].iter().any(|n| n % c.factor != 0) {
+            return err(format!("the grid {:?} is not a multiple of factor = {}", &latent[1..], c.factor));
+        }
+        let pooled = [&[c.channels][..], &latent[1..].iter().map(|n| n / c.factor).collect::<Vec<_>>()].concat();
+        let up = grow(pooled, &c.layers, 0, "generator coarse layer")?;
+        let last = &up[up.len() - 1];
+        if last[1..] != latent[1..] || c.layers.last().is_none_or(|l| l.out_channels == 0) {
+            return err(format!(
+                "its layers produce {last:?}; they must end with features on the grid {:?}",
+                &latent[1..]
+            ));
+        }
+        Ok([&[latent[0] - c.channels + last[0]][..], &latent[1..]].concat())
+    }
+}
+
+/// `shape` and the shape after each transposed convolution of `layers` (`out_channels = 0`
+/// on the last: `channels`); an error names the layer (`what` k, from 1) that does not fit.
+fn grow(mut shape: Vec<usize>, layers: &[DeconvSpec], channels: usize, what: &str) -> Result<Vec<Vec<usize>>> {
+    if let Some(i) = layers.iter().rev().skip(1).position(|l| l.out_channels == 0) {
+        let layer = layers.len() - 1 - i;
+        return Err(ModelError::Config(format!("{what} {layer}: out_channels = 0 is only for the last layer")));
+    }
+    let mut shapes = vec![shape.clone()];
+    for (i, l) in layers.iter().enumerate() {
+        if l.kernel == 0 || l.stride == 0 {
+            return Err(ModelError::Config(format!("{what} {}: kernel and stride must be positive", i + 1)));
+        }
+        for n in shape[1..].iter_mut() {
+            // (n − 1)·stride + kernel − crop₀ − crop₁, refused if it overflows or is empty
+            *n = (*n - 1)
+                .checked_mul(l.stride)
+                .and_then(|v| v.checked_add(l.kernel))
+                .and_then(|v| v.checked_sub(l.crop[0].saturating_add(l.crop[1])))
+                .filter(|&v| v > 0)
+                .ok_or_else(|| {
+                    ModelError::Config(format!(
+                        "{what} {}: the crop {:?} removes the whole map, or the map is too large",
+                        i + 1,
+                        l.crop
+                    ))
+                })?;
+        }
+        shape[0] = if l.out_channels == 0 { channels } else { l.out_channels };
+        shapes.push(shape.clone());
+    }
+    Ok(shapes)
 }
 
 /// A generator network built for data of one shape.
@@ -277,25 +317,47 @@ impl GeneratorNet {
             c = fc.reshape[0];
         }
         let dims = output.len() - 1;
-        for (i, l) in cfg.layers.iter().enumerate() {
-            let out = if i + 1 == cfg.layers.len() { data[0] } else { l.out_channels };
-            let opts = ConvOptions::new(l.stride, 0)
-                .params(ConvParams::asymmetric(&[l.stride], &[(l.crop[0], l.crop[1])]))
-                .init(init);
-            let k = [l.kernel];
-            seq = match dims {
-                1 => seq.push(ConvTranspose1d::new(c, out, &k, opts, rng)?),
-                2 => seq.push(ConvTranspose2d::new(c, out, &k, opts, rng)?),
-                _ => seq.push(ConvTranspose3d::new(c, out, &k, opts, rng)?),
-            };
-            seq = push_norm_act(seq, out, l.batch_norm, l.activation, cfg.bn_eps);
-            c = out;
+        if let Some(coarse) = &cfg.coarse {
+            let dense = c - coarse.channels;
+            let up = push_deconvs(Sequential::new(), coarse.channels, &coarse.layers, (dims, 0), cfg, rng)?;
+            seq = seq.push(TwoScale { dense, factor: coarse.factor, coarse: up });
+            c = dense + coarse.layers.last().map_or(0, |l| l.out_channels);
         }
+        seq = push_deconvs(seq, c, &cfg.layers, (dims, data[0]), cfg, rng)?;
         if cfg.output_scale != 1.0 {
             seq = seq.push(Scale(cfg.output_scale));
         }
         Ok(GeneratorNet { layers: seq, latent: cfg.latent.clone(), output })
     }
+}
+
+/// `seq` with the transposed convolutions of `layers` from `c` channels appended (each with
+/// its BatchNorm and activation), over `dims` spatial axes; the last one has `last` channels
+/// when its `out_channels` is 0.
+fn push_deconvs<R: Rng + ?Sized>(
+    mut seq: Sequential,
+    mut c: usize,
+    layers: &[DeconvSpec],
+    (dims, last): (usize, usize),
+    cfg: &GeneratorNetConfig,
+    rng: &mut R,
+) -> Result<Sequential> {
+    let init = Init::Normal { std: cfg.init_std };
+    for l in layers {
+        let out = if l.out_channels == 0 { last } else { l.out_channels };
+        let opts = ConvOptions::new(l.stride, 0)
+            .params(ConvParams::asymmetric(&[l.stride], &[(l.crop[0], l.crop[1])]))
+            .init(init);
+        let k = [l.kernel];
+        seq = match dims {
+            1 => seq.push(ConvTranspose1d::new(c, out, &k, opts, rng)?),
+            2 => seq.push(ConvTranspose2d::new(c, out, &k, opts, rng)?),
+            _ => seq.push(ConvTranspose3d::new(c, out, &k, opts, rng)?),
+        };
+        seq = push_norm_act(seq, out, l.batch_norm, l.activation, cfg.bn_eps);
+        c = out;
+    }
+    Ok(seq)
 }
 
 fn push_norm_act(mut seq: Sequential, channels: usize, bn: bool, act: Activation, eps: f32) -> Sequential {

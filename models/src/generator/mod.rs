@@ -19,6 +19,7 @@ pub mod average;
 pub mod learn;
 pub mod net;
 mod posterior;
+mod reference_nets;
 pub mod two_scale;
 
 pub use average::Averaged;

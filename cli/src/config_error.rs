@@ -172,7 +172,7 @@ mod tests {
         let cases = [
             ("\nlr = 0.0005", "\nlr = \"x\"", "`model.learn.optim.lr`"),
             ("\nkernel = 5\n", "\nkernel = \"five\"\n", "`model.net.layers[1].kernel`"),
-            ("\nlangevin_steps = 10", "\nlangevin_steps = -1", "`model.learn.langevin_steps`"),
+            ("\nlangevin_steps = 20", "\nlangevin_steps = -1", "`model.learn.langevin_steps`"),
             ("kind = \"images\"\npath = ", "kind = \"images\"\npath = 3 #", "`data.source.path`"),
         ];
         let mnist = crate::presets::coopnets_mnist().to_toml().unwrap();

@@ -34,7 +34,7 @@ fn sums(out: &Path, names: &[&str]) -> Vec<(String, f64)> {
 }
 
 /// The default texture recipe as it was at ea5a5cb: 0–255 minus 128, the reference padding,
-/// end to end.
+/// end to end, T = 10, σ = 1.
 fn texture_at_ea5a5cb() -> RunConfig {
     let mut cfg = presets::texture();
     cfg.data.scaling = datasets::Scaling::ScalarMean(128.0);
@@ -42,6 +42,8 @@ fn texture_at_ea5a5cb() -> RunConfig {
     cfg.descriptor_mut().learn.growth = models::descriptor::Growth::EndToEnd;
     cfg.descriptor_mut().learn.rate_schedule = models::RateSchedule::Constant;
     cfg.descriptor_mut().learn.step_size = 0.3;
+    cfg.descriptor_mut().learn.langevin_steps = 10;
+    cfg.descriptor_mut().reference_sigma = 1.0;
     cfg
 }
 

@@ -130,8 +130,11 @@ pub fn coopnets_texture() -> RunConfig {
         unreachable!("tf_coopnets builds CoopNets")
     };
     model.descriptor = descriptor;
-    // δ as measured (README; the texture preset has 0.2), and the shorter growth
+    // δ, T_d and σ as measured (README; the texture preset has 0.2, 20 and 2), and the shorter
+    // growth
     model.descriptor.learn.step_size = 0.3;
+    model.descriptor.learn.langevin_steps = 10;
+    model.descriptor.reference_sigma = 1.0;
     model.descriptor.learn.growth = Growth::LayerWise { stage_iterations: 250, rate_factor: 0.35 };
     // CoopNets schedules both nets: the texture descriptor's falling rate on 1000 iterations
     // (start 667, as measured; `over(1000)` would give 666)

@@ -143,6 +143,16 @@ fn completion_of_missing_squares_improves_with_learning() {
                 assert!(m["psnr"][mask][k].as_f64().is_some_and(f64::is_finite), "psnr.{mask}.{k}");
             }
             assert!(out.join(format!("completion_{mask}.png")).exists());
+            // the paired difference is the difference of the two pooled errors (equal squares)
+            let p = &m["completion_paired"][mask];
+            let pooled = m["completion"][mask]["coopnets"].as_f64().unwrap()
+                - m["completion"][mask]["generator"].as_f64().unwrap();
+            let d = p["difference"].as_f64().unwrap_or_else(|| panic!("completion_paired.{mask}: {m}"));
+            assert!(
+                (d - pooled).abs() < 1e-5 && p["se"].as_f64().is_some_and(|se| se >= 0.0),
+                "{mask}: {p} vs {pooled}"
+            );
+            assert_eq!(p["digits"].as_u64(), Some(10), "{p}");
         }
         MASKS.map(|(mask, _)| m["completion"][mask]["coopnets"].as_f64().unwrap())
     };

@@ -25,6 +25,8 @@
 //! nearest visible pixel, harmonic). **Recovery error** = mean |Ŷ − Y| over the missing pixels,
 //! pixels in [0, 1]; **PSNR** over the same pixels. `metrics.json`: `completion.<mask>` and
 //! `psnr.<mask>`, each `{coopnets, generator, descriptor, mean_fill, nearest, harmonic}`;
+//! `completion_paired.<mask>`: CoopNets against the generator alone digit by digit (the mean
+//! difference of their errors and its standard error: is "lowest" more than noise?);
 //! `completion_<mask>.png`: occluded, completed by CoopNets, true digits.
 
 use std::path::Path;
@@ -83,7 +85,7 @@ pub fn run_with(cfg: &RunConfig, out: &Path, resume: bool, s: &Settings) -> Resu
     let range = (-obs.data.mul_scalar(-1.0).max_all().to_scalar()?, obs.data.max_all().to_scalar()?);
     let half = held.shape()[0] / 2;
     let test = held.narrow(0, half, s.test_digits.min(held.shape()[0] - half))?.contiguous();
-    let (mut completion, mut psnr) = (Map::new(), Map::new());
+    let (mut completion, mut psnr, mut paired) = (Map::new(), Map::new(), Map::new());
     for (i, (name, size)) in MASKS.into_iter().enumerate() {
         let mask = datasets::square_mask(test.shape(), size, &mut rng_for(cfg.run.seed, MASK_STREAM - i as u64))?;
         let fills = complete(cfg, &learner, &test, &mask, (i as u64, range), s)?;
@@ -97,6 +99,10 @@ pub fn run_with(cfg: &RunConfig, out: &Path, resume: bool, s: &Settings) -> Resu
         println!("{name}: recovery error {}", Value::Object(e.clone()));
         completion.insert(name.to_string(), Value::Object(e));
         psnr.insert(name.to_string(), Value::Object(p));
+        let per_digit = |filled: &Tensor| per_digit_error(&test, filled, &mask);
+        let vs = paired_difference(&per_digit(&fills[0])?, &per_digit(&fills[1])?)?;
+        println!("{name}: coopnets − generator per digit {vs}");
+        paired.insert(name.to_string(), vs);
         picture(cfg, out, name, &test, &mask, &fills[0])?;
     }
     let settings = json!({
@@ -104,7 +110,9 @@ pub fn run_with(cfg: &RunConfig, out: &Path, resume: bool, s: &Settings) -> Resu
         "descriptor_revise_steps": s.revise_steps, "revision_noise": false, "chains": s.chains,
         "combined_by": "per-pixel median", "clipped_to": [range.0, range.1],
     });
-    crate::metrics::merge(out, json!({ "completion": completion, "psnr": psnr, "completion_settings": settings }))?;
+    let m =
+        json!({ "completion": completion, "psnr": psnr, "completion_paired": paired, "completion_settings": settings });
+    crate::metrics::merge(out, m)?;
     Ok(summary)
 }
 
@@ -192,6 +200,29 @@ pub fn pixelwise_median(xs: &[Tensor]) -> Result<Tensor> {
     Ok(Tensor::from_vec(median, first.shape())?)
 }
 
+/// Each digit's recovery error: mean |Ŷ − Y| over its missing pixels, pixels in [0, 1] (the
+/// model's [−1, 1] halved), shape `[N]`; their mean is [`recovery_error`]'s (equal squares).
+pub fn per_digit_error(y: &Tensor, filled: &Tensor, mask: &Tensor) -> Result<Vec<f32>> {
+    let missing = datasets::missing(mask)?;
+    let sum = y.sub(filled)?.abs().mul(&missing)?.sum_per_example()?;
+    let count = missing.sum_per_example()?.clamp(1.0, f32::MAX);
+    Ok(sum.div(&count)?.mul_scalar(0.5).to_vec())
+}
+
+/// Method `a` against method `b` on the same digits: the mean of the per-digit differences
+/// `a_i − b_i`, its standard error `sd(a − b)/√n`, and the digits where `a` is lower. The two
+/// completions share their chains, so the pairs differ only by the revision, and the standard
+/// error says whether a lower mean error is more than the digits' noise.
+pub fn paired_difference(a: &[f32], b: &[f32]) -> Result<Value> {
+    anyhow::ensure!(a.len() == b.len() && a.len() > 1, "paired errors of {} and {} digits", a.len(), b.len());
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| f64::from(x - y)).collect();
+    let n = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let lower = d.iter().filter(|&&x| x < 0.0).count();
+    Ok(json!({ "difference": mean, "se": (var / n).sqrt(), "digits_lower": lower, "digits": d.len() }))
+}
+
 /// `completion_<mask>.png`: occluded, completed, true digits (10 of each).
 fn picture(cfg: &RunConfig, out: &Path, name: &str, y: &Tensor, mask: &Tensor, filled: &Tensor) -> Result<()> {
     let Media::Image(scaling) = Media::of(&cfg.data) else { return Ok(()) };
@@ -223,5 +254,31 @@ mod tests {
         assert_eq!(pixelwise_median(&[a, b, c, d]).unwrap().to_vec(), vec![2.5, 1.0, 0.5]);
         assert!(pixelwise_median(&[]).is_err());
         assert!(pixelwise_median(&[t(&[1.0, 2.0, 3.0]), Tensor::zeros(&[3])]).is_err());
+    }
+
+    /// Hand-computed: differences −0.1, −0.3, +0.1 have mean −0.1, sd 0.2, se 0.2/√3, two
+    /// lower; mismatched or single digits are refused.
+    #[test]
+    fn paired_difference_is_the_mean_and_standard_error_of_the_differences() {
+        let v = paired_difference(&[0.2, 0.1, 0.5], &[0.3, 0.4, 0.4]).unwrap();
+        assert!((v["difference"].as_f64().unwrap() + 0.1).abs() < 1e-6, "{v}");
+        assert!((v["se"].as_f64().unwrap() - 0.2 / 3f64.sqrt()).abs() < 1e-6, "{v}");
+        assert_eq!((v["digits_lower"].as_u64(), v["digits"].as_u64()), (Some(2), Some(3)));
+        assert!(paired_difference(&[0.1, 0.2], &[0.1]).is_err());
+        assert!(paired_difference(&[0.1], &[0.1]).is_err());
+    }
+
+    /// Per digit, over the missing pixels only, on the [0, 1] scale; the mean of the digits'
+    /// errors is the pooled error when every square has the same size.
+    #[test]
+    fn per_digit_error_counts_the_missing_pixels_of_each_digit() {
+        let y = Tensor::from_slice(&[1.0, 1.0, -1.0, -1.0, 0.0, 0.0, 0.0, 0.0], &[2, 1, 2, 2]).unwrap();
+        let filled = Tensor::from_slice(&[0.0, 1.0, 1.0, 5.0, 0.5, 0.0, 0.0, -0.5], &[2, 1, 2, 2]).unwrap();
+        let mask = Tensor::from_slice(&[0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0], &[2, 1, 2, 2]).unwrap();
+        // digit 0: missing pixels 0 and 2, |1 − 0| and |−1 − 1| → (1 + 2)/2/2; digit 1: 1 and 3
+        let e = per_digit_error(&y, &filled, &mask).unwrap();
+        assert_eq!(e, vec![0.75, 0.125]);
+        let pooled = recovery_error(&y, &filled, &mask).unwrap().0;
+        assert!((pooled - (e[0] + e[1]) / 2.0).abs() < 1e-6, "{pooled} {e:?}");
     }
 }

@@ -196,8 +196,8 @@ pub fn dynamic_texture_paper() -> RunConfig {
 mod tests {
     use super::*;
 
-    /// The default's σ and T are not the paper's; the paper preset and CoopNets' texture recipe,
-    /// built from the default, must not inherit them.
+    /// The default's σ and T are not the paper's; the paper preset, built from the default, must
+    /// not inherit them, and CoopNets' texture recipe keeps the 20 steps with its own σ of 1.5.
     #[test]
     fn only_the_default_texture_recipe_has_sigma_2_and_20_steps() {
         let d = texture();
@@ -207,7 +207,7 @@ mod tests {
         let p = p.descriptor().unwrap();
         assert_eq!((p.reference_sigma, p.learn.langevin_steps), (1.0, 10));
         let ModelConfig::Coopnets(c) = super::super::coopnets_texture().model else { panic!("CoopNets") };
-        assert_eq!((c.descriptor.reference_sigma, c.descriptor.learn.langevin_steps), (1.0, 10));
+        assert_eq!((c.descriptor.reference_sigma, c.descriptor.learn.langevin_steps), (1.5, 20));
     }
 
     #[test]

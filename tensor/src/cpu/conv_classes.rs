@@ -56,7 +56,7 @@ const BLOCK_COLUMNS: usize = 256;
 const PANEL_GROUP: usize = 4;
 
 /// The classes of `g`, when these kernels take it: small maps, at least a tile's worth of
-/// channels on both sides, a CPU with AVX-512, and at most `max_useful` of full im2col's
+/// channels on both sides, a CPU with AVX-512 or AVX2, and at most `max_useful` of full im2col's
 /// multiply-adds kept (1.0 for the forward pass and the input gradient, [`MAX_USEFUL`] for the
 /// weight gradient). `adjoint`: the classes of input positions (for the input gradient).
 pub fn plan(g: &ConvGeom, max_useful: f64, adjoint: bool) -> Option<Arc<TapClasses>> {
@@ -138,7 +138,7 @@ fn gather_panel(class: &TapClass, j: usize, cols: usize, src: &[f32], map: Map, 
             *s = (i * map.image_len() + offs[q] as usize) as i32;
         }
         let bt = b[ti * map.channels * T..(ti + 1) * map.channels * T].as_mut_ptr();
-        // SAFETY: AVX-512 checked by `plan`; the block's images are in `src` and their offsets
+        // SAFETY: CPU checked by `plan`; the block's images are in `src` and their offsets
         // fit in i32 (`plan`); the panel holds `channels` rows of 16.
         unsafe { gather_rows(src.as_ptr(), map.plane, &idx, width, map.channels, bt) };
     }
@@ -219,7 +219,7 @@ fn gather_conv(
                                 let a = packed[(t * rows + r) * read.channels * T..].as_ptr();
                                 pairs.push((a, bj[ti * read.channels * T..].as_ptr()));
                             }
-                            // SAFETY: `plan` checked AVX-512; each panel holds channels·16 floats.
+                            // SAFETY: `plan` checked the CPU; each panel holds channels·16 floats.
                             unsafe { tile(&pairs, read.channels, &mut acc) };
                             for ri in 0..T.min(own.channels - r * T) {
                                 let ch = r * T + ri;

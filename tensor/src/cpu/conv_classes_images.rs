@@ -72,7 +72,7 @@ fn to_image_blocks(src: &[f32], n: usize, map: Map, xb: &mut Vec<f32>) {
         let lanes = unsafe { xp.get().add((g * map.channels + c) * T) };
         let full = map.plane / T * T;
         for pos0 in (0..full).step_by(T) {
-            // SAFETY: AVX-512 checked by `plan`; `images` rows of 16 from pos0 lie inside
+            // SAFETY: CPU checked by `plan`; `images` rows of 16 from pos0 lie inside
             // `src`, and 16 lines of xb from pos0.
             unsafe {
                 transpose16(first[pos0..].as_ptr(), map.image_len(), images, lanes.add(pos0 * line), line, T, -0.0)
@@ -113,7 +113,7 @@ fn from_image_blocks(ob: &[f32], n: usize, map: Map, bias: Option<&[f32]>) -> Ve
         let first = unsafe { op.get().add((g * T * map.channels + c) * map.plane) };
         let full = map.plane / T * T;
         for pos0 in (0..full).step_by(T) {
-            // SAFETY: AVX-512 checked by `plan`; 16 lines of ob from pos0, and `images`
+            // SAFETY: CPU checked by `plan`; 16 lines of ob from pos0, and `images`
             // rows of 16 from pos0 in `out`.
             unsafe {
                 transpose16(lanes[pos0 * line..].as_ptr(), line, T, first.add(pos0), map.image_len(), images, bv)
@@ -176,7 +176,7 @@ fn convolve(n: usize, classes: &TapClasses, (xb, read): (&[f32], Map), packed: &
                     let a = packed[(t * rows + r) * block..].as_ptr();
                     pairs.push((a, xb[(at * groups + g) * block..].as_ptr()));
                 }
-                // SAFETY: AVX-512 checked by `plan`; every panel holds C·16 floats.
+                // SAFETY: CPU checked by `plan`; every panel holds C·16 floats.
                 unsafe { tile(pairs, read.channels, &mut acc) };
                 let line = (class.positions[q] as usize * groups + g) * own.channels;
                 for ri in 0..T.min(own.channels - r * T) {

@@ -55,7 +55,7 @@ pub fn backward_weight(g: &ConvGeom, classes: &TapClasses, x: &[f32], dy: &[f32]
                             for r in 0..rows_out {
                                 for s in 0..rows_in {
                                     let pair = (a[r * cols * T..].as_ptr(), b[s * cols * T..].as_ptr());
-                                    // SAFETY: AVX-512 checked by `plan`; both panels hold cols·16 floats.
+                                    // SAFETY: CPU checked by `plan`; both panels hold cols·16 floats.
                                     unsafe { tile(&[pair], cols, &mut out) };
                                     let width = T.min(g.c_in - s * T);
                                     for ai in 0..T.min(g.c_out - r * T) {
@@ -100,7 +100,7 @@ fn channel_panels(
         let width = T.min(channels - r * T);
         for col in 0..cols {
             let first = &src[at(col) + r * T * stride..];
-            // SAFETY: AVX-512 checked by `plan`; lanes < width are channels of this column's
+            // SAFETY: CPU checked by `plan`; lanes < width are channels of this column's
             // image, inside `src`; the destination panel row holds 16 floats.
             unsafe { gather_rows(first.as_ptr(), 0, &lanes, width, 1, dst[(r * cols + col) * T..].as_mut_ptr()) };
         }

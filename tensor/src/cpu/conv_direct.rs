@@ -44,7 +44,7 @@
 use super::conv::ConvGeom;
 use super::conv_direct_panels::with_panels;
 use super::conv_direct_run::run;
-use super::tile::{loads_per_mille, T, TILE_SHAPES};
+use super::tile::{loads_per_mille, tile_shapes, T};
 
 /// How grid coordinates map onto a map, along each axis: `coord = stride·q + phase − before`,
 /// one phase per channel of the grid (grid channel = phase · map channels + map channel, so
@@ -132,7 +132,7 @@ impl Direct {
 /// the fewest loads per multiply-add, (R + V)/(R·V). 100 channels: 5 × 4; 64: 8 × 3; 30: 6 × 4;
 /// the 27 of a stride-3 input gradient over 3 channels: 9 × 3.
 fn shape_for(c: usize) -> (usize, usize) {
-    let shapes = TILE_SHAPES.iter().map(|&(r, v, _)| (r, v));
+    let shapes = tile_shapes().iter().map(|&(r, v, _)| (r, v));
     shapes.min_by_key(|&(r, v)| (c.div_ceil(r) * r, loads_per_mille(r, v))).unwrap_or((T, 1))
 }
 

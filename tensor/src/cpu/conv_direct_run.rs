@@ -82,7 +82,7 @@ unsafe fn task_tiles(
                     let b = p.channel * ld + f - f0 + offsets[p.tap];
                     (panels[p.a..].as_ptr(), window[b..].as_ptr(), p.k)
                 }));
-                // SAFETY: AVX-512 checked by `takes`; a pair's weights are k·R floats of its
+                // SAFETY: CPU checked by `takes`; a pair's weights are k·R floats of its
                 // panel, and its k channels of the window hold f − f0 + reach + 16V floats each.
                 tile(&triples, ld, &mut acc);
                 let rows = q * d.rows..d.c_dst.min((q + 1) * d.rows);

@@ -27,7 +27,7 @@ use super::conv::ConvGeom;
 use super::conv_direct::{enabled, kernel_offset, phase_taps, Direct, Side, USEFUL};
 use super::conv_direct_run::fill_window;
 use super::tile::{available, transpose16, T};
-use super::tile_taps::{taps_for, TapsFn, OUT};
+use super::tile_taps::{max_vectors, taps_for, TapsFn, OUT};
 
 /// Bytes of dyᵀ a block of output rows may read per tile (within the 48 KiB of a Zen 5's L1).
 const BLOCK_BYTES: usize = 24 * 1024;
@@ -64,13 +64,13 @@ pub fn backward_weight(g: &ConvGeom, x: &[f32], dy: &[f32]) -> Option<Vec<f32>> 
     for n in 0..g.n {
         rayon::join(
             || fill_window(&d, &x[n * il..(n + 1) * il], 0, ld, &mut window),
-            // SAFETY: AVX-512 checked by `plan`; ldb and dyt as made above.
+            // SAFETY: CPU checked by `plan`; ldb and dyt as made above.
             || unsafe { transpose(&dy[n * g.c_out * p..(n + 1) * g.c_out * p], g.c_out, ldb, &mut dyt) },
         );
         let parts = acc.len().min(4 * rayon::current_num_threads()).max(1);
         let per = acc.len().div_ceil(parts);
         acc.par_chunks_mut(per).enumerate().for_each(|(i, accs)| {
-            // SAFETY: AVX-512 checked by `plan`; the window holds the whole padded grid and
+            // SAFETY: CPU checked by `plan`; the window holds the whole padded grid and
             // dyᵀ every position's ldb channels, zero past c_out.
             unsafe { run(&d, &tiles[i * per..i * per + accs.len()], &lines, (&window, ld), (&dyt, ldb), accs) }
         });
@@ -78,7 +78,7 @@ pub fn backward_weight(g: &ConvGeom, x: &[f32], dy: &[f32]) -> Option<Vec<f32>> 
     Some(scatter(g, &d, &tiles, &acc))
 }
 
-/// The tiles of `g`'s gradient, or `None` when this kernel does not take it: no AVX-512, no
+/// The tiles of `g`'s gradient, or `None` when this kernel does not take it: no AVX-512 or AVX2, no
 /// kernel for the taps along the width ([`taps_for`]: 2–5), fewer than 16 output channels or
 /// no input channel or image, output rows shorter than 16 or fewer than 256 outputs per image
 /// (the tiles' runs are the rows), or tiles doing more than 1/[`USEFUL`] times the
@@ -87,8 +87,8 @@ fn plan(g: &ConvGeom, d: &Direct) -> Option<Vec<Tile>> {
     let w = d.taps[2];
     let groups = d.c_src * d.taps[0] * d.taps[1];
     let (registers, mut tiles, mut work) = (g.c_out.div_ceil(T), Vec::new(), 0usize);
-    for col in (0..registers).step_by(4) {
-        let vectors = (registers - col).min(4);
+    for col in (0..registers).step_by(max_vectors()) {
+        let vectors = (registers - col).min(max_vectors());
         let (per, kernel) = taps_for(w, vectors)?;
         for group in (0..groups).step_by(per) {
             tiles.push(Tile { col, group, groups: per.min(groups - group), taps: w, vectors, kernel });
@@ -107,7 +107,7 @@ fn plan(g: &ConvGeom, d: &Direct) -> Option<Vec<Tile>> {
 /// apart, all in one set of the L1, and the transpose took a quarter of the time.
 ///
 /// # Safety
-/// AVX-512F must be available; `ldb` is `c_out` rounded up to 16 (at least 16), and `dyt`
+/// [`available`] holds; `ldb` is `c_out` rounded up to 16 (at least 16), and `dyt`
 /// holds at least P·ldb floats.
 unsafe fn transpose(dy: &[f32], c_out: usize, ldb: usize, dyt: &mut [f32]) {
     const BLOCK: usize = 64;
@@ -117,7 +117,7 @@ unsafe fn transpose(dy: &[f32], c_out: usize, ldb: usize, dyt: &mut [f32]) {
         let whole = if o0 + len == p { len / T * T } else { len };
         for co in (0..ldb).step_by(T) {
             for o in (0..whole).step_by(T) {
-                // SAFETY: AVX-512 by the contract; 16 positions of min(16, c_out − co) rows of
+                // SAFETY: CPU by the contract; 16 positions of min(16, c_out − co) rows of
                 // dy lie inside it, and 16 rows of ldb ≥ co + 16 inside this block of dyt.
                 unsafe {
                     let src = dy.as_ptr().add(co * p + o0 + o);
@@ -143,7 +143,7 @@ unsafe fn transpose(dy: &[f32], c_out: usize, ldb: usize, dyt: &mut [f32]) {
 /// position in the padded grid and in dy) in blocks.
 ///
 /// # Safety
-/// AVX-512F must be available; `window` must hold the image's padded grid (`ld` per grid
+/// [`available`] holds; `window` must hold the image's padded grid (`ld` per grid
 /// channel) and `dyt` its transposed output gradient (`ldb` per position).
 unsafe fn run(
     d: &Direct,
@@ -250,7 +250,7 @@ mod tests {
     #[test]
     fn the_direct_weight_gradient_matches_naive_sums() {
         if !available() {
-            eprintln!("skipped: this CPU has no AVX-512F");
+            eprintln!("skipped: this CPU has neither AVX-512F nor AVX2 with FMA");
             return;
         }
         let cases = [

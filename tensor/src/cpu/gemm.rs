@@ -42,7 +42,7 @@ thread_local! {
     static PACKED: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// Whether [`sgemm`] takes a product of this shape: a CPU with AVX-512, tiles at least 5/6
+/// Whether [`sgemm`] takes a product of this shape: a CPU with AVX-512 or AVX2, tiles at least 5/6
 /// full along m and n, and k ≥ 128. Thin products stay on
 /// `matrixmultiply`, and so do short ones: with k = 30–64 a tile's store costs about as much as
 /// its FMAs (the texture net's input gradients were 4–28% slower here).
@@ -57,11 +57,16 @@ pub fn takes(m: usize, k: usize, n: usize) -> bool {
 /// on a Zen 5 (48 KiB L1); 8 × 48 (48 KiB) is taken only where it pads least.
 const SHAPES: [(usize, usize); 4] = [(14, 2), (12, 2), (8, 3), (16, 1)];
 
+/// With AVX2 ([`super::tile_avx2`]): 6 × 16, the most its 16 registers hold, or 16 × 16 in
+/// blocks of 6 + 5 + 5 rows.
+const SHAPES_AVX2: [(usize, usize); 2] = [(6, 1), (16, 1)];
+
 /// The shape that pads an `m × n` product least (in steps of 1/32 of its size), then loads
 /// least per multiply-add: 1024 × 1024: 14 × 32; a weight gradient 64 × 2500: 8 × 48.
 fn shape_for(m: usize, n: usize) -> (usize, usize) {
     let padded = |r: usize, w: usize| 32 * m.div_ceil(r) * r * n.div_ceil(w) * w / (m * n).max(1);
-    let best = SHAPES.iter().min_by_key(|&&(r, v)| (padded(r, v * T), loads_per_mille(r, v)));
+    let shapes: &[(usize, usize)] = if super::tile::wide() { &SHAPES } else { &SHAPES_AVX2 };
+    let best = shapes.iter().min_by_key(|&&(r, v)| (padded(r, v * T), loads_per_mille(r, v)));
     best.copied().unwrap_or((T, 1))
 }
 
@@ -112,7 +117,7 @@ pub unsafe fn sgemm(
                             (bp[(j - full) * kc * width..].as_ptr(), width)
                         };
                         for r in 0..mc.div_ceil(rows) {
-                            // SAFETY: `takes` checked AVX-512; A's panel holds kc·rows floats,
+                            // SAFETY: `takes` checked the CPU; A's panel holds kc·rows floats,
                             // and B's kc rows of `width` lie inside B (in place) or its panel.
                             tile(&[(ap[r * kc * rows..].as_ptr(), bj, kc)], ldb, &mut acc);
                             let (rs, cs) = (rows.min(mc - r * rows), width.min(nc - j * width));
@@ -167,7 +172,7 @@ fn pack(
                 for g in (0..width).step_by(T) {
                     let block = &mut panel[p0 * width + g..(p0 + T - 1) * width + g + T.min(width - g)];
                     let lanes_here = lanes.saturating_sub(g);
-                    // SAFETY: AVX-512 checked; the group's rows of 16 floats from (width·q + g, p0)
+                    // SAFETY: CPU checked; the group's rows of 16 floats from (width·q + g, p0)
                     // lie inside x (p0 + 16 ≤ len, lanes_here ≤ the rows left in the block).
                     unsafe { transpose_block(x, start(q * width + g, p0), lane_stride, lanes_here, block, width) };
                 }
@@ -187,7 +192,7 @@ fn pack(
 /// one register transpose; lanes beyond `lanes` are zero.
 ///
 /// # Safety
-/// AVX-512F must be available, and x must hold 16 floats at `at + r·stride` for every
+/// [`super::tile::available`] holds, and x must hold 16 floats at `at + r·stride` for every
 /// r < min(lanes, 16, the slice's width).
 unsafe fn transpose_block(x: MatRef<'_>, at: usize, stride: usize, lanes: usize, dst: &mut [f32], width: usize) {
     let cols = dst.len() - (T - 1) * width;
@@ -214,9 +219,9 @@ unsafe fn transpose_block(x: MatRef<'_>, at: usize, stride: usize, lanes: usize,
 /// matrix (`alpha·acc` when beta = 0: C is not read), rounded as `matrixmultiply` rounds.
 ///
 /// # Safety
-/// AVX-512F (so FMA) must be available; `c` must be valid for writes of `rows × cols`
+/// FMA must be available; `c` must be valid for writes of `rows × cols`
 /// elements at strides `(rsc, csc)`.
-#[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx512f"))]
+#[cfg_attr(target_arch = "x86_64", target_feature(enable = "fma"))]
 unsafe fn store(
     acc: &[f32; T * 32],
     width: usize,
@@ -267,7 +272,7 @@ mod tests {
     #[test]
     fn tiles_multiply_every_layout_as_the_naive_loops() {
         if !crate::cpu::tile::available() {
-            eprintln!("skipped: this CPU has no AVX-512F");
+            eprintln!("skipped: this CPU has neither AVX-512F nor AVX2 with FMA");
             return;
         }
         let data: Vec<f32> = (0..700_000).map(|i| ((i as f32) * 0.618).sin()).collect();
@@ -288,7 +293,7 @@ mod tests {
                     let mut c = vec![fill; m * n];
                     let want = naive(m, k, n, alpha, a, b, beta, &c);
                     assert!(takes(m, k, n));
-                    // SAFETY: AVX-512 checked above; c holds m×n, A and B lie inside `data`.
+                    // SAFETY: CPU checked above; c holds m×n, A and B lie inside `data`.
                     unsafe { sgemm(m, k, n, alpha, a, b, beta, c.as_mut_ptr(), n, 1) };
                     for (i, (&g, &w)) in c.iter().zip(&want).enumerate() {
                         assert!(

@@ -26,6 +26,8 @@ pub mod reduce;
 mod storage;
 mod tap_classes;
 mod tile;
+#[cfg(target_arch = "x86_64")]
+mod tile_avx2;
 mod tile_taps;
 mod unfold;
 

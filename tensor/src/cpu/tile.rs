@@ -36,10 +36,10 @@ pub const TILE_SHAPES: [(usize, usize, TileFn); 11] = [
 /// The widest tile, in registers of 16 columns.
 pub const MAX_VECTORS: usize = 4;
 
-/// The kernel of shape R × V, one of [`TILE_SHAPES`] (its callers pick from that table).
+/// The kernel of shape R × V, one of [`tile_shapes`] (its callers pick from that table).
 pub fn tile_for(rows: usize, vectors: usize) -> TileFn {
-    let shape = TILE_SHAPES.iter().find(|s| (s.0, s.1) == (rows, vectors));
-    shape.map(|s| s.2).expect("a tile shape from TILE_SHAPES")
+    let shape = tile_shapes().iter().find(|s| (s.0, s.1) == (rows, vectors));
+    shape.map(|s| s.2).expect("a tile shape from tile_shapes()")
 }
 
 /// Loads per thousand multiply-adds of an R × V tile: R broadcast numbers and V registers per
@@ -48,8 +48,25 @@ pub fn loads_per_mille(r: usize, v: usize) -> usize {
     1000 * (r + v) / (r * v)
 }
 
-/// Whether this CPU runs [`tile`] (AVX-512F, checked once).
+/// Whether this CPU runs the tiles: AVX-512F, or AVX2 with FMA ([`super::tile_avx2`], the
+/// same sums in 256-bit registers); checked once.
 pub fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static ANY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *ANY.get_or_init(|| {
+            wide() || (std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma"))
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Whether the tiles run on AVX-512F (32 registers of 16 floats); otherwise, where
+/// [`available`], on AVX2 (16 of 8).
+pub fn wide() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         static AVX512: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -61,13 +78,33 @@ pub fn available() -> bool {
     }
 }
 
+/// The tile shapes of this CPU: [`TILE_SHAPES`] with AVX-512, [`super::tile_avx2::TILE_SHAPES`]
+/// with AVX2.
+pub fn tile_shapes() -> &'static [(usize, usize, TileFn)] {
+    #[cfg(target_arch = "x86_64")]
+    if !wide() {
+        return &super::tile_avx2::TILE_SHAPES;
+    }
+    &TILE_SHAPES
+}
+
 /// `out[i·16 + l] = Σ_(a, b) ∈ pairs Σ_p<k a[p·16 + i] · b[p·16 + l]`.
 ///
 /// # Safety
 /// [`available`] must be true, and every pointer of `pairs` must be valid for `16·k` reads.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
 pub unsafe fn tile(pairs: &[(*const f32, *const f32)], k: usize, out: &mut [f32; T * T]) {
+    if wide() {
+        tile512(pairs, k, out)
+    } else {
+        super::tile_avx2::tile(pairs, k, out)
+    }
+}
+
+/// [`tile`] on AVX-512.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn tile512(pairs: &[(*const f32, *const f32)], k: usize, out: &mut [f32; T * T]) {
     tile_body::<T, 1>(pairs.iter().map(|&(a, b)| (a, b, k)), T, out.as_mut_ptr())
 }
 
@@ -157,8 +194,18 @@ pub unsafe fn tile(_: &[(*const f32, *const f32)], _: usize, _: &mut [f32; T * T
 /// [`available`] must be true; every `src[r·stride + idx[l]]` (l < width) must be readable
 /// and `dst` valid for `rows·16` writes.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
 pub unsafe fn gather_rows(src: *const f32, stride: usize, idx: &[i32; T], width: usize, rows: usize, dst: *mut f32) {
+    if wide() {
+        gather_rows512(src, stride, idx, width, rows, dst)
+    } else {
+        super::tile_avx2::gather_rows(src, stride, idx, width, rows, dst)
+    }
+}
+
+/// [`gather_rows`] on AVX-512.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn gather_rows512(src: *const f32, stride: usize, idx: &[i32; T], width: usize, rows: usize, dst: *mut f32) {
     use std::arch::x86_64::*;
     let vidx = _mm512_loadu_si512(idx.as_ptr().cast());
     let mask: __mmask16 = if width >= T { 0xffff } else { (1u16 << width) - 1 };
@@ -187,8 +234,26 @@ pub unsafe fn gather_rows(_: *const f32, _: usize, _: &[i32; T], _: usize, _: us
 /// [`available`] must be true; `src` must be readable for `rows` rows of 16 and `dst`
 /// writable for `out_rows` rows of 16, at their strides.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
 pub unsafe fn transpose16(
+    src: *const f32,
+    src_stride: usize,
+    rows: usize,
+    dst: *mut f32,
+    dst_stride: usize,
+    out_rows: usize,
+    add: f32,
+) {
+    if wide() {
+        transpose16_512(src, src_stride, rows, dst, dst_stride, out_rows, add)
+    } else {
+        super::tile_avx2::transpose16(src, src_stride, rows, dst, dst_stride, out_rows, add)
+    }
+}
+
+/// [`transpose16`] on AVX-512.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn transpose16_512(
     src: *const f32,
     src_stride: usize,
     rows: usize,
@@ -247,14 +312,14 @@ mod tests {
     #[test]
     fn a_tile_is_the_sum_of_products_over_its_pairs() {
         if !available() {
-            eprintln!("skipped: this CPU has no AVX-512F");
+            eprintln!("skipped: this CPU has neither AVX-512F nor AVX2 with FMA");
             return;
         }
         let k = 7;
         let panel = |seed: f32| (0..k * T).map(|i| ((i as f32 + seed) * 0.37).sin()).collect::<Vec<f32>>();
         let (a0, b0, a1, b1) = (panel(1.0), panel(2.0), panel(3.0), panel(4.0));
         let mut out = [0.0; T * T];
-        // SAFETY: AVX-512 checked above; every panel holds k·16 floats.
+        // SAFETY: CPU checked above; every panel holds k·16 floats.
         unsafe { tile(&[(a0.as_ptr(), b0.as_ptr()), (a1.as_ptr(), b1.as_ptr())], k, &mut out) };
         for i in 0..T {
             for l in 0..T {
@@ -276,18 +341,18 @@ mod tests {
     #[test]
     fn every_tile_shape_sums_its_pairs_with_rows_ldb_apart() {
         if !available() {
-            eprintln!("skipped: this CPU has no AVX-512F");
+            eprintln!("skipped: this CPU has neither AVX-512F nor AVX2 with FMA");
             return;
         }
         let ldb = 70; // rows of b 70 floats apart, wider than any tile (64)
         let data = |len: usize, seed: f32| (0..len).map(|i| ((i as f32 + seed) * 0.37).sin()).collect::<Vec<f32>>();
-        for &(r, v, kernel) in &TILE_SHAPES {
+        for &(r, v, kernel) in tile_shapes() {
             // two pairs of different lengths, as a convolution's taps over phases
             let (k0, k1) = (5, 3);
             let (a0, a1, b0, b1) = (data(r * k0, 1.0), data(r * k1, 2.0), data(ldb * k0, 3.0), data(ldb * k1, 4.0));
             let pairs = [(a0.as_ptr(), b0.as_ptr(), k0), (a1.as_ptr(), b1.as_ptr(), k1)];
             let mut out = [f32::NAN; T * 32];
-            // SAFETY: AVX-512 checked above; each a holds R·k floats, each b k rows of ldb ≥ 16V.
+            // SAFETY: CPU checked above; each a holds R·k floats, each b k rows of ldb ≥ 16V.
             unsafe { kernel(&pairs, ldb, &mut out) };
             let w = v * T;
             for i in 0..r {
@@ -306,13 +371,13 @@ mod tests {
     #[test]
     fn a_block_is_transposed_with_missing_rows_zero() {
         if !available() {
-            eprintln!("skipped: this CPU has no AVX-512F");
+            eprintln!("skipped: this CPU has neither AVX-512F nor AVX2 with FMA");
             return;
         }
         let src: Vec<f32> = (0..20 * T).map(|i| i as f32).collect();
         let mut dst = vec![-1.0f32; 17 * T];
         // 11 rows of a matrix 20 wide, into 13 rows of a matrix 17 wide
-        // SAFETY: AVX-512 checked above; 11 rows of 20 and 13 rows of 17 lie inside both.
+        // SAFETY: CPU checked above; 11 rows of 20 and 13 rows of 17 lie inside both.
         unsafe { transpose16(src.as_ptr(), 20, 11, dst.as_mut_ptr(), 17, 13, 0.5) };
         for j in 0..T {
             for i in 0..T {

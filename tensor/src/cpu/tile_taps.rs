@@ -41,15 +41,30 @@ pub const TAPS_SHAPES: [(usize, usize, usize, TapsFn); 16] = [
     (5, 3, 1, tile_taps::<1, 5, 3>), (5, 4, 1, tile_taps::<1, 5, 4>),
 ];
 
+/// The kernels of this CPU: [`TAPS_SHAPES`] with AVX-512, [`super::tile_avx2::TAPS_SHAPES`]
+/// (V = 1 only) with AVX2.
+pub fn taps_shapes() -> &'static [(usize, usize, usize, TapsFn)] {
+    #[cfg(target_arch = "x86_64")]
+    if !super::tile::wide() {
+        return &super::tile_avx2::TAPS_SHAPES;
+    }
+    &TAPS_SHAPES
+}
+
+/// The most registers of 16 output channels one tile holds on this CPU.
+pub fn max_vectors() -> usize {
+    taps_shapes().iter().map(|s| s.1).max().unwrap_or(1)
+}
+
 /// The kernel and group count for W taps and V registers, if there is one.
 pub fn taps_for(w: usize, v: usize) -> Option<(usize, TapsFn)> {
-    TAPS_SHAPES.iter().find(|s| (s.0, s.1) == (w, v)).map(|s| (s.2, s.3))
+    taps_shapes().iter().find(|s| (s.0, s.1) == (w, v)).map(|s| (s.2, s.3))
 }
 
 /// `out[((g·W + t)·V + v)·16 + l] += Σ_(f, b, k) Σ_p<k bases[g][f + p + t] · b[p·ldb + 16v + l]`.
 ///
 /// # Safety
-/// AVX-512F must be available ([`super::tile::available`]); `bases` holds G pointers, each
+/// [`super::tile::available`] holds; `bases` holds G pointers, each
 /// readable at `f + p + t` for every run and p < k, t < W; every `b` readable for 16V floats at
 /// each `p·ldb`.
 #[cfg(target_arch = "x86_64")]
@@ -113,19 +128,19 @@ mod tests {
     #[test]
     fn every_taps_shape_accumulates_its_runs() {
         if !super::super::tile::available() {
-            eprintln!("skipped: this CPU has no AVX-512F");
+            eprintln!("skipped: this CPU has neither AVX-512F nor AVX2 with FMA");
             return;
         }
         let data = |len: usize, seed: f32| (0..len).map(|i| ((i as f32 + seed) * 0.37).sin()).collect::<Vec<f32>>();
         let (ldb, x) = (70, data(400, 1.0));
         let dyt = data(ldb * 12, 2.0);
-        for &(w, v, g, kernel) in &TAPS_SHAPES {
+        for &(w, v, g, kernel) in taps_shapes() {
             let bases: Vec<*const f32> = (0..g).map(|i| x[i * 50..].as_ptr()).collect();
             // runs: positions 0..5 at f = 3, then 7 more at f = 20 (dyᵀ rows 5..12)
             let runs = [(3, dyt.as_ptr(), 5), (20, dyt[5 * ldb..].as_ptr(), 7)];
             let start = data(OUT, 3.0);
             let mut out: [f32; OUT] = std::array::from_fn(|i| start[i]);
-            // SAFETY: AVX-512 checked; bases read up to 150 + 27 + 4 < 400, dyᵀ 12 rows of 70.
+            // SAFETY: CPU checked; bases read up to 150 + 27 + 4 < 400, dyᵀ 12 rows of 70.
             unsafe { kernel(&bases, &runs, ldb, &mut out) };
             for gi in 0..g {
                 for t in 0..w {

@@ -19,12 +19,17 @@ use super::tile_taps::{TapsFn, OUT};
 pub const BLOCK_ROWS: usize = 6;
 
 /// The tile shapes for AVX2 (rows R, registers V of 16 columns): V = 1 only (one broadcast
-/// per two fused multiply-adds; wider tiles do not fit the registers). (16, 1) is the tile
-/// of the tap classes, in three blocks.
+/// per two fused multiply-adds; wider tiles do not fit the registers), and R up to 32 in
+/// blocks of 5 or 6 rows, so that a layer's channels fill whole tiles (64 = 2 × 32, 100 =
+/// 4 × 25, the 27 rows of a stride-3 input gradient one tile) and every block keeps 10 or 12
+/// chains of FMAs in flight: 3 and 4 are for 3 and 4 channels and their multiples.
 #[rustfmt::skip]
-pub const TILE_SHAPES: [(usize, usize, TileFn); 5] = [
+pub const TILE_SHAPES: [(usize, usize, TileFn); 15] = [
     (6, 1, tile_rows::<6, 1>), (5, 1, tile_rows::<5, 1>), (4, 1, tile_rows::<4, 1>),
-    (3, 1, tile_rows::<3, 1>), (16, 1, tile_rows::<16, 1>),
+    (3, 1, tile_rows::<3, 1>), (9, 1, tile_rows::<9, 1>), (10, 1, tile_rows::<10, 1>),
+    (12, 1, tile_rows::<12, 1>), (16, 1, tile_rows::<16, 1>), (20, 1, tile_rows::<20, 1>),
+    (24, 1, tile_rows::<24, 1>), (25, 1, tile_rows::<25, 1>), (27, 1, tile_rows::<27, 1>),
+    (28, 1, tile_rows::<28, 1>), (30, 1, tile_rows::<30, 1>), (32, 1, tile_rows::<32, 1>),
 ];
 
 /// The weight-gradient kernels for AVX2 by (taps W, registers V), with their group count G:
@@ -68,60 +73,75 @@ pub unsafe fn tile(pairs: &[(*const f32, *const f32)], k: usize, out: &mut [f32;
     rows_body::<T, 1, _>(pairs.iter().map(|&(a, b)| (a, b, k)), T, out.as_mut_ptr())
 }
 
-/// The rows of an R × V tile in blocks: 6 rows for V = 1, fewer for wider ones.
+/// Steps of p that the blocks of a tile take in turn: 64 rows of `b` (4–8 KiB) stay in L1
+/// while every block reads them.
+const STEPS: usize = 64;
+
+/// The rows of an R × V tile in blocks: 6 rows for V = 1, fewer for wider ones. The blocks
+/// take turns over [`STEPS`] steps of each pair, each block's accumulators stored between
+/// turns and loaded again: the chain of FMAs of each output goes on from the same float, so
+/// the result is that of one pass, while `b` is read from L2 once, not once per block.
 #[inline(always)]
-unsafe fn rows_body<const R: usize, const V: usize, I: Iterator<Item = Pair> + Clone>(
-    pairs: I,
-    ldb: usize,
-    out: *mut f32,
-) {
+unsafe fn rows_body<const R: usize, const V: usize, I: Iterator<Item = Pair>>(pairs: I, ldb: usize, out: *mut f32) {
     // as few blocks as fit, their rows as even as can be: 16 rows are 6 + 5 + 5, not 6 + 6 + 4
     // (an accumulator is a chain of FMAs 4 cycles long: 8 chains leave the two units waiting)
     let per = (BLOCK_ROWS / V).max(1);
     let blocks = R.div_ceil(per);
-    let mut i0 = 0;
-    for b in 0..blocks {
-        let n = (R - i0).div_ceil(blocks - b);
-        match n {
-            6 => block::<6, V, I>(pairs.clone(), ldb, (R, i0), out),
-            5 => block::<5, V, I>(pairs.clone(), ldb, (R, i0), out),
-            4 => block::<4, V, I>(pairs.clone(), ldb, (R, i0), out),
-            3 => block::<3, V, I>(pairs.clone(), ldb, (R, i0), out),
-            2 => block::<2, V, I>(pairs.clone(), ldb, (R, i0), out),
-            _ => block::<1, V, I>(pairs.clone(), ldb, (R, i0), out),
+    let mut fresh = true;
+    for (a, b, k) in pairs {
+        for p0 in (0..k).step_by(STEPS) {
+            let steps = (a, b, ldb, p0..k.min(p0 + STEPS));
+            let mut i0 = 0;
+            for bl in 0..blocks {
+                let n = (R - i0).div_ceil(blocks - bl);
+                let rows = (R, i0, fresh);
+                match n {
+                    6 => block::<6, V>(steps.clone(), rows, out),
+                    5 => block::<5, V>(steps.clone(), rows, out),
+                    4 => block::<4, V>(steps.clone(), rows, out),
+                    3 => block::<3, V>(steps.clone(), rows, out),
+                    2 => block::<2, V>(steps.clone(), rows, out),
+                    _ => block::<1, V>(steps.clone(), rows, out),
+                }
+                i0 += n;
+            }
+            fresh = false;
         }
-        i0 += n;
+    }
+    if fresh {
+        std::ptr::write_bytes(out, 0, R * V * T);
     }
 }
 
-/// Rows `i0 .. i0 + B` of a tile of `r` rows (the panel of `a` holds `r` numbers per p).
+/// Steps `range` of one pair for rows `i0 .. i0 + B` of a tile of `r` rows (the panel of `a`
+/// holds `r` numbers per p), the accumulators from `out` unless `fresh` (then from zero).
 #[inline(always)]
-unsafe fn block<const B: usize, const V: usize, I: Iterator<Item = Pair>>(
-    pairs: I,
-    ldb: usize,
-    (r, i0): (usize, usize),
+unsafe fn block<const B: usize, const V: usize>(
+    (a, b, ldb, range): (*const f32, *const f32, usize, std::ops::Range<usize>),
+    (r, i0, fresh): (usize, usize, bool),
     out: *mut f32,
 ) {
+    let at = |i: usize, v: usize| out.add(((i0 + i) * V + v) * T);
     let mut acc = [[[_mm256_setzero_ps(); 2]; V]; B];
-    for (a, b, k) in pairs {
-        for p in 0..k {
-            let bp = b.add(p * ldb);
-            let bv: [[__m256; 2]; V] = std::array::from_fn(|v| load16(bp.add(v * T)));
-            let ap = a.add(p * r + i0);
-            for (i, row) in acc.iter_mut().enumerate() {
-                let ai = _mm256_broadcast_ss(&*ap.add(i));
-                for (c, b) in row.iter_mut().zip(&bv) {
-                    c[0] = _mm256_fmadd_ps(ai, b[0], c[0]);
-                    c[1] = _mm256_fmadd_ps(ai, b[1], c[1]);
-                }
+    if !fresh {
+        acc = std::array::from_fn(|i| std::array::from_fn(|v| load16(at(i, v))));
+    }
+    for p in range {
+        let bp = b.add(p * ldb);
+        let bv: [[__m256; 2]; V] = std::array::from_fn(|v| load16(bp.add(v * T)));
+        let ap = a.add(p * r + i0);
+        for (i, row) in acc.iter_mut().enumerate() {
+            let ai = _mm256_broadcast_ss(&*ap.add(i));
+            for (c, b) in row.iter_mut().zip(&bv) {
+                c[0] = _mm256_fmadd_ps(ai, b[0], c[0]);
+                c[1] = _mm256_fmadd_ps(ai, b[1], c[1]);
             }
         }
     }
     for (i, row) in acc.iter().enumerate() {
         for (v, c) in row.iter().enumerate() {
-            let o = out.add(((i0 + i) * V + v) * T);
-            _mm256_storeu_ps(o, c[0]);
-            _mm256_storeu_ps(o.add(8), c[1]);
+            _mm256_storeu_ps(at(i, v), c[0]);
+            _mm256_storeu_ps(at(i, v).add(8), c[1]);
         }
     }
 }
@@ -204,6 +224,87 @@ pub unsafe fn transpose16(
         let line = std::slice::from_raw_parts_mut(dst.add(j * dst_stride), T);
         for (i, d) in line.iter_mut().enumerate() {
             *d = block[i * T + j] + add;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether this CPU has what these kernels need.
+    fn here() -> bool {
+        let ok = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
+        if !ok {
+            eprintln!("skipped: this CPU has no AVX2 with FMA");
+        }
+        ok
+    }
+
+    /// Every shape, bit for bit against one `mul_add` chain per output in the order of the
+    /// pairs and of p, over pairs longer than [`STEPS`] (the blocks take turns and store their
+    /// accumulators between them) and one shorter; no pairs at all give zeros.
+    #[test]
+    fn every_tile_shape_is_one_chain_of_fmas_per_output() {
+        if !here() {
+            return;
+        }
+        let ldb = 21; // rows of b 21 floats apart, past the 16 a tile reads
+        let data = |len: usize, seed: f32| (0..len).map(|i| ((i as f32 + seed) * 0.37).sin()).collect::<Vec<f32>>();
+        let ks = [150, 7, 65];
+        for &(r, v, kernel) in &TILE_SHAPES {
+            let a: Vec<Vec<f32>> = ks.iter().enumerate().map(|(j, &k)| data(r * k, j as f32)).collect();
+            let b: Vec<Vec<f32>> = ks.iter().enumerate().map(|(j, &k)| data(ldb * k, 10.0 + j as f32)).collect();
+            let pairs: Vec<Pair> = (0..ks.len()).map(|j| (a[j].as_ptr(), b[j].as_ptr(), ks[j])).collect();
+            let mut out = [f32::NAN; T * 32];
+            // SAFETY: checked above; each a holds r·k floats, each b k rows of ldb ≥ 16.
+            unsafe { kernel(&pairs, ldb, &mut out) };
+            for i in 0..r {
+                for l in 0..16 * v {
+                    let mut want = 0.0f32;
+                    for (j, &k) in ks.iter().enumerate() {
+                        for p in 0..k {
+                            want = a[j][p * r + i].mul_add(b[j][p * ldb + l], want);
+                        }
+                    }
+                    assert_eq!(out[i * 16 * v + l].to_bits(), want.to_bits(), "{r} × {v}: out[{i}, {l}]");
+                }
+            }
+            let mut out = [f32::NAN; T * 32];
+            // SAFETY: checked above; no pairs, nothing read.
+            unsafe { kernel(&[], ldb, &mut out) };
+            assert!(out[..r * 16 * v].iter().all(|&x| x.to_bits() == 0), "{r} × {v} without pairs");
+        }
+    }
+
+    /// The scalar gather and transpose against their definitions.
+    #[test]
+    fn gathers_and_transposes_follow_their_definitions() {
+        let src: Vec<f32> = (0..40 * T).map(|i| i as f32).collect();
+        let idx: [i32; T] = std::array::from_fn(|l| (3 * l) as i32);
+        let mut dst = vec![-1.0f32; 3 * T];
+        // SAFETY: rows 0..3 at stride 40 reach 2·40 + 3·11 < 40·16 floats.
+        unsafe { gather_rows(src.as_ptr(), 40, &idx, 11, 3, dst.as_mut_ptr()) };
+        for r in 0..3 {
+            for l in 0..T {
+                let want = if l < 11 { src[r * 40 + 3 * l] } else { 0.0 };
+                assert_eq!(dst[r * T + l], want, "gather [{r}, {l}]");
+            }
+        }
+        let mut dst = vec![-1.0f32; 17 * T];
+        // SAFETY: 11 rows of 20 and 13 rows of 17 lie inside both.
+        unsafe { transpose16(src.as_ptr(), 20, 11, dst.as_mut_ptr(), 17, 13, 0.5) };
+        for j in 0..T {
+            for i in 0..T {
+                let want = if j >= 13 {
+                    -1.0
+                } else if i < 11 {
+                    src[i * 20 + j] + 0.5
+                } else {
+                    0.5
+                };
+                assert_eq!(dst[j * 17 + i], want, "transpose [{j}, {i}]");
+            }
         }
     }
 }

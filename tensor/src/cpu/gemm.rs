@@ -42,13 +42,16 @@ thread_local! {
     static PACKED: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// Whether [`sgemm`] takes a product of this shape: a CPU with AVX-512 or AVX2, tiles at least 5/6
-/// full along m and n, and k ≥ 128. Thin products stay on
+/// Whether [`sgemm`] takes a product of this shape: a CPU with AVX-512, tiles at least 5/6
+/// full along m and n, and k ≥ 128. With AVX2 only, `matrixmultiply`'s 8 × 8 kernel takes
+/// every product (its 1024³ product ran at 84 GFLOP/s on a Zen 3, the AVX2 tiles of
+/// [`super::tile_avx2`] at 66: B read in place 4 KiB a row apart stays in L1 for one block of
+/// rows only, and the tiles pass over it in blocks). Thin products stay on
 /// `matrixmultiply`, and so do short ones: with k = 30–64 a tile's store costs about as much as
 /// its FMAs (the texture net's input gradients were 4–28% slower here).
 pub fn takes(m: usize, k: usize, n: usize) -> bool {
     let padded = |d: usize| d >= T && 5 * d.next_multiple_of(T) <= 6 * d;
-    super::tile::available() && padded(m) && padded(n) && k >= 8 * T
+    super::tile::wide() && padded(m) && padded(n) && k >= 8 * T
 }
 
 /// The tile shapes a product takes (rows of A, registers of 16 columns of B): 24 accumulators
@@ -57,16 +60,11 @@ pub fn takes(m: usize, k: usize, n: usize) -> bool {
 /// on a Zen 5 (48 KiB L1); 8 × 48 (48 KiB) is taken only where it pads least.
 const SHAPES: [(usize, usize); 4] = [(14, 2), (12, 2), (8, 3), (16, 1)];
 
-/// With AVX2 ([`super::tile_avx2`]): 6 × 16, the most its 16 registers hold, or 16 × 16 in
-/// blocks of 6 + 5 + 5 rows.
-const SHAPES_AVX2: [(usize, usize); 2] = [(6, 1), (16, 1)];
-
 /// The shape that pads an `m × n` product least (in steps of 1/32 of its size), then loads
 /// least per multiply-add: 1024 × 1024: 14 × 32; a weight gradient 64 × 2500: 8 × 48.
 fn shape_for(m: usize, n: usize) -> (usize, usize) {
     let padded = |r: usize, w: usize| 32 * m.div_ceil(r) * r * n.div_ceil(w) * w / (m * n).max(1);
-    let shapes: &[(usize, usize)] = if super::tile::wide() { &SHAPES } else { &SHAPES_AVX2 };
-    let best = shapes.iter().min_by_key(|&&(r, v)| (padded(r, v * T), loads_per_mille(r, v)));
+    let best = SHAPES.iter().min_by_key(|&&(r, v)| (padded(r, v * T), loads_per_mille(r, v)));
     best.copied().unwrap_or((T, 1))
 }
 
@@ -271,8 +269,8 @@ mod tests {
 
     #[test]
     fn tiles_multiply_every_layout_as_the_naive_loops() {
-        if !crate::cpu::tile::available() {
-            eprintln!("skipped: this CPU has neither AVX-512F nor AVX2 with FMA");
+        if !crate::cpu::tile::wide() {
+            eprintln!("skipped: this CPU has no AVX-512F (products go to matrixmultiply)");
             return;
         }
         let data: Vec<f32> = (0..700_000).map(|i| ((i as f32) * 0.618).sin()).collect();

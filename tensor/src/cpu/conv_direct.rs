@@ -130,7 +130,8 @@ impl Direct {
 
 /// The tile shape that pads `c` channels with the fewest zero rows; among equals the one with
 /// the fewest loads per multiply-add, (R + V)/(R·V). 100 channels: 5 × 4; 64: 8 × 3; 30: 6 × 4;
-/// the 27 of a stride-3 input gradient over 3 channels: 9 × 3.
+/// the 27 of a stride-3 input gradient over 3 channels: 9 × 3 (with AVX2, one register wide:
+/// 25, 32, 30 and 27 rows, run in blocks of 5–6).
 fn shape_for(c: usize) -> (usize, usize) {
     let shapes = tile_shapes().iter().map(|&(r, v, _)| (r, v));
     shapes.min_by_key(|&(r, v)| (c.div_ceil(r) * r, loads_per_mille(r, v))).unwrap_or((T, 1))

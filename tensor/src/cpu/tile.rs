@@ -1,4 +1,5 @@
-//! Register tiles of a matrix product: R rows × V AVX-512 registers of 16 columns.
+//! Register tiles of a matrix product: R rows × V AVX-512 registers of 16 columns (on CPUs
+//! with AVX2 only, the same sums in 256-bit registers: [`super::tile_avx2`]).
 //!
 //! The operands come in panels (`a[p·R + i]`, `b[p·ldb + l]` for p < k), so the loop over p
 //! reads two sequential streams. Each step loads V registers of `b`'s row p and broadcasts the
@@ -120,7 +121,7 @@ unsafe fn tile512(pairs: &[(*const f32, *const f32)], k: usize, out: &mut [f32; 
 /// not reach.
 ///
 /// # Safety
-/// [`available`] must be true; every `a` must be valid for `R·k` reads and every `b` for reads
+/// [`wide`] must be true; every `a` must be valid for `R·k` reads and every `b` for reads
 /// of 16V floats at each `p·ldb`, p < k.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]

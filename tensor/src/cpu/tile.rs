@@ -369,17 +369,30 @@ mod tests {
         }
     }
 
+    /// This CPU's transpose and, on x86-64, the scalar one of the AVX2 path (which needs no
+    /// vector instructions, so it is checked on every CPU).
     #[test]
     fn a_block_is_transposed_with_missing_rows_zero() {
-        if !available() {
-            eprintln!("skipped: this CPU has neither AVX-512F nor AVX2 with FMA");
-            return;
+        let mut kernels: Vec<Transpose> = Vec::new();
+        if available() {
+            kernels.push(transpose16);
         }
+        #[cfg(target_arch = "x86_64")]
+        kernels.push(super::super::tile_avx2::transpose16);
+        for kernel in kernels {
+            transposes_with_missing_rows_zero(kernel);
+        }
+    }
+
+    /// A 16×16 transpose's signature (`transpose16`'s).
+    type Transpose = unsafe fn(*const f32, usize, usize, *mut f32, usize, usize, f32);
+
+    fn transposes_with_missing_rows_zero(kernel: Transpose) {
         let src: Vec<f32> = (0..20 * T).map(|i| i as f32).collect();
         let mut dst = vec![-1.0f32; 17 * T];
         // 11 rows of a matrix 20 wide, into 13 rows of a matrix 17 wide
-        // SAFETY: CPU checked above; 11 rows of 20 and 13 rows of 17 lie inside both.
-        unsafe { transpose16(src.as_ptr(), 20, 11, dst.as_mut_ptr(), 17, 13, 0.5) };
+        // SAFETY: only kernels this CPU runs; 11 rows of 20 and 13 rows of 17 lie inside both.
+        unsafe { kernel(src.as_ptr(), 20, 11, dst.as_mut_ptr(), 17, 13, 0.5) };
         for j in 0..T {
             for i in 0..T {
                 let want = if j >= 13 {

@@ -78,17 +78,18 @@ pub fn backward_weight(g: &ConvGeom, x: &[f32], dy: &[f32]) -> Option<Vec<f32>> 
     Some(scatter(g, &d, &tiles, &acc))
 }
 
-/// The tiles of `g`'s gradient, or `None` when this kernel does not take it: no AVX-512 or AVX2, no
-/// kernel for the taps along the width ([`taps_for`]: 2–5), fewer than 16 output channels or
-/// no input channel or image, output rows shorter than 16 or fewer than 256 outputs per image
-/// (the tiles' runs are the rows), or tiles doing more than 1/[`USEFUL`] times the
-/// multiply-adds of im2col + GEMM (taps beyond the kernel in some phases, padded channels).
+/// The tiles of `g`'s gradient, or `None` when this kernel does not take it: no tiles on this
+/// CPU ([`available`]), no kernel for the taps along the width ([`taps_for`]: 2–5), fewer
+/// than 16 output channels or no input channel or image, output rows shorter than 16 or fewer
+/// than 256 outputs per image (the tiles' runs are the rows), or tiles doing more than
+/// 1/[`USEFUL`] times the multiply-adds of im2col + GEMM (taps beyond the kernel in some phases, padded channels).
 fn plan(g: &ConvGeom, d: &Direct) -> Option<Vec<Tile>> {
     let w = d.taps[2];
     let groups = d.c_src * d.taps[0] * d.taps[1];
     let (registers, mut tiles, mut work) = (g.c_out.div_ceil(T), Vec::new(), 0usize);
-    for col in (0..registers).step_by(max_vectors()) {
-        let vectors = (registers - col).min(max_vectors());
+    let widest = max_vectors();
+    for col in (0..registers).step_by(widest) {
+        let vectors = (registers - col).min(widest);
         let (per, kernel) = taps_for(w, vectors)?;
         for group in (0..groups).step_by(per) {
             tiles.push(Tile { col, group, groups: per.min(groups - group), taps: w, vectors, kernel });

@@ -217,9 +217,9 @@ unsafe fn transpose_block(x: MatRef<'_>, at: usize, stride: usize, lanes: usize,
 /// matrix (`alpha·acc` when beta = 0: C is not read), rounded as `matrixmultiply` rounds.
 ///
 /// # Safety
-/// FMA must be available; `c` must be valid for writes of `rows × cols`
-/// elements at strides `(rsc, csc)`.
-#[cfg_attr(target_arch = "x86_64", target_feature(enable = "fma"))]
+/// AVX-512F (so FMA) must be available ([`takes`]); `c` must be valid for writes of
+/// `rows × cols` elements at strides `(rsc, csc)`.
+#[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx512f"))]
 unsafe fn store(
     acc: &[f32; T * 32],
     width: usize,

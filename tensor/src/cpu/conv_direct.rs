@@ -21,7 +21,9 @@
 //! up to multiply-adds by zero weights (a strided input gradient's panel multiplies the taps
 //! any of its rows reaches), which change no finite result but the sign of a zero. Positions
 //! run over the whole padded width, so a tile's lanes stay busy across the end of a row; the
-//! lanes on the last `kw − 1` columns of a padded row are not outputs and are not stored.
+//! lanes on the columns of a padded row past the outputs are not stored. Neighbouring rows
+//! share their zero columns where they can ([`grid_width`]): a 5×5 'same' layer runs 42
+//! columns per 40 outputs, not 44.
 //!
 //! **Input gradient.** With dy padded by `kernel − 1 − pad` before each axis and the kernel
 //! flipped (tap t ↦ T − 1 − t), the same kernel, a forward convolution of dy with Wᵀ:
@@ -42,40 +44,11 @@
 //! The tasks, windows and stores are in [`super::conv_direct_run`].
 
 use super::conv::ConvGeom;
+pub(super) use super::conv_direct_grid::grid_width;
+pub(super) use super::conv_direct_grid::Side;
 use super::conv_direct_panels::with_panels;
 use super::conv_direct_run::run;
 use super::tile::{loads_per_mille, tile_shapes, T};
-
-/// How grid coordinates map onto a map, along each axis: `coord = stride·q + phase − before`,
-/// one phase per channel of the grid (grid channel = phase · map channels + map channel, so
-/// that the channels of one phase are contiguous).
-#[derive(Clone, Copy)]
-pub(super) struct Side {
-    pub dims: [usize; 3],
-    pub stride: [usize; 3],
-    pub before: [usize; 3],
-}
-
-impl Side {
-    pub fn phases(&self) -> usize {
-        self.stride.iter().product()
-    }
-    /// The phase along each axis of phase number `index`.
-    pub fn phase(&self, index: usize) -> [usize; 3] {
-        let [_, sh, sw] = self.stride;
-        [index / (sh * sw), index / sw % sh, index % sw]
-    }
-    /// The map coordinate of grid coordinate `q` on `axis` in phase `ph`, if inside the map.
-    pub fn coord(&self, axis: usize, q: usize, ph: usize) -> Option<usize> {
-        (self.stride[axis] * q + ph).checked_sub(self.before[axis]).filter(|&c| c < self.dims[axis])
-    }
-    pub fn len(&self) -> usize {
-        self.dims.iter().product()
-    }
-    fn identity(&self) -> bool {
-        self.stride == [1, 1, 1] && self.before == [0, 0, 0]
-    }
-}
 
 /// A convolution as this kernel runs it: `c_dst` grid channels written from `c_src` read.
 pub(super) struct Direct {
@@ -90,15 +63,18 @@ pub(super) struct Direct {
     pub rows: usize,
     /// Registers of 16 positions per tile ([`Direct::lanes`] positions).
     pub vectors: usize,
+    /// Columns of a grid line ([`grid_width`]).
+    pub width: usize,
 }
 
 impl Direct {
     pub fn tap_count(&self) -> usize {
         self.taps.iter().product()
     }
-    /// Each axis of the padded grid: `out + taps − 1`.
+    /// Each axis of the padded grid: `out + taps − 1` along depth and height, [`Direct::width`]
+    /// along the width.
     pub fn padded(&self) -> [usize; 3] {
-        [0, 1, 2].map(|a| self.out[a] + self.taps[a] - 1)
+        [self.out[0] + self.taps[0] - 1, self.out[1] + self.taps[1] - 1, self.width]
     }
     /// Flat offset of each tap in the padded grid, taps in order (td, th, tw).
     pub fn offsets(&self) -> Vec<usize> {
@@ -177,7 +153,8 @@ pub fn forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Opti
     let write = Side { dims: g.output, stride: [1; 3], before: [0; 3] };
     let (phases, c_src) = (read.phases(), g.c_in * read.phases());
     let (rows, vectors) = shape_for(g.c_out);
-    let d = Direct { c_src, c_dst: g.c_out, taps, out: g.output, read, write, rows, vectors };
+    let width = grid_width(&read, g.output[2], taps[2]);
+    let d = Direct { c_src, c_dst: g.c_out, taps, out: g.output, read, write, rows, vectors, width };
     // row co, grid channel (phase a, ci), tap u: W[co, ci, s·u + a]
     let (k, lin) = (g.kernel.iter().product::<usize>(), |v| kernel_offset(g, v));
     let packing = Packing {
@@ -207,7 +184,8 @@ pub fn backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Option<Vec<f32>> {
     let out = [0, 1, 2].map(|a| (g.input[a] + write.before[a]).div_ceil(g.stride[a]));
     let (phases, c_dst) = (write.phases(), g.c_in * write.phases());
     let (rows, vectors) = shape_for(c_dst);
-    let d = Direct { c_src: g.c_out, c_dst, taps, out, read, write, rows, vectors };
+    let width = grid_width(&read, out[2], taps[2]);
+    let d = Direct { c_src: g.c_out, c_dst, taps, out, read, write, rows, vectors, width };
     // row (phase a, ci), grid channel co, tap u: W[co, ci, s·(taps − 1 − u) + a] (flipped)
     let (k, lin) = (g.kernel.iter().product::<usize>(), |v| kernel_offset(g, v));
     let packing = Packing {

@@ -70,6 +70,7 @@ mod tests {
             write: side,
             rows: 16,
             vectors: 1,
+            width: 5,
         };
         let packing = Packing {
             row: (0..3).map(|co| (co * 4, 0)).collect(),

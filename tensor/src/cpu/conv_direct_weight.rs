@@ -24,7 +24,7 @@
 use rayon::prelude::*;
 
 use super::conv::ConvGeom;
-use super::conv_direct::{enabled, kernel_offset, phase_taps, Direct, Side, USEFUL};
+use super::conv_direct::{enabled, grid_width, kernel_offset, phase_taps, Direct, Side, USEFUL};
 use super::conv_direct_run::fill_window;
 use super::tile::{available, transpose16, T};
 use super::tile_taps::{max_vectors, taps_for, TapsFn, OUT};
@@ -50,9 +50,11 @@ pub fn backward_weight(g: &ConvGeom, x: &[f32], dy: &[f32]) -> Option<Vec<f32>> 
     let read = Side { dims: g.input, stride: g.stride, before: g.pad };
     let write = Side { dims: g.output, stride: [1; 3], before: [0; 3] };
     let c_src = g.c_in * read.phases();
-    let d = Direct { c_src, c_dst: g.c_out, taps, out: g.output, read, write, rows: 1, vectors: 1 };
+    let width = grid_width(&read, g.output[2], taps[2]);
+    let d = Direct { c_src, c_dst: g.c_out, taps, out: g.output, read, write, rows: 1, vectors: 1, width };
     let tiles = plan(g, &d)?;
-    let ld = d.padded().iter().product::<usize>();
+    // the grid, and the columns the last line's reads wrap into ([`grid_width`])
+    let ld = d.padded().iter().product::<usize>() + d.taps[2];
     let ldb = g.c_out.next_multiple_of(T);
     let mut acc = vec![[0.0f32; OUT]; tiles.len()];
     let (mut window, mut dyt) = (vec![0.0f32; c_src * ld], vec![0.0f32; g.p() * ldb]);

@@ -13,6 +13,7 @@ mod conv_classes;
 mod conv_classes_images;
 mod conv_classes_weight;
 mod conv_direct;
+mod conv_direct_grid;
 mod conv_direct_panels;
 mod conv_direct_run;
 mod conv_direct_weight;

@@ -37,7 +37,6 @@ pub fn backward_weight(g: &ConvGeom, classes: &TapClasses, x: &[f32], dy: &[f32]
         .map(|part| {
             // tap-major, dWᵗ[t, co, ci], so that a tile adds onto 16 rows of 16 contiguous floats
             let mut dwt = vec![0.0f32; g.c_out * k];
-            let mut out = [0.0f32; T * T];
             for block in part_range(blocks, n_parts, part) {
                 let (n0, bn) = (block * nb, nb.min(g.n - block * nb));
                 with_scratch((rows_out + rows_in) * T * bn * widest, |buf| {
@@ -52,19 +51,24 @@ pub fn backward_weight(g: &ConvGeom, classes: &TapClasses, x: &[f32], dy: &[f32]
                             // B[s][col][l] = x[image, s·16 + l, off_t(position)]
                             let x_at = |col: usize| (n0 + col / pc) * il + offs[col % pc] as usize;
                             channel_panels(x, x_at, plane, g.c_in, cols, b);
-                            for r in 0..rows_out {
+                            let (a, b) = (&*a, &*b);
+                            // the rows of 16 output channels in parallel, each adding onto
+                            // its own rows of dWᵗ (a batch too small to split, like the ABP
+                            // generator's first layer, still uses both threads)
+                            let tap_rows = &mut dwt[t * g.c_out * g.c_in..(t + 1) * g.c_out * g.c_in];
+                            tap_rows.par_chunks_mut(T * g.c_in).enumerate().for_each(|(r, rows)| {
+                                let mut out = [0.0f32; T * T];
                                 for s in 0..rows_in {
                                     let pair = (a[r * cols * T..].as_ptr(), b[s * cols * T..].as_ptr());
                                     // SAFETY: CPU checked by `plan`; both panels hold cols·16 floats.
                                     unsafe { tile(&[pair], cols, &mut out) };
                                     let width = T.min(g.c_in - s * T);
-                                    for ai in 0..T.min(g.c_out - r * T) {
-                                        let at = (t * g.c_out + r * T + ai) * g.c_in + s * T;
-                                        let row = &mut dwt[at..at + width];
+                                    for (ai, row) in rows.chunks_exact_mut(g.c_in).enumerate() {
+                                        let row = &mut row[s * T..s * T + width];
                                         row.iter_mut().zip(&out[ai * T..]).for_each(|(d, &v)| *d += v);
                                     }
                                 }
-                            }
+                            });
                         }
                     }
                 });
@@ -89,20 +93,22 @@ pub fn backward_weight(g: &ConvGeom, classes: &TapClasses, x: &[f32], dy: &[f32]
 /// `channels` values (`stride` apart) in panels of 16 channels, zero beyond the last.
 fn channel_panels(
     src: &[f32],
-    at: impl Fn(usize) -> usize,
+    at: impl Fn(usize) -> usize + Sync,
     stride: usize,
     channels: usize,
     cols: usize,
     dst: &mut [f32],
 ) {
     let lanes = std::array::from_fn::<i32, T, _>(|l| (l * stride) as i32);
-    for r in 0..channels.div_ceil(T) {
+    // the panels in parallel: the tiles of one tap wait for them
+    let panels = dst[..channels.div_ceil(T) * cols * T].par_chunks_mut(cols * T);
+    panels.enumerate().for_each(|(r, panel)| {
         let width = T.min(channels - r * T);
         for col in 0..cols {
             let first = &src[at(col) + r * T * stride..];
             // SAFETY: CPU checked by `plan`; lanes < width are channels of this column's
             // image, inside `src`; the destination panel row holds 16 floats.
-            unsafe { gather_rows(first.as_ptr(), 0, &lanes, width, 1, dst[(r * cols + col) * T..].as_mut_ptr()) };
+            unsafe { gather_rows(first.as_ptr(), 0, &lanes, width, 1, panel[col * T..].as_mut_ptr()) };
         }
-    }
+    });
 }

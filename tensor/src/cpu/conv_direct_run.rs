@@ -39,7 +39,8 @@ pub(super) fn run(
     // tasks per image: windows of at most WINDOW_FLOATS, at least MIN_TASKS for small batches
     let lanes = d.lanes();
     let window = if super::tile::wide() { WINDOW_FLOATS } else { WINDOW_FLOATS_AVX2 };
-    let per_image = (d.c_src * (span + reach)).div_ceil(window).max(MIN_TASKS.div_ceil(n)).min(span.div_ceil(lanes));
+    let per_image = (d.c_src * (span + reach)).div_ceil(window).max(MIN_TASKS.div_ceil(n));
+    let per_image = even_split(n, per_image, rayon::current_num_threads()).min(span.div_ceil(lanes));
     let src_len = d.c_src / d.read.phases() * d.read.len();
     let dst_len = d.c_dst / d.write.phases() * d.write.len();
     // zeroed, though every output is written once (in place, or once per phase)
@@ -54,6 +55,13 @@ pub(super) fn run(
         unsafe { task_tiles(d, (pairs, &offsets), x, (panels, bias), (f0, f1), yp.get().add(image * dst_len)) };
     });
     out
+}
+
+/// Tasks per image, at least `per_image`, such that the `n` images' tasks split evenly over
+/// `threads`: a batch-1 layer of 5 or 11 tasks kept one of two threads idle for a sixth or a
+/// twelfth of it (the task split changes no result).
+fn even_split(n: usize, per_image: usize, threads: usize) -> usize {
+    (per_image..per_image + threads).find(|&p| (n * p) % threads.max(1) == 0).unwrap_or(per_image)
 }
 
 /// The tiles of grid positions `f0..f1` of one image, for every panel of rows (`offsets`: each

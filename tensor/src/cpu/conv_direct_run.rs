@@ -61,7 +61,7 @@ pub(super) fn run(
 /// `threads`: a batch-1 layer of 5 or 11 tasks kept one of two threads idle for a sixth or a
 /// twelfth of it (the task split changes no result).
 fn even_split(n: usize, per_image: usize, threads: usize) -> usize {
-    (per_image..per_image + threads).find(|&p| (n * p) % threads.max(1) == 0).unwrap_or(per_image)
+    (per_image..per_image + threads).find(|&p| (n * p).is_multiple_of(threads.max(1))).unwrap_or(per_image)
 }
 
 /// The tiles of grid positions `f0..f1` of one image, for every panel of rows (`offsets`: each

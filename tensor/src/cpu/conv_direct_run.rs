@@ -113,7 +113,7 @@ unsafe fn task_tiles(
 /// multiple of 256 bytes apart crowd into a quarter of the L1's sets or fewer (4096 bytes: one
 /// set), and the AVX2 `tile_rows` ran 3–4% slower at 320 or 448 floats than at 336 or 464
 /// (44% at 1024), a throw-away timing on a Zen 3.
-pub(super) fn spread(len: usize) -> usize {
+fn spread(len: usize) -> usize {
     len.next_multiple_of(16) | 16
 }
 

@@ -49,6 +49,23 @@ unsafe fn load16(p: *const f32) -> [__m256; 2] {
     [_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8))]
 }
 
+/// Two registers stored as 16 floats at `p`.
+#[inline(always)]
+unsafe fn store16(p: *mut f32, c: &[__m256; 2]) {
+    _mm256_storeu_ps(p, c[0]);
+    _mm256_storeu_ps(p.add(8), c[1]);
+}
+
+/// `row[v] += a · b[v]` for V registers of 16 columns: one broadcast number against the step's
+/// row of `b`.
+#[inline(always)]
+unsafe fn fma_row<const V: usize>(a: __m256, b: &[[__m256; 2]; V], row: &mut [[__m256; 2]; V]) {
+    for (c, b) in row.iter_mut().zip(b) {
+        c[0] = _mm256_fmadd_ps(a, b[0], c[0]);
+        c[1] = _mm256_fmadd_ps(a, b[1], c[1]);
+    }
+}
+
 /// `out[i·16V + l] = Σ_(a, b, k) Σ_p<k a[p·R + i]·b[p·ldb + l]` for i < R, l < 16V, as
 /// [`super::tile::tile_rows`], in blocks of rows that fit the registers.
 ///
@@ -131,18 +148,11 @@ unsafe fn block<const B: usize, const V: usize>(
         let bv: [[__m256; 2]; V] = std::array::from_fn(|v| load16(bp.add(v * T)));
         let ap = a.add(p * r + i0);
         for (i, row) in acc.iter_mut().enumerate() {
-            let ai = _mm256_broadcast_ss(&*ap.add(i));
-            for (c, b) in row.iter_mut().zip(&bv) {
-                c[0] = _mm256_fmadd_ps(ai, b[0], c[0]);
-                c[1] = _mm256_fmadd_ps(ai, b[1], c[1]);
-            }
+            fma_row(_mm256_broadcast_ss(&*ap.add(i)), &bv, row);
         }
     }
     for (i, row) in acc.iter().enumerate() {
-        for (v, c) in row.iter().enumerate() {
-            _mm256_storeu_ps(at(i, v), c[0]);
-            _mm256_storeu_ps(at(i, v).add(8), c[1]);
-        }
+        row.iter().enumerate().for_each(|(v, c)| store16(at(i, v), c));
     }
 }
 
@@ -169,21 +179,14 @@ pub unsafe fn tile_taps<const G: usize, const W: usize, const V: usize>(
             for (g, taps) in acc.iter_mut().enumerate() {
                 let ap = bases[g].add(f + p);
                 for (t, row) in taps.iter_mut().enumerate() {
-                    let a = _mm256_broadcast_ss(&*ap.add(t));
-                    for (c, b) in row.iter_mut().zip(&bv) {
-                        c[0] = _mm256_fmadd_ps(a, b[0], c[0]);
-                        c[1] = _mm256_fmadd_ps(a, b[1], c[1]);
-                    }
+                    fma_row(_mm256_broadcast_ss(&*ap.add(t)), &bv, row);
                 }
             }
         }
     }
     for (g, taps) in acc.iter().enumerate() {
         for (t, row) in taps.iter().enumerate() {
-            for (v, c) in row.iter().enumerate() {
-                _mm256_storeu_ps(at(g, t, v), c[0]);
-                _mm256_storeu_ps(at(g, t, v).add(8), c[1]);
-            }
+            row.iter().enumerate().for_each(|(v, c)| store16(at(g, t, v), c));
         }
     }
 }

@@ -43,10 +43,9 @@ thread_local! {
 }
 
 /// Whether [`sgemm`] takes a product of this shape: a CPU with AVX-512, tiles at least 5/6
-/// full along m and n, and k ≥ 128. With AVX2 only, `matrixmultiply`'s 8 × 8 kernel takes
-/// every product (its 1024³ product ran at 84 GFLOP/s on a Zen 3, the AVX2 tiles of
-/// [`super::tile_avx2`] at 66: B read in place 4 KiB a row apart stays in L1 for one block of
-/// rows only, and the tiles pass over it in blocks). Thin products stay on
+/// full along m and n, and k ≥ 128. With AVX2 only, [`super::gemm_avx2`] takes them (these
+/// tiles read B in place, 4 KiB a row apart, and ran the 1024³ product at 66 GFLOP/s on a Zen
+/// 3; its packed 6 × 16 micro-kernel at 93). Thin products stay on
 /// `matrixmultiply`, and so do short ones: with k = 30–64 a tile's store costs about as much as
 /// its FMAs (the texture net's input gradients were 4–28% slower here).
 pub fn takes(m: usize, k: usize, n: usize) -> bool {
@@ -133,7 +132,7 @@ pub unsafe fn sgemm(
 /// `panels[(q·len + p)·width + i]` with (row, col) = (width·q + i, p) when `by_rows` (A: panels
 /// of rows, p along k), else (p, width·q + i) (B: panels of columns, p along k); zero beyond
 /// the block.
-fn pack(
+pub(super) fn pack(
     panels: &mut Vec<f32>,
     x: MatRef<'_>,
     (r0, c0): (usize, usize),

@@ -1,5 +1,6 @@
-//! Matrix multiply: our register tiles ([`super::gemm`]) where they fit, else
-//! `matrixmultiply::sgemm` (AVX-512 kernel compiled in).
+//! Matrix multiply: our register tiles ([`super::gemm`], AVX-512) or the 6 × 16 micro-kernel
+//! ([`super::gemm_avx2`], AVX2) where they fit, else `matrixmultiply::sgemm`. All three give
+//! every element the same bits.
 //!
 //! `sgemm` takes any row and column strides, so transposed views cost nothing. Each call is
 //! single-threaded; parallelism comes from rayon over batches or over blocks of rows.
@@ -41,6 +42,10 @@ pub unsafe fn sgemm_raw(
     if super::gemm::takes(m, k, n) {
         return super::gemm::sgemm(m, k, n, alpha, a, b, beta, c, rsc, csc);
     }
+    #[cfg(target_arch = "x86_64")]
+    if super::gemm_avx2::takes(m, k, n) {
+        return super::gemm_avx2::sgemm(m, k, n, alpha, a, b, beta, c, rsc, csc);
+    }
     matrixmultiply::sgemm(
         m,
         k,
@@ -60,9 +65,13 @@ pub unsafe fn sgemm_raw(
 }
 
 /// `A·B` into a new contiguous `m×n` buffer, rows split over the rayon threads when the
-/// product is large enough to pay for it.
+/// product is large enough to pay for it. The buffer is not zeroed first (β = 0 writes
+/// every element without reading it): 4 MiB of zeros cost 1.5% of a 1024³ product.
 pub fn matmul(m: usize, k: usize, n: usize, a: MatRef<'_>, b: MatRef<'_>) -> Vec<f32> {
-    let mut c = vec![0.0f32; m * n];
+    if k == 0 {
+        return vec![0.0; m * n];
+    }
+    let mut c = Vec::with_capacity(m * n);
     let flops = m * n * k;
     let blocks = if flops >= 1 << 21 { rayon::current_num_threads().min(m.max(1)) } else { 1 };
     let cp = SendPtr(c.as_mut_ptr());
@@ -74,5 +83,8 @@ pub fn matmul(m: usize, k: usize, n: usize, a: MatRef<'_>, b: MatRef<'_>) -> Vec
             sgemm_raw(rows.len(), k, n, 1.0, a_blk, b, 0.0, cp.get().add(rows.start * n), n, 1);
         }
     });
+    // SAFETY: the blocks cover rows 0..m, and with beta = 0 every kernel writes all n columns
+    // of its rows (k > 0).
+    unsafe { c.set_len(m * n) };
     c
 }

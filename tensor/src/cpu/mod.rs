@@ -20,6 +20,8 @@ mod conv_direct_weight;
 pub mod copy;
 pub mod elementwise;
 mod gemm;
+#[cfg(target_arch = "x86_64")]
+mod gemm_avx2;
 mod kept;
 pub mod matmul;
 mod normal;

@@ -42,6 +42,16 @@ thread_local! {
     static PACKED: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
+/// `f` on this thread's packed panels of A and of B (fresh ones if a caller up the stack holds
+/// them), reused across calls by [`sgemm`] and the AVX2 kernel's `sgemm`.
+pub(super) fn with_packed<R>(f: impl FnOnce(&mut Vec<f32>, &mut Vec<f32>) -> R) -> R {
+    PACKED.with(|p| {
+        let (mut own, mut borrowed) = (Default::default(), p.try_borrow_mut().ok());
+        let (ap, bp) = borrowed.as_deref_mut().unwrap_or(&mut own);
+        f(ap, bp)
+    })
+}
+
 /// Whether [`sgemm`] takes a product of this shape: a CPU with AVX-512, tiles at least 5/6
 /// full along m and n, and k ≥ 128. With AVX2 only, [`super::gemm_avx2`] takes them (these
 /// tiles read B in place, 4 KiB a row apart, and ran the 1024³ product at 66 GFLOP/s on a Zen
@@ -90,9 +100,7 @@ pub unsafe fn sgemm(
     let width = vectors * T;
     // whole panels per block of A rows and of B columns
     let (mc_max, nc_max) = (MC / rows * rows, NC / width * width);
-    PACKED.with(|p| {
-        let (mut own, mut borrowed) = (Default::default(), p.try_borrow_mut().ok());
-        let (ap, bp) = borrowed.as_deref_mut().unwrap_or(&mut own);
+    with_packed(|ap, bp| {
         let mut acc = [0.0f32; T * 32];
         for jc in (0..n).step_by(nc_max) {
             let nc = nc_max.min(n - jc);
@@ -319,16 +327,9 @@ mod tests {
         // 100 rows take the tiles on one thread; split over two threads, 50-row blocks take
         // matrixmultiply (tiles 64/50 full): the bits must not change
         let (m, k, n) = (100, 256, 200);
-        let data: Vec<f32> = (0..m * k + k * n).map(|i| ((i as f32) * 0.377).cos()).collect();
-        let a = MatRef { data: &data, offset: 0, row_stride: k, col_stride: 1 };
-        let b = MatRef { data: &data, offset: m * k, row_stride: n, col_stride: 1 };
         assert!(!takes(50, k, n));
-        let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            let c = pool.install(|| crate::cpu::matmul::matmul(m, k, n, a, b));
-            c.iter().map(|v| v.to_bits()).collect::<Vec<u32>>()
-        };
-        assert_eq!(run(1), run(2), "{m}×{k}×{n} on 1 and 2 threads");
-        assert_eq!(run(1), run(4), "{m}×{k}×{n} on 1 and 4 threads");
+        let [one, two, four] = crate::cpu::matmul::bits_on_threads(m, k, n);
+        assert_eq!(one, two, "{m}×{k}×{n} on 1 and 2 threads");
+        assert_eq!(one, four, "{m}×{k}×{n} on 1 and 4 threads");
     }
 }

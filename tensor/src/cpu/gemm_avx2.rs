@@ -21,9 +21,8 @@
 //! three kernels takes a block of rows.
 
 use std::arch::x86_64::*;
-use std::cell::RefCell;
 
-use super::gemm::pack;
+use super::gemm::{pack, with_packed};
 use super::matmul::MatRef;
 
 /// Rows of A per micro-kernel: 12 accumulators + 2 registers of B + 1 broadcast of 16.
@@ -36,11 +35,6 @@ const KC: usize = 256;
 const MC: usize = 144;
 /// Columns per B block: 4080 × 256 floats ≈ 4 MiB, in L3.
 const NC: usize = 4080;
-
-thread_local! {
-    /// This thread's packed panels of A and of B, reused across calls.
-    static PACKED: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
-}
 
 /// Whether [`sgemm`] takes a product of this shape: AVX2 and FMA without AVX-512 (where the
 /// tiles of [`super::gemm`] run), k ≥ 64, n ≥ 16 and m ≥ 24. Thinner products stay on
@@ -68,9 +62,7 @@ pub unsafe fn sgemm(
     rsc: usize,
     csc: usize,
 ) {
-    PACKED.with(|p| {
-        let (mut own, mut borrowed) = (Default::default(), p.try_borrow_mut().ok());
-        let (ap, bp) = borrowed.as_deref_mut().unwrap_or(&mut own);
+    with_packed(|ap, bp| {
         for jc in (0..n).step_by(NC) {
             let nc = NC.min(n - jc);
             for pc in (0..k).step_by(KC) {
@@ -299,16 +291,9 @@ mod tests {
         // 40 rows take the micro-kernel on one thread; on two threads and on four the blocks of
         // 20 and 10 rows take matrixmultiply: the bits must not change
         let (m, k, n) = (40, 300, 100);
-        let data: Vec<f32> = (0..m * k + k * n).map(|i| ((i as f32) * 0.377).cos()).collect();
-        let a = MatRef { data: &data, offset: 0, row_stride: k, col_stride: 1 };
-        let b = MatRef { data: &data, offset: m * k, row_stride: n, col_stride: 1 };
         assert!(!takes(20, k, n));
-        let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            let c = pool.install(|| crate::cpu::matmul::matmul(m, k, n, a, b));
-            c.iter().map(|v| v.to_bits()).collect::<Vec<u32>>()
-        };
-        assert_eq!(run(1), run(2), "{m}×{k}×{n} on 1 and 2 threads");
-        assert_eq!(run(1), run(4), "{m}×{k}×{n} on 1 and 4 threads");
+        let [one, two, four] = crate::cpu::matmul::bits_on_threads(m, k, n);
+        assert_eq!(one, two, "{m}×{k}×{n} on 1 and 2 threads");
+        assert_eq!(one, four, "{m}×{k}×{n} on 1 and 4 threads");
     }
 }

@@ -88,3 +88,17 @@ pub fn matmul(m: usize, k: usize, n: usize, a: MatRef<'_>, b: MatRef<'_>) -> Vec
     unsafe { c.set_len(m * n) };
     c
 }
+
+/// The bits of `matmul` of an `m×k · k×n` product (fixed data) on 1, 2 and 4 threads: the row
+/// blocks of each split may fall on different kernels, and the bits must not change.
+#[cfg(test)]
+pub(super) fn bits_on_threads(m: usize, k: usize, n: usize) -> [Vec<u32>; 3] {
+    let data: Vec<f32> = (0..m * k + k * n).map(|i| ((i as f32) * 0.377).cos()).collect();
+    let a = MatRef { data: &data, offset: 0, row_stride: k, col_stride: 1 };
+    let b = MatRef { data: &data, offset: m * k, row_stride: n, col_stride: 1 };
+    [1, 2, 4].map(|threads| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let c = pool.install(|| matmul(m, k, n, a, b));
+        c.iter().map(|v| v.to_bits()).collect()
+    })
+}

@@ -24,6 +24,7 @@ use std::arch::x86_64::*;
 
 use super::gemm::{pack, with_packed};
 use super::matmul::MatRef;
+use super::tile_avx2::{fma_row, load16, store16};
 
 /// Rows of A per micro-kernel: 12 accumulators + 2 registers of B + 1 broadcast of 16.
 const MR: usize = 6;
@@ -168,18 +169,16 @@ unsafe fn kernel(
         _mm_prefetch::<_MM_HINT_T0>(c.add(i * rsc) as *const i8);
         _mm_prefetch::<_MM_HINT_T0>(c.add(i * rsc + (cols - 1) * csc) as *const i8);
     }
-    let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+    let mut acc = [[[_mm256_setzero_ps(); 2]; 1]; MR];
     for p in 0..kc {
-        let (b0, b1) = (_mm256_loadu_ps(b.add(p * NR)), _mm256_loadu_ps(b.add(p * NR + 8)));
+        let bv = [load16(b.add(p * NR))];
         for (i, row) in acc.iter_mut().enumerate() {
-            let x = _mm256_broadcast_ss(&*a.add(p * MR + i));
-            row[0] = _mm256_fmadd_ps(x, b0, row[0]);
-            row[1] = _mm256_fmadd_ps(x, b1, row[1]);
+            fma_row(_mm256_broadcast_ss(&*a.add(p * MR + i)), &bv, row);
         }
     }
     let (va, vb) = (_mm256_set1_ps(alpha), _mm256_set1_ps(beta));
     if rows == MR && cols == NR && csc == 1 {
-        for (i, row) in acc.iter().enumerate() {
+        for (i, [row]) in acc.iter().enumerate() {
             for (h, &v) in row.iter().enumerate() {
                 let at = c.add(i * rsc + 8 * h);
                 let out = if beta == 0.0 {
@@ -193,9 +192,8 @@ unsafe fn kernel(
         return;
     }
     let mut tile = [0.0f32; MR * NR];
-    for (i, row) in acc.iter().enumerate() {
-        _mm256_storeu_ps(tile.as_mut_ptr().add(i * NR), row[0]);
-        _mm256_storeu_ps(tile.as_mut_ptr().add(i * NR + 8), row[1]);
+    for (i, [row]) in acc.iter().enumerate() {
+        store16(tile.as_mut_ptr().add(i * NR), row);
     }
     for i in 0..rows {
         for (l, &v) in tile[i * NR..i * NR + cols].iter().enumerate() {

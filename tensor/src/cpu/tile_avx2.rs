@@ -45,13 +45,13 @@ type Pair = (*const f32, *const f32, usize);
 
 /// Two registers: 16 floats at `p`.
 #[inline(always)]
-unsafe fn load16(p: *const f32) -> [__m256; 2] {
+pub(super) unsafe fn load16(p: *const f32) -> [__m256; 2] {
     [_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8))]
 }
 
 /// Two registers stored as 16 floats at `p`.
 #[inline(always)]
-unsafe fn store16(p: *mut f32, c: &[__m256; 2]) {
+pub(super) unsafe fn store16(p: *mut f32, c: &[__m256; 2]) {
     _mm256_storeu_ps(p, c[0]);
     _mm256_storeu_ps(p.add(8), c[1]);
 }
@@ -59,7 +59,7 @@ unsafe fn store16(p: *mut f32, c: &[__m256; 2]) {
 /// `row[v] += a · b[v]` for V registers of 16 columns: one broadcast number against the step's
 /// row of `b`.
 #[inline(always)]
-unsafe fn fma_row<const V: usize>(a: __m256, b: &[[__m256; 2]; V], row: &mut [[__m256; 2]; V]) {
+pub(super) unsafe fn fma_row<const V: usize>(a: __m256, b: &[[__m256; 2]; V], row: &mut [[__m256; 2]; V]) {
     for (c, b) in row.iter_mut().zip(b) {
         c[0] = _mm256_fmadd_ps(a, b[0], c[0]);
         c[1] = _mm256_fmadd_ps(a, b[1], c[1]);

@@ -46,13 +46,14 @@ pub(super) fn run(
     // zeroed, though every output is written once (in place, or once per phase)
     let mut out = vec![0.0f32; n * dst_len];
     let yp = SendPtr(out.as_mut_ptr());
+    let reads: Vec<Reads> = pairs.iter().map(|pp| Reads::new(d, pp)).collect();
     (0..n * per_image).into_par_iter().for_each(|task| {
         let (image, part) = (task / per_image, task % per_image);
         let tiles_here = part_range(span.div_ceil(lanes), per_image, part);
         let (f0, f1) = (tiles_here.start * lanes, (tiles_here.end * lanes).min(span));
         let x = &src[image * src_len..(image + 1) * src_len];
         // SAFETY: each task writes the outputs of its own positions of its own image only.
-        unsafe { task_tiles(d, (pairs, &offsets), x, (panels, bias), (f0, f1), yp.get().add(image * dst_len)) };
+        unsafe { task_tiles(d, (pairs, &reads, &offsets), x, (panels, bias), (f0, f1), yp.get().add(image * dst_len)) };
     });
     out
 }
@@ -72,7 +73,7 @@ fn even_split(n: usize, per_image: usize, threads: usize) -> usize {
 /// the tile kernel must be available (checked by `conv_direct::takes`).
 unsafe fn task_tiles(
     d: &Direct,
-    (pairs, offsets): (&[Vec<Pair>], &[usize]),
+    (pairs, reads, offsets): (&[Vec<Pair>], &[Reads], &[usize]),
     x: &[f32],
     (panels, bias): (&[f32], Option<&[f32]>),
     (f0, f1): (usize, usize),
@@ -82,18 +83,30 @@ unsafe fn task_tiles(
     // the window: grid positions f0 .. f0 + ld, each channel ld apart (up to 16V − 1 more than
     // the span, for the last tile's lanes beyond f1, and up to 31 more: [`spread`])
     let (lanes, ld) = (d.lanes(), spread((f1 - f0).next_multiple_of(d.lanes()) + reach));
+    let [_, ph, pw] = d.padded();
     with_scratch(d.c_src * ld, |window| {
         fill_window(d, x, f0, ld, window);
         let tile = tile_for(d.rows, d.vectors);
-        let mut triples = Vec::with_capacity(pairs.iter().map(Vec::len).max().unwrap_or(0));
+        let most = pairs.iter().map(Vec::len).max().unwrap_or(0);
+        let (mut first, mut triples) = (Vec::with_capacity(most), Vec::with_capacity(most));
         let mut acc = [0.0f32; T * 32];
-        for (q, panel_pairs) in pairs.iter().enumerate() {
+        for (q, (panel_pairs, reads)) in pairs.iter().zip(reads).enumerate() {
+            // each product at the task's first position; a tile f − f0 positions later
+            first.clear();
+            first.extend(panel_pairs.iter().map(|p| {
+                let b = p.channel * ld + offsets[p.tap];
+                (panels[p.a..].as_ptr(), window[b..].as_ptr(), p.k)
+            }));
             for f in (f0..f1).step_by(lanes) {
+                let (lines, shift) = (f / pw..=(f + lanes - 1) / pw, f - f0);
                 triples.clear();
-                triples.extend(panel_pairs.iter().map(|p| {
-                    let b = p.channel * ld + f - f0 + offsets[p.tap];
-                    (panels[p.a..].as_ptr(), window[b..].as_ptr(), p.k)
-                }));
+                if reads.every(lines.clone(), ph) {
+                    triples.extend_from_slice(&first);
+                } else {
+                    let reached = first.iter().enumerate().filter(|&(j, _)| reads.reads(j, lines.clone(), ph));
+                    triples.extend(reached.map(|(_, &t)| t));
+                }
+                triples.iter_mut().for_each(|t| t.1 = t.1.add(shift));
                 // SAFETY: CPU checked by `takes`; a pair's weights are k·R floats of its
                 // panel, and its k channels of the window hold f − f0 + reach + 16V floats each.
                 tile(&triples, ld, &mut acc);
@@ -106,6 +119,64 @@ unsafe fn task_tiles(
             }
         }
     });
+}
+
+/// The grid lines (depth, height) from which each product of a panel reads the map: its tap
+/// reaches a map line from them in at least one phase of its channels. A tile whose lanes
+/// lie on the first or last lines of the grid reads only the padding above or below the map
+/// with its first or last taps (the texture net's 5×5 layer: 6 of every 200 line taps; the
+/// stride-3 input gradient, dy padded by 4 lines: 20 of 220), and those products are
+/// skipped. A skipped product adds `w · 0` to the chain: no finite result changes but, at
+/// most, the sign of a zero. Lanes of a tile past a line's outputs read beyond the line; the
+/// sums they stand for are not stored, and the wrap into the next line lands on its left
+/// padding ([`super::conv_direct::grid_width`]).
+struct Reads {
+    lines: Vec<[std::ops::Range<usize>; 2]>,
+    /// The lines from which every product reads the map.
+    all: [std::ops::Range<usize>; 2],
+}
+
+impl Reads {
+    fn new(d: &Direct, pairs: &[Pair]) -> Reads {
+        let [_, kh, kw] = d.taps;
+        let per_phase = d.c_src / d.read.phases();
+        // per phase of the map, the grid lines whose map line lies inside it
+        let inside: Vec<[std::ops::Range<usize>; 2]> =
+            (0..d.read.phases()).map(|a| [0, 1].map(|axis| d.read.inside(axis, d.read.phase(a)[axis]))).collect();
+        let lines: Vec<_> = pairs
+            .iter()
+            .map(|p| {
+                let t = [p.tap / (kh * kw), p.tap / kw % kh];
+                let phases = &inside[p.channel / per_phase..=(p.channel + p.k - 1) / per_phase];
+                [0, 1].map(|axis| {
+                    let lo = phases.iter().map(|r| r[axis].start).min().unwrap_or(0);
+                    let hi = phases.iter().map(|r| r[axis].end).max().unwrap_or(0);
+                    lo.saturating_sub(t[axis])..hi.saturating_sub(t[axis])
+                })
+            })
+            .collect();
+        let all = [0, 1].map(|axis| {
+            let lo = lines.iter().map(|l| l[axis].start).max().unwrap_or(0);
+            lo..lines.iter().map(|l| l[axis].end).min().unwrap_or(0)
+        });
+        Reads { lines, all }
+    }
+
+    /// Whether every product reads the map from each of grid lines `lines` (`ph` lines per
+    /// depth).
+    fn every(&self, mut lines: std::ops::RangeInclusive<usize>, ph: usize) -> bool {
+        lines.all(|line| on(&self.all, line, ph))
+    }
+
+    /// Whether product `j` reads the map from any of grid lines `lines`.
+    fn reads(&self, j: usize, mut lines: std::ops::RangeInclusive<usize>, ph: usize) -> bool {
+        lines.any(|line| on(&self.lines[j], line, ph))
+    }
+}
+
+/// Whether grid line `line` (`ph` lines per depth) lies in `r` = (depths, heights).
+fn on(r: &[std::ops::Range<usize>; 2], line: usize, ph: usize) -> bool {
+    r[0].contains(&(line / ph)) && r[1].contains(&(line % ph))
 }
 
 /// The channels of a window `len` floats long, or a few more: an odd number of 64-byte
@@ -128,8 +199,8 @@ pub(super) fn fill_window(d: &Direct, x: &[f32], f0: usize, ld: usize, window: &
         win.fill(0.0);
         let (xc, a) = (&x[c % channels * plane..(c % channels + 1) * plane], side.phase(c / channels));
         // grid columns whose source column is inside: stride·q + a − before ∈ [0, sw)
-        let (lo_q, hi_q) = side.columns(a[2]);
-        let hi_q = hi_q.min(pw);
+        let cols = side.inside(2, a[2]);
+        let (lo_q, hi_q) = (cols.start, cols.end.min(pw));
         for line in f0 / pw..(f0 + ld).div_ceil(pw) {
             let (Some(id), Some(ih)) = (side.coord(0, line / ph, a[0]), side.coord(1, line % ph, a[1])) else {
                 continue;
@@ -231,4 +302,47 @@ unsafe fn store_phases(
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::conv_direct::Side;
+
+    /// A grid of `out` lines and columns read from a 40 × 40 map through `read`, 25 products
+    /// of taps 5 × 5 over `c` channels.
+    fn reads(read: Side, out: usize, c: usize) -> Reads {
+        let d = Direct {
+            c_src: c,
+            c_dst: 16,
+            taps: [1, 5, 5],
+            out: [1, out, out],
+            read,
+            write: Side { dims: [1, out, out], stride: [1; 3], before: [0; 3] },
+            rows: 16,
+            vectors: 1,
+            width: out + 4,
+        };
+        let pairs: Vec<Pair> = (0..25).map(|tap| Pair { tap, a: 0, channel: 0, k: c }).collect();
+        Reads::new(&d, &pairs)
+    }
+
+    /// A 5×5 'same' layer (padding 2, 44 lines of 44 columns): from line 0 the taps of kernel
+    /// rows 0 and 1 read only the padding above the map, from line 39 those of rows 3 and 4
+    /// only the padding below; from lines 2–37 every tap reads the map. Over the 9 phases of a
+    /// stride-3 map nothing is skipped: phase 2 reads map line 0 from grid line 0.
+    #[test]
+    fn products_that_read_only_padding_are_skipped_on_the_first_and_last_lines() {
+        let same = reads(Side { dims: [1, 40, 40], stride: [1; 3], before: [0, 2, 2] }, 40, 8);
+        let ph = 44;
+        for j in 0..25 {
+            assert_eq!(same.reads(j, 0..=0, ph), j / 5 >= 2, "tap {j} from line 0");
+            assert_eq!(same.reads(j, 39..=39, ph), j / 5 <= 2, "tap {j} from line 39");
+            assert!(same.reads(j, 0..=39, ph), "tap {j} from every line");
+        }
+        assert!(same.every(2..=37, ph));
+        assert!(!same.every(1..=2, ph) && !same.every(37..=38, ph));
+        let phases = reads(Side { dims: [1, 128, 128], stride: [1, 3, 3], before: [0, 2, 2] }, 40, 27);
+        assert!(phases.every(0..=39, ph));
+    }
 }

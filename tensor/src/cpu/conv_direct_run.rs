@@ -43,8 +43,12 @@ pub(super) fn run(
     let per_image = even_split(n, per_image, rayon::current_num_threads()).min(span.div_ceil(lanes));
     let src_len = d.c_src / d.read.phases() * d.read.len();
     let dst_len = d.c_dst / d.write.phases() * d.write.len();
-    // zeroed, though every output is written once (in place, or once per phase)
-    let mut out = vec![0.0f32; n * dst_len];
+    // not zeroed: every output is written once (in place, or once per phase); a debug build
+    // fills it with NaN first, so that the tests against naive loops would see a missed one
+    let mut out = Vec::<f32>::with_capacity(n * dst_len);
+    if cfg!(debug_assertions) {
+        out.resize(n * dst_len, f32::NAN);
+    }
     let yp = SendPtr(out.as_mut_ptr());
     let reads: Vec<Reads> = pairs.iter().map(|pp| Reads::new(d, pp)).collect();
     (0..n * per_image).into_par_iter().for_each(|task| {
@@ -55,6 +59,8 @@ pub(super) fn run(
         // SAFETY: each task writes the outputs of its own positions of its own image only.
         unsafe { task_tiles(d, (pairs, &reads, &offsets), x, (panels, bias), (f0, f1), yp.get().add(image * dst_len)) };
     });
+    // SAFETY: the tasks have written every one of the n·dst_len outputs.
+    unsafe { out.set_len(n * dst_len) };
     out
 }
 
@@ -196,7 +202,8 @@ pub(super) fn fill_window(d: &Direct, x: &[f32], f0: usize, ld: usize, window: &
     let [_, sh, sw] = side.dims;
     let plane = side.len();
     for (c, win) in window.chunks_exact_mut(ld).enumerate() {
-        win.fill(0.0);
+        // `win[..zeroed]` is written: each gap before a copied run is zeroed as it is passed
+        let mut zeroed = 0;
         let (xc, a) = (&x[c % channels * plane..(c % channels + 1) * plane], side.phase(c / channels));
         // grid columns whose source column is inside: stride·q + a − before ∈ [0, sw)
         let cols = side.inside(2, a[2]);
@@ -211,6 +218,8 @@ pub(super) fn fill_window(d: &Direct, x: &[f32], f0: usize, ld: usize, window: &
             }
             let row = &xc[(id * sh + ih) * sw..(id * sh + ih + 1) * sw];
             let first = side.stride[2] * (lo - line * pw) + a[2] - side.before[2];
+            win[zeroed..lo - f0].fill(0.0);
+            zeroed = hi - f0;
             let dst = &mut win[lo - f0..hi - f0];
             if side.stride[2] == 1 {
                 dst.copy_from_slice(&row[first..first + dst.len()]);
@@ -218,6 +227,7 @@ pub(super) fn fill_window(d: &Direct, x: &[f32], f0: usize, ld: usize, window: &
                 dst.iter_mut().enumerate().for_each(|(j, v)| *v = row[first + j * side.stride[2]]);
             }
         }
+        win[zeroed..].fill(0.0);
     }
 }
 

@@ -35,6 +35,7 @@ fn small_conv() -> GeneratorNetConfig {
         crop: [1, 1],
         batch_norm: bn,
         activation: act,
+        identity: false,
     };
     GeneratorNetConfig {
         latent: vec![3],
@@ -222,6 +223,7 @@ fn the_reference_nets_make_the_reference_sizes() {
         (GeneratorNetConfig::texture(7, 5), 3, vec![3, 224, 224]),
         (GeneratorNetConfig::texture(14, 5), 3, vec![3, 448, 448]),
         (GeneratorNetConfig::audio(60), 1, vec![1, 60000]),
+        (GeneratorNetConfig::audio_sequence(16, 6000, 64, 255), 1, vec![1, 6000]),
     ];
     for (cfg, c, want) in cases {
         assert_eq!(cfg.output_shape(c).unwrap(), want, "{cfg:?}");
@@ -237,6 +239,11 @@ fn a_net_that_does_not_make_the_data_shape_is_a_clear_error() {
     middle_zero.layers[0].out_channels = 0;
     let err = GeneratorNet::new(&middle_zero, &[1, 8, 8], &mut rng_from_seed(0)).err().expect("0 channels mid-net");
     assert!(err.to_string().contains("only for the last layer"), "{err}");
+    // a layer started as the identity must keep the length: stride 1, odd kernel, half cropped
+    let mut identity = small_conv();
+    identity.layers[1].identity = true;
+    let err = GeneratorNet::new(&identity, &[1, 8, 8], &mut rng_from_seed(0)).err().expect("identity with stride 2");
+    assert!(err.to_string().contains("identity = true needs stride 1"), "{err}");
     let mut no_latent = small_conv();
     no_latent.latent.clear();
     assert!(GeneratorNet::new(&no_latent, &[1, 8, 8], &mut rng_from_seed(0)).is_err(), "empty latent");

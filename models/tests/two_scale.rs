@@ -8,7 +8,7 @@ use nn::Module;
 use tensor::{rng_from_seed, Tensor};
 
 fn up(out_channels: usize, bn: bool, activation: Activation) -> DeconvSpec {
-    DeconvSpec { out_channels, kernel: 5, stride: 2, crop: [1, 2], batch_norm: bn, activation }
+    DeconvSpec { out_channels, kernel: 5, stride: 2, crop: [1, 2], batch_norm: bn, activation, identity: false }
 }
 
 /// Z = 2 dense + 1 coarse channel on a 4×4 grid (the coarse one summed over 2×2 blocks and

@@ -23,6 +23,13 @@ pub enum Init {
     XavierNormal,
     /// He/Kaiming for ReLU: N(0, 2/fan_in).
     HeNormal,
+    /// The identity plus N(0, std²): a convolution kernel `[a, b, k…]` with 1 at the centre
+    /// of every odd k on the pairs of matching channels i < min(a, b) (PyTorch's
+    /// `nn.init.dirac_`, here with a little noise on top). A layer so started passes its input
+    /// through, and learning shapes the filter from there.
+    Dirac {
+        std: f32,
+    },
 }
 
 impl Init {
@@ -46,6 +53,21 @@ impl Init {
             }
             Init::XavierNormal => Tensor::randn(shape, 0.0, (2.0 / (fi + fo)).sqrt(), rng)?,
             Init::HeNormal => Tensor::randn(shape, 0.0, (2.0 / fi).sqrt(), rng)?,
+            Init::Dirac { std } => {
+                let mut w = Tensor::randn(shape, 0.0, std, rng)?.to_vec();
+                for i in dirac_entries(shape) {
+                    w[i] += 1.0;
+                }
+                Tensor::from_vec(w, shape)?
+            }
         })
     }
+}
+
+/// The flat indices of `[i, i, centre…]` in a kernel of `shape` = `[a, b, k…]`, i < min(a, b).
+fn dirac_entries(shape: &[usize]) -> impl Iterator<Item = usize> {
+    let taps: usize = shape.iter().skip(2).product();
+    let centre = shape.iter().skip(2).fold(0, |at, &k| at * k + k / 2);
+    let (a, b) = (shape.first().copied().unwrap_or(0), shape.get(1).copied().unwrap_or(0));
+    (0..a.min(b)).map(move |i| (i * b + i) * taps + centre)
 }

@@ -233,3 +233,25 @@ fn initialisers_have_the_stated_spread() {
     assert!((std(&w) - f64::from(a) / 3f64.sqrt()).abs() < 0.005 * f64::from(a) / 3f64.sqrt(), "{}", std(&w));
     assert_eq!(Init::Zeros.tensor(&[3], (1, 1), &mut rng).unwrap().to_vec(), vec![0.0; 3]);
 }
+
+/// `Init::Dirac` with std 0 is PyTorch's `dirac_`: a 1 at the centre of the kernel for each
+/// pair of matching channels, zeros elsewhere; a stride-1 convolution so started, cropped by
+/// (k − 1)/2, passes its input through unchanged. With std > 0 the noise lies on top.
+#[test]
+fn a_dirac_start_is_the_identity() {
+    let mut rng = rng_from_seed(5);
+    let w = Init::Dirac { std: 0.0 }.tensor(&[3, 2, 5], (1, 1), &mut rng).unwrap().to_vec();
+    let ones: Vec<usize> = (0..w.len()).filter(|&i| w[i] != 0.0).collect();
+    assert_eq!(ones, vec![2, (2 + 1) * 5 + 2], "w[0, 0, 2] and w[1, 1, 2]");
+    assert!(ones.iter().all(|&i| w[i] == 1.0));
+    let w = Init::Dirac { std: 0.0 }.tensor(&[1, 1, 3, 3], (1, 1), &mut rng).unwrap().to_vec();
+    assert_eq!(w, vec![0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
+    let opts = ConvOptions::new(1, 0).params(ConvParams::asymmetric(&[1], &[(3, 3)])).init(Init::Dirac { std: 0.0 });
+    let layer = ConvTranspose1d::new(1, 1, &[7], opts.bias(false), &mut rng).unwrap();
+    let t = Tape::new();
+    let x = rand(&[2, 1, 30], 6);
+    let y = layer.forward(&t.constant(x.clone())).unwrap().value().to_vec();
+    assert_eq!(y, x.to_vec(), "a Dirac-started filter passes its input through");
+    let w = Init::Dirac { std: 0.01 }.tensor(&[1, 1, 201], (1, 1), &mut rng).unwrap().to_vec();
+    assert!((w[100] - 1.0).abs() < 0.05 && w.iter().filter(|v| v.abs() > 0.0).count() == 201);
+}

@@ -40,6 +40,12 @@ pub struct DeconvSpec {
     pub crop: [usize; 2],
     pub batch_norm: bool,
     pub activation: Activation,
+    /// Start as the identity ([`Init::Dirac`] plus the net's init noise): a stride-1 filter
+    /// with an odd kernel cropped by (k − 1)/2 on both sides that passes its input through, and
+    /// that learning shapes from there (the sound net's last layer: a long filter that colours
+    /// the output's spectrum finely).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub identity: bool,
 }
 
 /// The architecture of a generator.
@@ -141,6 +147,15 @@ fn grow(mut shape: Vec<usize>, layers: &[DeconvSpec], channels: usize, what: &st
         if l.kernel == 0 || l.stride == 0 {
             return Err(ModelError::Config(format!("{what} {}: kernel and stride must be positive", i + 1)));
         }
+        if l.identity && (l.stride != 1 || l.kernel % 2 == 0 || l.crop != [l.kernel / 2; 2]) {
+            return Err(ModelError::Config(format!(
+                "{what} {}: identity = true needs stride 1, an odd kernel and crop [(k − 1)/2, (k − 1)/2], not stride {}, kernel {}, crop {:?}",
+                i + 1,
+                l.stride,
+                l.kernel,
+                l.crop
+            )));
+        }
         for n in shape[1..].iter_mut() {
             // (n − 1)·stride + kernel − crop₀ − crop₁, refused if it overflows or is empty
             *n = (*n - 1)
@@ -220,9 +235,10 @@ fn push_deconvs<R: Rng + ?Sized>(
     cfg: &GeneratorNetConfig,
     rng: &mut R,
 ) -> Result<Sequential> {
-    let init = Init::Normal { std: cfg.init_std };
     for l in layers {
         let out = if l.out_channels == 0 { last } else { l.out_channels };
+        let std = cfg.init_std;
+        let init = if l.identity { Init::Dirac { std } } else { Init::Normal { std } };
         let opts = ConvOptions::new(l.stride, 0)
             .params(ConvParams::asymmetric(&[l.stride], &[(l.crop[0], l.crop[1])]))
             .init(init);

@@ -10,7 +10,8 @@
 //! * [`conv_backward_weight`]: `dW = Σ_n dy_n · cols_nᵀ` (im2col + GEMM, summed over the batch).
 //!   With the roles of x and dy swapped it is also the weight gradient of `conv_transpose`.
 //!
-//! Each first offers the call to the faster paths that take it: tap classes for small padded
+//! Each first offers the call to the faster paths that take it: one-channel 1-d filters
+//! (`conv_filter.rs`), tap classes for small padded
 //! maps (`conv_classes.rs`), several small images per GEMM (`conv_batched.rs`),
 //! and direct convolutions of large maps on AVX-512 (`conv_direct.rs`,
 //! `conv_direct_weight.rs`); what they decline runs here.
@@ -199,6 +200,9 @@ pub(crate) fn sum_parts(len: usize, parts: Vec<Vec<f32>>) -> Vec<f32> {
 
 /// `y[n, co, p] = Σ_k W[co, k]·cols_n[k, p] + b[co]`. x: N × C_in × D × H × W, w: C_out × K.
 pub fn conv_forward(g: &ConvGeom, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+    if let Some(y) = super::conv_filter::forward(g, x, w, bias) {
+        return y;
+    }
     if let Some(plan) = super::conv_classes::plan(g, 1.0, false) {
         return super::conv_classes::forward(g, &plan, x, w, bias);
     }
@@ -247,6 +251,9 @@ pub fn conv_backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
     if il == 0 || g.c_in == 0 {
         return vec![0.0f32; g.n * il];
     }
+    if let Some(dx) = super::conv_filter::backward_data(g, dy, w) {
+        return dx;
+    }
     if let Some(plan) = super::conv_classes::plan(g, 1.0, true) {
         return super::conv_classes::backward_data(g, &plan, dy, w);
     }
@@ -294,6 +301,9 @@ pub fn conv_backward_data(g: &ConvGeom, dy: &[f32], w: &[f32]) -> Vec<f32> {
 /// `dW[co, k] = Σ_n Σ_p dy[n, co, p]·cols_n[k, p]`: the gradient of [`conv_forward`] with
 /// respect to its weight. x: N × C_in × D × H × W, dy: N × C_out × P.
 pub fn conv_backward_weight(g: &ConvGeom, x: &[f32], dy: &[f32]) -> Vec<f32> {
+    if let Some(dw) = super::conv_filter::backward_weight(g, x, dy) {
+        return dw;
+    }
     if let Some(classes) = super::conv_classes::plan(g, super::conv_classes::MAX_USEFUL, false) {
         return super::conv_classes_weight::backward_weight(g, &classes, x, dy);
     }

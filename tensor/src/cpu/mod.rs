@@ -17,6 +17,7 @@ mod conv_direct_grid;
 mod conv_direct_panels;
 mod conv_direct_run;
 mod conv_direct_weight;
+mod conv_filter;
 pub mod copy;
 pub mod elementwise;
 mod gemm;

@@ -3,6 +3,18 @@
 
 use super::net::{Activation, DeconvSpec, FcSpec, GeneratorNetConfig};
 
+/// A stride-1 layer of `taps` (odd) cropped to its input's length, no batch norm and no
+/// activation, that starts as the identity: a filter that learning shapes from there.
+fn identity_filter(out_channels: usize, taps: usize) -> DeconvSpec {
+    let crop = [taps / 2; 2];
+    DeconvSpec {
+        identity: true,
+        activation: Activation::None,
+        batch_norm: false,
+        ..deconv(out_channels, taps, 1, crop, false)
+    }
+}
+
 fn deconv(out_channels: usize, kernel: usize, stride: usize, crop: [usize; 2], last: bool) -> DeconvSpec {
     let (batch_norm, activation) = if last { (false, Activation::Tanh) } else { (true, Activation::Relu) };
     DeconvSpec { out_channels, kernel, stride, crop, batch_norm, activation, identity: false }
@@ -106,17 +118,7 @@ impl GeneratorNetConfig {
         let mut layers = vec![deconv(width, 8, 4, [2, 2], false), deconv(0, 8, 4, [2, 2], true)];
         if filter > 0 {
             layers[1].out_channels = 1;
-            let (batch_norm, activation) = (false, Activation::None);
-            let crop = [filter / 2; 2];
-            layers.push(DeconvSpec {
-                out_channels: 0,
-                kernel: filter,
-                stride: 1,
-                crop,
-                batch_norm,
-                activation,
-                identity: true,
-            });
+            layers.push(identity_filter(0, filter));
         }
         GeneratorNetConfig {
             latent: vec![channels, length.div_ceil(16)],

@@ -10,7 +10,16 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-/// The files of `dir` (relative to `out`) with one of `exts`, sorted (numbers by value).
+/// How files are ordered: by the stem's text, then by the number that ends it, by value
+/// (`final/2.png` before `final/10.png`, `spectrogram_final_2` before `spectrogram_final_10`).
+fn order(name: &str) -> (String, usize, String) {
+    let stem = name.rsplit('/').next().unwrap_or(name).split('.').next().unwrap_or("");
+    let text = stem.trim_end_matches(|c: char| c.is_ascii_digit());
+    let number = stem[text.len()..].parse::<usize>().unwrap_or(usize::MAX);
+    (text.to_string(), number, name.to_string())
+}
+
+/// The files of `dir` (relative to `out`) with one of `exts`, sorted by [`order`].
 fn files(out: &Path, dir: &str, exts: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(out.join(dir))
         .into_iter()
@@ -20,11 +29,7 @@ fn files(out: &Path, dir: &str, exts: &[&str]) -> Vec<String> {
         .filter(|n| exts.iter().any(|x| n.ends_with(&format!(".{x}"))))
         .map(|n| if dir.is_empty() { n } else { format!("{dir}/{n}") })
         .collect();
-    let key = |n: &String| {
-        let stem = n.rsplit('/').next().unwrap_or(n).split('.').next().unwrap_or("").to_string();
-        (stem.parse::<usize>().unwrap_or(usize::MAX), n.clone())
-    };
-    v.sort_by_key(key);
+    v.sort_by_key(|n| order(n));
     v
 }
 
@@ -106,4 +111,20 @@ optimizer and run state beside it, JSON sidecar. Continue with <code>--resume</c
     );
     nn::checkpoint::write_atomic(&out.join("report.html"), html.as_bytes())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::order;
+
+    #[test]
+    fn numbered_files_go_in_the_order_of_their_numbers() {
+        let mut names =
+            ["spectrogram_final_10.png", "final/10.png", "spectrogram_final_2.png", "final/2.png", "waveform.svg"];
+        names.sort_by_key(|n| order(n));
+        assert_eq!(
+            names,
+            ["final/2.png", "final/10.png", "spectrogram_final_2.png", "spectrogram_final_10.png", "waveform.svg"]
+        );
+    }
 }

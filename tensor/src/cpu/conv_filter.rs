@@ -127,14 +127,16 @@ fn slide_padded(a: &[f32], signal: &[f32], before: usize, out: &mut [f32], j0: u
 }
 
 /// `out[j] = Σ_t a[t]·b[t + j]` for the 64 j of one block; `b` holds `a.len() + 64` floats.
+/// Reached only through [`takes`], which has checked the CPU.
 fn slide(a: &[f32], b: &[f32], out: &mut [f32; BLOCK]) {
     assert!(b.len() >= a.len() + BLOCK);
+    // SAFETY: AVX2 and FMA are present (checked by `takes`); b holds a.len() + 64 floats.
     #[cfg(target_arch = "x86_64")]
-    if fast() {
-        // SAFETY: AVX2 and FMA are present (checked); b holds a.len() + 64 floats (asserted).
-        unsafe { slide_avx2(a, b, out) };
-        return;
-    }
+    unsafe {
+        slide_avx2(a, b, out)
+    };
+    // elsewhere `takes` declines every call; this is the same sum, for the build
+    #[cfg(not(target_arch = "x86_64"))]
     for (j, o) in out.iter_mut().enumerate() {
         *o = a.iter().zip(&b[j..]).fold(0.0f32, |acc, (&x, &y)| x.mul_add(y, acc));
     }
@@ -255,6 +257,8 @@ mod tests {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| (forward(&g, &x, &w, None), backward_data(&g, &dy, &w), backward_weight(&g, &x, &dy)))
         };
-        assert_eq!(run(1), run(3));
+        let one = run(1);
+        assert!(one.0.is_some() || !fast(), "the kernel takes a one-channel filter");
+        assert_eq!(one, run(3));
     }
 }

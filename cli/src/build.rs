@@ -4,7 +4,7 @@
 
 use anyhow::{bail, Context, Result};
 use models::descriptor::DescriptorNet;
-use models::generator::{Generator, GeneratorLearner, GeneratorNet};
+use models::generator::{Generator, GeneratorLearner, GeneratorNet, LatentPrior};
 use models::{CoopNetsLearner, Descriptor, DescriptorLearner, Learner};
 use tensor::{rng_for, rng_from_seed, Tensor};
 
@@ -14,6 +14,8 @@ use crate::config::{
 
 /// The stream the initial chains or latents are drawn from.
 pub const INIT_STREAM: u64 = u64::MAX;
+/// The stream a learned latent prior's weights are drawn from.
+const PRIOR_STREAM: u64 = u64::MAX - 80_000;
 
 /// The learner of `cfg` for `n` examples of shape `example` (`[C, spatial…]`).
 pub fn learner(cfg: &RunConfig, obs: &crate::data::Observed) -> Result<Box<dyn Learner>> {
@@ -52,6 +54,9 @@ pub fn coopnets(c: &CoopNetsConfig, run: &RunSettings, example: &[usize]) -> Res
     if c.generator.output_bias != OutputBias::Zero {
         bail!("in [model.generator]: output_bias = \"data_mean\" is for a generator learned alone from incomplete data; CoopNets does not use it");
     }
+    if c.generator.latent_prior.is_some() {
+        bail!("in [model.generator]: latent_prior is for a generator learned alone (ABP); CoopNets' generator learns from the descriptor's revisions of its own proposals");
+    }
     let g = generator(&c.generator, run, example, run.chains.max(1)).context("in [model.generator]")?;
     c.rate_schedule.check().map_err(anyhow::Error::msg).context("in [model.rate_schedule]")?;
     let mut learner = CoopNetsLearner::new(d, g)?;
@@ -85,7 +90,13 @@ pub fn descriptor(
 pub fn generator(g: &GeneratorConfig, run: &RunSettings, example: &[usize], n: usize) -> Result<GeneratorLearner> {
     let net = || GeneratorNet::new(&g.net, example, &mut rng_from_seed(run.seed));
     let generator = Generator::new(net()?, g.noise_sigma, g.latent_sigma);
-    let l = GeneratorLearner::new(generator, g.learn.clone(), n, &mut rng_for(run.seed, INIT_STREAM))?;
+    let mut l = GeneratorLearner::new(generator, g.learn.clone(), n, &mut rng_for(run.seed, INIT_STREAM))?;
+    if let Some(p) = &g.latent_prior {
+        let batch = if run.batch_size == 0 { n } else { run.batch_size.min(n) };
+        let mut rng = rng_for(run.seed, PRIOR_STREAM);
+        let prior = LatentPrior::new(p, &g.net.latent, batch, g.latent_sigma, &mut rng).context("in latent_prior")?;
+        l = l.with_prior(prior);
+    }
     if g.learn.ema == 0.0 {
         return Ok(l);
     }

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 pub use datasets::{Channels, Scaling};
 use models::descriptor::{DescriptorNetConfig, LearnConfig};
-use models::generator::{GeneratorLearnConfig, GeneratorNetConfig};
+use models::generator::{GeneratorLearnConfig, GeneratorNetConfig, LatentPriorConfig};
 use serde::{Deserialize, Serialize};
 
 /// Where the observed examples come from.
@@ -142,6 +142,10 @@ pub struct GeneratorConfig {
     /// Where the output layer's bias starts ([`OutputBias`]; default 0, as the reference).
     #[serde(default, skip_serializing_if = "OutputBias::is_zero")]
     pub output_bias: OutputBias,
+    /// A prior on Z learned from the inferred latents, which samples are drawn from
+    /// ([`models::generator::LatentPrior`]); absent: N(0, σ_z² I), as ABP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latent_prior: Option<LatentPriorConfig>,
 }
 
 /// The start of the generator's output bias.

@@ -104,7 +104,12 @@ fn generator(at: &str, g: &GeneratorConfig) -> Result<()> {
     positive(&format!("{at}.noise_sigma"), g.noise_sigma)?;
     positive(&format!("{at}.latent_sigma"), g.latent_sigma)?;
     generator_net(&format!("{at}.net"), &g.net)?;
-    generator_learn(&format!("{at}.learn"), &g.learn)
+    generator_learn(&format!("{at}.learn"), &g.learn)?;
+    if let Some(p) = &g.latent_prior {
+        descriptor_net(&format!("{at}.latent_prior.net"), &p.net)?;
+        learn(&format!("{at}.latent_prior.learn"), &p.learn)?;
+    }
+    Ok(())
 }
 
 fn generator_net(at: &str, n: &GeneratorNetConfig) -> Result<()> {

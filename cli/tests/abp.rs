@@ -80,20 +80,29 @@ fn the_generator_learns_digits_and_writes_the_common_run_folder() {
     assert!(y.to_vec().iter().all(|v| (-1.0..=1.0).contains(v)), "tanh output");
 }
 
-#[test]
-fn a_resumed_generator_run_reaches_the_same_numbers() {
-    let straight = tmp("straight");
-    coopnets_cli::train::train(&tiny(), &straight, false, false).unwrap();
-    let resumed = tmp("resumed");
-    let mut first = tiny();
-    first.run.iterations = 20;
+/// `full` run straight through and run to `stop_at`, then resumed, give the same statistics
+/// (`columns`) and the same last checkpoint (the `modules`' weights and the run state).
+fn assert_resume_matches(full: &RunConfig, stop_at: usize, columns: &[&str], modules: &[&str], name: &str) {
+    let straight = tmp(&format!("{name}-straight"));
+    coopnets_cli::train::train(full, &straight, false, false).unwrap();
+    let resumed = tmp(&format!("{name}-resumed"));
+    let mut first = full.clone();
+    first.run.iterations = stop_at;
     coopnets_cli::train::train(&first, &resumed, false, false).unwrap();
-    coopnets_cli::train::train(&tiny(), &resumed, true, false).unwrap();
-    assert_eq!(rows(&straight), rows(&resumed), "stats.csv differs after resume");
+    coopnets_cli::train::train(full, &resumed, true, false).unwrap();
+    let stats = |out: &Path| coopnets_cli::stats::read(out, columns, usize::MAX).unwrap();
+    let (a, b) = (stats(&straight), stats(&resumed));
+    assert_eq!(a.len(), full.run.iterations);
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!((x.iteration, &x.values), (y.iteration, &y.values), "stats.csv differs after resume");
+    }
     let read = |out: &Path| {
         let (_, p) = run_dir::checkpoints(out).pop().unwrap();
-        let mut all = nn::checkpoint::read_tensors(&nn::checkpoint::parts::module_path(&p, "generator")).unwrap();
-        all.extend(nn::checkpoint::read_tensors(&nn::checkpoint::parts::state_path(&p)).unwrap());
+        let mut all = nn::checkpoint::read_tensors(&nn::checkpoint::parts::state_path(&p)).unwrap();
+        for m in modules {
+            let weights = nn::checkpoint::read_tensors(&nn::checkpoint::parts::module_path(&p, m)).unwrap();
+            all.extend(weights.into_iter().map(|(k, v)| (format!("{m}.{k}"), v)));
+        }
         all
     };
     let (a, b) = (read(&straight), read(&resumed));
@@ -101,6 +110,24 @@ fn a_resumed_generator_run_reaches_the_same_numbers() {
     for (k, t) in &a {
         assert_eq!(t.to_vec(), b[k].to_vec(), "{k} differs after resume");
     }
+}
+
+#[test]
+fn a_resumed_generator_run_reaches_the_same_numbers() {
+    assert_resume_matches(&tiny(), 20, &["mse", "z_sq"], &["generator"], "resume");
+}
+
+/// `abp-texture`'s net and learned latent prior on one 64×64 patch, 6 iterations resumed
+/// after 4: the prior's weights, its Adam moments and its statistics continue exactly.
+#[test]
+fn a_resumed_run_with_a_latent_prior_reaches_the_same_numbers() {
+    let mut cfg = presets::abp_texture();
+    cfg.data.size = 64;
+    cfg.generator_mut().latent_prior = Some(presets::texture_latent_prior());
+    (cfg.run.iterations, cfg.run.chains) = (6, 2);
+    (cfg.run.snapshot_every, cfg.run.checkpoint_every, cfg.run.keep_checkpoints) = (2, 2, 5);
+    let columns = ["mse", "z_sq", "prior_f_post", "prior_f_syn"];
+    assert_resume_matches(&cfg, 4, &columns, &["generator", "latent_prior"], "resume-prior");
 }
 
 #[test]
@@ -164,13 +191,21 @@ fn configurations_the_models_cannot_honour_are_clear_errors() {
     cfg.data.missing = Some(Missing::Square { size: 8 });
     let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &tmp("desc-missing"), false, false).unwrap_err());
     assert!(msg.contains("does not learn from incomplete data"), "{msg}");
+    let mut cfg = presets::coopnets_texture();
+    if let coopnets_cli::config::ModelConfig::Coopnets(c) = &mut cfg.model {
+        c.generator.latent_prior = Some(presets::texture_latent_prior());
+    }
+    let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &tmp("coop-prior"), false, false).unwrap_err());
+    assert!(msg.contains("latent_prior is for a generator learned alone"), "{msg}");
 }
 
 /// `z_sq` (mean Z² of the inferred latents; 1 under the prior) over iterations 20–29 of the
-/// `abp-texture` preset on the shipped flagstones, with Langevin step `delta`.
+/// `abp-texture` preset (without its learned prior, which does not change the inferred
+/// latents) on the shipped flagstones, with Langevin step `delta`.
 fn texture_latent_power(delta: f32, name: &str) -> f32 {
     let mut cfg = presets::abp_texture();
     cfg.generator_mut().learn.step_size = delta;
+    cfg.generator_mut().latent_prior = None; // ABP's latents are the same with or without it
     (cfg.run.iterations, cfg.run.snapshot_every, cfg.run.checkpoint_every) = (30, 30, 30);
     let out = tmp(name);
     coopnets_cli::train::train(&cfg, &out, false, false).unwrap();

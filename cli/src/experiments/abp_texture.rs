@@ -19,7 +19,7 @@ pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
     let summary = train_learner(cfg, out, Options { resume, progress: true }, &obs, &mut learner, &mut |_, _| Ok(()))?;
     let latent = &learner.sample_latent;
     let twice = super::twice_as_large(latent);
-    let z = learner.generator.sample_latents(4, &twice, &mut rng_for(cfg.run.seed, u64::MAX - 30_000))?;
+    let z = learner.draw_latents(4, &twice, &mut rng_for(cfg.run.seed, u64::MAX - 30_000))?;
     if let Media::Image(scaling) = Media::of(&cfg.data) {
         save_grid(&out.join("texture_2x.png"), &learner.generator.generate_tensor(&z)?, &scaling)?;
     }

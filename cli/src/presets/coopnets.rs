@@ -41,6 +41,7 @@ pub fn tf_coopnets(d: DescriptorNetConfig, g: GeneratorNetConfig, t_d: usize, d_
                 ema: 0.0,
             },
             output_bias: OutputBias::Zero,
+            latent_prior: None,
         },
         rate_schedule: models::RateSchedule::Constant,
     })

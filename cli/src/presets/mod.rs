@@ -13,7 +13,7 @@ pub use coopnets::{
 pub use descriptor::{dynamic_texture, dynamic_texture_paper, object, sound_descriptor, texture, texture_paper};
 pub use generator::{
     abp_object, abp_object_paper, abp_recovery, abp_sound, abp_sound_net, abp_sound_paper, abp_texture,
-    abp_texture_paper,
+    abp_texture_paper, texture_latent_prior,
 };
 
 use models::descriptor::Optim;

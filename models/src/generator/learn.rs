@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use tensor::Tensor;
 
 use super::average::Averaged;
-use super::Generator;
+use super::{Generator, LatentPrior};
 use crate::error::{ModelError, Result};
 use crate::learner::{state_entry, Batch, Learner, StatSpec};
 use crate::optim::{ModelOptimizer, Optim};
@@ -72,6 +72,9 @@ pub struct GeneratorLearner {
     /// The moving average of the weights that draws samples, when `config.ema` > 0 (set by
     /// [`GeneratorLearner::with_average`]).
     pub average: Option<Averaged>,
+    /// A learned prior on Z that samples are drawn from ([`LatentPrior`]; set by
+    /// [`GeneratorLearner::with_prior`]); `None`: N(0, σ_z² I), as ABP.
+    pub prior: Option<LatentPrior>,
 }
 
 impl GeneratorLearner {
@@ -88,7 +91,7 @@ impl GeneratorLearner {
         };
         let optimizer = ModelOptimizer::new(&config.optim);
         let sample_latent = generator.net.latent.clone();
-        Ok(GeneratorLearner { generator, config, optimizer, latents, sample_latent, average: None })
+        Ok(GeneratorLearner { generator, config, optimizer, latents, sample_latent, average: None, prior: None })
     }
 
     /// Starts the moving average of the weights (`config.ema` > 0) in `copy`, a net of the
@@ -98,6 +101,23 @@ impl GeneratorLearner {
             self.average = Some(Averaged::new(self.config.ema, copy, &self.generator)?);
         }
         Ok(self)
+    }
+
+    /// Learns `prior` from the inferred latents, one update per iteration, and draws samples
+    /// from it.
+    pub fn with_prior(mut self, prior: LatentPrior) -> Self {
+        self.prior = Some(prior);
+        self
+    }
+
+    /// `n` latents of shape `latent` for samples: drawn from N(0, σ_z² I), then moved by the
+    /// learned prior's Langevin steps if there is one.
+    pub fn draw_latents(&self, n: usize, latent: &[usize], rng: &mut dyn RngCore) -> Result<Tensor> {
+        let mut z = self.for_sampling().sample_latents(n, latent, rng)?;
+        if let Some(p) = &self.prior {
+            p.sample(&mut z, rng)?;
+        }
+        Ok(z)
     }
 
     /// The generator that draws samples: the moving average of the weights if there is one,
@@ -137,10 +157,15 @@ impl GeneratorLearner {
 
 impl Learner for GeneratorLearner {
     fn stats(&self) -> Vec<StatSpec> {
-        vec![
+        let mut s = vec![
             StatSpec { name: "mse", label: "‖Y − g(Z)‖² per pixel (inferred Z)", panel: "reconstruction" },
             StatSpec { name: "z_sq", label: "mean Z² of the batch", panel: "latents" },
-        ]
+        ];
+        if self.prior.is_some() {
+            s.push(StatSpec { name: "prior_f_post", label: "mean f_α(inferred Z)", panel: "latent prior" });
+            s.push(StatSpec { name: "prior_f_syn", label: "mean f_α(prior's chains)", panel: "latent prior" });
+        }
+        s
     }
 
     fn iteration(&mut self, batch: &Batch<'_>, rng: &mut dyn RngCore) -> Result<Vec<f32>> {
@@ -149,31 +174,64 @@ impl Learner for GeneratorLearner {
         scatter(&mut self.latents, batch.index, &z)?;
         let mse = self.learn(batch.data, batch.mask, &z)?;
         let z_sq = z.square().mean_all().to_scalar()?;
-        Ok(vec![mse, z_sq])
+        match &mut self.prior {
+            Some(p) => {
+                let f = p.learn(&z, batch.iteration, rng)?;
+                Ok(vec![mse, z_sq, f.f_obs, f.f_syn])
+            }
+            None => Ok(vec![mse, z_sq]),
+        }
     }
 
     fn parts(&self) -> Vec<Part<'_>> {
-        vec![Part { name: "generator", module: &self.generator.net, optimizer: self.optimizer.inner.as_ref() }]
+        let mut parts =
+            vec![Part { name: "generator", module: &self.generator.net, optimizer: self.optimizer.inner.as_ref() }];
+        if let Some(p) = &self.prior {
+            let (net, optimizer) = (&p.learner.descriptor.net, p.learner.optimizer.inner.as_ref());
+            parts.push(Part { name: "latent_prior", module: net, optimizer });
+        }
+        parts
     }
     fn parts_mut(&mut self) -> Vec<PartMut<'_>> {
-        vec![PartMut { name: "generator", module: &mut self.generator.net, optimizer: self.optimizer.inner.as_mut() }]
+        let (module, optimizer) = (&mut self.generator.net, self.optimizer.inner.as_mut());
+        let mut parts = vec![PartMut { name: "generator", module, optimizer }];
+        if let Some(p) = &mut self.prior {
+            let (net, optimizer) = (&mut p.learner.descriptor.net, p.learner.optimizer.inner.as_mut());
+            parts.push(PartMut { name: "latent_prior", module: net, optimizer });
+        }
+        parts
     }
     fn state(&self) -> BTreeMap<String, Tensor> {
         let mut s: BTreeMap<_, _> = [("latents".to_string(), self.latents.clone())].into();
         s.extend(self.average.iter().flat_map(Averaged::state));
+        if let Some(p) = &self.prior {
+            s.insert("latent_prior_chains".to_string(), p.learner.chains.clone());
+        }
         s
     }
     fn load_state(&mut self, state: &BTreeMap<String, Tensor>) -> Result<()> {
         self.latents = state_entry(state, "latents", self.latents.shape())?;
+        if let Some(p) = &mut self.prior {
+            p.learner.chains = state_entry(state, "latent_prior_chains", p.learner.chains.shape())?;
+        }
         if let Some(a) = &mut self.average {
             a.load_state(state)?;
             a.copy_buffers(&self.generator);
         }
         Ok(())
     }
+    /// g(Z) for Z from the prior (the learned one, if any).
     fn samples(&self, n: usize, rng: &mut dyn RngCore) -> Result<Tensor> {
+        let z = self.draw_latents(n, &self.sample_latent, rng)?;
+        self.for_sampling().generate_tensor(&z)
+    }
+    /// With a learned prior: g(Z_0) for the same draws Z_0 ~ N(0, σ_z² I) before the
+    /// prior's Langevin steps (`final_gaussian/`), to compare the two priors in one run.
+    fn extra_samples(&self, n: usize, rng: &mut dyn RngCore) -> Result<Vec<(&'static str, Tensor)>> {
+        if self.prior.is_none() {
+            return Ok(vec![]);
+        }
         let g = self.for_sampling();
-        let z = g.sample_latents(n, &self.sample_latent, rng)?;
-        g.generate_tensor(&z)
+        Ok(vec![("gaussian", g.generate_tensor(&g.sample_latents(n, &self.sample_latent, rng)?)?)])
     }
 }

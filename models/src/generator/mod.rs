@@ -16,6 +16,7 @@
 //! `‖M ⊙ (Y − g(Z))‖²` replaces `‖Y − g(Z)‖²` in both steps.
 
 pub mod average;
+pub mod latent_prior;
 pub mod learn;
 pub mod net;
 mod posterior;
@@ -23,6 +24,7 @@ mod reference_nets;
 pub mod two_scale;
 
 pub use average::Averaged;
+pub use latent_prior::{LatentPrior, LatentPriorConfig};
 pub use learn::{GeneratorLearnConfig, GeneratorLearner};
 pub use net::{Activation, DeconvSpec, FcSpec, GeneratorNet, GeneratorNetConfig};
 pub use posterior::GeneratorPosterior;

@@ -47,7 +47,7 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         log_format: train::LogFormat,
     },
-    /// Sample from a trained model: continue the descriptor's Langevin chains, or draw g(Z).
+    /// Sample from a trained model: continue the descriptor's Langevin chains, or draw g(Z) (Z from the learned prior where the run has one).
     Sample {
         /// Any file of a checkpoint in a run's `checkpoints/` folder, e.g. `ckpt_001000.json`.
         #[arg(long)]

@@ -79,11 +79,18 @@ fn descriptor(
 fn generator(at: &str, g: &GeneratorConfig, example: &[usize], latents: u64, batch: u64) -> Result<Vec<(String, u64)>> {
     let fp = g.net.footprint(example[0])?;
     let z = g.net.latent.iter().fold(1u64, |a, &b| a.saturating_mul(b as u64));
-    Ok(vec![
+    let mut parts = vec![
         weights(at, &layer_name(fp.widest_layer, g.net.layers.len(), "net.fc"), &fp),
         (format!("{at}: {latents} latents"), mul(&[latents, z, 2, F32])),
         (format!("{at}: inference and learning through batches of {batch}"), backprop(&fp, batch)),
-    ])
+    ];
+    if let Some(p) = &g.latent_prior {
+        let (at, fp) = (format!("{at}.latent_prior"), p.net.footprint(&g.net.latent)?);
+        parts.push(weights(&at, &layer_name(fp.widest_layer, p.net.layers.len(), "net.fc_top"), &fp));
+        let what = format!("{at}: Langevin and learning through {batch} chains and {batch} latents");
+        parts.push((what, backprop(&fp, 2 * batch)));
+    }
+    Ok(parts)
 }
 
 /// `MemAvailable` in bytes, where the system says.

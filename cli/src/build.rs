@@ -94,7 +94,8 @@ pub fn generator(g: &GeneratorConfig, run: &RunSettings, example: &[usize], n: u
     if let Some(p) = &g.latent_prior {
         let batch = if run.batch_size == 0 { n } else { run.batch_size.min(n) };
         let mut rng = rng_for(run.seed, PRIOR_STREAM);
-        let prior = LatentPrior::new(p, &g.net.latent, batch, g.latent_sigma, &mut rng).context("in latent_prior")?;
+        let prior =
+            LatentPrior::new(p, &g.net.latent, batch, g.latent_sigma, &mut rng).context("in [model.latent_prior]")?;
         l = l.with_prior(prior);
     }
     if g.learn.ema == 0.0 {

@@ -12,7 +12,7 @@
 //! The machine's side is `MemAvailable` of `/proc/meminfo` (not checked where that cannot be
 //! read, nor for runs on a GPU, whose memory is not the host's). `COOPNETS_SKIP_MEMORY_CHECK=1` skips the check.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use models::Footprint;
 
 use crate::config::{DescriptorConfig, GeneratorConfig, ModelConfig, RunConfig};
@@ -85,7 +85,8 @@ fn generator(at: &str, g: &GeneratorConfig, example: &[usize], latents: u64, bat
         (format!("{at}: inference and learning through batches of {batch}"), backprop(&fp, batch)),
     ];
     if let Some(p) = &g.latent_prior {
-        let (at, fp) = (format!("{at}.latent_prior"), p.net.footprint(&g.net.latent)?);
+        let at = format!("{at}.latent_prior");
+        let fp = p.net.footprint(&g.net.latent).with_context(|| format!("in [{at}.net]"))?;
         parts.push(weights(&at, &layer_name(fp.widest_layer, p.net.layers.len(), "net.fc_top"), &fp));
         let what = format!("{at}: Langevin and learning through {batch} chains and {batch} latents");
         parts.push((what, backprop(&fp, 2 * batch)));

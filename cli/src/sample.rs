@@ -1,5 +1,6 @@
 //! `coopnets sample`: draw from a trained model. The descriptor continues (or restarts) its
-//! Langevin chains; the generator maps fresh Z ~ N(0, I) through g; CoopNets writes the
+//! Langevin chains; the generator maps fresh Z ~ N(0, I) (moved by its learned prior's
+//! Langevin steps where the run has one) through g; CoopNets writes the
 //! generator's proposals g(Z) (`<out>_generator.png`) and their revision by `--steps`
 //! descriptor Langevin steps (`<out>.png`).
 

@@ -197,6 +197,25 @@ fn configurations_the_models_cannot_honour_are_clear_errors() {
     }
     let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &tmp("coop-prior"), false, false).unwrap_err());
     assert!(msg.contains("latent_prior is for a generator learned alone"), "{msg}");
+    let mut cfg = presets::abp_texture();
+    let growth = models::descriptor::Growth::LayerWise { stage_iterations: 10, rate_factor: 0.5 };
+    cfg.generator_mut().latent_prior.as_mut().unwrap().learn.growth = growth;
+    let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &tmp("prior-growth"), false, false).unwrap_err());
+    assert!(msg.contains("[model.latent_prior]: learn.growth: the prior learns end to end"), "{msg}");
+}
+
+/// A latent prior whose Langevin steps overflow stops the run with an error naming the
+/// iteration, the prior, the step and the chain.
+#[test]
+fn a_latent_prior_that_blows_up_names_where() {
+    let mut cfg = presets::abp_texture();
+    cfg.data.size = 64;
+    cfg.run.iterations = 2;
+    cfg.generator_mut().latent_prior.as_mut().unwrap().learn.step_size = 1e20;
+    let msg = format!("{:#}", coopnets_cli::train::train(&cfg, &tmp("prior-nan"), false, false).unwrap_err());
+    for part in ["iteration 0", "latent prior", "step 0", "chain 0"] {
+        assert!(msg.contains(part), "no {part:?} in: {msg}");
+    }
 }
 
 /// `z_sq` (mean Z² of the inferred latents; 1 under the prior) over iterations 20–29 of the

@@ -59,7 +59,7 @@ pub trait Learner {
     fn load_state(&mut self, state: &BTreeMap<String, Tensor>) -> Result<()>;
 
     /// `n` samples of the model in data space (the descriptor's chains, the generator's g(Z)
-    /// for fresh Z ~ N(0, I)): what `final/` shows.
+    /// for fresh Z from its prior): what `final/` shows.
     fn samples(&self, n: usize, rng: &mut dyn RngCore) -> Result<Tensor>;
 
     /// Other sets of samples drawn like [`Learner::samples`] with the same `rng`, by name

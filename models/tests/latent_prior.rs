@@ -100,12 +100,28 @@ fn a_generator_with_a_latent_prior_learns_it_and_samples_through_it() {
     let y = Tensor::randn(&[n, 1, 8, 8], 0.0, 0.5, &mut rng_from_seed(43)).unwrap();
     let names: Vec<_> = l.stats().iter().map(|s| s.name).collect();
     assert_eq!(names, ["mse", "z_sq", "prior_f_post", "prior_f_syn"]);
-    let w0 = l.parts()[1].module.named_parameters()[0].1.value.to_vec();
+    let prior_params = |l: &GeneratorLearner| -> Vec<Vec<f32>> {
+        l.parts()[1].module.named_parameters().iter().map(|(_, p)| p.value.to_vec()).collect()
+    };
+    let before = prior_params(&l);
+    let (w, b) = (before.iter().find(|p| p.len() == 2).unwrap(), before.iter().find(|p| p.len() == 1).unwrap()[0]);
     let index: Vec<usize> = (0..n).collect();
     let stats =
         l.iteration(&Batch { data: &y, index: &index, mask: None, iteration: 0, slot: 0 }, &mut rng_from_seed(44));
-    assert_eq!(stats.unwrap().len(), 4);
-    assert_ne!(l.parts()[1].module.named_parameters()[0].1.value.to_vec(), w0, "the prior did not learn");
+    let stats = stats.unwrap();
+    assert_eq!(stats.len(), 4);
+    assert_ne!(prior_params(&l), before, "the prior did not learn");
+    // prior_f_post is mean_i f_α(Z_i) at the weights before the update, Z_i the latents *after*
+    // this iteration's inference: f_α(Z_i) = Σ_pixels (w·Z_i + b), 16 pixels of 2 channels
+    let z = l.latents.to_vec();
+    let f =
+        |i: usize| (0..2).map(|c| w[c] * z[i * 32 + c * 16..i * 32 + (c + 1) * 16].iter().sum::<f32>()).sum::<f32>();
+    let expected = (0..n).map(|i| f(i) + 16.0 * b).sum::<f32>() / n as f32;
+    assert!(
+        (stats[2] - expected).abs() < 1e-4 * expected.abs().max(1.0),
+        "prior_f_post {} against {expected}",
+        stats[2]
+    );
     assert!(l.state().contains_key("latent_prior_chains"));
     let samples = l.samples(3, &mut rng_from_seed(45)).unwrap();
     let mut z = l.generator.sample_latents(3, &[2, 4, 4], &mut rng_from_seed(45)).unwrap();

@@ -21,7 +21,7 @@ pub fn run(cfg: &RunConfig, out: &Path, resume: bool) -> Result<Summary> {
     let twice = super::twice_as_large(latent);
     let z = learner.draw_latents(4, &twice, &mut rng_for(cfg.run.seed, u64::MAX - 30_000))?;
     if let Media::Image(scaling) = Media::of(&cfg.data) {
-        save_grid(&out.join("texture_2x.png"), &learner.generator.generate_tensor(&z)?, &scaling)?;
+        save_grid(&out.join("texture_2x.png"), &learner.for_sampling().generate_tensor(&z)?, &scaling)?;
     }
     let m = super::texture::contrast_of_folder(out, "final")?;
     println!("texture checks: {m}");

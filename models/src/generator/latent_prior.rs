@@ -28,7 +28,9 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tensor::Tensor;
 
-use crate::descriptor::{Descriptor, DescriptorLearner, DescriptorNet, DescriptorNetConfig, LearnConfig, StepStats};
+use crate::descriptor::{
+    Descriptor, DescriptorLearner, DescriptorNet, DescriptorNetConfig, Growth, LearnConfig, StepStats,
+};
 use crate::error::{ModelError, Result};
 
 /// The prior's net (a descriptor net over `[C, spatial…]` latents) and its learning.
@@ -58,12 +60,17 @@ impl LatentPrior {
         let shape = [&[chains.max(1)][..], latent].concat();
         let learner =
             DescriptorLearner::new(Descriptor::new(net, latent_sigma), cfg.learn.clone(), Tensor::zeros(&shape));
-        learner.check_growth()?;
         if learner.descriptor.net.has_fc() {
             return Err(ModelError::Config(
-                "latent_prior.net: fc_top needs latents of the training size; samples of a fully convolutional generator can be larger".into(),
+                "net.fc_top: the prior's f_α must be fully convolutional (samples of a fully convolutional generator have larger latent maps)".into(),
             ));
         }
+        if !matches!(cfg.learn.growth, Growth::EndToEnd) {
+            return Err(ModelError::Config(
+                "learn.growth: the prior learns end to end (its samples are drawn at full depth)".into(),
+            ));
+        }
+        learner.check_growth()?;
         Ok(LatentPrior { learner })
     }
 

@@ -7,6 +7,8 @@
 //! 2. **Learning back-propagation**: one update of W descending
 //!    `L(W) = (1/B) Σ_i ‖M ⊙ (Y_i − g(Z_i; W))‖²/(2s²)`, whose negative gradient is
 //!    `(1/B) Σ_i gᵀ_W (Y_i − g(Z_i))/s²` (MatConvNet's `G = (1/batchSize)(1/s²)·dzdw`).
+//! 3. (Optional) one maximum-likelihood update of a learned prior on Z from the batch's
+//!    inferred latents ([`super::LatentPrior`]), which then draws the samples' latents.
 
 use std::collections::BTreeMap;
 

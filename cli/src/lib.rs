@@ -41,3 +41,32 @@ pub fn keep_freed_memory() {
     // SAFETY: sets one integer option of the allocator; valid at any time.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
 }
+
+/// Run `work` on a thread of a rayon pool of the default size (`RAYON_NUM_THREADS`, else one
+/// per CPU). The kernels split their loops with rayon; called from a thread outside the pool,
+/// every parallel loop is handed over to the pool while the caller sleeps until it is done,
+/// two thread switches per tensor operation, which dominate the small tensors of a Langevin
+/// step on a latent map. From a pool thread the caller works on its share itself (with one
+/// thread, everything runs inline). Results are the same: the kernels' bits do not depend on
+/// which threads run them.
+pub fn in_thread_pool<T: Send>(work: impl FnOnce() -> T + Send) -> anyhow::Result<T> {
+    let pool = rayon::ThreadPoolBuilder::new().stack_size(MAIN_STACK).build()?;
+    Ok(pool.install(work))
+}
+
+/// The pool threads' stack: the main thread's 8 MiB.
+const MAIN_STACK: usize = 8 << 20;
+
+#[cfg(test)]
+mod tests {
+    /// The work runs on a thread of a pool of the default size, and its result comes back.
+    #[test]
+    fn work_runs_on_a_pool_thread() {
+        let outside = rayon::current_thread_index();
+        let (inside, threads) =
+            super::in_thread_pool(|| (rayon::current_thread_index(), rayon::current_num_threads())).unwrap();
+        assert_eq!(outside, None, "the test itself runs outside any pool");
+        assert!(inside.is_some(), "the work did not run on a pool thread");
+        assert_eq!(threads, rayon::ThreadPoolBuilder::new().build().unwrap().current_num_threads());
+    }
+}

@@ -94,7 +94,7 @@ fn main() -> Result<()> {
             if let Some(d) = device {
                 cfg.run.device = d;
             }
-            let s = train::train(&cfg, &out, resume, true)?;
+            let s = coopnets_cli::in_thread_pool(|| train::train(&cfg, &out, resume, true))??;
             let stats: Vec<String> = s.stats.iter().map(|(n, v)| format!("{n} {v:.4e}")).collect();
             println!(
                 "done: {} iterations, {:.3} s/iteration, {}; open {}",
@@ -105,7 +105,8 @@ fn main() -> Result<()> {
             );
         }
         Command::Sample { checkpoint, steps, chains, start, seed, out, device } => {
-            sample::sample(&checkpoint, sample::Request { steps, chains, start, seed, device }, &out)?;
+            let request = sample::Request { steps, chains, start, seed, device };
+            coopnets_cli::in_thread_pool(|| sample::sample(&checkpoint, request, &out))??;
             println!("wrote {}", out.display());
         }
         Command::Config { preset } => print!("{}", presets::preset(&preset)?.to_toml()?),

@@ -50,7 +50,7 @@ fn main() -> anyhow::Result<()> {
     coopnets_cli::keep_freed_memory();
     match Cli::parse().task {
         Task::Ci => ci::run(),
-        Task::Experiment(args) => experiment::run(&args),
+        Task::Experiment(args) => coopnets_cli::in_thread_pool(|| experiment::run(&args))?,
         Task::Interop => interop::run_check(),
         Task::Bench(args) => bench::run(&args),
         Task::Gpu => gpu::run(),

@@ -124,12 +124,11 @@ fn a_generator_with_a_latent_prior_learns_it_and_samples_through_it() {
     );
     assert!(l.state().contains_key("latent_prior_chains"));
     let samples = l.samples(3, &mut rng_from_seed(45)).unwrap();
-    let mut z = l.generator.sample_latents(3, &[2, 4, 4], &mut rng_from_seed(45)).unwrap();
-    let unmoved = l.generator.generate_tensor(&z).unwrap();
-    let prior = l.prior.as_ref().unwrap();
+    // by hand, from the same stream: Z_0 ~ N(0, I), then the prior's Langevin steps
     let mut rng = rng_from_seed(45);
-    let _ = l.generator.sample_latents(3, &[2, 4, 4], &mut rng).unwrap(); // the draw of Z_0, as `samples`
-    prior.sample(&mut z, &mut rng).unwrap();
+    let mut z = l.generator.sample_latents(3, &[2, 4, 4], &mut rng).unwrap();
+    let unmoved = l.generator.generate_tensor(&z).unwrap();
+    l.prior.as_ref().unwrap().sample(&mut z, &mut rng).unwrap();
     assert_eq!(samples.to_vec(), l.generator.generate_tensor(&z).unwrap().to_vec());
     assert_ne!(samples.to_vec(), unmoved.to_vec(), "the prior's Langevin steps did not move Z");
     let extra = l.extra_samples(3, &mut rng_from_seed(45)).unwrap();
